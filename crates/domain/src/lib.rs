@@ -1,0 +1,17 @@
+//! The rules of 郑人社办〔2022〕87号 as pure Rust: validated identifiers, policy values with
+//! their clauses, workflow state machines, the working-day calendar and the audit chain.
+//! No I/O, no async, no database types: the store remembers, the web layer translates.
+
+pub mod account;
+pub mod audit;
+pub mod calendar;
+pub mod credit_code;
+pub mod id_number;
+pub mod institution;
+pub mod occupation;
+pub mod policy;
+pub mod reference;
+pub mod role;
+
+pub use account::FieldError;
+pub use role::{Role, Scope};

@@ -1,0 +1,98 @@
+//! Persistence for skilleval: one schema on SQLite (embedded, one app server) and PostgreSQL
+//! (production, several app servers). Every write goes through [`WriteTx`], which also appends
+//! the audit event of the change in the same transaction.
+
+mod accounts;
+pub mod audit;
+mod db;
+mod error;
+mod institutions;
+mod migrate;
+mod reference;
+mod sessions;
+mod sql;
+
+pub mod demo;
+
+pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
+pub use audit::{Actor, AuditFilter, AuditRow, NewEvent, VerifyReport};
+pub use db::{Backend, Db, WriteTx};
+pub use error::StoreError;
+pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
+pub use migrate::MIGRATIONS;
+pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
+pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
+
+use chrono::{SecondsFormat, Utc};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The store handle shared by every request: the database and the password parameters.
+#[derive(Clone)]
+pub struct Store {
+    pub db: Db,
+    pub passwords: PasswordParams,
+}
+
+impl Store {
+    pub async fn open(url: &str, max_connections: u32, passwords: PasswordParams) -> Result<Store> {
+        let db = Db::connect(url, max_connections).await?;
+        Ok(Store { db, passwords })
+    }
+}
+
+/// A page of a list: every list in the platform is paginated.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// A requested page, clamped to sane bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageRequest {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> PageRequest {
+        PageRequest {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(20).clamp(1, 200),
+        }
+    }
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// Timestamps are stored as fixed-width RFC 3339 UTC text, so text order is time order.
+pub fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub fn time_text(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Escape `%` and `_` for a LIKE pattern (with `ESCAPE '\'`).
+pub(crate) fn like_pattern(q: &str) -> String {
+    let mut s = String::from("%");
+    for c in q.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}

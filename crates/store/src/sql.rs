@@ -1,0 +1,103 @@
+//! A small WHERE builder for the paginated, searchable lists: numbered `$n` placeholders work
+//! on both backends.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::{like_pattern, PageRequest, Result};
+
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Where {
+    clauses: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    pub fn new() -> Where {
+        Where::default()
+    }
+
+    /// Add an argument and return its placeholder.
+    pub fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+
+    pub fn raw(&mut self, clause: impl Into<String>) {
+        self.clauses.push(clause.into());
+    }
+
+    pub fn eq_text(&mut self, col: &str, val: Option<&str>) {
+        if let Some(v) = val.filter(|v| !v.is_empty()) {
+            let p = self.arg(Arg::Text(v.to_string()));
+            self.clauses.push(format!("{col} = {p}"));
+        }
+    }
+
+    pub fn eq_int(&mut self, col: &str, val: i64) {
+        let p = self.arg(Arg::Int(val));
+        self.clauses.push(format!("{col} = {p}"));
+    }
+
+    /// Case-insensitive substring search over several columns.
+    pub fn search(&mut self, cols: &[&str], q: Option<&str>) {
+        if let Some(q) = q.filter(|q| !q.trim().is_empty()) {
+            let p = self.arg(Arg::Text(like_pattern(q)));
+            let ors: Vec<String> = cols
+                .iter()
+                .map(|c| format!("LOWER({c}) LIKE {p} ESCAPE '\\'"))
+                .collect();
+            self.clauses.push(format!("({})", ors.join(" OR ")));
+        }
+    }
+
+    pub fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    fn bind<'q>(
+        &'q self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.as_str()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+
+    pub async fn count(&self, db: &Db, from: &str) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {from}{}", self.sql());
+        Ok(self.bind(sqlx::query(&sql)).fetch_one(&db.pool).await?.get(0))
+    }
+
+    /// `select` is "SELECT cols FROM table"; returns one page of rows.
+    pub async fn page(&self, db: &Db, select: &str, order: &str, page: PageRequest) -> Result<Vec<AnyRow>> {
+        let n = self.args.len();
+        let sql = format!(
+            "{select}{} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            self.sql(),
+            n + 1,
+            n + 2
+        );
+        Ok(self
+            .bind(sqlx::query(&sql))
+            .bind(page.per_page)
+            .bind(page.offset())
+            .fetch_all(&db.pool)
+            .await?)
+    }
+}
