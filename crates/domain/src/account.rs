@@ -106,7 +106,10 @@ mod tests {
     #[test]
     fn required_text_trims_and_limits() {
         assert_eq!(required_text("name", "名称", "  甲 ", 10).unwrap(), "甲");
-        assert_eq!(required_text("name", "名称", " ", 10).unwrap_err().message, "请填写名称");
+        assert_eq!(
+            required_text("name", "名称", " ", 10).unwrap_err().message,
+            "请填写名称"
+        );
         assert!(required_text("name", "名称", "一二三", 2).is_err());
     }
 }

@@ -82,7 +82,10 @@ impl ChainVerifier {
             return Err(ChainBreak {
                 seq: self.expected_seq,
                 reason: if entry.seq > self.expected_seq {
-                    format!("缺少第 {} 条（下一条为第 {} 条），疑似被删除", self.expected_seq, entry.seq)
+                    format!(
+                        "缺少第 {} 条（下一条为第 {} 条），疑似被删除",
+                        self.expected_seq, entry.seq
+                    )
                 } else {
                     format!("序号 {} 重复或顺序错乱", entry.seq)
                 },

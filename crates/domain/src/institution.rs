@@ -48,7 +48,10 @@ impl InstitutionKind {
 
     /// Associations and societies skip the district stage (一(一)).
     pub fn city_handles_directly(self) -> bool {
-        matches!(self, InstitutionKind::Association | InstitutionKind::Society)
+        matches!(
+            self,
+            InstitutionKind::Association | InstitutionKind::Society
+        )
     }
 }
 

@@ -237,7 +237,9 @@ impl Store {
                 PageRequest::new(Some(1), Some(1)),
             )
             .await?;
-        rows.first().map(account_from_row).ok_or(StoreError::NotFound)
+        rows.first()
+            .map(account_from_row)
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn list_accounts(
@@ -330,7 +332,10 @@ impl Store {
         unlock: bool,
     ) -> Result<()> {
         let mut tx = self.db.write().await?;
-        let mut sets = vec!["version = version + 1".to_string(), "updated_at = $1".to_string()];
+        let mut sets = vec![
+            "version = version + 1".to_string(),
+            "updated_at = $1".to_string(),
+        ];
         if let Some(a) = active {
             sets.push(format!("active = {}", a as i64));
         }

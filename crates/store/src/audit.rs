@@ -130,7 +130,9 @@ const ENTRY_COLUMNS: &str = "seq, at, actor_id, actor, role, action, object_type
 
 impl Db {
     /// Recompute the whole chain in pages of 5,000, oldest first.
-    pub async fn verify_audit_chain(&self) -> Result<std::result::Result<VerifyReport, ChainBreak>> {
+    pub async fn verify_audit_chain(
+        &self,
+    ) -> Result<std::result::Result<VerifyReport, ChainBreak>> {
         let mut verifier = ChainVerifier::default();
         let mut after = 0i64;
         loop {

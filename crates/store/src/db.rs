@@ -25,7 +25,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -44,7 +46,9 @@ impl Db {
         };
         let url = match backend {
             Backend::Sqlite => {
-                let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or_default();
                 if let Some(parent) = std::path::Path::new(path).parent() {
                     if !parent.as_os_str().is_empty() {
@@ -95,6 +99,12 @@ impl Db {
         })
     }
 
+    /// For health checks.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// A dedicated connection (for session-level locks such as migrations).
     pub async fn detached(&self) -> Result<AnyConnection> {
         Ok(self.pool.acquire().await?.detach())
@@ -132,7 +142,6 @@ pub fn redact_url(url: &str) -> String {
         _ => url.to_string(),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

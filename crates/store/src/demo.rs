@@ -11,12 +11,54 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 
 /// (name, kind, district, employees, capital in yuan, business scope)
 const INSTITUTIONS: &[(&str, &str, &str, i64, i64, &str)] = &[
-    ("郑州市金水区华信职业培训学校", "social_org", "410105", 45, 500_000, "职业技能培训；职业技能等级认定"),
-    ("郑州中原匠心职业技能培训中心", "social_org", "410102", 30, 300_000, "职业技能培训"),
-    ("郑州宇辰重工机械有限公司", "enterprise", "410171", 860, 120_000_000, "工程机械制造；焊接；机械加工"),
-    ("荥阳市豫味餐饮管理有限公司", "enterprise", "410182", 210, 5_000_000, "餐饮服务；中式烹调；面点制作"),
-    ("郑州市家政服务业协会", "association", "410105", 12, 100_000, "家政服务行业自律与培训"),
-    ("郑州市电工技术学会", "society", "410103", 8, 50_000, "电工技术交流与培训"),
+    (
+        "郑州市金水区华信职业培训学校",
+        "social_org",
+        "410105",
+        45,
+        500_000,
+        "职业技能培训；职业技能等级认定",
+    ),
+    (
+        "郑州中原匠心职业技能培训中心",
+        "social_org",
+        "410102",
+        30,
+        300_000,
+        "职业技能培训",
+    ),
+    (
+        "郑州宇辰重工机械有限公司",
+        "enterprise",
+        "410171",
+        860,
+        120_000_000,
+        "工程机械制造；焊接；机械加工",
+    ),
+    (
+        "荥阳市豫味餐饮管理有限公司",
+        "enterprise",
+        "410182",
+        210,
+        5_000_000,
+        "餐饮服务；中式烹调；面点制作",
+    ),
+    (
+        "郑州市家政服务业协会",
+        "association",
+        "410105",
+        12,
+        100_000,
+        "家政服务行业自律与培训",
+    ),
+    (
+        "郑州市电工技术学会",
+        "society",
+        "410103",
+        8,
+        50_000,
+        "电工技术交流与培训",
+    ),
 ];
 
 const EXPERT_EMPLOYERS: &[&str] = &[
@@ -45,18 +87,44 @@ pub async fn seed(store: &Store) -> Result<bool> {
         password: DEMO_PASSWORD.into(),
         must_change_password: false,
     };
-    store.create_account(&actor, account("admin", "平台管理员", Role::Admin)).await?;
-    store.create_account(&actor, account("center", "市职业技能鉴定中心", Role::CityCenter)).await?;
-    store.create_account(&actor, account("bureau", "市人社局职建处", Role::CityDivision)).await?;
-    store.create_account(&actor, account("sup-city-1", "市督导组 王建国", Role::Supervisor)).await?;
-    store.create_account(&actor, account("sup-city-2", "市督导组 李秀英", Role::Supervisor)).await?;
+    store
+        .create_account(&actor, account("admin", "平台管理员", Role::Admin))
+        .await?;
+    store
+        .create_account(
+            &actor,
+            account("center", "市职业技能鉴定中心", Role::CityCenter),
+        )
+        .await?;
+    store
+        .create_account(
+            &actor,
+            account("bureau", "市人社局职建处", Role::CityDivision),
+        )
+        .await?;
+    store
+        .create_account(
+            &actor,
+            account("sup-city-1", "市督导组 王建国", Role::Supervisor),
+        )
+        .await?;
+    store
+        .create_account(
+            &actor,
+            account("sup-city-2", "市督导组 李秀英", Role::Supervisor),
+        )
+        .await?;
     for d in store.districts().await? {
         store
             .create_account(
                 &actor,
                 NewAccount {
                     district_code: Some(d.code.clone()),
-                    ..account(&format!("district-{}", d.code), &format!("{}人社局", d.name), Role::District)
+                    ..account(
+                        &format!("district-{}", d.code),
+                        &format!("{}人社局", d.name),
+                        Role::District,
+                    )
                 },
             )
             .await?;
@@ -65,7 +133,11 @@ pub async fn seed(store: &Store) -> Result<bool> {
                 &actor,
                 NewAccount {
                     district_code: Some(d.code.clone()),
-                    ..account(&format!("sup-{}-1", d.code), &format!("{}督导员", d.name), Role::Supervisor)
+                    ..account(
+                        &format!("sup-{}-1", d.code),
+                        &format!("{}督导员", d.name),
+                        Role::Supervisor,
+                    )
                 },
             )
             .await?;

@@ -23,7 +23,11 @@ impl StoreError {
         if let sqlx::Error::Database(db) = &err {
             let code = db.code().unwrap_or_default();
             // 23505: PostgreSQL unique_violation; 2067/1555: SQLite UNIQUE/PRIMARY KEY.
-            if code == "23505" || code == "2067" || code == "1555" || db.message().contains("UNIQUE") {
+            if code == "23505"
+                || code == "2067"
+                || code == "1555"
+                || db.message().contains("UNIQUE")
+            {
                 return StoreError::Duplicate(message.to_string());
             }
         }

@@ -105,7 +105,11 @@ pub(crate) fn scope_institutions(w: &mut Where, scope: &Scope) {
 }
 
 impl Store {
-    pub async fn create_institution(&self, actor: &Actor, input: &InstitutionInput) -> Result<Institution> {
+    pub async fn create_institution(
+        &self,
+        actor: &Actor,
+        input: &InstitutionInput,
+    ) -> Result<Institution> {
         let now = now_text();
         let mut tx = self.db.write().await?;
         let id: i64 = sqlx::query(
@@ -153,7 +157,12 @@ impl Store {
         w.eq_int("i.id", id);
         scope_institutions(&mut w, scope);
         let rows = w
-            .page(&self.db, &format!("SELECT {COLUMNS} FROM {FROM}"), "i.id", PageRequest::new(Some(1), Some(1)))
+            .page(
+                &self.db,
+                &format!("SELECT {COLUMNS} FROM {FROM}"),
+                "i.id",
+                PageRequest::new(Some(1), Some(1)),
+            )
             .await?;
         rows.first().map(from_row).ok_or(StoreError::NotFound)
     }
@@ -166,13 +175,21 @@ impl Store {
     ) -> Result<Page<Institution>> {
         let mut w = Where::new();
         scope_institutions(&mut w, scope);
-        w.search(&["i.name", "i.credit_code", "i.contact_name"], f.q.as_deref());
+        w.search(
+            &["i.name", "i.credit_code", "i.contact_name"],
+            f.q.as_deref(),
+        );
         w.eq_text("i.district_code", f.district.as_deref());
         w.eq_text("i.kind", f.kind.as_deref());
         w.eq_text("i.filing_status", f.filing_status.as_deref());
         let total = w.count(&self.db, FROM).await?;
         let rows = w
-            .page(&self.db, &format!("SELECT {COLUMNS} FROM {FROM}"), "i.id", page)
+            .page(
+                &self.db,
+                &format!("SELECT {COLUMNS} FROM {FROM}"),
+                "i.id",
+                page,
+            )
             .await?;
         Ok(Page {
             items: rows.iter().map(from_row).collect(),

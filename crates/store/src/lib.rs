@@ -4,6 +4,7 @@
 
 mod accounts;
 pub mod audit;
+mod certificates;
 mod db;
 mod error;
 mod institutions;
@@ -16,7 +17,8 @@ pub mod demo;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
 pub use audit::{Actor, AuditFilter, AuditRow, NewEvent, VerifyReport};
-pub use db::{Backend, Db, WriteTx};
+pub use certificates::PublicCertificate;
+pub use db::{redact_url, Backend, Db, WriteTx};
 pub use error::StoreError;
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use migrate::MIGRATIONS;

@@ -7,7 +7,11 @@ use crate::db::{Backend, Db};
 use crate::{now_text, Result};
 
 /// (version, name, SQL). `{pk}` is an auto-increment primary key.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/0001_foundation.sql"),
+)];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.
 const MIGRATION_LOCK_KEY: i64 = 0x736b_696c_6576_616c;
@@ -66,12 +70,14 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<usize
                 tx.execute(stmt).await?;
             }
         }
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(*version)
-            .bind(*name)
-            .bind(now_text())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(*version)
+        .bind(*name)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         tracing::info!(version, name, "migration applied");
         count += 1;
@@ -86,11 +92,13 @@ impl Db {
 
     /// Versions applied, for `skilleval migrate --status` and tests.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>> {
-        Ok(sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.get::<i64, _>(0))
-            .collect())
+        Ok(
+            sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.get::<i64, _>(0))
+                .collect(),
+        )
     }
 }

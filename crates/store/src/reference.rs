@@ -115,19 +115,26 @@ impl Store {
     /// Returns (divisions, occupations, calendar years) added.
     pub async fn load_reference(&self, files: &ReferenceFiles) -> Result<(usize, usize, usize)> {
         let actor = Actor::system("reference");
-        let divisions = parse_divisions(&files.divisions).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let divisions =
+            parse_divisions(&files.divisions).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let mut occupations = vec![];
         for text in &files.occupations {
-            occupations.extend(parse_occupations(text).map_err(|e| StoreError::Invalid(e.to_string()))?);
+            occupations
+                .extend(parse_occupations(text).map_err(|e| StoreError::Invalid(e.to_string()))?);
         }
         let mut schedules = vec![];
         for text in &files.calendars {
-            schedules.push(YearSchedule::from_toml(text).map_err(|e| StoreError::Invalid(e.to_string()))?);
+            schedules.push(
+                YearSchedule::from_toml(text).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            );
         }
         let now = now_text();
         let mut tx = self.db.write().await?;
         let mut added = (0, 0, 0);
-        let have_divisions: i64 = sqlx::query("SELECT COUNT(*) FROM divisions").fetch_one(tx.conn()).await?.get(0);
+        let have_divisions: i64 = sqlx::query("SELECT COUNT(*) FROM divisions")
+            .fetch_one(tx.conn())
+            .await?
+            .get(0);
         if have_divisions == 0 {
             for d in &divisions {
                 sqlx::query("INSERT INTO divisions (code, name, kind, official_code, sort, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -142,7 +149,10 @@ impl Store {
             }
             added.0 = divisions.len();
         }
-        let have_occupations: i64 = sqlx::query("SELECT COUNT(*) FROM occupations").fetch_one(tx.conn()).await?.get(0);
+        let have_occupations: i64 = sqlx::query("SELECT COUNT(*) FROM occupations")
+            .fetch_one(tx.conn())
+            .await?
+            .get(0);
         if have_occupations == 0 {
             for o in &occupations {
                 let levels: Vec<String> = o.levels.iter().map(|l| l.number().to_string()).collect();
@@ -190,9 +200,11 @@ impl Store {
     // ---- divisions ----
 
     pub async fn divisions(&self) -> Result<Vec<Division>> {
-        let rows = sqlx::query(&format!("SELECT {DIVISION_COLUMNS} FROM divisions ORDER BY sort, code"))
-            .fetch_all(&self.db.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DIVISION_COLUMNS} FROM divisions ORDER BY sort, code"
+        ))
+        .fetch_all(&self.db.pool)
+        .await?;
         Ok(rows.iter().map(division_from_row).collect())
     }
 
@@ -207,15 +219,22 @@ impl Store {
     }
 
     pub async fn division(&self, code: &str) -> Result<Division> {
-        sqlx::query(&format!("SELECT {DIVISION_COLUMNS} FROM divisions WHERE code = $1"))
-            .bind(code)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .map(|r| division_from_row(&r))
-            .ok_or(StoreError::NotFound)
+        sqlx::query(&format!(
+            "SELECT {DIVISION_COLUMNS} FROM divisions WHERE code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .map(|r| division_from_row(&r))
+        .ok_or(StoreError::NotFound)
     }
 
-    pub async fn save_division(&self, actor: &Actor, d: &Division, expected_version: Option<i64>) -> Result<()> {
+    pub async fn save_division(
+        &self,
+        actor: &Actor,
+        d: &Division,
+        expected_version: Option<i64>,
+    ) -> Result<()> {
         let mut tx = self.db.write().await?;
         let now = now_text();
         match expected_version {
@@ -266,7 +285,11 @@ impl Store {
 
     // ---- occupations ----
 
-    pub async fn list_occupations(&self, f: &OccupationFilter, page: PageRequest) -> Result<Page<Occupation>> {
+    pub async fn list_occupations(
+        &self,
+        f: &OccupationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Occupation>> {
         let mut w = Where::new();
         w.search(&["code", "name"], f.q.as_deref());
         w.eq_text("kind", f.kind.as_deref());
@@ -275,7 +298,12 @@ impl Store {
         }
         let total = w.count(&self.db, "occupations").await?;
         let rows = w
-            .page(&self.db, &format!("SELECT {OCCUPATION_COLUMNS} FROM occupations"), "kind, code, name", page)
+            .page(
+                &self.db,
+                &format!("SELECT {OCCUPATION_COLUMNS} FROM occupations"),
+                "kind, code, name",
+                page,
+            )
             .await?;
         Ok(Page {
             items: rows.iter().map(occupation_from_row).collect(),
@@ -286,12 +314,14 @@ impl Store {
     }
 
     pub async fn occupation(&self, id: i64) -> Result<Occupation> {
-        sqlx::query(&format!("SELECT {OCCUPATION_COLUMNS} FROM occupations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .map(|r| occupation_from_row(&r))
-            .ok_or(StoreError::NotFound)
+        sqlx::query(&format!(
+            "SELECT {OCCUPATION_COLUMNS} FROM occupations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .map(|r| occupation_from_row(&r))
+        .ok_or(StoreError::NotFound)
     }
 
     /// Create (`o.id == 0`) or update an occupation with a version check.
@@ -347,10 +377,12 @@ impl Store {
     }
 
     pub async fn count_unconfirmed_occupations(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM occupations WHERE confirmed = 0 AND active = 1")
-            .fetch_one(&self.db.pool)
-            .await?
-            .get(0))
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM occupations WHERE confirmed = 0 AND active = 1")
+                .fetch_one(&self.db.pool)
+                .await?
+                .get(0),
+        )
     }
 
     // ---- calendar ----
@@ -363,13 +395,18 @@ impl Store {
     }
 
     pub async fn calendar_days(&self, year: i64) -> Result<Vec<CalendarDayRow>> {
-        let rows = sqlx::query("SELECT day, kind, name FROM calendar_days WHERE year = $1 ORDER BY day")
-            .bind(year)
-            .fetch_all(&self.db.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT day, kind, name FROM calendar_days WHERE year = $1 ORDER BY day")
+                .bind(year)
+                .fetch_all(&self.db.pool)
+                .await?;
         Ok(rows
             .iter()
-            .map(|r| CalendarDayRow { day: r.get(0), kind: r.get(1), name: r.get(2) })
+            .map(|r| CalendarDayRow {
+                day: r.get(0),
+                kind: r.get(1),
+                name: r.get(2),
+            })
             .collect())
     }
 
@@ -382,7 +419,10 @@ impl Store {
             .await?
             .is_some();
         if exists {
-            return Err(StoreError::Duplicate(format!("{} 年节假日安排已录入，请逐日修改", s.year)));
+            return Err(StoreError::Duplicate(format!(
+                "{} 年节假日安排已录入，请逐日修改",
+                s.year
+            )));
         }
         insert_year(&mut tx, s, &now_text()).await?;
         append(
@@ -400,7 +440,13 @@ impl Store {
     }
 
     /// Set (or with `kind == None` remove) one listed day of a loaded year.
-    pub async fn set_calendar_day(&self, actor: &Actor, day: NaiveDate, kind: Option<DayKind>, name: &str) -> Result<()> {
+    pub async fn set_calendar_day(
+        &self,
+        actor: &Actor,
+        day: NaiveDate,
+        kind: Option<DayKind>,
+        name: &str,
+    ) -> Result<()> {
         use chrono::Datelike;
         let year = day.year() as i64;
         let mut tx = self.db.write().await?;
@@ -410,18 +456,25 @@ impl Store {
             .await?
             .is_some();
         if !loaded {
-            return Err(StoreError::Invalid(format!("{year} 年节假日安排尚未录入，请先新增该年度")));
+            return Err(StoreError::Invalid(format!(
+                "{year} 年节假日安排尚未录入，请先新增该年度"
+            )));
         }
         let d = day.format("%Y-%m-%d").to_string();
-        sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(&d).execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM calendar_days WHERE day = $1")
+            .bind(&d)
+            .execute(tx.conn())
+            .await?;
         if let Some(k) = &kind {
-            sqlx::query("INSERT INTO calendar_days (day, year, kind, name) VALUES ($1, $2, $3, $4)")
-                .bind(&d)
-                .bind(year)
-                .bind(day_kind_str(k))
-                .bind(name)
-                .execute(tx.conn())
-                .await?;
+            sqlx::query(
+                "INSERT INTO calendar_days (day, year, kind, name) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&d)
+            .bind(year)
+            .bind(day_kind_str(k))
+            .bind(name)
+            .execute(tx.conn())
+            .await?;
         }
         append(
             &mut tx,
@@ -445,17 +498,36 @@ impl Store {
             .await?;
         let mut by_year: BTreeMap<i64, YearSchedule> = years
             .into_iter()
-            .map(|(y, source)| (y, YearSchedule { year: y as i32, source, days: BTreeMap::new() }))
+            .map(|(y, source)| {
+                (
+                    y,
+                    YearSchedule {
+                        year: y as i32,
+                        source,
+                        days: BTreeMap::new(),
+                    },
+                )
+            })
             .collect();
         for r in &rows {
             let day: String = r.get(0);
             let kind: String = r.get(1);
             let year: i64 = r.get(3);
-            let Ok(date) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") else { continue };
+            let Ok(date) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") else {
+                continue;
+            };
             if let Some(s) = by_year.get_mut(&year) {
                 s.days.insert(
                     date,
-                    CalendarDay { date, kind: if kind == "work" { DayKind::Work } else { DayKind::Off }, name: r.get(2) },
+                    CalendarDay {
+                        date,
+                        kind: if kind == "work" {
+                            DayKind::Work
+                        } else {
+                            DayKind::Off
+                        },
+                        name: r.get(2),
+                    },
                 );
             }
         }

@@ -109,12 +109,14 @@ impl Store {
         let mut tx = self.db.write().await?;
         let Some(account) = account.filter(|_| ok) else {
             // Wrong password or unknown user.
-            sqlx::query("INSERT INTO login_failures (username, client_addr, at) VALUES ($1, $2, $3)")
-                .bind(username)
-                .bind(&actor.client_addr)
-                .bind(time_text(now))
-                .execute(tx.conn())
-                .await?;
+            sqlx::query(
+                "INSERT INTO login_failures (username, client_addr, at) VALUES ($1, $2, $3)",
+            )
+            .bind(username)
+            .bind(&actor.client_addr)
+            .bind(time_text(now))
+            .execute(tx.conn())
+            .await?;
             let mut outcome = LoginOutcome::BadCredentials;
             let row = sqlx::query(
                 "UPDATE users SET failed_logins = failed_logins + 1 WHERE username = $1 RETURNING id, failed_logins",
@@ -126,11 +128,13 @@ impl Store {
                 let (id, failures): (i64, i64) = (r.get(0), r.get(1));
                 if failures >= limits.max_failures {
                     let until = time_text(now + Duration::minutes(limits.lockout_minutes));
-                    sqlx::query("UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2")
-                        .bind(&until)
-                        .bind(id)
-                        .execute(tx.conn())
-                        .await?;
+                    sqlx::query(
+                        "UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2",
+                    )
+                    .bind(&until)
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?;
                     append(
                         &mut tx,
                         actor,
@@ -290,12 +294,14 @@ impl Store {
 
     pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<()> {
         let mut tx = self.db.write().await?;
-        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now_text())
-            .bind(id)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_text())
+        .bind(id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }

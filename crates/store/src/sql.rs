@@ -81,11 +81,21 @@ impl Where {
 
     pub async fn count(&self, db: &Db, from: &str) -> Result<i64> {
         let sql = format!("SELECT COUNT(*) FROM {from}{}", self.sql());
-        Ok(self.bind(sqlx::query(&sql)).fetch_one(&db.pool).await?.get(0))
+        Ok(self
+            .bind(sqlx::query(&sql))
+            .fetch_one(&db.pool)
+            .await?
+            .get(0))
     }
 
     /// `select` is "SELECT cols FROM table"; returns one page of rows.
-    pub async fn page(&self, db: &Db, select: &str, order: &str, page: PageRequest) -> Result<Vec<AnyRow>> {
+    pub async fn page(
+        &self,
+        db: &Db,
+        select: &str,
+        order: &str,
+        page: PageRequest,
+    ) -> Result<Vec<AnyRow>> {
         let n = self.args.len();
         let sql = format!(
             "{select}{} ORDER BY {order} LIMIT ${} OFFSET ${}",

@@ -59,7 +59,9 @@ impl FromRequestParts<AppState> for RequestMeta {
 }
 
 fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {

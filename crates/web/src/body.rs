@@ -42,7 +42,9 @@ fn field_error(path: &str, msg: &str) -> AppError {
         "应为整数"
     } else if msg.contains("expected f64") || msg.contains("invalid float") {
         "应为数字"
-    } else if msg.contains("expected a boolean") || msg.contains("provided string was not `true` or `false`") {
+    } else if msg.contains("expected a boolean")
+        || msg.contains("provided string was not `true` or `false`")
+    {
         "应为 true 或 false"
     } else if msg.contains("unknown variant") {
         "取值不在允许的范围内"

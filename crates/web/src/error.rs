@@ -148,6 +148,13 @@ pub async fn render_error_pages(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
+    if resp
+        .extensions()
+        .get::<crate::pages::RenderedPage>()
+        .is_some()
+    {
+        return resp;
+    }
     let info = resp.extensions().get::<ErrorInfo>().cloned();
     if is_api {
         if info.is_some() {

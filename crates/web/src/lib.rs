@@ -1,1 +1,169 @@
+//! The HTTP face of skilleval: Chinese pages (askama) and the JSON API under `/api/v1`.
+//! Handlers translate; the domain decides; the store remembers.
 
+pub mod api;
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod forms;
+pub mod middleware;
+pub mod pages;
+mod queue;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use domain::policy::Policy;
+use store::{LoginLimits, Store};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use error::AppError;
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Demo mode: the login page shows the demo password.
+    pub demo: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind our own proxy).
+    pub trust_proxy: bool,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    pub session_hours: i64,
+    pub max_body_bytes: usize,
+    pub login_limits: LoginLimits,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            demo: false,
+            trust_proxy: false,
+            secure_cookies: false,
+            session_hours: 12,
+            max_body_bytes: 2 * 1024 * 1024,
+            login_limits: LoginLimits::default(),
+        }
+    }
+}
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    pub policy: Arc<Policy>,
+    pub metrics: Arc<middleware::Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig, policy: Policy) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+            policy: Arc::new(policy),
+            metrics: Arc::new(middleware::Metrics::default()),
+        }
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(pages::router())
+        .nest("/api", api::router())
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::track_metrics,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(middleware::csrf_guard))
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::Internal("panic in handler".into()).into_response()
+        }))
+        .layer(axum::middleware::from_fn(error::render_error_pages))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(middleware::RandomRequestId))
+        .with_state(state)
+}
+
+/// Serve until ctrl-c (or SIGTERM).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    // Give in-flight requests a moment; axum waits for them anyway.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.db.ping().await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.js"),
+    )
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}

@@ -1,0 +1,136 @@
+//! Settings: defaults, then a TOML file, then `SKILLEVAL_*` environment variables, then flags.
+
+use std::path::Path;
+
+use clap::Args;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct DbArgs {
+    /// Database URL: sqlite://<file> (default <data-dir>/skilleval.db) or postgres://user@host/db.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Directory for the embedded database and uploaded files.
+    #[arg(long)]
+    pub data_dir: Option<String>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Fill an empty database with demo data (password demo-password).
+    #[arg(long)]
+    pub demo: bool,
+    /// A policy file other than the built-in policy/zhengzhou-2022.toml.
+    #[arg(long)]
+    pub policy: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub struct Settings {
+    pub listen: String,
+    pub data_dir: String,
+    pub database: String,
+    pub demo: bool,
+    pub policy: Option<String>,
+    pub db_max_connections: u32,
+    pub trust_proxy: bool,
+    pub secure_cookies: bool,
+    pub session_hours: i64,
+    pub max_body_mb: usize,
+    pub log: String,
+}
+
+impl std::fmt::Debug for Settings {
+    // The database URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("database", &store::redact_url(&self.database))
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: "./data".into(),
+            database: String::new(),
+            demo: false,
+            policy: None,
+            db_max_connections: 8,
+            trust_proxy: false,
+            secure_cookies: false,
+            session_hours: 12,
+            max_body_mb: 2,
+            log: "info,sqlx=warn,tower_http=warn".into(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn load(
+        config: Option<&Path>,
+        db: &DbArgs,
+        serve: Option<&ServeArgs>,
+    ) -> anyhow::Result<Settings> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        match config {
+            Some(p) => {
+                if !p.exists() {
+                    anyhow::bail!("配置文件不存在: {}", p.display());
+                }
+                fig = fig.merge(Toml::file(p));
+            }
+            None => fig = fig.merge(Toml::file("skilleval.toml")),
+        }
+        fig = fig.merge(Env::prefixed("SKILLEVAL_"));
+        let mut s: Settings = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("配置有误: {e}"))?;
+        if let Some(d) = &db.data_dir {
+            s.data_dir = d.clone();
+        }
+        if let Some(u) = &db.database {
+            s.database = u.clone();
+        }
+        if let Some(a) = serve {
+            if let Some(l) = &a.listen {
+                s.listen = l.clone();
+            }
+            if a.demo {
+                s.demo = true;
+            }
+            if let Some(p) = &a.policy {
+                s.policy = Some(p.clone());
+            }
+        }
+        if s.database.is_empty() {
+            s.database = format!("sqlite://{}/skilleval.db", s.data_dir.trim_end_matches('/'));
+        }
+        // SQLite has one writer; a small pool avoids lock churn.
+        if s.database.starts_with("sqlite:") {
+            s.db_max_connections = s.db_max_connections.min(4);
+        }
+        Ok(s)
+    }
+
+    pub fn web_config(&self) -> web::WebConfig {
+        web::WebConfig {
+            demo: self.demo,
+            trust_proxy: self.trust_proxy,
+            secure_cookies: self.secure_cookies,
+            session_hours: self.session_hours,
+            max_body_bytes: self.max_body_mb * 1024 * 1024,
+            ..Default::default()
+        }
+    }
+}

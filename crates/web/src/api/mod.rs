@@ -1,0 +1,330 @@
+//! The JSON API under `/api/v1`, its OpenAPI document and a viewer that needs no download.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::Role;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{InstitutionFilter, OccupationFilter, PageRequest, UserFilter};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::auth::{Authed, RequestMeta};
+use crate::body::JsonBody;
+use crate::error::AppError;
+use crate::forms::InstitutionForm;
+use crate::pages::users::UserForm;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/session", axum::routing::post(login).delete(logout))
+        .route("/v1/me", get(me))
+        .route(
+            "/v1/institutions",
+            get(list_institutions).post(create_institution),
+        )
+        .route(
+            "/v1/institutions/{id}",
+            get(get_institution).put(update_institution),
+        )
+        .route("/v1/users", get(list_users).post(create_user))
+        .route("/v1/users/{id}", get(get_user))
+        .route("/v1/divisions", get(divisions))
+        .route("/v1/occupations", get(occupations))
+        .route("/v1/audit/verify", get(audit_verify))
+        .route("/openapi.json", get(openapi))
+        .route("/docs", get(docs))
+        .route("/docs.js", get(docs_js))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "郑州市技能人才评价服务平台 API",
+        version = "1",
+        description = "会话（Cookie）或 Bearer 令牌认证。写操作若使用 Cookie，须带同源 Origin 头。错误统一为 {error, message, field?}，message 为中文。"
+    ),
+    paths(
+        login,
+        logout,
+        me,
+        list_institutions,
+        create_institution,
+        get_institution,
+        update_institution,
+        list_users,
+        create_user,
+        get_user,
+        divisions,
+        occupations,
+        audit_verify
+    ),
+    components(schemas(LoginRequest, MeResponse, InstitutionForm, UserFormSchema, ErrorBody))
+)]
+struct ApiDoc;
+
+/// Every error has this shape.
+#[derive(Serialize, ToSchema)]
+struct ErrorBody {
+    error: String,
+    message: String,
+    field: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    username: String,
+    role: String,
+    district: Option<String>,
+    institution_id: Option<i64>,
+    display_name: String,
+}
+
+impl From<&store::Account> for MeResponse {
+    fn from(a: &store::Account) -> Self {
+        MeResponse {
+            username: a.username.clone(),
+            role: a.role.as_str().into(),
+            district: a.district_code.clone(),
+            institution_id: a.institution_id,
+            display_name: a.display_name.clone(),
+        }
+    }
+}
+
+/// Schema mirror of the account form (the form type lives with the pages).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct UserFormSchema {
+    username: String,
+    display_name: String,
+    role: String,
+    district: Option<String>,
+    institution: Option<String>,
+    employer: Option<String>,
+    phone: Option<String>,
+    password: String,
+}
+
+#[derive(Deserialize, Default)]
+struct ListParams {
+    q: Option<String>,
+    district: Option<String>,
+    kind: Option<String>,
+    status: Option<String>,
+    role: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest, tag = "会话",
+    responses((status = 200, body = MeResponse, description = "已登录，设置会话 Cookie"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "账号锁定或停用"), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<Response, AppError> {
+    let (account, token) =
+        crate::pages::attempt_login(&state, &meta, &req.username, &req.password).await?;
+    let mut r = Json(MeResponse::from(&account)).into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        crate::pages::session_cookie(&state, &token, state.config.session_hours * 3600),
+    );
+    Ok(r)
+}
+
+#[utoipa::path(delete, path = "/api/v1/session", tag = "会话", responses((status = 204, description = "已退出")))]
+async fn logout(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    if let Some(s) = &me.session {
+        state.store.end_session(&me.actor(), &s.token_hash).await?;
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        crate::pages::session_cookie(&state, "", 0),
+    );
+    Ok(r)
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "会话", responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
+async fn me(me: Authed) -> Json<MeResponse> {
+    Json(MeResponse::from(&me.account))
+}
+
+#[utoipa::path(get, path = "/api/v1/institutions", tag = "评价机构",
+    params(("q" = Option<String>, Query, description = "名称、信用代码或联系人"), ("district" = Option<String>, Query), ("kind" = Option<String>, Query), ("status" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, description = "分页列表 {items, total, page, per_page}，仅含本人辖区")))]
+async fn list_institutions(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    let filter = InstitutionFilter {
+        q: p.q,
+        district: p.district,
+        kind: p.kind,
+        filing_status: p.status,
+    };
+    let page = state
+        .store
+        .list_institutions(&me.scope(), &filter, PageRequest::new(p.page, p.per_page))
+        .await?;
+    Ok(Json(page).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/institutions/{id}", tag = "评价机构", params(("id" = i64, Path)),
+    responses((status = 200, description = "机构详情"), (status = 404, body = ErrorBody, description = "不存在或不在辖区内")))]
+async fn get_institution(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    Ok(Json(state.store.institution(&me.scope(), id).await?).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/institutions", tag = "评价机构", request_body = InstitutionForm,
+    responses((status = 201, description = "已登记"), (status = 422, body = ErrorBody, description = "字段有误，field 指明字段")))]
+async fn create_institution(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(f): JsonBody<InstitutionForm>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::Admin, Role::CityCenter, Role::District])?;
+    let input = f.validate(&state.store.districts().await?)?;
+    if !me.scope().covers(Some(&input.reg_district), None) {
+        return Err(AppError::invalid(
+            "reg_district",
+            "只能登记本辖区的机构（属地管理）",
+        ));
+    }
+    let inst = state.store.create_institution(&me.actor(), &input).await?;
+    Ok((StatusCode::CREATED, Json(inst)).into_response())
+}
+
+#[utoipa::path(put, path = "/api/v1/institutions/{id}", tag = "评价机构", params(("id" = i64, Path)), request_body = InstitutionForm,
+    responses((status = 200, description = "已保存"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "版本冲突"), (status = 422, body = ErrorBody)))]
+async fn update_institution(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(f): JsonBody<InstitutionForm>,
+) -> Result<Response, AppError> {
+    state.store.institution(&me.scope(), id).await?;
+    if matches!(
+        me.role(),
+        Role::CityDivision | Role::Expert | Role::Supervisor
+    ) {
+        return Err(AppError::forbidden());
+    }
+    let districts = state.store.districts().await?;
+    crate::pages::institutions_apply_update(&state, &me, id, &f, &districts).await?;
+    Ok(Json(state.store.institution(&me.scope(), id).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "用户账号",
+    params(("q" = Option<String>, Query), ("role" = Option<String>, Query), ("district" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, description = "分页列表，仅含本人辖区"), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::Admin, Role::CityCenter, Role::District])?;
+    let filter = UserFilter {
+        q: p.q,
+        role: p.role,
+        district: p.district,
+    };
+    Ok(Json(
+        state
+            .store
+            .list_accounts(&me.scope(), &filter, PageRequest::new(p.page, p.per_page))
+            .await?,
+    )
+    .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "用户账号", params(("id" = i64, Path)),
+    responses((status = 200, description = "账号"), (status = 404, body = ErrorBody)))]
+async fn get_user(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::Admin, Role::CityCenter, Role::District])?;
+    Ok(Json(state.store.account(&me.scope(), id).await?).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "用户账号", request_body = UserFormSchema,
+    responses((status = 201, description = "已创建"), (status = 403, body = ErrorBody, description = "区县账号只能由市鉴定中心创建"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(f): JsonBody<UserForm>,
+) -> Result<Response, AppError> {
+    let new = crate::pages::users::validate_new_account(&state, &me, &f).await?;
+    let a = state.store.create_account(&me.actor(), new).await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/divisions", tag = "参考数据", responses((status = 200, description = "行政区划")))]
+async fn divisions(State(state): State<AppState>, _me: Authed) -> Result<Response, AppError> {
+    Ok(Json(state.store.divisions().await?).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/occupations", tag = "参考数据",
+    params(("q" = Option<String>, Query), ("kind" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, description = "职业目录分页列表")))]
+async fn occupations(
+    State(state): State<AppState>,
+    _me: Authed,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    let f = OccupationFilter {
+        q: p.q,
+        kind: p.kind,
+        confirmed: None,
+    };
+    Ok(Json(
+        state
+            .store
+            .list_occupations(&f, PageRequest::new(p.page, p.per_page))
+            .await?,
+    )
+    .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "审计", responses((status = 200, description = "{ok, entries, head} 或 {ok:false, seq, reason}"), (status = 403, body = ErrorBody)))]
+async fn audit_verify(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    me.require(&[Role::Admin, Role::CityCenter, Role::CityDivision])?;
+    Ok(Json(match state.store.db.verify_audit_chain().await? {
+        Ok(r) => json!({ "ok": true, "entries": r.entries, "head": r.head }),
+        Err(b) => json!({ "ok": false, "seq": b.seq, "reason": b.reason }),
+    })
+    .into_response())
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn docs() -> Html<&'static str> {
+    Html(include_str!("../../static/apidocs.html"))
+}
+
+async fn docs_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/apidocs.js"),
+    )
+}

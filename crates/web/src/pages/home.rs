@@ -1,0 +1,312 @@
+//! Home, login/logout, the dashboard with its work queue, and password change.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::Duration;
+use serde::Deserialize;
+use store::{InstitutionFilter, LoginOutcome, PageRequest, PasswordParams, UserFilter};
+
+use super::{flash_text, render, render_status, Layout};
+use crate::auth::{Authed, MaybeAuthed, RequestMeta, SESSION_COOKIE};
+use crate::body::FormBody;
+use crate::error::AppError;
+use crate::queue::{self, WorkItem};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/dashboard", get(dashboard))
+        .route(
+            "/account/password",
+            get(password_form).post(change_password),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    rules: Vec<domain::policy::RuleView>,
+    logged_in: bool,
+}
+
+async fn home(State(state): State<AppState>, MaybeAuthed(me): MaybeAuthed) -> Response {
+    let rules = state.policy.rules().into_iter().take(6).collect();
+    render(&HomePage {
+        layout: Layout::new(&state, me.as_ref(), "首页", "/"),
+        rules,
+        logged_in: me.is_some(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    error: Option<String>,
+    username: String,
+}
+
+#[derive(Deserialize)]
+struct MsgQuery {
+    msg: Option<String>,
+}
+
+async fn login_form(State(state): State<AppState>, Query(q): Query<MsgQuery>) -> Response {
+    render(&LoginPage {
+        layout: Layout::new(&state, None, "登录", "/login")
+            .with_flash(flash_text(q.msg.as_deref())),
+        error: None,
+        username: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS.
+pub fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    ))
+    .expect("cookie is ASCII")
+}
+
+/// Shared by the login page and `POST /api/v1/session`: a message for each refusal.
+pub async fn attempt_login(
+    state: &AppState,
+    meta: &RequestMeta,
+    username: &str,
+    password: &str,
+) -> Result<(store::Account, String), AppError> {
+    if username.trim().is_empty() {
+        return Err(AppError::invalid("username", "请填写用户名"));
+    }
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "请填写密码"));
+    }
+    let outcome = state
+        .store
+        .login(
+            username.trim(),
+            password,
+            &meta.anonymous_actor(),
+            state.config.login_limits,
+        )
+        .await?;
+    let account = match outcome {
+        LoginOutcome::Ok(a) => a,
+        LoginOutcome::BadCredentials => return Err(AppError::Unauthorized),
+        LoginOutcome::Locked { until } => {
+            return Err(AppError::Forbidden(format!(
+                "密码错误次数过多，账号已锁定至 {}（北京时间），请稍后再试或联系管理员解锁",
+                crate::pages::beijing_time(&until)
+            )))
+        }
+        LoginOutcome::Inactive => {
+            return Err(AppError::Forbidden("该账号已停用，请联系管理员".into()))
+        }
+        LoginOutcome::Throttled => {
+            return Err(AppError::TooManyRequests(
+                "登录失败次数过多，请 15 分钟后再试".into(),
+            ))
+        }
+    };
+    let hours = state.config.session_hours;
+    let (token, _) = state
+        .store
+        .create_session(
+            account.id,
+            Duration::hours(hours),
+            &meta.client_addr,
+            &meta.user_agent,
+        )
+        .await?;
+    Ok((account, token))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    FormBody(form): FormBody<LoginForm>,
+) -> Response {
+    match attempt_login(&state, &meta, &form.username, &form.password).await {
+        Ok((_, token)) => {
+            let mut r = Redirect::to("/dashboard").into_response();
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(&state, &token, state.config.session_hours * 3600),
+            );
+            r
+        }
+        Err(e) => {
+            let status = e.status();
+            let message = match e {
+                AppError::Unauthorized => "用户名或密码错误".to_string(),
+                other => other.to_string(),
+            };
+            render_status(
+                status,
+                &LoginPage {
+                    layout: Layout::new(&state, None, "登录", "/login"),
+                    error: Some(message),
+                    username: form.username,
+                },
+            )
+        }
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    MaybeAuthed(me): MaybeAuthed,
+) -> Result<Response, AppError> {
+    if let Some(me) = &me {
+        if let Some(s) = &me.session {
+            state.store.end_session(&me.actor(), &s.token_hash).await?;
+        }
+    }
+    let mut r = Redirect::to("/login?msg=loggedout").into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    greeting: String,
+    role_label: &'static str,
+    district_name: Option<String>,
+    queue: Vec<WorkItem>,
+    institution_count: i64,
+    account_count: i64,
+    today: String,
+}
+
+async fn dashboard(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    let scope = me.scope();
+    let queue = queue::for_account(&state, &me).await?;
+    let one = PageRequest::new(Some(1), Some(1));
+    let institution_count = state
+        .store
+        .list_institutions(&scope, &InstitutionFilter::default(), one)
+        .await?
+        .total;
+    let account_count = state
+        .store
+        .list_accounts(&scope, &UserFilter::default(), one)
+        .await?
+        .total;
+    let district_name = match &me.account.district_code {
+        Some(code) => Some(state.store.division(code).await?.name),
+        None => None,
+    };
+    Ok(render(&DashboardPage {
+        layout: Layout::new(&state, Some(&me), "工作台", "/dashboard"),
+        greeting: me.account.display_name.clone(),
+        role_label: me.role().label(),
+        district_name,
+        queue,
+        institution_count,
+        account_count,
+        today: queue::today_cn().format("%Y年%m月%d日").to_string(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    layout: Layout,
+    error: Option<(String, String)>,
+}
+
+async fn password_form(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(q): Query<MsgQuery>,
+) -> Response {
+    render(&PasswordPage {
+        layout: Layout::new(&state, Some(&me), "修改密码", "")
+            .with_flash(flash_text(q.msg.as_deref())),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    me: Authed,
+    FormBody(f): FormBody<PasswordForm>,
+) -> Result<Response, AppError> {
+    let check = async {
+        let (_, stored) = state
+            .store
+            .account_by_username(&me.account.username)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let current = f.current.clone();
+        let ok = tokio::task::spawn_blocking(move || PasswordParams::verify(&current, &stored))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        if !ok {
+            return Err(AppError::invalid("current", "当前密码不正确"));
+        }
+        domain::account::validate_password(&me.account.username, &f.new_password)?;
+        if f.new_password != f.confirm {
+            return Err(AppError::invalid("confirm", "两次输入的新密码不一致"));
+        }
+        if f.new_password == f.current {
+            return Err(AppError::invalid(
+                "new_password",
+                "新密码不能与当前密码相同",
+            ));
+        }
+        Ok(())
+    };
+    if let Err(e) = check.await {
+        let AppError::Invalid { field, message } = e else {
+            return Err(e);
+        };
+        return Ok(render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordPage {
+                layout: Layout::new(&state, Some(&me), "修改密码", ""),
+                error: Some((field, message)),
+            },
+        ));
+    }
+    let keep = me.session.as_ref().map(|s| s.token_hash.as_str());
+    state
+        .store
+        .set_password(&me.actor(), me.account.id, &f.new_password, false, keep)
+        .await?;
+    Ok(Redirect::to("/account/password?msg=password").into_response())
+}

@@ -1,0 +1,251 @@
+//! Server-rendered pages in Simplified Chinese. One module per area; all share [`Layout`].
+
+mod admin;
+mod home;
+mod institutions;
+pub mod kit;
+mod public;
+pub mod users;
+
+pub use home::{attempt_login, session_cookie};
+pub use institutions::apply_update as institutions_apply_update;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
+use domain::Role;
+
+use crate::auth::Authed;
+use crate::error::AppError;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(home::router())
+        .merge(institutions::router())
+        .merge(users::router())
+        .merge(admin::router())
+        .merge(public::router())
+}
+
+pub struct UserBadge {
+    pub display_name: String,
+    pub role_label: &'static str,
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What the frame of every page needs.
+pub struct Layout {
+    pub title: String,
+    pub user: Option<UserBadge>,
+    pub nav: Vec<NavItem>,
+    pub demo: bool,
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    /// The frame for `user` (or a visitor), with the nav entry under `active` highlighted.
+    pub fn new(
+        state: &AppState,
+        user: Option<&Authed>,
+        title: impl Into<String>,
+        active: &str,
+    ) -> Layout {
+        let role = user.map(|u| u.role());
+        let mut nav: Vec<(&'static str, &'static str)> = vec![];
+        match role {
+            None => {
+                nav.push(("/", "首页"));
+                nav.push(("/public/institutions", "已备案机构"));
+                nav.push(("/public/certificates", "证书查询"));
+                nav.push(("/policy", "政策规则"));
+            }
+            Some(r) => {
+                nav.push(("/dashboard", "工作台"));
+                if matches!(
+                    r,
+                    Role::Admin | Role::CityCenter | Role::CityDivision | Role::District
+                ) {
+                    nav.push(("/institutions", "评价机构"));
+                }
+                if r == Role::Institution {
+                    nav.push(("/institutions", "本机构"));
+                }
+                if matches!(r, Role::Admin | Role::CityCenter | Role::District) {
+                    nav.push(("/users", "用户账号"));
+                }
+                if r == Role::Admin {
+                    nav.push(("/admin/divisions", "行政区划"));
+                    nav.push(("/admin/occupations", "职业目录"));
+                    nav.push(("/admin/calendar", "工作日历"));
+                    nav.push(("/admin/tokens", "接口令牌"));
+                }
+                if matches!(r, Role::Admin | Role::CityCenter | Role::CityDivision) {
+                    nav.push(("/audit", "审计日志"));
+                }
+                nav.push(("/public/institutions", "公开信息"));
+                nav.push(("/policy", "政策规则"));
+            }
+        }
+        Layout {
+            title: title.into(),
+            user: user.map(|u| UserBadge {
+                display_name: u.account.display_name.clone(),
+                role_label: u.role().label(),
+            }),
+            nav: nav
+                .into_iter()
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    active: href == active,
+                })
+                .collect(),
+            demo: state.config.demo,
+            flash: None,
+        }
+    }
+
+    pub fn with_flash(mut self, flash: Option<String>) -> Layout {
+        self.flash = flash;
+        self
+    }
+}
+
+/// Render a template as a page; a template error is a 500 (logged), never a panic.
+pub fn render<T: Template>(t: &T) -> Response {
+    render_status(StatusCode::OK, t)
+}
+
+/// Marks a complete page, so the error middleware does not replace it (a form shown again
+/// with its errors carries a 4xx status but is already the right page).
+#[derive(Clone, Copy)]
+pub struct RenderedPage;
+
+pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => {
+            let mut r = (status, Html(html)).into_response();
+            r.extensions_mut().insert(RenderedPage);
+            r
+        }
+        Err(e) => AppError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: &'static str,
+    message: String,
+    status: u16,
+    logged_in: bool,
+}
+
+/// The Chinese error page (used by the error middleware, which has no state or user).
+pub fn error_page(status: StatusCode, message: &str, logged_in: bool) -> String {
+    let heading = match status.as_u16() {
+        403 => "无权访问",
+        404 => "页面不存在",
+        413 => "内容过大",
+        429 => "请求过于频繁",
+        400 | 409 | 422 => "无法处理该请求",
+        _ if status.is_server_error() => "系统繁忙",
+        _ => "出错了",
+    };
+    let page = ErrorPage {
+        layout: Layout {
+            title: heading.into(),
+            user: None,
+            nav: vec![
+                NavItem {
+                    href: "/",
+                    label: "首页",
+                    active: false,
+                },
+                NavItem {
+                    href: "/public/certificates",
+                    label: "证书查询",
+                    active: false,
+                },
+            ],
+            demo: false,
+            flash: None,
+        },
+        heading,
+        message: message.to_string(),
+        status: status.as_u16(),
+        logged_in,
+    };
+    page.render().unwrap_or_else(|_| message.to_string())
+}
+
+/// Flash messages travel in the redirect URL as a code, never as free text.
+pub fn flash_text(code: Option<&str>) -> Option<String> {
+    let text = match code? {
+        "saved" => "已保存。",
+        "created" => "已创建。",
+        "password" => "密码已修改。",
+        "reset" => "密码已重置，用户下次登录须修改密码。",
+        "unlocked" => "账号已解锁。",
+        "activated" => "账号已启用。",
+        "deactivated" => "账号已停用，其会话已全部结束。",
+        "revoked" => "令牌已吊销。",
+        "loggedout" => "您已安全退出。",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+/// Query string of a list page without its `page` parameter, ending in `&` or `?`.
+pub fn list_base(path: &str, params: &[(&str, &Option<String>)]) -> String {
+    let mut q: Vec<String> = vec![];
+    for (k, v) in params {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            q.push(format!("{k}={}", urlencode(v)));
+        }
+    }
+    if q.is_empty() {
+        format!("{path}?")
+    } else {
+        format!("{path}?{}&", q.join("&"))
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+/// A page of a list as templates need it.
+pub struct Pager {
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+impl<T> From<&store::Page<T>> for Pager {
+    fn from(p: &store::Page<T>) -> Pager {
+        Pager {
+            total: p.total,
+            page: p.page,
+            pages: p.pages(),
+        }
+    }
+}
+
+/// An RFC 3339 UTC time shown in Beijing time.
+pub fn beijing_time(t: &str) -> String {
+    let cn = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&cn).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| t.to_string())
+}

@@ -1,0 +1,173 @@
+//! Public pages (no login): filed institutions, the certificate query, and the rules.
+//! They show no personal data beyond what the notice makes public, and print cleanly.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use domain::institution::InstitutionKind;
+use domain::Scope;
+use serde::Deserialize;
+use store::{InstitutionFilter, PageRequest, PublicCertificate};
+
+use super::kit::{Cell, Field, ListPage};
+use super::{list_base, render, Layout};
+use crate::auth::MaybeAuthed;
+use crate::error::AppError;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/public/institutions", get(institutions))
+        .route("/public/certificates", get(certificates))
+        .route("/policy", get(policy))
+}
+
+#[derive(Deserialize, Default)]
+struct InstQuery {
+    q: Option<String>,
+    district: Option<String>,
+    page: Option<i64>,
+}
+
+async fn institutions(
+    State(state): State<AppState>,
+    MaybeAuthed(me): MaybeAuthed,
+    Query(q): Query<InstQuery>,
+) -> Result<Response, AppError> {
+    let filter = InstitutionFilter {
+        q: q.q.clone(),
+        district: q.district.clone(),
+        kind: None,
+        filing_status: Some("filed".into()),
+    };
+    let page = state
+        .store
+        .list_institutions(&Scope::City, &filter, PageRequest::new(q.page, None))
+        .await?;
+    let districts = state.store.districts().await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                Cell::new(&i.name),
+                Cell::new(
+                    InstitutionKind::parse(&i.kind)
+                        .map(|k| k.label())
+                        .unwrap_or(""),
+                ),
+                Cell::new(&i.district_name),
+                Cell::new(i.filing_no.clone().unwrap_or_default()).class("mono"),
+            ]
+        })
+        .collect();
+    Ok(render(&ListPage {
+        layout: Layout::new(
+            &state,
+            me.as_ref(),
+            "已备案评价机构",
+            "/public/institutions",
+        ),
+        heading: "已备案评价机构".into(),
+        intro: "经区县初审、市级复审并公示无异议后备案的职业技能等级评价机构。".into(),
+        new_link: None,
+        filters: vec![
+            Field::text("q", "机构名称", q.q.clone().unwrap_or_default()),
+            Field::text(
+                "district",
+                "区县（市）",
+                q.district.clone().unwrap_or_default(),
+            )
+            .select(super::institutions::district_options(
+                &districts,
+                "全部区县",
+            )),
+        ],
+        filter_action: "/public/institutions".into(),
+        headers: vec!["机构名称", "类型", "属地", "备案编号"],
+        rows,
+        pager: (&page).into(),
+        base: list_base(
+            "/public/institutions",
+            &[("q", &q.q), ("district", &q.district)],
+        ),
+        empty: "目前尚无完成备案的评价机构。备案完成并公示期满后，机构将列在这里。",
+        printable: true,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct CertQuery {
+    cert_no: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "certificate_query.html")]
+struct CertPage {
+    layout: Layout,
+    cert_no: String,
+    name: String,
+    searched: bool,
+    error: Option<String>,
+    found: Option<PublicCertificate>,
+    level_name: String,
+}
+
+async fn certificates(
+    State(state): State<AppState>,
+    MaybeAuthed(me): MaybeAuthed,
+    Query(q): Query<CertQuery>,
+) -> Result<Response, AppError> {
+    let cert_no = q.cert_no.clone().unwrap_or_default().trim().to_uppercase();
+    let name = q.name.clone().unwrap_or_default().trim().to_string();
+    let searched = q.cert_no.is_some() || q.name.is_some();
+    let mut error = None;
+    let mut found = None;
+    if searched {
+        if cert_no.len() != 22
+            || !cert_no.starts_with(['S', 'Y'])
+            || !cert_no[1..].chars().all(|c| c.is_ascii_digit())
+        {
+            error = Some("证书编号应为 22 位：首位 S 或 Y，后接 21 位数字".to_string());
+        } else if name.is_empty() {
+            error = Some("请填写持证人姓名".to_string());
+        } else {
+            found = state.store.find_certificate(&cert_no, &name).await?;
+        }
+    }
+    let level_name = found
+        .as_ref()
+        .and_then(|c| domain::occupation::Level::from_u8(c.level as u8))
+        .map(|l| l.name().to_string())
+        .unwrap_or_default();
+    Ok(render(&CertPage {
+        layout: Layout::new(&state, me.as_ref(), "证书查询", "/public/certificates"),
+        cert_no,
+        name,
+        searched,
+        error,
+        found,
+        level_name,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "policy.html")]
+struct PolicyPage {
+    layout: Layout,
+    title: String,
+    document: String,
+    rules: Vec<domain::policy::RuleView>,
+}
+
+async fn policy(State(state): State<AppState>, MaybeAuthed(me): MaybeAuthed) -> Response {
+    render(&PolicyPage {
+        layout: Layout::new(&state, me.as_ref(), "政策规则", "/policy"),
+        title: state.policy.title.clone(),
+        document: state.policy.document.clone(),
+        rules: state.policy.rules(),
+    })
+}
