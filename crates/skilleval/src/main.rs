@@ -38,21 +38,6 @@ enum AuditCommand {
     Verify(settings::DbArgs),
 }
 
-fn reference_files() -> ReferenceFiles {
-    ReferenceFiles {
-        divisions: include_str!("../../../data/divisions.toml").into(),
-        occupations: vec![
-            include_str!("../../../data/occupations.csv").into(),
-            include_str!("../../../data/special_abilities.csv").into(),
-        ],
-        calendars: vec![
-            include_str!("../../../data/calendar/2024.toml").into(),
-            include_str!("../../../data/calendar/2025.toml").into(),
-            include_str!("../../../data/calendar/2026.toml").into(),
-        ],
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -142,7 +127,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
-    let (d, o, c) = store.load_reference(&reference_files()).await?;
+    let (d, o, c) = store.load_reference(&ReferenceFiles::builtin()).await?;
     if d + o + c > 0 {
         tracing::info!(
             divisions = d,

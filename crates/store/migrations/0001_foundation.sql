@@ -158,3 +158,19 @@ CREATE TABLE certificates (
     retention_until TEXT
 );
 CREATE INDEX certificates_holder ON certificates (id_number_hash)
+;
+
+-- 备案范围: the occupations and levels an institution is filed for. Written when a filing
+-- (initial or incremental) completes; read by evaluation plans and the public list.
+CREATE TABLE filed_occupations (
+    id {pk},
+    institution_id BIGINT NOT NULL REFERENCES institutions(id),
+    occupation_id BIGINT NOT NULL REFERENCES occupations(id),
+    levels TEXT NOT NULL,
+    filing_no TEXT NOT NULL,
+    filed_on TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'filing',
+    revoked_at TEXT,
+    UNIQUE (institution_id, occupation_id)
+);
+CREATE INDEX filed_occupations_occupation ON filed_occupations (occupation_id)

@@ -144,6 +144,7 @@ pub async fn seed(store: &Store) -> Result<bool> {
     }
     for (n, (name, kind, district, employees, capital, scope)) in INSTITUTIONS.iter().enumerate() {
         let n = n + 1;
+        let district_name = store.division(district).await?.name;
         let prefix = if *kind == "enterprise" { "91" } else { "52" };
         let code = with_check_digit(&format!("{prefix}{}MA{:07}", &district[..6], n * 7919))
             .expect("demo credit code");
@@ -158,9 +159,9 @@ pub async fn seed(store: &Store) -> Result<bool> {
                     employees: *employees,
                     capital_yuan: *capital,
                     business_scope: (*scope).into(),
-                    reg_address: format!("郑州市{}示范路{}号", district, 10 + n),
+                    reg_address: format!("郑州市{district_name}示范路{}号", 10 + n),
                     reg_district: (*district).into(),
-                    biz_address: format!("郑州市{}示范路{}号", district, 10 + n),
+                    biz_address: format!("郑州市{district_name}示范路{}号", 10 + n),
                     biz_district: (*district).into(),
                     contact_name: "张老师".into(),
                     contact_phone: format!("1380371{:04}", n),

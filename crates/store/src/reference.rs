@@ -23,6 +23,24 @@ pub struct ReferenceFiles {
     pub calendars: Vec<String>,
 }
 
+impl ReferenceFiles {
+    /// The files under `data/`, compiled into the binary so that it starts anywhere.
+    pub fn builtin() -> ReferenceFiles {
+        ReferenceFiles {
+            divisions: include_str!("../../../data/divisions.toml").into(),
+            occupations: vec![
+                include_str!("../../../data/occupations.csv").into(),
+                include_str!("../../../data/special_abilities.csv").into(),
+            ],
+            calendars: vec![
+                include_str!("../../../data/calendar/2024.toml").into(),
+                include_str!("../../../data/calendar/2025.toml").into(),
+                include_str!("../../../data/calendar/2026.toml").into(),
+            ],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Division {
     pub code: String,

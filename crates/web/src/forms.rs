@@ -15,7 +15,7 @@ pub struct InstitutionForm {
     pub credit_code: String,
     #[serde(default)]
     pub kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_text")]
     pub legal_person: Option<String>,
     #[serde(default, deserialize_with = "text_or_number")]
     pub employees: String,
@@ -54,6 +54,15 @@ fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
         V::I(i) => i.to_string(),
         V::F(f) => f.to_string(),
         V::B(b) => b.to_string(),
+    })
+}
+
+fn opt_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(match v {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
     })
 }
 

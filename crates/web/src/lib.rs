@@ -95,8 +95,8 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal("panic in handler".into()).into_response()
         }))
-        .layer(axum::middleware::from_fn(error::render_error_pages))
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(axum::middleware::from_fn(error::render_error_pages))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -1,0 +1,307 @@
+//! 属地管理: a district sees only its district, an institution only itself, through pages and API.
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn district_cannot_read_or_change_another_districts_institution() {
+    let app = spawn_app().await;
+    let own = app.institution_in("410105").await;
+    let other = app.institution_in("410102").await;
+    let c = app.login("district-410105").await;
+
+    assert_eq!(
+        c.get(app.url(&format!("/api/v1/institutions/{own}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(app.url(&format!("/institutions/{own}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    for path in [
+        format!("/api/v1/institutions/{other}"),
+        format!("/institutions/{other}"),
+        format!("/institutions/{other}/edit"),
+    ] {
+        let r = c.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let before: serde_json::Value = app
+        .login("center")
+        .await
+        .get(app.url(&format!("/api/v1/institutions/{other}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut changed = before.clone();
+    changed["name"] = "被篡改的名称".into();
+    let r = c
+        .put(app.url(&format!("/api/v1/institutions/{other}")))
+        .json(&changed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = c
+        .post(app.url(&format!("/institutions/{other}/edit")))
+        .form(&[
+            ("name", "被篡改的名称"),
+            ("credit_code", before["credit_code"].as_str().unwrap()),
+            ("kind", "social_org"),
+            ("reg_address", "x"),
+            ("reg_district", "410102"),
+            ("version", &before["version"].to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM institutions WHERE name = '被篡改的名称'")
+            .await,
+        0,
+        "database unchanged"
+    );
+
+    // The list holds only its own district.
+    let list: serde_json::Value = c
+        .get(app.url("/api/v1/institutions?per_page=200"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|i| i["district_code"] == "410105"));
+    // Filtering by another district does not widen the scope.
+    let list: serde_json::Value = c
+        .get(app.url("/api/v1/institutions?district=410102"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 0);
+}
+
+#[tokio::test]
+async fn district_cannot_read_another_districts_user() {
+    let app = spawn_app().await;
+    let other = app.user_id("district-410102").await;
+    let own = app.user_id("sup-410105-1").await;
+    let c = app.login("district-410105").await;
+    assert_eq!(
+        c.get(app.url(&format!("/api/v1/users/{own}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(app.url(&format!("/api/v1/users/{other}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        c.get(app.url(&format!("/users/{other}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let list: serde_json::Value = c
+        .get(app.url("/api/v1/users?per_page=200"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["district_code"] == "410105"));
+    // Nor change one: the state change is refused before anything is written.
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_events").await;
+    let r = c
+        .post(app.url(&format!("/users/{other}/state")))
+        .form(&[("version", "1"), ("active", "false")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        app.count(&format!("SELECT active FROM users WHERE id = {other}"))
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events").await,
+        audit_before
+    );
+}
+
+#[tokio::test]
+async fn institution_sees_only_itself() {
+    let app = spawn_app().await;
+    let c = app.login("inst-1").await;
+    let me: serde_json::Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let own = me["institution_id"].as_i64().unwrap();
+    let list: serde_json::Value = c
+        .get(app.url("/api/v1/institutions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["id"], own);
+    let other = app.institution_in("410102").await;
+    assert_ne!(own, other);
+    assert_eq!(
+        c.get(app.url(&format!("/api/v1/institutions/{other}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        c.get(app.url(&format!("/institutions/{other}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // No user administration at all.
+    assert_eq!(
+        c.get(app.url("/api/v1/users"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(c.get(app.url("/users")).send().await.unwrap().status(), 403);
+    // The institution list page sends it to its own record.
+    let r = c.get(app.url("/institutions")).send().await.unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        format!("/institutions/{own}").as_str()
+    );
+}
+
+/// Every role against every area: what each may list, and that nothing leaks past its scope.
+#[tokio::test]
+async fn jurisdiction_matrix() {
+    let app = spawn_app().await;
+    let total_inst = app.count("SELECT COUNT(*) FROM institutions").await;
+    let in_410105 = app
+        .count("SELECT COUNT(*) FROM institutions WHERE district_code = '410105'")
+        .await;
+    // (user, institutions visible via API, users list status)
+    let cases: &[(&str, i64, u16)] = &[
+        ("admin", total_inst, 200),
+        ("center", total_inst, 200),
+        ("bureau", total_inst, 403),
+        ("district-410105", in_410105, 200),
+        ("inst-1", 1, 403),
+        ("expert-1", 0, 403),
+        ("sup-city-1", 0, 403),
+    ];
+    for (user, visible, users_status) in cases {
+        let c = app.login(user).await;
+        let list: serde_json::Value = c
+            .get(app.url("/api/v1/institutions?per_page=200"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            list["total"].as_i64().unwrap(),
+            *visible,
+            "{user} institutions"
+        );
+        let r = c.get(app.url("/api/v1/users")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), *users_status, "{user} users");
+        let r = c.get(app.url("/api/v1/audit/verify")).send().await.unwrap();
+        let audit_ok = matches!(*user, "admin" | "center" | "bureau");
+        assert_eq!(
+            r.status().as_u16(),
+            if audit_ok { 200 } else { 403 },
+            "{user} audit"
+        );
+        let r = c.get(app.url("/admin/occupations")).send().await.unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            if *user == "admin" { 200 } else { 403 },
+            "{user} admin pages"
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_the_city_center_creates_district_accounts() {
+    let app = spawn_app().await;
+    let body = serde_json::json!({ "username": "district-410105-b", "display_name": "金水区人社局（二）", "role": "district", "district": "410105", "password": "Str0ng-password" });
+    let r = app
+        .login("admin")
+        .await
+        .post(app.url("/api/v1/users"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let msg: serde_json::Value = r.json().await.unwrap();
+    assert!(msg["message"].as_str().unwrap().contains("二(一)"));
+    let r = app
+        .login("center")
+        .await
+        .post(app.url("/api/v1/users"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = app
+        .login("district-410105")
+        .await
+        .post(app.url("/api/v1/users"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

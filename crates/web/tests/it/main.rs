@@ -1,0 +1,12 @@
+//! One integration-test binary: the real app on port 0, a fresh database per test (SQLite by
+//! default; PostgreSQL when SKILLEVAL_TEST_PG holds a server URL).
+
+extern crate skilleval_web as web;
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod bad_input;
+
+mod jurisdiction;
