@@ -7,7 +7,9 @@ pub mod audit;
 mod certificates;
 mod db;
 mod error;
+mod experts;
 mod filed;
+mod filing;
 mod institutions;
 mod migrate;
 mod reference;
@@ -21,7 +23,12 @@ pub use audit::{Actor, AuditFilter, AuditRow, NewEvent, VerifyReport};
 pub use certificates::PublicCertificate;
 pub use db::{redact_url, Backend, Db, WriteTx};
 pub use error::StoreError;
+pub use experts::{DrawMember, DrawRow, Expert, ExpertFilter, NewExpert};
 pub use filed::FiledOccupation;
+pub use filing::{
+    Campaign, ExceptionRow, FilingApp, FilingEvent, FilingFilter, FilingItem, NewFiling, PublicFiled,
+    TransitionInput,
+};
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use migrate::MIGRATIONS;
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
