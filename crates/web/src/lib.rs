@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod filing;
 pub mod forms;
 pub mod middleware;
 pub mod pages;
@@ -40,6 +41,8 @@ pub struct WebConfig {
     pub session_hours: i64,
     pub max_body_bytes: usize,
     pub login_limits: LoginLimits,
+    /// Pin "today" (China time) for drills and tests of date rules (增量备案 windows, 公示期).
+    pub fixed_today: Option<chrono::NaiveDate>,
 }
 
 impl Default for WebConfig {
@@ -51,6 +54,7 @@ impl Default for WebConfig {
             session_hours: 12,
             max_body_bytes: 2 * 1024 * 1024,
             login_limits: LoginLimits::default(),
+            fixed_today: None,
         }
     }
 }
@@ -65,6 +69,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Today in China time (+08:00), or the pinned date of the configuration.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.config.fixed_today.unwrap_or_else(queue::today_cn)
+    }
+
     pub fn new(store: Store, config: WebConfig, policy: Policy) -> AppState {
         AppState {
             store,
@@ -80,7 +89,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     Router::new()
         .merge(pages::router())
-        .nest("/api", api::router())
+        .nest("/api", api::router().merge(filing::api_router()))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))
