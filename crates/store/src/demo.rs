@@ -224,19 +224,25 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             all_occ.push(id);
         }
     }
-    let specials: Vec<i64> = sqlx::query("SELECT id FROM occupations WHERE kind = 'special' ORDER BY id")
-        .fetch_all(&store.db.pool)
-        .await?
-        .iter()
-        .map(|r| sqlx::Row::get(r, 0))
-        .collect();
+    let specials: Vec<i64> =
+        sqlx::query("SELECT id FROM occupations WHERE kind = 'special' ORDER BY id")
+            .fetch_all(&store.db.pool)
+            .await?
+            .iter()
+            .map(|r| sqlx::Row::get(r, 0))
+            .collect();
     const TITLES: &[&str] = &["高级技师", "高级讲师", "正高级工程师", "技师", "副教授"];
     for n in 1..=12usize {
         let Some((acc, _)) = store.account_by_username(&format!("expert-{n}")).await? else {
             continue;
         };
-        let idn = domain::id_number::with_check_digit(&format!("41010519{:02}0{}01{:03}", 60 + n, 1 + n % 9, n))
-            .expect("demo id number");
+        let idn = domain::id_number::with_check_digit(&format!(
+            "41010519{:02}0{}01{:03}",
+            60 + n,
+            1 + n % 9,
+            n
+        ))
+        .expect("demo id number");
         let masked = domain::id_number::IdNumber::parse(&idn)
             .map(|i| i.masked())
             .unwrap_or_default();
@@ -267,7 +273,9 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             .await
             .map(|a| a.and_then(|(a, _)| a.institution_id))
     };
-    let today = crate::now_text()[..10].parse::<chrono::NaiveDate>().unwrap_or_default();
+    let today = crate::now_text()[..10]
+        .parse::<chrono::NaiveDate>()
+        .unwrap_or_default();
     let facts = Facts {
         today: Some(today),
         occupation_count: 1,
@@ -323,7 +331,13 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
                     for m in store.draw_members(d.id).await? {
                         if let Some(uid) = m.user_id {
                             store
-                                .record_opinion(&actor, &app, uid, "通过", "场地设施、考评人员与题库符合要求，同意通过。")
+                                .record_opinion(
+                                    &actor,
+                                    &app,
+                                    uid,
+                                    "通过",
+                                    "场地设施、考评人员与题库符合要求，同意通过。",
+                                )
                                 .await?;
                         }
                     }
@@ -349,14 +363,23 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             Ok::<(), crate::StoreError>(())
         }
     };
-    let new = |inst: i64, kind: &'static str, route: &'static str, district: String, items: Vec<(i64, String)>, commitment: &'static str| crate::NewFiling {
+    let new = |inst: i64,
+               kind: &'static str,
+               route: &'static str,
+               district: String,
+               items: Vec<(i64, String)>,
+               commitment: &'static str| crate::NewFiling {
         kind: kind.into(),
         route: route.into(),
         institution_id: inst,
         district_code: district,
         items,
         note: String::new(),
-        shared_resources: if kind == "enterprise" { "考评员采取购买服务方式；场地自有".into() } else { String::new() },
+        shared_resources: if kind == "enterprise" {
+            "考评员采取购买服务方式；场地自有".into()
+        } else {
+            String::new()
+        },
         commitment: commitment.into(),
     };
     use domain::Role::{CityCenter as C, CityDivision as V, District as D, Institution as I};
@@ -370,34 +393,81 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
     ) else {
         return Ok(());
     };
-    let district = |id: i64| async move { store.institution(&Scope::City, id).await.map(|i| i.district_code) };
+    let district = |id: i64| async move {
+        store
+            .institution(&Scope::City, id)
+            .await
+            .map(|i| i.district_code)
+    };
     let occ_id = |i: usize| all_occ.get(i).copied().unwrap_or(1);
 
     // inst-1 社会培训评价组织: full district route, expert draw done, now in 公示.
     let a1 = store
-        .create_filing(&actor, &new(i1, "social_org", "district", district(i1).await?, vec![(occ_id(5), "5,4,3".into()), (occ_id(7), "5,4".into())], ""))
+        .create_filing(
+            &actor,
+            &new(
+                i1,
+                "social_org",
+                "district",
+                district(i1).await?,
+                vec![(occ_id(5), "5,4,3".into()), (occ_id(7), "5,4".into())],
+                "",
+            ),
+        )
         .await?;
-    steps(i1, a1, vec![
-        (I, Command::Submit, ""),
-        (D, Command::Pass, "材料齐全，符合初审要求"),
-        (D, Command::RecordDraw, ""),
-        (D, Command::CompleteOnsite, "现场评审完成，三名专家均同意"),
-        (D, Command::DistrictOpinion, "经初审及专家现场评审，建议予以备案"),
-        (V, Command::Approve, ""),
-        (C, Command::Approve, ""),
-    ]).await?;
+    steps(
+        i1,
+        a1,
+        vec![
+            (I, Command::Submit, ""),
+            (D, Command::Pass, "材料齐全，符合初审要求"),
+            (D, Command::RecordDraw, ""),
+            (D, Command::CompleteOnsite, "现场评审完成，三名专家均同意"),
+            (
+                D,
+                Command::DistrictOpinion,
+                "经初审及专家现场评审，建议予以备案",
+            ),
+            (V, Command::Approve, ""),
+            (C, Command::Approve, ""),
+        ],
+    )
+    .await?;
     // inst-3 企业: written-commitment waiver path, filed.
     let a3 = store
-        .create_filing(&actor, &new(i3, "enterprise", "district", district(i3).await?, vec![(occ_id(1), "5,4,3".into()), (occ_id(2), "5,4,3".into())], "本企业承诺具备焊工、钳工评价所需场地设施、考评人员与题库，如有不实愿承担责任。"))
+        .create_filing(
+            &actor,
+            &new(
+                i3,
+                "enterprise",
+                "district",
+                district(i3).await?,
+                vec![(occ_id(1), "5,4,3".into()), (occ_id(2), "5,4,3".into())],
+                "本企业承诺具备焊工、钳工评价所需场地设施、考评人员与题库，如有不实愿承担责任。",
+            ),
+        )
         .await?;
-    steps(i3, a3, vec![
-        (I, Command::Submit, ""),
-        (D, Command::Pass, "企业符合独立法人及规模条件，职业在主营业务范围内"),
-        (D, Command::WaiveOnsite, "企业书面承诺及佐证材料可证明具备条件，免于现场评估"),
-        (D, Command::DistrictOpinion, "建议予以备案"),
-        (C, Command::Approve, ""),
-        (V, Command::Approve, ""),
-    ]).await?;
+    steps(
+        i3,
+        a3,
+        vec![
+            (I, Command::Submit, ""),
+            (
+                D,
+                Command::Pass,
+                "企业符合独立法人及规模条件，职业在主营业务范围内",
+            ),
+            (
+                D,
+                Command::WaiveOnsite,
+                "企业书面承诺及佐证材料可证明具备条件，免于现场评估",
+            ),
+            (D, Command::DistrictOpinion, "建议予以备案"),
+            (C, Command::Approve, ""),
+            (V, Command::Approve, ""),
+        ],
+    )
+    .await?;
     sqlx::query("UPDATE filing_applications SET publicity_end = '2020-01-01' WHERE id = $1")
         .bind(a3)
         .execute(&store.db.pool)
@@ -405,44 +475,129 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
     steps(i3, a3, vec![(C, Command::Finish, "")]).await?;
     // inst-4 企业: submitted, waiting for 初审 (part of the transferred batch of 三(三)).
     let a4 = store
-        .create_filing(&actor, &new(i4, "enterprise", "district", district(i4).await?, vec![(occ_id(3), "5,4,3".into()), (occ_id(4), "5,4".into())], ""))
+        .create_filing(
+            &actor,
+            &new(
+                i4,
+                "enterprise",
+                "district",
+                district(i4).await?,
+                vec![(occ_id(3), "5,4,3".into()), (occ_id(4), "5,4".into())],
+                "",
+            ),
+        )
         .await?;
     steps(i4, a4, vec![(I, Command::Submit, "")]).await?;
     // inst-2 社会培训评价组织: returned for correction.
     let a2 = store
-        .create_filing(&actor, &new(i2, "social_org", "district", district(i2).await?, vec![(occ_id(0), "5,4,3".into())], ""))
+        .create_filing(
+            &actor,
+            &new(
+                i2,
+                "social_org",
+                "district",
+                district(i2).await?,
+                vec![(occ_id(0), "5,4,3".into())],
+                "",
+            ),
+        )
         .await?;
-    steps(i2, a2, vec![
-        (I, Command::Submit, ""),
-        (D, Command::Return, "缺少考评人员资格证明，请补正后重新提交"),
-    ]).await?;
+    steps(
+        i2,
+        a2,
+        vec![
+            (I, Command::Submit, ""),
+            (D, Command::Return, "缺少考评人员资格证明，请补正后重新提交"),
+        ],
+    )
+    .await?;
     // inst-5 行业协会: city route, one key given.
     let a5 = store
-        .create_filing(&actor, &new(i5, "social_org", "city", district(i5).await?, vec![(occ_id(5), "5,4,3,2".into())], ""))
+        .create_filing(
+            &actor,
+            &new(
+                i5,
+                "social_org",
+                "city",
+                district(i5).await?,
+                vec![(occ_id(5), "5,4,3,2".into())],
+                "",
+            ),
+        )
         .await?;
-    steps(i5, a5, vec![(I, Command::Submit, ""), (C, Command::Approve, "")]).await?;
+    steps(
+        i5,
+        a5,
+        vec![(I, Command::Submit, ""), (C, Command::Approve, "")],
+    )
+    .await?;
     // inst-6 学会: special ability, waiting for the city; and a draft.
     if let Some(sp) = specials.first() {
         let a6 = store
-            .create_filing(&actor, &new(i6, "special_ability", "city", district(i6).await?, vec![(*sp, String::new())], ""))
+            .create_filing(
+                &actor,
+                &new(
+                    i6,
+                    "special_ability",
+                    "city",
+                    district(i6).await?,
+                    vec![(*sp, String::new())],
+                    "",
+                ),
+            )
             .await?;
         steps(i6, a6, vec![(I, Command::Submit, "")]).await?;
     }
     store
-        .create_filing(&actor, &new(i6, "social_org", "city", district(i6).await?, vec![(occ_id(0), "5,4,3".into())], ""))
+        .create_filing(
+            &actor,
+            &new(
+                i6,
+                "social_org",
+                "city",
+                district(i6).await?,
+                vec![(occ_id(0), "5,4,3".into())],
+                "",
+            ),
+        )
         .await?;
     // inst-3 (filed): an incremental draft waiting for the March/September window.
     store
-        .create_filing(&actor, &new(i3, "increment", "city", district(i3).await?, vec![(occ_id(1), "2,1".into())], ""))
+        .create_filing(
+            &actor,
+            &new(
+                i3,
+                "increment",
+                "city",
+                district(i3).await?,
+                vec![(occ_id(1), "2,1".into())],
+                "",
+            ),
+        )
         .await?;
     // 特殊情况申请: 中原区 asks for a 4th 电工 institution; the center has agreed, the division not yet.
     let x = store
-        .raise_exception(&actor, i2, &district(i2).await?, "max_institutions_per_occupation_per_district", Some(occ_id(0)), "该机构为区内唯一具备高压电工实训基地的机构，申请统筹安排")
+        .raise_exception(
+            &actor,
+            i2,
+            &district(i2).await?,
+            "max_institutions_per_occupation_per_district",
+            Some(occ_id(0)),
+            "该机构为区内唯一具备高压电工实训基地的机构，申请统筹安排",
+        )
         .await?;
-    store.decide_exception(&actor, x, true, true, "同意").await?;
+    store
+        .decide_exception(&actor, x, true, true, "同意")
+        .await?;
     // 三(三) campaign: the transferred batch, deadline 2022-04-30, now overdue.
     store
-        .create_campaign(&actor, "市鉴定中心移交备案（第一批）", policy.transferred_filings_deadline.value, &policy.transferred_filings_deadline.clause, &[a4, a2])
+        .create_campaign(
+            &actor,
+            "市鉴定中心移交备案（第一批）",
+            policy.transferred_filings_deadline.value,
+            &policy.transferred_filings_deadline.clause,
+            &[a4, a2],
+        )
         .await?;
     Ok(())
 }

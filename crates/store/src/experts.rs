@@ -146,7 +146,11 @@ fn draw_from_row(r: &AnyRow) -> DrawRow {
         attempt: r.get(2),
         commitment: r.get(3),
         // The secret stays hidden until the draw is made.
-        secret: if status == "committed" { String::new() } else { secret },
+        secret: if status == "committed" {
+            String::new()
+        } else {
+            secret
+        },
         status,
         size: r.get(6),
         pool: ids(&r.get::<String, _>(7)),
@@ -163,20 +167,28 @@ fn draw_from_row(r: &AnyRow) -> DrawRow {
 }
 
 /// Write the commitment for the next attempt of `application_id` (inside the caller's tx).
-pub(crate) async fn commit_next(tx: &mut WriteTx, actor: &Actor, application_id: i64) -> Result<()> {
-    let pending: i64 = sqlx::query("SELECT COUNT(*) FROM expert_draws WHERE application_id = $1 AND status = 'committed'")
-        .bind(application_id)
-        .fetch_one(tx.conn())
-        .await?
-        .get(0);
+pub(crate) async fn commit_next(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    application_id: i64,
+) -> Result<()> {
+    let pending: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM expert_draws WHERE application_id = $1 AND status = 'committed'",
+    )
+    .bind(application_id)
+    .fetch_one(tx.conn())
+    .await?
+    .get(0);
     if pending > 0 {
         return Ok(());
     }
-    let next: i64 = sqlx::query("SELECT COALESCE(MAX(attempt), 0) + 1 FROM expert_draws WHERE application_id = $1")
-        .bind(application_id)
-        .fetch_one(tx.conn())
-        .await?
-        .get(0);
+    let next: i64 = sqlx::query(
+        "SELECT COALESCE(MAX(attempt), 0) + 1 FROM expert_draws WHERE application_id = $1",
+    )
+    .bind(application_id)
+    .fetch_one(tx.conn())
+    .await?
+    .get(0);
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let c = draw::commitment(&secret);
     sqlx::query("INSERT INTO expert_draws (application_id, attempt, commitment, secret, status, committed_at) VALUES ($1, $2, $3, $4, 'committed', $5)")
@@ -222,11 +234,13 @@ impl Store {
             .map_err(|err| StoreError::unique(err, "该身份证号码的专家已在库中"))?
             .get(0);
         for o in &e.occupation_ids {
-            sqlx::query("INSERT INTO expert_occupations (expert_id, occupation_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(*o)
-                .execute(tx.conn())
-                .await?;
+            sqlx::query(
+                "INSERT INTO expert_occupations (expert_id, occupation_id) VALUES ($1, $2)",
+            )
+            .bind(id)
+            .bind(*o)
+            .execute(tx.conn())
+            .await?;
         }
         append(
             &mut tx,
@@ -248,12 +262,18 @@ impl Store {
             .bind(e.id)
             .fetch_all(&self.db.pool)
             .await?;
-        e.occupations = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        e.occupations = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
         let rows = sqlx::query("SELECT date_from, date_to, reason FROM expert_unavailable WHERE expert_id = $1 ORDER BY date_from")
             .bind(e.id)
             .fetch_all(&self.db.pool)
             .await?;
-        e.unavailable = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        e.unavailable = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
         Ok(())
     }
 
@@ -280,12 +300,24 @@ impl Store {
             w.raw(format!("e.id IN (SELECT eo.expert_id FROM expert_occupations eo JOIN occupations o ON o.id = eo.occupation_id WHERE o.code = {p})"));
         }
         let total = w.count(&self.db, FROM).await?;
-        let rows = w.page(&self.db, &format!("SELECT {COLUMNS} FROM {FROM}"), "e.id", page).await?;
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {COLUMNS} FROM {FROM}"),
+                "e.id",
+                page,
+            )
+            .await?;
         let mut items: Vec<Expert> = rows.iter().map(from_row).collect();
         for e in items.iter_mut() {
             self.expert_details(e).await?;
         }
-        Ok(Page { items, total, page: page.page, per_page: page.per_page })
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
     }
 
     /// The full ID number: every read is audited.
@@ -310,7 +342,14 @@ impl Store {
         Ok(n)
     }
 
-    pub async fn add_unavailable(&self, actor: &Actor, id: i64, from: NaiveDate, to: NaiveDate, reason: &str) -> Result<()> {
+    pub async fn add_unavailable(
+        &self,
+        actor: &Actor,
+        id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+        reason: &str,
+    ) -> Result<()> {
         self.expert(id).await?;
         let mut tx = self.db.write().await?;
         sqlx::query("INSERT INTO expert_unavailable (expert_id, date_from, date_to, reason) VALUES ($1, $2, $3, $4)")
@@ -326,17 +365,33 @@ impl Store {
 
     pub async fn set_expert_active(&self, actor: &Actor, id: i64, active: bool) -> Result<()> {
         let mut tx = self.db.write().await?;
-        let n = sqlx::query("UPDATE experts SET active = $1, version = version + 1, updated_at = $2 WHERE id = $3")
-            .bind(active as i64)
-            .bind(now_text())
-            .bind(id)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE experts SET active = $1, version = version + 1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(active as i64)
+        .bind(now_text())
+        .bind(id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        append(&mut tx, actor, NewEvent { action: if active { "expert.activate" } else { "expert.deactivate" }, object_type: "expert", object_id: id.to_string(), summary: serde_json::json!({}) }).await?;
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: if active {
+                    "expert.activate"
+                } else {
+                    "expert.deactivate"
+                },
+                object_type: "expert",
+                object_id: id.to_string(),
+                summary: serde_json::json!({}),
+            },
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -348,27 +403,30 @@ impl Store {
         let mut out = vec![];
         for r in rows {
             let id: i64 = r.get(0);
-            let occ: Vec<i64> = sqlx::query("SELECT occupation_id FROM expert_occupations WHERE expert_id = $1")
-                .bind(id)
-                .fetch_all(&self.db.pool)
-                .await?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+            let occ: Vec<i64> =
+                sqlx::query("SELECT occupation_id FROM expert_occupations WHERE expert_id = $1")
+                    .bind(id)
+                    .fetch_all(&self.db.pool)
+                    .await?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
             if !occ.iter().any(|o| occupation_ids.contains(o)) {
                 continue;
             }
-            let unavailable = sqlx::query("SELECT date_from, date_to FROM expert_unavailable WHERE expert_id = $1")
-                .bind(id)
-                .fetch_all(&self.db.pool)
-                .await?
-                .iter()
-                .filter_map(|r| {
-                    let f = NaiveDate::parse_from_str(&r.get::<String, _>(0), "%Y-%m-%d").ok()?;
-                    let t = NaiveDate::parse_from_str(&r.get::<String, _>(1), "%Y-%m-%d").ok()?;
-                    Some((f, t))
-                })
-                .collect();
+            let unavailable = sqlx::query(
+                "SELECT date_from, date_to FROM expert_unavailable WHERE expert_id = $1",
+            )
+            .bind(id)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .filter_map(|r| {
+                let f = NaiveDate::parse_from_str(&r.get::<String, _>(0), "%Y-%m-%d").ok()?;
+                let t = NaiveDate::parse_from_str(&r.get::<String, _>(1), "%Y-%m-%d").ok()?;
+                Some((f, t))
+            })
+            .collect();
             let reviews = sqlx::query("SELECT a.institution_id, x.drawn_at FROM draw_members dm JOIN expert_draws x ON x.id = dm.draw_id JOIN filing_applications a ON a.id = dm.application_id WHERE dm.expert_id = $1 AND dm.status <> 'declined' AND x.status IN ('drawn', 'superseded') AND x.drawn_at IS NOT NULL")
                 .bind(id)
                 .fetch_all(&self.db.pool)
@@ -396,20 +454,24 @@ impl Store {
     }
 
     pub async fn draws(&self, application_id: i64) -> Result<Vec<DrawRow>> {
-        let rows = sqlx::query(&format!("SELECT {DRAW_COLUMNS} FROM expert_draws WHERE application_id = $1 ORDER BY attempt"))
-            .bind(application_id)
-            .fetch_all(&self.db.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DRAW_COLUMNS} FROM expert_draws WHERE application_id = $1 ORDER BY attempt"
+        ))
+        .bind(application_id)
+        .fetch_all(&self.db.pool)
+        .await?;
         Ok(rows.iter().map(draw_from_row).collect())
     }
 
     pub async fn draw_by_id(&self, id: i64) -> Result<DrawRow> {
-        sqlx::query(&format!("SELECT {DRAW_COLUMNS} FROM expert_draws WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .map(|r| draw_from_row(&r))
-            .ok_or(StoreError::NotFound)
+        sqlx::query(&format!(
+            "SELECT {DRAW_COLUMNS} FROM expert_draws WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .map(|r| draw_from_row(&r))
+        .ok_or(StoreError::NotFound)
     }
 
     pub async fn draw_members(&self, draw_id: i64) -> Result<Vec<DrawMember>> {
@@ -436,7 +498,12 @@ impl Store {
 
     /// The current (drawn, not superseded) draw of an application.
     pub async fn current_draw(&self, application_id: i64) -> Result<Option<DrawRow>> {
-        Ok(self.draws(application_id).await?.into_iter().rev().find(|d| d.status == "drawn"))
+        Ok(self
+            .draws(application_id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|d| d.status == "drawn"))
     }
 
     /// Make the draw for the committed attempt: record pool, exclusions, seed and result, move
@@ -517,22 +584,49 @@ impl Store {
         )
         .await?;
         let text = if attempt > 1 {
-            format!("第{attempt}次抽取（重新抽取理由：{reason}），抽中专家编号 {:?}", rec.selected)
+            format!(
+                "第{attempt}次抽取（重新抽取理由：{reason}），抽中专家编号 {:?}",
+                rec.selected
+            )
         } else {
             format!("第{attempt}次抽取，抽中专家编号 {:?}", rec.selected)
         };
-        event(&mut tx, actor, app.id, &outcome.action, &app.state, outcome.to.as_str(), &text, &[]).await?;
+        event(
+            &mut tx,
+            actor,
+            app.id,
+            &outcome.action,
+            &app.state,
+            outcome.to.as_str(),
+            &text,
+            &[],
+        )
+        .await?;
         commit_next(&mut tx, actor, app.id).await?;
         tx.commit().await?;
         self.draw_by_id(draw_id).await
     }
 
     /// A drawn expert declines: replaced by the next of the draw order; both recorded.
-    pub async fn decline_expert(&self, actor: &Actor, app: &FilingApp, expert_id: i64, reason: &str) -> Result<Option<i64>> {
-        let d = self.current_draw(app.id).await?.ok_or(StoreError::Invalid("本申请尚未抽取专家".into()))?;
+    pub async fn decline_expert(
+        &self,
+        actor: &Actor,
+        app: &FilingApp,
+        expert_id: i64,
+        reason: &str,
+    ) -> Result<Option<i64>> {
+        let d = self
+            .current_draw(app.id)
+            .await?
+            .ok_or(StoreError::Invalid("本申请尚未抽取专家".into()))?;
         let members = self.draw_members(d.id).await?;
-        if !members.iter().any(|m| m.expert_id == expert_id && m.status != "declined") {
-            return Err(StoreError::Invalid("该专家不在本次抽取结果中或已谢绝".into()));
+        if !members
+            .iter()
+            .any(|m| m.expert_id == expert_id && m.status != "declined")
+        {
+            return Err(StoreError::Invalid(
+                "该专家不在本次抽取结果中或已谢绝".into(),
+            ));
         }
         let mut rec = d.record();
         let repl = draw::replacement(&rec);
@@ -577,14 +671,34 @@ impl Store {
             Some(r) => format!("专家{expert_id}谢绝（{reason}），按抽取顺序由专家{r}递补"),
             None => format!("专家{expert_id}谢绝（{reason}），候选池已无可递补专家"),
         };
-        event(&mut tx, actor, app.id, "expert_draw.decline", &app.state, &app.state, &text, &[]).await?;
+        event(
+            &mut tx,
+            actor,
+            app.id,
+            "expert_draw.decline",
+            &app.state,
+            &app.state,
+            &text,
+            &[],
+        )
+        .await?;
         tx.commit().await?;
         Ok(repl)
     }
 
     /// An expert records its on-site opinion for an application it was drawn for.
-    pub async fn record_opinion(&self, actor: &Actor, app: &FilingApp, user_id: i64, conclusion: &str, opinion: &str) -> Result<()> {
-        let d = self.current_draw(app.id).await?.ok_or(StoreError::NotFound)?;
+    pub async fn record_opinion(
+        &self,
+        actor: &Actor,
+        app: &FilingApp,
+        user_id: i64,
+        conclusion: &str,
+        opinion: &str,
+    ) -> Result<()> {
+        let d = self
+            .current_draw(app.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut tx = self.db.write().await?;
         let n = sqlx::query("UPDATE draw_members SET conclusion = $1, opinion = $2, opinion_at = $3 WHERE draw_id = $4 AND status <> 'declined' AND expert_id IN (SELECT id FROM experts WHERE user_id = $5)")
             .bind(conclusion)
@@ -598,7 +712,17 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        event(&mut tx, actor, app.id, "expert.opinion", &app.state, &app.state, &format!("现场评审意见（{conclusion}）：{opinion}"), &[]).await?;
+        event(
+            &mut tx,
+            actor,
+            app.id,
+            "expert.opinion",
+            &app.state,
+            &app.state,
+            &format!("现场评审意见（{conclusion}）：{opinion}"),
+            &[],
+        )
+        .await?;
         tx.commit().await
     }
 

@@ -107,14 +107,12 @@ pub(crate) async fn record_in_tx(
         .collect::<Vec<_>>()
         .join(",");
     let levels = merged.as_str();
-        sqlx::query(
-            "DELETE FROM filed_occupations WHERE institution_id = $1 AND occupation_id = $2",
-        )
+    sqlx::query("DELETE FROM filed_occupations WHERE institution_id = $1 AND occupation_id = $2")
         .bind(institution_id)
         .bind(occupation_id)
         .execute(tx.conn())
         .await?;
-        sqlx::query("INSERT INTO filed_occupations (institution_id, occupation_id, levels, filing_no, filed_on, source) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("INSERT INTO filed_occupations (institution_id, occupation_id, levels, filing_no, filed_on, source) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(institution_id)
             .bind(occupation_id)
             .bind(levels)
@@ -123,12 +121,12 @@ pub(crate) async fn record_in_tx(
             .bind(source)
             .execute(tx.conn())
             .await?;
-        sqlx::query("UPDATE institutions SET filing_status = 'filed', filing_no = COALESCE(filing_no, $1), version = version + 1 WHERE id = $2")
+    sqlx::query("UPDATE institutions SET filing_status = 'filed', filing_no = COALESCE(filing_no, $1), version = version + 1 WHERE id = $2")
             .bind(filing_no)
             .bind(institution_id)
             .execute(tx.conn())
             .await?;
-        append(
+    append(
             tx,
             actor,
             NewEvent {

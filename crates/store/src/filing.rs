@@ -242,7 +242,11 @@ async fn insert_items(tx: &mut WriteTx, id: i64, items: &[(i64, String)]) -> Res
 
 impl Store {
     /// An active catalogue entry by code and kind (`occupation` | `special`).
-    pub async fn occupation_by_code(&self, code: &str, kind: &str) -> Result<Option<(i64, String, String)>> {
+    pub async fn occupation_by_code(
+        &self,
+        code: &str,
+        kind: &str,
+    ) -> Result<Option<(i64, String, String)>> {
         Ok(sqlx::query(
             "SELECT id, name, levels FROM occupations WHERE code = $1 AND kind = $2 AND active = 1 ORDER BY id LIMIT 1",
         )
@@ -497,8 +501,13 @@ impl Store {
                         .bind(start).bind(end.to_string()).bind(app.id).execute(tx.conn()).await?;
                 }
                 Effect::SaveOpinion => {
-                    sqlx::query("UPDATE filing_applications SET district_opinion = $1 WHERE id = $2")
-                        .bind(&input.reason).bind(app.id).execute(tx.conn()).await?;
+                    sqlx::query(
+                        "UPDATE filing_applications SET district_opinion = $1 WHERE id = $2",
+                    )
+                    .bind(&input.reason)
+                    .bind(app.id)
+                    .execute(tx.conn())
+                    .await?;
                 }
                 Effect::MarkSubmitted => {
                     sqlx::query("UPDATE filing_applications SET submitted_at = COALESCE(submitted_at, $1) WHERE id = $2")
@@ -507,13 +516,25 @@ impl Store {
                         .bind(app.institution_id).execute(tx.conn()).await?;
                 }
                 Effect::AssignFilingNo => {
-                    let today = input.today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+                    let today = input
+                        .today
+                        .unwrap_or_else(|| chrono::Utc::now().date_naive());
                     use chrono::Datelike;
                     let no = domain::filing::filing_number(today.year(), app.id);
                     sqlx::query("UPDATE filing_applications SET filing_no = $1, filed_on = $2 WHERE id = $3")
                         .bind(&no).bind(today.to_string()).bind(app.id).execute(tx.conn()).await?;
                     for it in &app.items {
-                        crate::filed::record_in_tx(&mut tx, actor, app.institution_id, it.occupation_id, &it.levels, &no, &today.to_string(), &app.kind).await?;
+                        crate::filed::record_in_tx(
+                            &mut tx,
+                            actor,
+                            app.institution_id,
+                            it.occupation_id,
+                            &it.levels,
+                            &no,
+                            &today.to_string(),
+                            &app.kind,
+                        )
+                        .await?;
                     }
                 }
             }
@@ -522,12 +543,14 @@ impl Store {
             crate::experts::commit_next(&mut tx, actor, app.id).await?;
         }
         if outcome.to.is_terminal() {
-            sqlx::query("UPDATE filing_applications SET closed_at = $1, retention_until = $2 WHERE id = $3")
-                .bind(&now)
-                .bind(&input.retention_until)
-                .bind(app.id)
-                .execute(tx.conn())
-                .await?;
+            sqlx::query(
+                "UPDATE filing_applications SET closed_at = $1, retention_until = $2 WHERE id = $3",
+            )
+            .bind(&now)
+            .bind(&input.retention_until)
+            .bind(app.id)
+            .execute(tx.conn())
+            .await?;
         }
         event(
             &mut tx,
@@ -547,7 +570,13 @@ impl Store {
     }
 
     /// Set the publicity end directly (tests and the city's period correction); audited.
-    pub async fn set_publicity_end(&self, actor: &Actor, id: i64, end: NaiveDate, reason: &str) -> Result<()> {
+    pub async fn set_publicity_end(
+        &self,
+        actor: &Actor,
+        id: i64,
+        end: NaiveDate,
+        reason: &str,
+    ) -> Result<()> {
         let mut tx = self.db.write().await?;
         let state: String = sqlx::query("SELECT state FROM filing_applications WHERE id = $1")
             .bind(id)
@@ -560,7 +589,17 @@ impl Store {
             .bind(id)
             .execute(tx.conn())
             .await?;
-        event(&mut tx, actor, id, "filing.publicity_period", &state, &state, reason, &[]).await?;
+        event(
+            &mut tx,
+            actor,
+            id,
+            "filing.publicity_period",
+            &state,
+            &state,
+            reason,
+            &[],
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -602,7 +641,12 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn list_exceptions(&self, scope: &Scope, status: Option<&str>, page: PageRequest) -> Result<Page<ExceptionRow>> {
+    pub async fn list_exceptions(
+        &self,
+        scope: &Scope,
+        status: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<ExceptionRow>> {
         let mut w = Where::new();
         match scope {
             Scope::City => {}
@@ -614,7 +658,12 @@ impl Store {
         let from = "filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id";
         let total = w.count(&self.db, from).await?;
         let rows = w
-            .page(&self.db, &format!("SELECT {EXC_COLUMNS} FROM {from}"), "x.id DESC", page)
+            .page(
+                &self.db,
+                &format!("SELECT {EXC_COLUMNS} FROM {from}"),
+                "x.id DESC",
+                page,
+            )
             .await?;
         Ok(Page {
             items: rows.iter().map(exc_from_row).collect(),
@@ -625,7 +674,9 @@ impl Store {
     }
 
     pub async fn exception(&self, scope: &Scope, id: i64) -> Result<ExceptionRow> {
-        let p = self.list_exceptions(scope, None, PageRequest::new(Some(1), Some(200))).await?;
+        let p = self
+            .list_exceptions(scope, None, PageRequest::new(Some(1), Some(200)))
+            .await?;
         // Small table per scope; a direct query keeps the scope logic in one place.
         if let Some(x) = p.items.into_iter().find(|x| x.id == id) {
             return Ok(x);
@@ -656,7 +707,11 @@ impl Store {
         if x.status != "pending" {
             return Err(StoreError::Invalid("该特殊情况申请已有结论".into()));
         }
-        let already = if center { x.center_by.is_some() } else { x.division_by.is_some() };
+        let already = if center {
+            x.center_by.is_some()
+        } else {
+            x.division_by.is_some()
+        };
         if already && approve {
             return Err(StoreError::Invalid("本方已审核同意，等待另一方审核".into()));
         }
@@ -678,7 +733,11 @@ impl Store {
         if n == 0 {
             return Err(StoreError::Conflict);
         }
-        let other = if center { x.division_by.is_some() } else { x.center_by.is_some() };
+        let other = if center {
+            x.division_by.is_some()
+        } else {
+            x.center_by.is_some()
+        };
         let status = if !approve {
             "refused"
         } else if other {
@@ -711,7 +770,12 @@ impl Store {
     }
 
     /// Is a granted exception on file for this institution and rule (and occupation)?
-    pub async fn exception_granted(&self, institution_id: i64, rule: &str, occupation_id: Option<i64>) -> Result<bool> {
+    pub async fn exception_granted(
+        &self,
+        institution_id: i64,
+        rule: &str,
+        occupation_id: Option<i64>,
+    ) -> Result<bool> {
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM filing_exceptions WHERE institution_id = $1 AND rule = $2 AND status = 'granted' AND (occupation_id IS NULL OR occupation_id = $3)")
             .bind(institution_id)
             .bind(rule)
@@ -724,7 +788,14 @@ impl Store {
 
     // ---- campaigns (三(三)) ----
 
-    pub async fn create_campaign(&self, actor: &Actor, name: &str, deadline: NaiveDate, clause: &str, application_ids: &[i64]) -> Result<i64> {
+    pub async fn create_campaign(
+        &self,
+        actor: &Actor,
+        name: &str,
+        deadline: NaiveDate,
+        clause: &str,
+        application_ids: &[i64],
+    ) -> Result<i64> {
         let mut tx = self.db.write().await?;
         let id: i64 = sqlx::query("INSERT INTO filing_campaigns (name, deadline, clause, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(name)
@@ -775,23 +846,46 @@ impl Store {
     }
 
     /// Applications of a campaign still open after its deadline (`today` in China time).
-    pub async fn overdue_filings(&self, scope: &Scope, today: NaiveDate, page: PageRequest) -> Result<Page<FilingApp>> {
+    pub async fn overdue_filings(
+        &self,
+        scope: &Scope,
+        today: NaiveDate,
+        page: PageRequest,
+    ) -> Result<Page<FilingApp>> {
         let mut w = Where::new();
         scope_filings(&mut w, scope);
         let p = w.arg(Arg::Text(today.to_string()));
-        w.raw(format!("c.deadline < {p} AND a.state NOT IN ('filed', 'rejected', 'withdrawn')"));
+        w.raw(format!(
+            "c.deadline < {p} AND a.state NOT IN ('filed', 'rejected', 'withdrawn')"
+        ));
         let total = w.count(&self.db, FROM).await?;
         let rows = w
-            .page(&self.db, &format!("SELECT {COLUMNS} FROM {FROM}"), "c.deadline, a.id", page)
+            .page(
+                &self.db,
+                &format!("SELECT {COLUMNS} FROM {FROM}"),
+                "c.deadline, a.id",
+                page,
+            )
             .await?;
         let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect();
         self.load_items(&mut items).await?;
-        Ok(Page { items, total, page: page.page, per_page: page.per_page })
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
     }
 
     // ---- 评审督导 ----
 
-    pub async fn dispatch_supervisor(&self, actor: &Actor, app: &FilingApp, user_id: i64, username: &str) -> Result<()> {
+    pub async fn dispatch_supervisor(
+        &self,
+        actor: &Actor,
+        app: &FilingApp,
+        user_id: i64,
+        username: &str,
+    ) -> Result<()> {
         let mut tx = self.db.write().await?;
         sqlx::query("INSERT INTO filing_supervisors (application_id, user_id, dispatched_by, dispatched_at) VALUES ($1, $2, $3, $4)")
             .bind(app.id)
@@ -801,16 +895,32 @@ impl Store {
             .execute(tx.conn())
             .await
             .map_err(|e| StoreError::unique(e, "该督导员已派遣到本申请"))?;
-        event(&mut tx, actor, app.id, "filing.dispatch_supervisor", &app.state, &app.state, &format!("派遣评审督导：{username}"), &[]).await?;
+        event(
+            &mut tx,
+            actor,
+            app.id,
+            "filing.dispatch_supervisor",
+            &app.state,
+            &app.state,
+            &format!("派遣评审督导：{username}"),
+            &[],
+        )
+        .await?;
         tx.commit().await
     }
 
-    pub async fn filing_supervisors(&self, application_id: i64) -> Result<Vec<(i64, String, String, String)>> {
+    pub async fn filing_supervisors(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<(i64, String, String, String)>> {
         let rows = sqlx::query("SELECT u.id, u.username, u.display_name, fs.dispatched_by FROM filing_supervisors fs JOIN users u ON u.id = fs.user_id WHERE fs.application_id = $1 ORDER BY fs.id")
             .bind(application_id)
             .fetch_all(&self.db.pool)
             .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
     }
 
     /// Applications in 公示 (public page: no personal data).
@@ -819,11 +929,21 @@ impl Store {
         w.raw("a.state IN ('publicity', 'publicity_paused')");
         let total = w.count(&self.db, FROM).await?;
         let rows = w
-            .page(&self.db, &format!("SELECT {COLUMNS} FROM {FROM}"), "a.publicity_end, a.id", page)
+            .page(
+                &self.db,
+                &format!("SELECT {COLUMNS} FROM {FROM}"),
+                "a.publicity_end, a.id",
+                page,
+            )
             .await?;
         let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect();
         self.load_items(&mut items).await?;
-        Ok(Page { items, total, page: page.page, per_page: page.per_page })
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
     }
 
     /// Public list of filed institutions with their scope, searchable by district and occupation.

@@ -32,6 +32,12 @@ pub fn api_router() -> Router<AppState> {
         .route("/v1/filings/overdue", get(overdue))
         .route("/v1/filings/{id}", get(detail).put(update))
         .route("/v1/filings/{id}/actions", post(action))
+        .route(
+            "/v1/filings/{id}/documents",
+            get(list_documents)
+                .post(upload_documents)
+                .layer(crate::upload::upload_limit_layer()),
+        )
         .route("/v1/filings/{id}/draws", post(draw_experts))
         .route("/v1/filings/{id}/draws/decline", post(decline))
         .route("/v1/filings/{id}/opinions", post(opinion))
@@ -56,10 +62,9 @@ pub fn filing_error(e: FilingError) -> AppError {
         FilingError::Forbidden(m) => AppError::Forbidden(m),
         FilingError::WrongState(m) => AppError::Conflict(m),
         FilingError::ReasonRequired(_) => AppError::invalid("reason", e.to_string()),
-        FilingError::Rules(ref rs) => AppError::invalid(
-            rs.first().map(|r| r.rule).unwrap_or("rule"),
-            e.to_string(),
-        ),
+        FilingError::Rules(ref rs) => {
+            AppError::invalid(rs.first().map(|r| r.rule).unwrap_or("rule"), e.to_string())
+        }
         FilingError::Incomplete(m) => AppError::Conflict(m),
     }
 }
@@ -92,8 +97,12 @@ pub struct FilingInput {
 }
 
 pub fn flow_of(kind: &str, inst_kind: &str) -> Result<Flow, AppError> {
-    let k = FilingKind::parse(kind)
-        .ok_or_else(|| AppError::invalid("kind", "备案类型无效，应为 social_org、enterprise、special_ability 或 increment"))?;
+    let k = FilingKind::parse(kind).ok_or_else(|| {
+        AppError::invalid(
+            "kind",
+            "备案类型无效，应为 social_org、enterprise、special_ability 或 increment",
+        )
+    })?;
     let ik = InstitutionKind::parse(inst_kind).unwrap_or(InstitutionKind::SocialOrg);
     Ok(Flow::of(k, ik))
 }
@@ -106,7 +115,10 @@ pub async fn validate_items(
     items: &[ItemInput],
 ) -> Result<Vec<(i64, String)>, AppError> {
     if items.is_empty() {
-        return Err(AppError::invalid("occupations", "请至少选择一个职业（工种）"));
+        return Err(AppError::invalid(
+            "occupations",
+            "请至少选择一个职业（工种）",
+        ));
     }
     let exception = state
         .store
@@ -124,21 +136,32 @@ pub async fn validate_items(
     };
     let mut out: Vec<(i64, String)> = vec![];
     for it in items {
-        let Some((id, name, offered)) = state.store.occupation_by_code(&it.code, kind).await? else {
-            let what = if kind == "special" { "专项职业能力项目" } else { "职业（工种）" };
+        let Some((id, name, offered)) = state.store.occupation_by_code(&it.code, kind).await?
+        else {
+            let what = if kind == "special" {
+                "专项职业能力项目"
+            } else {
+                "职业（工种）"
+            };
             return Err(AppError::invalid(
                 "occupations",
                 format!("{what}代码“{}”不在目录中", it.code.trim()),
             ));
         };
         if out.iter().any(|(o, _)| *o == id) {
-            return Err(AppError::invalid("occupations", format!("“{name}”重复申报")));
+            return Err(AppError::invalid(
+                "occupations",
+                format!("“{name}”重复申报"),
+            ));
         }
         let levels: Vec<u8> = if kind == "special" {
             vec![]
         } else {
             if it.levels.is_empty() {
-                return Err(AppError::invalid("levels", format!("请选择“{name}”的申报等级")));
+                return Err(AppError::invalid(
+                    "levels",
+                    format!("请选择“{name}”的申报等级"),
+                ));
             }
             let offered = parse_levels(&offered).unwrap_or_default();
             let mut ls = vec![];
@@ -159,7 +182,11 @@ pub async fn validate_items(
             ls.sort_unstable_by(|a, b| b.cmp(a));
             ls
         };
-        let text = levels.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(",");
+        let text = levels
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         out.push((id, text));
     }
     Ok(out)
@@ -255,10 +282,8 @@ pub async fn update_filing(
 
 pub fn app_state(app: &FilingApp) -> filing::AppState {
     filing::AppState {
-        flow: flow_of(&app.kind, &app.institution_kind).unwrap_or(Flow::of(
-            FilingKind::SocialOrg,
-            InstitutionKind::SocialOrg,
-        )),
+        flow: flow_of(&app.kind, &app.institution_kind)
+            .unwrap_or(Flow::of(FilingKind::SocialOrg, InstitutionKind::SocialOrg)),
         state: app.state(),
         center_approved: app.center_approved_by.is_some(),
         division_approved: app.division_approved_by.is_some(),
@@ -270,7 +295,9 @@ pub fn app_state(app: &FilingApp) -> filing::AppState {
 /// Gather the facts the checks of a command need.
 pub async fn facts(state: &AppState, app: &FilingApp, cmd: &Command) -> Result<Facts, AppError> {
     let store = &state.store;
-    let inst = store.institution(&domain::Scope::City, app.institution_id).await?;
+    let inst = store
+        .institution(&domain::Scope::City, app.institution_id)
+        .await?;
     let today = state.today();
     let mut levels = vec![];
     for it in &app.items {
@@ -375,7 +402,10 @@ pub async fn act(
         .collect();
     for a in &attachments {
         if a.contains("..") || a.contains('/') || a.contains('\\') {
-            return Err(AppError::invalid("attachments", "附件名称不能包含路径（如 ../）"));
+            return Err(AppError::invalid(
+                "attachments",
+                "附件名称不能包含路径（如 ../）",
+            ));
         }
     }
     state
@@ -712,7 +742,9 @@ async fn supervisor(
         app.state(),
         FilingState::DistrictPassed | FilingState::ExpertsDrawn
     ) {
-        return Err(AppError::Conflict("只能在专家现场评审阶段派遣评审督导".into()));
+        return Err(AppError::Conflict(
+            "只能在专家现场评审阶段派遣评审督导".into(),
+        ));
     }
     let (acc, _) = state
         .store
@@ -754,7 +786,10 @@ pub async fn raise_exception_for(
     input: &ExceptionInput,
 ) -> Result<i64, AppError> {
     me.require(&[Role::District])?;
-    let inst = state.store.institution(&me.scope(), input.institution_id).await?;
+    let inst = state
+        .store
+        .institution(&me.scope(), input.institution_id)
+        .await?;
     let rule = input.rule.trim();
     if ![
         "max_occupations_per_application",
@@ -763,7 +798,10 @@ pub async fn raise_exception_for(
     ]
     .contains(&rule)
     {
-        return Err(AppError::invalid("rule", "特殊情况申请只适用于职业数或机构数限制"));
+        return Err(AppError::invalid(
+            "rule",
+            "特殊情况申请只适用于职业数或机构数限制",
+        ));
     }
     let occupation_id = if rule == "max_institutions_per_occupation_per_district" {
         let code = input.occupation_code.as_deref().unwrap_or("").trim();
@@ -771,7 +809,12 @@ pub async fn raise_exception_for(
             .store
             .occupation_by_code(code, "occupation")
             .await?
-            .ok_or_else(|| AppError::invalid("occupation_code", format!("职业（工种）代码“{code}”不在目录中")))?;
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "occupation_code",
+                    format!("职业（工种）代码“{code}”不在目录中"),
+                )
+            })?;
         Some(id)
     } else {
         None
@@ -946,7 +989,12 @@ pub async fn validate_expert(state: &AppState, e: &ExpertInput) -> Result<NewExp
     }
     let idn = domain::id_number::IdNumber::parse(&e.id_number)
         .map_err(|err| AppError::invalid("id_number", err.to_string()))?;
-    let credit = match e.employer_credit_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let credit = match e
+        .employer_credit_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(c) => Some(
             domain::credit_code::CreditCode::parse(c)
                 .map_err(|err| AppError::invalid("employer_credit_code", err.to_string()))?
@@ -955,13 +1003,22 @@ pub async fn validate_expert(state: &AppState, e: &ExpertInput) -> Result<NewExp
         ),
         None => None,
     };
-    let district = e.district.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let district = e
+        .district
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     if let Some(d) = district {
         if !state.store.districts().await?.iter().any(|x| x.code == d) {
             return Err(AppError::invalid("district", "所属区县无效"));
         }
     }
-    let user_id = match e.username.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let user_id = match e
+        .username
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(u) => {
             let (acc, _) = state
                 .store
@@ -976,7 +1033,10 @@ pub async fn validate_expert(state: &AppState, e: &ExpertInput) -> Result<NewExp
         None => None,
     };
     if e.occupations.is_empty() {
-        return Err(AppError::invalid("occupations", "请至少填写一个可评审的职业（工种）"));
+        return Err(AppError::invalid(
+            "occupations",
+            "请至少填写一个可评审的职业（工种）",
+        ));
     }
     let mut occ = vec![];
     for c in &e.occupations {
@@ -985,7 +1045,10 @@ pub async fn validate_expert(state: &AppState, e: &ExpertInput) -> Result<NewExp
             None => state.store.occupation_by_code(c, "special").await?,
         };
         let (id, _, _) = found.ok_or_else(|| {
-            AppError::invalid("occupations", format!("职业（工种）代码“{}”不在目录中", c.trim()))
+            AppError::invalid(
+                "occupations",
+                format!("职业（工种）代码“{}”不在目录中", c.trim()),
+            )
         })?;
         if !occ.contains(&id) {
             occ.push(id);
@@ -1083,4 +1146,91 @@ async fn expert_unavailable(
         .add_unavailable(&me.actor(), id, from, to, u.reason.trim())
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Material kinds of a filing application (key, label).
+pub const FILING_DOC_KINDS: &[(&str, &str)] = &[
+    ("application_form", "备案申请表"),
+    ("qualification", "场地设施、考评人员等条件证明"),
+    ("commitment", "书面承诺及佐证材料"),
+    ("scheme", "评价方案与题库说明"),
+    ("correction", "补正材料"),
+    ("review", "评审与审核材料"),
+    ("other", "其他材料"),
+];
+
+/// Store the files of a multipart request as materials of the application; all files are
+/// checked (type from content, size, name) before any is stored.
+pub async fn store_filing_uploads(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    mp: axum::extract::Multipart,
+) -> Result<Vec<store::Document>, AppError> {
+    let app = state.store.filing(&me.scope(), id).await?;
+    match me.role() {
+        Role::Institution if app.state().editable() => {}
+        Role::Institution => {
+            return Err(AppError::Conflict(format!(
+                "当前状态为“{}”，不能再上传材料",
+                app.state().label()
+            )))
+        }
+        Role::District | Role::CityCenter | Role::CityDivision if !app.state().is_terminal() => {}
+        _ => return Err(AppError::forbidden()),
+    }
+    let max = state.config.max_upload_bytes;
+    let parts = crate::upload::read_upload(mp, max).await?;
+    let kind = crate::upload::text_field(&parts, "kind").unwrap_or_default();
+    if !FILING_DOC_KINDS.iter().any(|(k, _)| *k == kind) {
+        return Err(AppError::invalid("kind", "请选择材料类别"));
+    }
+    let uploads: Vec<_> = crate::upload::files(&parts).collect();
+    if uploads.is_empty() {
+        return Err(AppError::invalid("file", "请选择要上传的文件"));
+    }
+    for f in &uploads {
+        crate::upload::check_file(f, max)?;
+    }
+    let mut out = vec![];
+    for f in uploads {
+        out.push(
+            state
+                .store
+                .add_document(
+                    &me.actor(),
+                    store::NewDocument {
+                        owner_type: "filing_application".into(),
+                        owner_id: app.id,
+                        institution_id: Some(app.institution_id),
+                        district_code: Some(app.district_code.clone()),
+                        kind: kind.clone(),
+                        filename: f.filename.clone(),
+                        retention_until: None,
+                    },
+                    &f.bytes,
+                )
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+async fn upload_documents(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let docs = store_filing_uploads(&state, &me, id, mp).await?;
+    Ok((StatusCode::CREATED, Json(docs)).into_response())
+}
+
+async fn list_documents(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    state.store.filing(&me.scope(), id).await?;
+    Ok(Json(state.store.documents_of("filing_application", id).await?).into_response())
 }

@@ -1,6 +1,7 @@
 //! Server-rendered pages in Simplified Chinese. One module per area; all share [`Layout`].
 
 mod admin;
+pub mod filing;
 mod home;
 mod institutions;
 pub mod kit;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(admin::router())
         .merge(public::router())
+        .merge(filing::router())
 }
 
 pub struct UserBadge {
@@ -63,6 +65,7 @@ impl Layout {
             None => {
                 nav.push(("/", "首页"));
                 nav.push(("/public/institutions", "已备案机构"));
+                nav.push(("/public/filings", "备案公示"));
                 nav.push(("/public/certificates", "证书查询"));
                 nav.push(("/policy", "政策规则"));
             }
@@ -76,6 +79,12 @@ impl Layout {
                 }
                 if r == Role::Institution {
                     nav.push(("/institutions", "本机构"));
+                }
+                if r != Role::Admin {
+                    nav.push(("/filings", "机构备案"));
+                }
+                if matches!(r, Role::CityCenter | Role::CityDivision | Role::District) {
+                    nav.push(("/experts", "专家库"));
                 }
                 if matches!(r, Role::Admin | Role::CityCenter | Role::District) {
                     nav.push(("/users", "用户账号"));
@@ -199,6 +208,8 @@ pub fn flash_text(code: Option<&str>) -> Option<String> {
         "deactivated" => "账号已停用，其会话已全部结束。",
         "revoked" => "令牌已吊销。",
         "loggedout" => "您已安全退出。",
+        "uploaded" => "材料已上传。",
+        "read" => "已标记为已读。",
         _ => return None,
     };
     Some(text.to_string())
