@@ -15,6 +15,7 @@ mod sessions;
 mod sql;
 
 pub mod demo;
+pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
 pub use audit::{Actor, AuditFilter, AuditRow, NewEvent, VerifyReport};

@@ -8,5 +8,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod bad_input;
+mod browser;
 
 mod jurisdiction;
+mod webdriver;
