@@ -59,6 +59,8 @@ pub struct InstitutionFilter {
     pub district: Option<String>,
     pub kind: Option<String>,
     pub filing_status: Option<String>,
+    /// Only institutions whose contact phone or business scope is missing.
+    pub incomplete: bool,
 }
 
 const COLUMNS: &str = "i.id, i.name, i.credit_code, i.kind, i.district_code, d.name, i.legal_person, i.employees, i.capital_yuan, i.business_scope, i.reg_address, i.reg_district, i.biz_address, i.biz_district, i.contact_name, i.contact_phone, i.filing_status, i.filing_no, i.version, i.created_at, i.updated_at";
@@ -182,6 +184,9 @@ impl Store {
         w.eq_text("i.district_code", f.district.as_deref());
         w.eq_text("i.kind", f.kind.as_deref());
         w.eq_text("i.filing_status", f.filing_status.as_deref());
+        if f.incomplete {
+            w.raw("(i.contact_phone = '' OR i.business_scope = '')");
+        }
         let total = w.count(&self.db, FROM).await?;
         let rows = w
             .page(

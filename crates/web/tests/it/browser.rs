@@ -26,7 +26,7 @@ async fn browser_district_officer_dashboard() {
     assert_eq!(heading, "工作台");
     let queue = b.text("#work-queue").await;
     assert!(
-        queue.contains("缺少联系电话"),
+        queue.contains("信息不完整"),
         "work queue shows what waits: {queue}"
     );
     let shot = b.screenshot("district-dashboard").await;
