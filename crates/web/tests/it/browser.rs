@@ -44,3 +44,44 @@ async fn browser_district_officer_dashboard() {
     b.wait_for_url("/login").await;
     b.quit().await;
 }
+
+/// Every page an admin and the public see, screenshotted for a human to look at; each must show
+/// its Chinese heading (no error page, no template failure).
+#[tokio::test]
+async fn browser_page_tour() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start().await else { return };
+    let base = format!("http://{}", app.addr);
+    let public: &[(&str, &str, &str)] = &[
+        ("/login", "登录", "login"),
+        ("/public/institutions", "已备案评价机构", "public-institutions"),
+        ("/public/certificates?cert_no=S000041000123265000001&name=张三", "职业技能等级证书查询", "certificate-query"),
+        ("/policy", "政策规则", "policy"),
+        ("/no-such-page", "页面不存在", "not-found"),
+    ];
+    for (path, heading, shot) in public {
+        b.goto(&format!("{base}{path}")).await;
+        assert_eq!(b.text("main h1").await, *heading, "{path}");
+        b.screenshot(shot).await;
+    }
+    login(&b, &base, "admin").await;
+    b.screenshot("admin-dashboard").await;
+    let admin: &[(&str, &str, &str)] = &[
+        ("/users", "用户账号", "users"),
+        ("/users/new", "新建账号", "user-new"),
+        ("/institutions/1", "郑州市金水区华信职业培训学校", "institution"),
+        ("/institutions/1/edit", "修改：郑州市金水区华信职业培训学校", "institution-edit"),
+        ("/admin/divisions", "行政区划", "divisions"),
+        ("/admin/occupations?confirmed=no", "职业目录", "occupations"),
+        ("/admin/calendar?year=2026", "工作日历：2026 年", "calendar"),
+        ("/admin/tokens", "接口令牌", "tokens"),
+        ("/audit", "审计日志", "audit"),
+        ("/api/docs", "接口文档", "api-docs"),
+    ];
+    for (path, heading, shot) in admin {
+        b.goto(&format!("{base}{path}")).await;
+        assert_eq!(b.text("main h1").await, *heading, "{path}");
+        b.screenshot(shot).await;
+    }
+    b.quit().await;
+}
