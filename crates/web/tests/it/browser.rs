@@ -50,12 +50,22 @@ async fn browser_district_officer_dashboard() {
 #[tokio::test]
 async fn browser_page_tour() {
     let app = spawn_app().await;
-    let Some(b) = Browser::start().await else { return };
+    let Some(b) = Browser::start().await else {
+        return;
+    };
     let base = format!("http://{}", app.addr);
     let public: &[(&str, &str, &str)] = &[
         ("/login", "登录", "login"),
-        ("/public/institutions", "已备案评价机构", "public-institutions"),
-        ("/public/certificates?cert_no=S000041000123265000001&name=张三", "职业技能等级证书查询", "certificate-query"),
+        (
+            "/public/institutions",
+            "已备案评价机构",
+            "public-institutions",
+        ),
+        (
+            "/public/certificates?cert_no=S000041000123265000001&name=张三",
+            "职业技能等级证书查询",
+            "certificate-query",
+        ),
         ("/policy", "政策规则", "policy"),
         ("/no-such-page", "页面不存在", "not-found"),
     ];
@@ -69,8 +79,16 @@ async fn browser_page_tour() {
     let admin: &[(&str, &str, &str)] = &[
         ("/users", "用户账号", "users"),
         ("/users/new", "新建账号", "user-new"),
-        ("/institutions/1", "郑州市金水区华信职业培训学校", "institution"),
-        ("/institutions/1/edit", "修改：郑州市金水区华信职业培训学校", "institution-edit"),
+        (
+            "/institutions/1",
+            "郑州市金水区华信职业培训学校",
+            "institution",
+        ),
+        (
+            "/institutions/1/edit",
+            "修改：郑州市金水区华信职业培训学校",
+            "institution-edit",
+        ),
         ("/admin/divisions", "行政区划", "divisions"),
         ("/admin/occupations?confirmed=no", "职业目录", "occupations"),
         ("/admin/calendar?year=2026", "工作日历：2026 年", "calendar"),
