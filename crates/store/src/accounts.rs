@@ -382,6 +382,13 @@ impl Store {
         tx.commit().await
     }
 
+    /// How many accounts `scope` sees.
+    pub async fn count_accounts_in(&self, scope: &Scope) -> Result<i64> {
+        let mut w = Where::new();
+        scope_users(&mut w, scope);
+        w.count(&self.db, "users").await
+    }
+
     pub async fn count_accounts(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) FROM users")
             .fetch_one(&self.db.pool)

@@ -210,6 +210,15 @@ impl Store {
         })
     }
 
+    /// How many institutions `scope` sees that match `f` (for dashboards: no rows fetched).
+    pub async fn count_institutions(&self, scope: &Scope, f: &InstitutionFilter) -> Result<i64> {
+        let mut w = Where::new();
+        scope_institutions(&mut w, scope);
+        w.eq_text("i.district_code", f.district.as_deref());
+        w.eq_text("i.filing_status", f.filing_status.as_deref());
+        w.count(&self.db, FROM).await
+    }
+
     /// Update the profile, if in scope and unchanged since `expected_version` was read.
     pub async fn update_institution(
         &self,

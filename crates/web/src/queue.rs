@@ -167,7 +167,7 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
         }
         Role::CityDivision | Role::Expert | Role::Supervisor => {}
     }
-    let cal = store.holiday_calendar().await?;
+    let cal = state.display_calendar().await?;
     for it in &mut items {
         if let Some(s) = &it.since {
             it.waited = waited(&cal, s);
