@@ -5,6 +5,7 @@ extern crate skilleval_web as web;
 
 mod helpers;
 
+mod admin;
 mod audit;
 mod auth;
 mod bad_input;
