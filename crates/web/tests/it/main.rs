@@ -5,10 +5,13 @@ extern crate skilleval_web as web;
 
 mod helpers;
 
+mod admin;
 mod audit;
 mod auth;
 mod bad_input;
 mod documents;
+mod browser;
 
 mod filing;
 mod jurisdiction;
+mod webdriver;
