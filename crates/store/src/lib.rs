@@ -11,6 +11,7 @@ mod documents;
 mod error;
 mod filed;
 mod institutions;
+mod jobs;
 mod migrate;
 mod reference;
 mod sessions;
@@ -27,6 +28,7 @@ pub use documents::{Document, DocumentVersions, NewDocument, PERSONAL_OWNER_TYPE
 pub use error::StoreError;
 pub use filed::FiledOccupation;
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
+pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use migrate::MIGRATIONS;
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};

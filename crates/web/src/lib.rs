@@ -7,6 +7,7 @@ pub mod body;
 pub mod documents;
 pub mod error;
 pub mod forms;
+pub mod jobs;
 pub mod middleware;
 pub mod pages;
 mod queue;
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(documents::router())
+        .merge(jobs::router())
         .nest("/api", api::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

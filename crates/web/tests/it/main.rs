@@ -9,5 +9,6 @@ mod audit;
 mod auth;
 mod bad_input;
 mod documents;
+mod jobs;
 
 mod jurisdiction;
