@@ -13,6 +13,7 @@ mod experts;
 mod filed;
 mod filing;
 mod institutions;
+mod jobs;
 mod migrate;
 mod reference;
 mod sessions;
@@ -35,6 +36,7 @@ pub use filing::{
     PublicFiled, TransitionInput,
 };
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
+pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use migrate::MIGRATIONS;
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};

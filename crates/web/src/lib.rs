@@ -8,6 +8,7 @@ pub mod documents;
 pub mod error;
 pub mod filing;
 pub mod forms;
+pub mod jobs;
 pub mod middleware;
 pub mod pages;
 mod queue;
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(documents::router())
+        .merge(jobs::router())
         .nest("/api", api::router().merge(filing::api_router()))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod documents;
 mod browser;
+mod jobs;
 
 mod filing;
 mod jurisdiction;
