@@ -342,6 +342,14 @@ impl Store {
         Ok(n)
     }
 
+    pub async fn expert_id_by_number(&self, id_number: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query("SELECT id FROM experts WHERE id_number = $1")
+            .bind(id_number)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .map(|r| r.get(0)))
+    }
+
     pub async fn add_unavailable(
         &self,
         actor: &Actor,

@@ -50,6 +50,11 @@ pub fn api_router() -> Router<AppState> {
         .route("/v1/filing-exceptions/{id}/decide", post(decide_exception))
         .route("/v1/filing-campaigns", get(campaigns).post(create_campaign))
         .route("/v1/experts", get(list_experts).post(create_expert))
+        .route("/v1/experts/template.xlsx", get(expert_template))
+        .route(
+            "/v1/experts/import",
+            post(api_import_experts).layer(crate::upload::upload_limit_layer()),
+        )
         .route("/v1/experts/{id}", get(get_expert))
         .route("/v1/experts/{id}/id-number", get(expert_id_number))
         .route("/v1/experts/{id}/unavailable", post(expert_unavailable))
@@ -1233,4 +1238,138 @@ async fn list_documents(
 ) -> Result<Response, AppError> {
     state.store.filing(&me.scope(), id).await?;
     Ok(Json(state.store.documents_of("filing_application", id).await?).into_response())
+}
+
+/// The expert library's xlsx template: the same spec writes the template and reads imports.
+pub fn expert_sheet() -> sheets::SheetSpec {
+    use sheets::Column;
+    sheets::SheetSpec {
+        title: "市级技能人才评价专家库导入",
+        columns: vec![
+            Column::new("name", "姓名").required().example("张三"),
+            Column::new("id_number", "身份证号码")
+                .required()
+                .hint("18位居民身份证号码")
+                .example("11010519491231002X"),
+            Column::new("employer", "工作单位").example("郑州职业技术学院"),
+            Column::new("employer_credit_code", "单位统一社会信用代码")
+                .hint("已知时填写，用于回避同单位")
+                .example("91350100M000100Y43"),
+            Column::new("district", "所属区县代码")
+                .hint("如 410105；可空")
+                .example("410105"),
+            Column::new("title", "职称/职业资格").example("高级技师"),
+            Column::new("phone", "联系电话").example("13800000000"),
+            Column::new("username", "平台账号")
+                .hint("专家已有平台账号时填写其用户名")
+                .example("expert-1"),
+            Column::new("occupations", "可评审职业（工种）代码")
+                .required()
+                .hint("多个用顿号或逗号分隔")
+                .example("6-31-01-03、6-18-02-04"),
+        ],
+        instructions: vec![
+            "每行一名专家；带 * 的列必填。",
+            "身份证号码仅用于身份核验与回避，平台内脱敏显示，查看完整号码将记入审计日志。",
+            "整批校验通过后才会导入；任何一行有误，将列出行号与原因，且不导入任何数据。",
+        ],
+    }
+}
+
+/// Import experts from an xlsx: every row validated first; nothing stored if any row fails.
+pub async fn import_experts(
+    state: &AppState,
+    me: &Authed,
+    bytes: &[u8],
+) -> Result<usize, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let spec = expert_sheet();
+    let rows = sheets::read(&spec, bytes).map_err(|e| AppError::invalid("file", e.to_string()))?;
+    if rows.is_empty() {
+        return Err(AppError::invalid("file", "表格中没有专家数据"));
+    }
+    let mut errors = vec![];
+    let mut news = vec![];
+    let mut seen = std::collections::HashSet::new();
+    for r in &rows {
+        let missing = r.missing_required(&spec);
+        if !missing.is_empty() {
+            errors.push(format!("第{}行：缺少{}", r.row, missing.join("、")));
+            continue;
+        }
+        let input = ExpertInput {
+            name: r.get("name").into(),
+            id_number: r.get("id_number").into(),
+            employer: r.get("employer").into(),
+            employer_credit_code: Some(r.get("employer_credit_code").to_string()),
+            district: Some(r.get("district").to_string()),
+            title: r.get("title").into(),
+            phone: r.get("phone").into(),
+            username: Some(r.get("username").to_string()),
+            occupations: r
+                .get("occupations")
+                .split(['、', ',', '，', ';', '；', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        };
+        match validate_expert(state, &input).await {
+            Ok(n) => {
+                if !seen.insert(n.id_number.clone()) {
+                    errors.push(format!("第{}行：身份证号码与前面的行重复", r.row));
+                } else {
+                    news.push(n);
+                }
+            }
+            Err(e) => errors.push(format!("第{}行：{}", r.row, e)),
+        }
+    }
+    for n in &news {
+        let dup: Option<i64> = state.store.expert_id_by_number(&n.id_number).await?;
+        if dup.is_some() {
+            errors.push(format!("{}（{}）已在专家库中", n.name, n.id_masked));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(
+            "file",
+            format!("导入未执行：{}", errors.join("；")),
+        ));
+    }
+    for n in &news {
+        state.store.create_expert(&me.actor(), n).await?;
+    }
+    Ok(news.len())
+}
+
+pub async fn expert_template(me: Authed) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    let bytes = sheets::template(&expert_sheet()).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(crate::upload::send_bytes(
+        "市级专家库导入模板.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    ))
+}
+
+/// The xlsx of a multipart request (field `file`).
+pub async fn xlsx_of(state: &AppState, mp: axum::extract::Multipart) -> Result<Vec<u8>, AppError> {
+    let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
+    let f = crate::upload::files(&parts)
+        .next()
+        .ok_or_else(|| AppError::invalid("file", "请选择要导入的 Excel 文件"))?;
+    crate::upload::check_file(f, state.config.max_upload_bytes)?;
+    Ok(f.bytes.to_vec())
+}
+
+async fn api_import_experts(
+    State(state): State<AppState>,
+    me: Authed,
+    mp: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let bytes = xlsx_of(&state, mp).await?;
+    let n = import_experts(&state, &me, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "imported": n }))).into_response())
 }

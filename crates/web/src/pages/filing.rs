@@ -39,6 +39,16 @@ pub fn router() -> Router<AppState> {
         .route("/filings/{id}/receipt", get(receipt))
         .route("/draws/{id}", get(draw_page))
         .route("/experts", get(experts))
+        .route(
+            "/experts/template.xlsx",
+            get(crate::filing::expert_template),
+        )
+        .route(
+            "/experts/import",
+            get(import_page)
+                .post(import_submit)
+                .layer(crate::upload::upload_limit_layer()),
+        )
         .route("/public/filings", get(public_filings))
 }
 
@@ -945,7 +955,8 @@ async fn experts(
         heading: "市级技能人才评价专家库".into(),
         intro: "由市职业技能鉴定中心维护。身份证号码脱敏显示；查看完整号码须经接口并记入审计日志。"
             .into(),
-        new_link: None,
+        new_link: (me.role() == Role::CityCenter)
+            .then(|| ("/experts/import".to_string(), "从 Excel 导入".to_string())),
         filters: vec![
             Field::text("q", "姓名/单位/职称", q.q.clone().unwrap_or_default()),
             Field::text(
@@ -1126,4 +1137,45 @@ pub async fn public_institutions(
         empty: "目前尚无完成备案的评价机构。备案完成并公示期满后，机构将列在这里。",
         printable: true,
     }))
+}
+
+#[derive(Template)]
+#[template(path = "experts_import.html")]
+struct ImportView {
+    layout: Layout,
+    error: Option<String>,
+}
+
+async fn import_page(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    Ok(render(&ImportView {
+        layout: Layout::new(&state, Some(&me), "导入专家", "/experts"),
+        error: None,
+    }))
+}
+
+async fn import_submit(
+    State(state): State<AppState>,
+    me: Authed,
+    mp: Multipart,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let result = match crate::filing::xlsx_of(&state, mp).await {
+        Ok(bytes) => crate::filing::import_experts(&state, &me, &bytes).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/experts?msg=created").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::TooLarge(_))) => {
+            let status = e.status();
+            Ok(render_status(
+                status,
+                &ImportView {
+                    layout: Layout::new(&state, Some(&me), "导入专家", "/experts"),
+                    error: Some(e.to_string()),
+                },
+            ))
+        }
+        Err(e) => Err(e),
+    }
 }

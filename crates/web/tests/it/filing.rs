@@ -1252,3 +1252,105 @@ async fn filing_other_district_is_invisible() {
     assert_eq!(get(&app, &inst2, id).await.0, 404);
     assert_eq!(state_of(&app, id).await, "submitted");
 }
+
+#[tokio::test]
+async fn expert_library_import_and_audited_id_view() {
+    let app = spawn_app().await;
+    let center = app.login("center").await;
+    let r = center
+        .get(app.url("/experts/template.xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    let spec = web::filing::expert_sheet();
+    let labels: Vec<&str> = spec.columns.iter().map(|c| c.label).collect();
+    let row = |name: &str, id: &str| -> Vec<String> {
+        vec![
+            name.into(),
+            id.into(),
+            "郑州市技师学院".into(),
+            "".into(),
+            "410105".into(),
+            "高级技师".into(),
+            "13800000001".into(),
+            "".into(),
+            "6-31-01-03、6-18-02-04".into(),
+        ]
+    };
+    let before = app.count("SELECT COUNT(*) FROM experts").await;
+    let bad = sheets::write_report(
+        "专家",
+        &labels,
+        &[
+            row("甲", "11010519491231002X"),
+            row("乙", "110105194912310021"),
+        ],
+    )
+    .unwrap();
+    let up = |bytes: Vec<u8>| {
+        center
+            .post(app.url("/api/v1/experts/import"))
+            .multipart(Form::new().part("file", Part::bytes(bytes).file_name("专家.xlsx")))
+            .send()
+    };
+    let (s, b) = json_of(up(bad).await.unwrap()).await;
+    assert_eq!(s, 422, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("第3行"), "{b}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM experts").await,
+        before,
+        "nothing stored"
+    );
+    let good = sheets::write_report(
+        "专家",
+        &labels,
+        &[
+            row("甲", "11010519491231002X"),
+            row("乙", "440524198001010013"),
+        ],
+    )
+    .unwrap();
+    let (s, b) = json_of(up(good).await.unwrap()).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["imported"], 2);
+    let (_, list) = json_of(
+        center
+            .get(app.url("/api/v1/experts?q=甲"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let e = &list["items"][0];
+    assert_eq!(e["id_masked"].as_str().unwrap().len(), 18);
+    assert!(
+        !e.to_string().contains("11010519491231002X"),
+        "list is masked"
+    );
+    let id = e["id"].as_i64().unwrap();
+    let (s, full) = json_of(
+        center
+            .get(app.url(&format!("/api/v1/experts/{id}/id-number")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(full["id_number"], "11010519491231002X");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = 'expert.read_id_number' AND object_id = '{id}'")).await, 1);
+    let d = app.login("district-410105").await;
+    assert_eq!(
+        d.get(app.url(&format!("/api/v1/experts/{id}/id-number")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}

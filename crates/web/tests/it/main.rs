@@ -9,10 +9,11 @@ mod admin;
 mod audit;
 mod auth;
 mod bad_input;
-mod documents;
 mod browser;
+mod documents;
 mod jobs;
 
 mod filing;
+mod filing_browser;
 mod jurisdiction;
 mod webdriver;
