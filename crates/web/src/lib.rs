@@ -9,6 +9,7 @@ pub mod error;
 pub mod forms;
 pub mod jobs;
 pub mod middleware;
+pub mod notifications;
 pub mod pages;
 mod queue;
 pub mod upload;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(documents::router())
         .merge(jobs::router())
+        .merge(notifications::router())
         .nest("/api", api::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

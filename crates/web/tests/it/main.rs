@@ -10,5 +10,6 @@ mod auth;
 mod bad_input;
 mod documents;
 mod jobs;
+mod notifications;
 
 mod jurisdiction;
