@@ -563,6 +563,34 @@ impl Store {
             &input.attachments,
         )
         .await?;
+        // The institution sees every decision with its reason (in the platform, and by SMS
+        // through the outbox when a contact phone is on file).
+        if actor.role != "institution" {
+            let title = format!("备案申请 #{}：{}", app.id, outcome.to.label());
+            let body = if input.reason.is_empty() {
+                format!("{}（{}）", outcome.to.label(), actor.username)
+            } else {
+                format!("{}。理由/意见：{}", outcome.to.label(), input.reason)
+            };
+            Store::notify(
+                &mut tx,
+                &crate::NewNotification::to_institution(app.institution_id, &title, &body)
+                    .link(format!("/filings/{}", app.id)),
+            )
+            .await?;
+            let phone: String = sqlx::query("SELECT contact_phone FROM institutions WHERE id = $1")
+                .bind(app.institution_id)
+                .fetch_one(tx.conn())
+                .await?
+                .get(0);
+            if !phone.trim().is_empty() && !matches!(outcome.to, FilingState::CityReview | FilingState::ExpertsDrawn | FilingState::OnsiteReviewed) {
+                Store::enqueue_outbox(
+                    &mut tx,
+                    &crate::OutboxMessage::sms(phone, format!("【郑州技能评价】{title}。{body}")),
+                )
+                .await?;
+            }
+        }
         tx.commit().await?;
         self.filing(&Scope::City, app.id)
             .await

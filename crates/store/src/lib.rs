@@ -15,6 +15,7 @@ mod filing;
 mod institutions;
 mod jobs;
 mod migrate;
+mod notifications;
 mod reference;
 mod sessions;
 mod sql;
@@ -38,6 +39,9 @@ pub use filing::{
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use migrate::MIGRATIONS;
+pub use notifications::{
+    NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
+};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 

@@ -10,6 +10,7 @@ pub mod filing;
 pub mod forms;
 pub mod jobs;
 pub mod middleware;
+pub mod notifications;
 pub mod pages;
 mod queue;
 pub mod upload;
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(documents::router())
         .merge(jobs::router())
+        .merge(notifications::router())
         .nest("/api", api::router().merge(filing::api_router()))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

@@ -50,3 +50,16 @@
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 })();
+// Unread message badge in the header: one small request after the page has rendered.
+(function () {
+  "use strict";
+  function init() {
+    var badge = document.querySelector("[data-unread]");
+    if (!badge || !window.fetch) { return; }
+    fetch("/api/v1/notifications/unread", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) { if (j && j.unread > 0) { badge.textContent = j.unread > 99 ? "99+" : String(j.unread); badge.hidden = false; } })
+      .catch(function () {});
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

@@ -258,6 +258,12 @@ async fn filing_social_org_full_path() {
         .collect();
     assert!(reasons.contains(&"材料齐全"));
     assert!(reasons.contains(&"建议予以备案"));
+    // Notified in the platform with the reason, and an SMS queued in the outbox.
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM notifications WHERE institution_id = {inst} AND body LIKE '%材料齐全%'")).await,
+        1
+    );
+    assert!(app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms'").await >= 2);
     // Every transition is also in the audit chain.
     assert!(
         app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE object_type = 'filing_application' AND object_id = '{id}'"))

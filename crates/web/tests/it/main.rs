@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod documents;
 mod jobs;
+mod notifications;
 
 mod filing;
 mod filing_browser;
