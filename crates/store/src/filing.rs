@@ -565,7 +565,8 @@ impl Store {
         .await?;
         // The institution sees every decision with its reason (in the platform, and by SMS
         // through the outbox when a contact phone is on file).
-        if actor.role != "institution" {
+        // Demo data and CLI runs (role "system") send nothing.
+        if actor.role != "institution" && actor.role != "system" {
             let title = format!("备案申请 #{}：{}", app.id, outcome.to.label());
             let body = if input.reason.is_empty() {
                 format!("{}（{}）", outcome.to.label(), actor.username)
@@ -583,7 +584,14 @@ impl Store {
                 .fetch_one(tx.conn())
                 .await?
                 .get(0);
-            if !phone.trim().is_empty() && !matches!(outcome.to, FilingState::CityReview | FilingState::ExpertsDrawn | FilingState::OnsiteReviewed) {
+            if !phone.trim().is_empty()
+                && !matches!(
+                    outcome.to,
+                    FilingState::CityReview
+                        | FilingState::ExpertsDrawn
+                        | FilingState::OnsiteReviewed
+                )
+            {
                 Store::enqueue_outbox(
                     &mut tx,
                     &crate::OutboxMessage::sms(phone, format!("【郑州技能评价】{title}。{body}")),

@@ -263,7 +263,11 @@ async fn filing_social_org_full_path() {
         app.count(&format!("SELECT COUNT(*) FROM notifications WHERE institution_id = {inst} AND body LIKE '%材料齐全%'")).await,
         1
     );
-    assert!(app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms'").await >= 2);
+    assert!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms'")
+            .await
+            >= 2
+    );
     // Every transition is also in the audit chain.
     assert!(
         app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE object_type = 'filing_application' AND object_id = '{id}'"))
