@@ -665,16 +665,36 @@ async fn decline(
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<DeclineInput>,
 ) -> Result<Response, AppError> {
+    let repl = decline_expert(&state, &me, id, input.expert_id, &input.reason).await?;
+    Ok(Json(json!({ "replacement": repl })).into_response())
+}
+
+pub async fn decline_expert(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    expert_id: i64,
+    reason: &str,
+) -> Result<Option<i64>, AppError> {
     me.require(&[Role::District])?;
-    if input.reason.trim().is_empty() {
+    if reason.trim().is_empty() {
         return Err(AppError::invalid("reason", "请填写专家谢绝的理由"));
     }
     let app = state.store.filing(&me.scope(), id).await?;
-    let repl = state
+    if app.state() != FilingState::ExpertsDrawn {
+        return Err(AppError::Conflict(format!(
+            "当前状态为“{}”，不能登记专家谢绝",
+            app.state().label()
+        )));
+    }
+    Ok(state
         .store
-        .decline_expert(&me.actor(), &app, input.expert_id, input.reason.trim())
-        .await?;
-    Ok(Json(json!({ "replacement": repl })).into_response())
+        .decline_expert(&me.actor(), &app, expert_id, reason.trim())
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Invalid(m) => AppError::Conflict(m),
+            e => e.into(),
+        })?)
 }
 
 #[derive(Deserialize)]
@@ -741,6 +761,16 @@ async fn supervisor(
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<SupervisorInput>,
 ) -> Result<Response, AppError> {
+    dispatch_supervisor(&state, &me, id, &input.username).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn dispatch_supervisor(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    username: &str,
+) -> Result<(), AppError> {
     me.require(&[Role::CityCenter, Role::CityDivision])?;
     let app = state.store.filing(&me.scope(), id).await?;
     if !matches!(
@@ -753,7 +783,7 @@ async fn supervisor(
     }
     let (acc, _) = state
         .store
-        .account_by_username(input.username.trim())
+        .account_by_username(username.trim())
         .await?
         .ok_or_else(|| AppError::invalid("username", "督导员账号不存在"))?;
     if acc.role != Role::Supervisor {
@@ -763,7 +793,7 @@ async fn supervisor(
         .store
         .dispatch_supervisor(&me.actor(), &app, acc.id, &acc.username)
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(())
 }
 
 async fn verify_draw(

@@ -113,7 +113,7 @@ async fn filing_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, Ap
             out.push(WorkItem {
                 title: format!("{} 件移交备案已超过完成期限", overdue.total),
                 detail: "三(三)：区县应在期限前完成移交的申报备案评审及备案工作。".into(),
-                href: "/api/v1/filings/overdue".into(),
+                href: "/filings/overdue".into(),
                 since: None,
                 waited: None,
             });
@@ -130,7 +130,7 @@ fn items_push_exception(out: &mut Vec<WorkItem>, e: &store::ExceptionRow) {
             e.reason,
             e.occupation_name.clone().unwrap_or_default()
         ),
-        href: "/api/v1/filing-exceptions?status=pending".into(),
+        href: format!("/filing-exceptions/{}", e.id),
         since: Some(e.raised_at.clone()),
         waited: None,
     });

@@ -32,6 +32,13 @@ pub fn router() -> Router<AppState> {
         .route("/filings/{id}/act", post(action))
         .route("/filings/{id}/draw", post(draw))
         .route("/filings/{id}/opinion", post(opinion))
+        .route("/filings/{id}/supervisor", post(dispatch))
+        .route("/filings/{id}/decline", post(decline))
+        .route("/filings/overdue", get(overdue))
+        .route("/filing-exceptions", get(exceptions).post(raise_exception))
+        .route("/filing-exceptions/new", get(raise_form))
+        .route("/filing-exceptions/{id}", get(decide_form))
+        .route("/filing-exceptions/{id}/decide", post(decide_exception))
         .route(
             "/filings/{id}/documents",
             post(upload).layer(crate::upload::upload_limit_layer()),
@@ -374,6 +381,9 @@ struct DetailView {
     redraw: bool,
     next_commitment: String,
     can_opine: bool,
+    can_dispatch: bool,
+    supervisors: Vec<(String, String)>,
+    declinable: Vec<(i64, String)>,
     sections: Vec<(String, Vec<&'static str>, Vec<Vec<Cell>>)>,
     panel: DocumentsPanel,
 }
@@ -522,6 +532,7 @@ async fn detail_view(
         .map(|d| d.commitment.clone())
         .unwrap_or_default();
     let mut can_opine = false;
+    let mut declinable = vec![];
     let mut draw_rows = vec![];
     let mut member_rows = vec![];
     for d in &draws {
@@ -557,6 +568,13 @@ async fn detail_view(
                     && st == FilingState::ExpertsDrawn
                 {
                     can_opine = true;
+                }
+                if me.role() == Role::District
+                    && m.status != "declined"
+                    && m.opinion.is_none()
+                    && st == FilingState::ExpertsDrawn
+                {
+                    declinable.push((m.expert_id, format!("{}（{}）", m.name, m.employer)));
                 }
                 member_rows.push(vec![
                     Cell::new(&m.name),
@@ -642,7 +660,31 @@ async fn detail_view(
         can_upload.then(|| format!("/filings/{id}/documents")),
         state.config.max_upload_bytes,
     );
+    let can_dispatch = me.role().is_city_officer()
+        && matches!(st, FilingState::DistrictPassed | FilingState::ExpertsDrawn);
+    let supervisors = if can_dispatch {
+        store
+            .list_accounts(
+                &me.scope(),
+                &store::UserFilter {
+                    role: Some("supervisor".into()),
+                    ..Default::default()
+                },
+                PageRequest::new(Some(1), Some(200)),
+            )
+            .await?
+            .items
+            .into_iter()
+            .filter(|a| a.district_code.is_none())
+            .map(|a| (a.username, a.display_name))
+            .collect()
+    } else {
+        vec![]
+    };
     Ok(DetailView {
+        can_dispatch,
+        supervisors,
+        declinable,
         layout: Layout::new(state, Some(me), format!("备案申请 #{id}"), "/filings")
             .with_flash(flash),
         heading: format!("{} · {}", app.institution_name, kind_label(&app.kind)),
@@ -1178,4 +1220,317 @@ async fn import_submit(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Deserialize)]
+struct DispatchForm {
+    username: String,
+}
+
+async fn dispatch(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    FormBody(f): FormBody<DispatchForm>,
+) -> Result<Response, AppError> {
+    match crate::filing::dispatch_supervisor(&state, &me, id, &f.username).await {
+        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?msg=done")).into_response()),
+        Err(e) => with_error(&state, &me, id, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct DeclineForm {
+    expert_id: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decline(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    FormBody(f): FormBody<DeclineForm>,
+) -> Result<Response, AppError> {
+    match crate::filing::decline_expert(&state, &me, id, f.expert_id, &f.reason).await {
+        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?msg=done")).into_response()),
+        Err(e) => with_error(&state, &me, id, e).await,
+    }
+}
+
+async fn overdue(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    let page = state
+        .store
+        .overdue_filings(&me.scope(), state.today(), PageRequest::new(q.page, None))
+        .await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|a| {
+            vec![
+                Cell::link(format!("#{}", a.id), format!("/filings/{}", a.id)),
+                Cell::new(&a.institution_name),
+                Cell::new(&a.district_name),
+                Cell::new(kind_label(&a.kind)),
+                Cell::new(state_label(&a.state)),
+                Cell::new(a.campaign_deadline.clone().unwrap_or_default()),
+            ]
+        })
+        .collect();
+    Ok(render(&ListPage {
+        layout: Layout::new(&state, Some(&me), "逾期未办结", "/filings"),
+        heading: "超过完成期限的备案申请".into(),
+        intro: format!(
+            "依据 三(三)：区县（市）人社部门应在期限前完成市职业技能鉴定中心移交的申报备案评审及备案工作（默认期限 {}）。",
+            state.policy.transferred_filings_deadline.value
+        ),
+        new_link: None,
+        filters: vec![],
+        filter_action: "/filings/overdue".into(),
+        headers: vec!["编号", "机构", "属地", "类型", "状态", "完成期限"],
+        rows,
+        pager: (&page).into(),
+        base: "/filings/overdue?".into(),
+        empty: "没有逾期未办结的备案申请。",
+        printable: true,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct ExcQuery {
+    status: Option<String>,
+    page: Option<i64>,
+    msg: Option<String>,
+}
+
+fn rule_label(r: &str) -> &'static str {
+    match r {
+        "max_occupations_per_application" => "每次申报职业数（一(一)）",
+        "increment_max_occupations" => "增量备案职业数（一(四)）",
+        "max_institutions_per_occupation_per_district" => "同一职业同一区县机构数（一(一)）",
+        _ => "其他",
+    }
+}
+
+async fn exceptions(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(q): Query<ExcQuery>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    let page = state
+        .store
+        .list_exceptions(
+            &me.scope(),
+            q.status.as_deref().filter(|s| !s.is_empty()),
+            PageRequest::new(q.page, None),
+        )
+        .await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|x| {
+            let status = match x.status.as_str() {
+                "granted" => "已同意",
+                "refused" => "不同意",
+                _ => "待市级审核",
+            };
+            let keys = format!(
+                "中心：{}；职建处：{}",
+                x.center_by.as_deref().unwrap_or("待审"),
+                x.division_by.as_deref().unwrap_or("待审")
+            );
+            vec![
+                Cell::link(format!("#{}", x.id), format!("/filing-exceptions/{}", x.id)),
+                Cell::new(&x.institution_name),
+                Cell::new(rule_label(&x.rule)),
+                Cell::new(x.occupation_name.clone().unwrap_or_else(|| "—".into())),
+                Cell::new(&x.reason),
+                Cell::new(status),
+                Cell::new(keys),
+                Cell::new(x.decision_reason.clone().unwrap_or_default()),
+            ]
+        })
+        .collect();
+    let mut intro = "特殊情况申请由区县（市）人社部门提出，经市鉴定中心与市人社局职建处共同审核（两方均同意方为同意，任一方不同意即不同意），全程记入审计日志。".to_string();
+    if me.role().is_city_officer() {
+        intro.push_str("点击编号进入审核。");
+    }
+    Ok(render(&ListPage {
+        layout: Layout::new(&state, Some(&me), "特殊情况申请", "/filing-exceptions")
+            .with_flash(flash_text(q.msg.as_deref())),
+        heading: "特殊情况申请".into(),
+        intro,
+        new_link: (me.role() == Role::District).then(|| {
+            (
+                "/filing-exceptions/new".to_string(),
+                "提出特殊情况申请".to_string(),
+            )
+        }),
+        filters: vec![
+            Field::text("status", "状态", q.status.clone().unwrap_or_default()).select(vec![
+                ("".into(), "全部".into()),
+                ("pending".into(), "待市级审核".into()),
+                ("granted".into(), "已同意".into()),
+                ("refused".into(), "不同意".into()),
+            ]),
+        ],
+        filter_action: "/filing-exceptions".into(),
+        headers: vec![
+            "编号",
+            "机构",
+            "限制",
+            "职业（工种）",
+            "理由",
+            "状态",
+            "两方审核",
+            "结论理由",
+        ],
+        rows,
+        pager: (&page).into(),
+        base: list_base("/filing-exceptions", &[("status", &q.status)]),
+        empty: "暂无特殊情况申请。",
+        printable: true,
+    }))
+}
+
+#[derive(Deserialize)]
+struct RaiseForm {
+    institution_id: i64,
+    rule: String,
+    #[serde(default)]
+    occupation_code: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn raise_exception(
+    State(state): State<AppState>,
+    me: Authed,
+    FormBody(f): FormBody<RaiseForm>,
+) -> Result<Response, AppError> {
+    crate::filing::raise_exception_for(
+        &state,
+        &me,
+        &crate::filing::ExceptionInput {
+            institution_id: f.institution_id,
+            rule: f.rule,
+            occupation_code: Some(f.occupation_code),
+            reason: f.reason,
+        },
+    )
+    .await?;
+    Ok(Redirect::to("/filing-exceptions?msg=created").into_response())
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    approve: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide_exception(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    FormBody(f): FormBody<DecideForm>,
+) -> Result<Response, AppError> {
+    crate::filing::decide_exception_for(
+        &state,
+        &me,
+        id,
+        &crate::filing::DecideInput {
+            approve: f.approve == "true",
+            reason: f.reason,
+        },
+    )
+    .await?;
+    Ok(Redirect::to("/filing-exceptions?msg=saved").into_response())
+}
+
+async fn raise_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    me.require(&[Role::District])?;
+    let insts = state
+        .store
+        .list_institutions(
+            &me.scope(),
+            &store::InstitutionFilter::default(),
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?;
+    let page = FormPage {
+        layout: Layout::new(&state, Some(&me), "提出特殊情况申请", "/filing-exceptions"),
+        heading: "提出特殊情况申请".into(),
+        crumbs: vec![("/filing-exceptions".into(), "特殊情况申请".into())],
+        intro: "确有特殊情况需突破职业数或同一职业机构数限制的，由区县（市）人社部门提出，经市人社部门审核后统筹安排（一(一)、一(四)）。".into(),
+        action: "/filing-exceptions".into(),
+        fields: vec![
+            Field::text("institution_id", "机构", "")
+                .select(insts.items.iter().map(|i| (i.id.to_string(), i.name.clone())).collect())
+                .required(),
+            Field::text("rule", "突破的限制", "max_institutions_per_occupation_per_district")
+                .select(vec![
+                    ("max_institutions_per_occupation_per_district".into(), rule_label("max_institutions_per_occupation_per_district").into()),
+                    ("max_occupations_per_application".into(), rule_label("max_occupations_per_application").into()),
+                    ("increment_max_occupations".into(), rule_label("increment_max_occupations").into()),
+                ])
+                .required(),
+            Field::text("occupation_code", "职业（工种）代码", "").hint("突破同一职业机构数限制时必填，如 6-31-01-03"),
+            Field::text("reason", "特殊情况说明", "").kind("textarea").required(),
+        ],
+        error: None,
+        submit: "提交市级审核",
+        cancel: "/filing-exceptions".into(),
+        confirm: None,
+    };
+    Ok(render(&page))
+}
+
+async fn decide_form(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    let x = state.store.exception(&me.scope(), id).await?;
+    if !me.role().is_city_officer() || x.status != "pending" {
+        return Ok(Redirect::to("/filing-exceptions").into_response());
+    }
+    let page = FormPage {
+        layout: Layout::new(&state, Some(&me), "审核特殊情况申请", "/filing-exceptions"),
+        heading: format!("审核特殊情况申请 #{id}"),
+        crumbs: vec![("/filing-exceptions".into(), "特殊情况申请".into())],
+        intro: format!(
+            "{}：{}{}。理由：{}（提出人 {}）",
+            x.institution_name,
+            rule_label(&x.rule),
+            x.occupation_name
+                .as_deref()
+                .map(|o| format!("（{o}）"))
+                .unwrap_or_default(),
+            x.reason,
+            x.raised_by
+        ),
+        action: format!("/filing-exceptions/{id}/decide"),
+        fields: vec![
+            Field::text("approve", "审核意见", "true")
+                .select(vec![
+                    ("true".into(), "同意".into()),
+                    ("false".into(), "不同意".into()),
+                ])
+                .required(),
+            Field::text("reason", "理由（不同意时必填）", "").kind("textarea"),
+        ],
+        error: None,
+        submit: "提交审核",
+        cancel: "/filing-exceptions".into(),
+        confirm: Some("确认提交审核意见？提交后不可更改。".into()),
+    };
+    Ok(render(&page))
 }

@@ -84,6 +84,7 @@ impl Layout {
                     nav.push(("/filings", "机构备案"));
                 }
                 if matches!(r, Role::CityCenter | Role::CityDivision | Role::District) {
+                    nav.push(("/filing-exceptions", "特殊情况申请"));
                     nav.push(("/experts", "专家库"));
                 }
                 if matches!(r, Role::Admin | Role::CityCenter | Role::District) {

@@ -1364,3 +1364,143 @@ async fn expert_library_import_and_audited_id_view() {
         403
     );
 }
+
+/// Every filing page renders for the roles that use it (Chinese heading, no error page), and the
+/// two-key exception can be decided through the pages.
+#[tokio::test]
+async fn filing_pages_render_for_each_role() {
+    let app = spawn_app().await;
+    let page_login = |user: &'static str| {
+        let c = app.client();
+        let url = app.url("/login");
+        async move {
+            let r = c
+                .post(url)
+                .form(&[
+                    ("username", user),
+                    ("password", crate::helpers::DEMO_PASSWORD),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303, "login {user}");
+            c
+        }
+    };
+    let any_app: i64 = app
+        .count("SELECT MIN(id) FROM filing_applications WHERE state = 'publicity'")
+        .await;
+    let checks: &[(&str, &[&str])] = &[
+        (
+            "center",
+            &[
+                "/filings",
+                "/filings/overdue",
+                "/filing-exceptions",
+                "/experts",
+                "/experts/import",
+                "/dashboard",
+            ],
+        ),
+        ("bureau", &["/filings", "/filing-exceptions", "/experts"]),
+        (
+            "district-410105",
+            &[
+                "/filings",
+                "/filing-exceptions",
+                "/filing-exceptions/new",
+                "/experts",
+                "/dashboard",
+            ],
+        ),
+        ("inst-1", &["/filings", "/filings/new", "/dashboard"]),
+        ("expert-1", &["/filings", "/dashboard"]),
+    ];
+    for (user, paths) in checks {
+        let c = page_login(user).await;
+        for p in *paths {
+            let r = c.get(app.url(p)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{user} {p}");
+            let t = r.text().await.unwrap();
+            assert!(t.contains("<h1>"), "{user} {p}");
+        }
+        if matches!(*user, "center" | "district-410105" | "inst-1") {
+            let r = c
+                .get(app.url(&format!("/filings/{any_app}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{user} detail");
+        }
+    }
+    // Overdue page shows the demo batch of 三(三).
+    let c = page_login("center").await;
+    let t = c
+        .get(app.url("/filings/overdue"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        t.contains("荥阳市豫味餐饮管理有限公司"),
+        "overdue lists the transferred batch"
+    );
+    // The demo exception has the center's key; the division decides it through the page.
+    let xid = app.count("SELECT MIN(id) FROM filing_exceptions").await;
+    let b = page_login("bureau").await;
+    let r = b
+        .get(app.url(&format!("/filing-exceptions/{xid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = b
+        .post(app.url(&format!("/filing-exceptions/{xid}/decide")))
+        .form(&[("approve", "true"), ("reason", "统筹安排")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM filing_exceptions WHERE id = {xid} AND status = 'granted'"
+        ))
+        .await,
+        1
+    );
+    // Public pages without login.
+    let p = app.client();
+    let t = p
+        .get(app.url("/public/filings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(t.contains("郑州市金水区华信职业培训学校") && t.contains("异议"));
+    assert!(!t.contains("身份证"));
+    let t = p
+        .get(app.url("/public/institutions?q=焊工"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        t.contains("郑州宇辰重工机械有限公司") && t.contains("三级/高级工"),
+        "filed occupations and levels"
+    );
+    let t = p
+        .get(app.url("/public/institutions?district=410102"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!t.contains("郑州宇辰重工机械有限公司"));
+}
