@@ -790,6 +790,22 @@ impl Store {
                 .execute(tx.conn())
                 .await?;
         }
+        if status != "pending" && actor.role != "system" {
+            let verdict = if status == "granted" {
+                "市级审核同意"
+            } else {
+                "市级审核不同意"
+            };
+            Store::notify(
+                &mut tx,
+                &crate::NewNotification::to_institution(
+                    x.institution_id,
+                    format!("特殊情况申请 #{id}：{verdict}"),
+                    format!("{verdict}。{}", reason),
+                ),
+            )
+            .await?;
+        }
         append(
             &mut tx,
             actor,

@@ -535,7 +535,8 @@ pub struct ListParams {
     pub per_page: Option<i64>,
 }
 
-async fn list(
+#[utoipa::path(get, path = "/api/v1/filings", tag = "机构备案", params(("q" = Option<String>, Query), ("district" = Option<String>, Query), ("kind" = Option<String>, Query, description = "social_org | enterprise | special_ability | increment"), ("state" = Option<String>, Query), ("occupation" = Option<String>, Query, description = "职业代码"), ("page" = Option<i64>, Query)), responses((status = 200, description = "分页列表，按等待时间排序，仅含本人辖区")))]
+pub async fn list(
     State(state): State<AppState>,
     me: Authed,
     Query(p): Query<ListParams>,
@@ -557,7 +558,8 @@ async fn list(
     .into_response())
 }
 
-async fn create(
+#[utoipa::path(post, path = "/api/v1/filings", tag = "机构备案", request_body(content = String, description = "{kind, occupations:[{code, levels:[5,4,3]}], note?, shared_resources?, commitment?}"), responses((status = 201, description = "草稿"), (status = 422, description = "字段有误或规则拒绝（message 注明条款）")))]
+pub async fn create(
     State(state): State<AppState>,
     me: Authed,
     JsonBody(f): JsonBody<FilingInput>,
@@ -575,7 +577,8 @@ async fn update(
     Ok(Json(update_filing(&state, &me, id, &f).await?).into_response())
 }
 
-async fn detail(
+#[utoipa::path(get, path = "/api/v1/filings/{id}", tag = "机构备案", params(("id" = i64, Path)), responses((status = 200, description = "申请、办理记录、抽取记录、督导、可执行操作"), (status = 404, description = "不存在或不在辖区内")))]
+pub async fn detail(
     State(state): State<AppState>,
     me: Authed,
     Path(id): Path<i64>,
@@ -603,7 +606,8 @@ async fn detail(
     .into_response())
 }
 
-async fn action(
+#[utoipa::path(post, path = "/api/v1/filings/{id}/actions", tag = "机构备案", params(("id" = i64, Path)), request_body(content = String, description = "{action: submit|withdraw|pass|return|reject|waive_onsite|complete_onsite|opinion|approve|object|resolve_objection|finish, reason, version, upheld?, attachments?}"), responses((status = 200, description = "新状态"), (status = 403, description = "角色无权"), (status = 409, description = "状态不符或已被他人处理"), (status = 422, description = "缺少理由或规则拒绝（注明条款）")))]
+pub async fn action(
     State(state): State<AppState>,
     me: Authed,
     Path(id): Path<i64>,
@@ -643,7 +647,8 @@ async fn eligibility(State(state): State<AppState>, me: Authed) -> Result<Respon
     Ok(Json(eligibility_of(&state, &inst).await).into_response())
 }
 
-async fn draw_experts(
+#[utoipa::path(post, path = "/api/v1/filings/{id}/draws", tag = "专家抽取", params(("id" = i64, Path)), request_body(content = String, description = "{version, reason（重新抽取时必填）}"), responses((status = 201, description = "抽取记录：承诺值、随机数、候选池及哈希、排除理由、种子、结果")))]
+pub async fn draw_experts(
     State(state): State<AppState>,
     me: Authed,
     Path(id): Path<i64>,
@@ -796,7 +801,8 @@ pub async fn dispatch_supervisor(
     Ok(())
 }
 
-async fn verify_draw(
+#[utoipa::path(get, path = "/api/v1/draws/{id}/verify", tag = "专家抽取", params(("id" = i64, Path)), responses((status = 200, description = "{ok, problems, draw}")))]
+pub async fn verify_draw(
     State(state): State<AppState>,
     me: Authed,
     Path(id): Path<i64>,

@@ -60,7 +60,13 @@ pub fn router() -> Router<AppState> {
         get_user,
         divisions,
         occupations,
-        audit_verify
+        audit_verify,
+        crate::filing::list,
+        crate::filing::create,
+        crate::filing::detail,
+        crate::filing::action,
+        crate::filing::draw_experts,
+        crate::filing::verify_draw
     ),
     components(schemas(LoginRequest, MeResponse, InstitutionForm, UserFormSchema, ErrorBody))
 )]

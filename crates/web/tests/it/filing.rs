@@ -772,6 +772,11 @@ async fn quota_exception_two_key() {
     assert_eq!(x["status"], "granted");
     assert_eq!(x["center_by"], "center");
     assert_eq!(x["division_by"], "bureau");
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM notifications WHERE institution_id = {inst} AND title LIKE '%特殊情况申请%'")).await,
+        1,
+        "the institution is told the outcome"
+    );
     let b = ok_act(&app, &c, id, "submit", "").await;
     assert_eq!(b["state"], "submitted");
     ok_act(&app, &district, id, "pass", "按特殊情况申请统筹安排").await;
