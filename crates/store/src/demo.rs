@@ -332,6 +332,9 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
                     let d = store
                         .make_draw(&actor, &app, app.version, &out, &pool, &excl, 3, "")
                         .await?;
+                    if reason == "opinions pending" {
+                        continue;
+                    }
                     let app = store.filing(&Scope::City, app_id).await?;
                     for m in store.draw_members(d.id).await? {
                         if let Some(uid) = m.user_id {
@@ -580,6 +583,152 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             ),
         )
         .await?;
+    // More stages: experts drawn with opinions pending (expert accounts have work), a
+    // district_passed enterprise, a withdrawn draft, a rejected filing, a paused publicity and a
+    // filed special-ability item.
+    let a7 = store
+        .create_filing(
+            &actor,
+            &new(
+                i2,
+                "social_org",
+                "district",
+                district(i2).await?,
+                vec![(occ_id(3), "5,4".into())],
+                "",
+            ),
+        )
+        .await?;
+    steps(
+        i2,
+        a7,
+        vec![
+            (I, Command::Submit, ""),
+            (D, Command::Pass, "材料齐全"),
+            (D, Command::RecordDraw, "opinions pending"),
+        ],
+    )
+    .await?;
+    let a8 = store
+        .create_filing(
+            &actor,
+            &new(
+                i4,
+                "enterprise",
+                "district",
+                district(i4).await?,
+                vec![(occ_id(5), "5,4".into())],
+                "",
+            ),
+        )
+        .await?;
+    steps(
+        i4,
+        a8,
+        vec![
+            (I, Command::Submit, ""),
+            (D, Command::Pass, "职业在主营业务范围内"),
+        ],
+    )
+    .await?;
+    let a9 = store
+        .create_filing(
+            &actor,
+            &new(
+                i1,
+                "social_org",
+                "district",
+                district(i1).await?,
+                vec![(occ_id(6), "5".into())],
+                "",
+            ),
+        )
+        .await?;
+    steps(i1, a9, vec![(I, Command::Withdraw, "机构决定暂不申报")]).await?;
+    let a10 = store
+        .create_filing(
+            &actor,
+            &new(
+                i6,
+                "social_org",
+                "city",
+                district(i6).await?,
+                vec![(occ_id(0), "4,3".into())],
+                "",
+            ),
+        )
+        .await?;
+    steps(
+        i6,
+        a10,
+        vec![
+            (I, Command::Submit, ""),
+            (
+                V,
+                Command::Reject,
+                "学会章程未涵盖职业技能评价业务，不予备案",
+            ),
+        ],
+    )
+    .await?;
+    if let (Some(sp1), Some(sp2)) = (specials.get(1), specials.get(2)) {
+        let a11 = store
+            .create_filing(
+                &actor,
+                &new(
+                    i5,
+                    "special_ability",
+                    "city",
+                    district(i5).await?,
+                    vec![(*sp1, String::new())],
+                    "",
+                ),
+            )
+            .await?;
+        steps(
+            i5,
+            a11,
+            vec![
+                (I, Command::Submit, ""),
+                (C, Command::Approve, ""),
+                (V, Command::Approve, ""),
+                (
+                    C,
+                    Command::Object,
+                    "收到实名异议：考核场地为租用，租期不足一年",
+                ),
+            ],
+        )
+        .await?;
+        let a12 = store
+            .create_filing(
+                &actor,
+                &new(
+                    i5,
+                    "special_ability",
+                    "city",
+                    district(i5).await?,
+                    vec![(*sp2, String::new())],
+                    "",
+                ),
+            )
+            .await?;
+        steps(
+            i5,
+            a12,
+            vec![
+                (I, Command::Submit, ""),
+                (V, Command::Approve, ""),
+                (C, Command::Approve, ""),
+            ],
+        )
+        .await?;
+        sqlx::query("UPDATE filing_applications SET publicity_end = '2020-01-01' WHERE id = $1")
+            .bind(a12)
+            .execute(&store.db.pool)
+            .await?;
+        steps(i5, a12, vec![(C, Command::Finish, "")]).await?;
+    }
     // 特殊情况申请: 中原区 asks for a 4th 电工 institution; the center has agreed, the division not yet.
     let x = store
         .raise_exception(
