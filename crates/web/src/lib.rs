@@ -7,6 +7,7 @@ pub mod body;
 pub mod documents;
 pub mod error;
 pub mod forms;
+pub mod imports;
 pub mod jobs;
 pub mod middleware;
 pub mod notifications;

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod documents;
+mod imports;
 mod jobs;
 mod notifications;
 
