@@ -309,3 +309,26 @@ async fn document_upload_through_the_page() {
     assert!(r.text().await.unwrap().contains("请选择材料类别"));
     assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
 }
+
+#[tokio::test]
+async fn infra_paths_are_in_openapi() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app
+        .client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, method) in [
+        ("/api/v1/institutions/{id}/documents", "post"),
+        ("/api/v1/jobs/{id}", "get"),
+        ("/api/v1/notifications", "get"),
+        ("/api/v1/notifications/{id}/read", "post"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{path} {method}");
+    }
+    assert!(doc["paths"]["/api/v1/session"]["post"].is_object());
+}
