@@ -243,6 +243,11 @@ async fn document_other_district_gets_404() {
 async fn upload_of_200_mb_is_refused_before_reading() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app().await;
+    // Demo data may hold documents already: count from here.
+    let (base_docs, base_blobs) = (
+        app.count("SELECT COUNT(*) FROM documents").await,
+        app.blob_files(),
+    );
     let inst = inst_of(&app, "inst-1").await;
     // Declare 200 MB but send only the headers: the server answers without reading the body.
     let mut s = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
@@ -261,18 +266,19 @@ async fn upload_of_200_mb_is_refused_before_reading() {
     let text = String::from_utf8_lossy(&buf);
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("文件超过 20 MB 上限"), "{text}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 0);
-    assert_eq!(app.blob_files(), 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, base_docs);
+    assert_eq!(app.blob_files(), base_blobs);
 }
 
 #[tokio::test]
 async fn document_upload_through_the_page() {
     let app = spawn_app().await;
+    let base_docs = app.count("SELECT COUNT(*) FROM documents").await;
     let inst = inst_of(&app, "inst-1").await;
     let c = app.login("inst-1").await;
     let page = app.url(&format!("/institutions/{inst}/documents"));
     let html = c.get(&page).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("尚未上传材料"));
+    assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("材料类别"));
     let r = c
         .post(&page)
         .multipart(form(
@@ -307,7 +313,12 @@ async fn document_upload_through_the_page() {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("请选择材料类别"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM documents").await - base_docs,
+        1
+    );
+    let html = c.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("电子备案材料.pdf"));
 }
 
 #[tokio::test]
