@@ -8,6 +8,7 @@ pub mod documents;
 pub mod error;
 pub mod filing;
 pub mod forms;
+pub mod imports;
 pub mod jobs;
 pub mod middleware;
 pub mod notifications;

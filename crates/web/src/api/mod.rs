@@ -323,7 +323,12 @@ async fn audit_verify(State(state): State<AppState>, me: Authed) -> Result<Respo
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    // Areas that document their own paths.
+    doc.merge(crate::documents::ApiDocs::openapi());
+    doc.merge(crate::jobs::ApiDocs::openapi());
+    doc.merge(crate::notifications::ApiDocs::openapi());
+    Json(doc)
 }
 
 async fn docs() -> Html<&'static str> {

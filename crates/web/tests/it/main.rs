@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod documents;
+mod imports;
 mod jobs;
 mod notifications;
 
