@@ -38,6 +38,7 @@ pub fn api_router() -> Router<AppState> {
                 .post(upload_documents)
                 .layer(crate::upload::upload_limit_layer()),
         )
+        .route("/v1/filings/{id}/documents/{doc}", get(download_document))
         .route("/v1/filings/{id}/draws", post(draw_experts))
         .route("/v1/filings/{id}/draws/decline", post(decline))
         .route("/v1/filings/{id}/opinions", post(opinion))
@@ -1408,4 +1409,23 @@ async fn api_import_experts(
     let bytes = xlsx_of(&state, mp).await?;
     let n = import_experts(&state, &me, &bytes).await?;
     Ok((StatusCode::CREATED, Json(json!({ "imported": n }))).into_response())
+}
+
+/// Download a material of an application for anyone who may see the application — including
+/// drawn experts and the dispatched supervisor, whom the general `/documents/{id}` refuses.
+pub async fn download_document(
+    State(state): State<AppState>,
+    me: Authed,
+    Path((id, doc)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    state.store.filing(&me.scope(), id).await?;
+    let d = state
+        .store
+        .document_of_owner("filing_application", id, doc)
+        .await?;
+    let (d, bytes) = state
+        .store
+        .document_bytes(&domain::Scope::City, d.id)
+        .await?;
+    Ok(crate::upload::download_response(&d, bytes))
 }

@@ -44,6 +44,10 @@ pub fn router() -> Router<AppState> {
             post(upload).layer(crate::upload::upload_limit_layer()),
         )
         .route("/filings/{id}/receipt", get(receipt))
+        .route(
+            "/filings/{id}/documents/{doc}",
+            get(crate::filing::download_document),
+        )
         .route("/draws/{id}", get(draw_page))
         .route("/experts", get(experts))
         .route(
@@ -382,6 +386,7 @@ struct DetailView {
     next_commitment: String,
     can_opine: bool,
     can_dispatch: bool,
+    show_panel: bool,
     supervisors: Vec<(String, String)>,
     declinable: Vec<(i64, String)>,
     sections: Vec<(String, Vec<&'static str>, Vec<Vec<Cell>>)>,
@@ -654,8 +659,37 @@ async fn detail_view(
         Role::District | Role::CityCenter | Role::CityDivision => !st.is_terminal(),
         _ => false,
     };
+    let docs = store.documents_of("filing_application", id).await?;
+    if matches!(me.role(), Role::Expert | Role::Supervisor) {
+        // Assigned roles download through the application (the general download refuses them).
+        let rows = docs
+            .iter()
+            .map(|g| {
+                vec![
+                    Cell::new(crate::documents::kind_label(
+                        FILING_DOC_KINDS,
+                        &g.latest.kind,
+                    )),
+                    Cell::link(
+                        &g.latest.filename,
+                        format!("/filings/{id}/documents/{}", g.latest.id),
+                    ),
+                    Cell::new(format!("第 {} 版", g.latest.version)),
+                ]
+            })
+            .collect();
+        sections.push((
+            "申请材料".to_string(),
+            vec!["材料类别", "文件", "版本"],
+            rows,
+        ));
+    }
     let panel = DocumentsPanel::new(
-        store.documents_of("filing_application", id).await?,
+        if matches!(me.role(), Role::Expert | Role::Supervisor) {
+            vec![]
+        } else {
+            docs
+        },
         FILING_DOC_KINDS,
         can_upload.then(|| format!("/filings/{id}/documents")),
         state.config.max_upload_bytes,
@@ -682,6 +716,7 @@ async fn detail_view(
         vec![]
     };
     Ok(DetailView {
+        show_panel: !matches!(me.role(), Role::Expert | Role::Supervisor),
         can_dispatch,
         supervisors,
         declinable,

@@ -203,6 +203,22 @@ async fn filing_social_org_full_path() {
         drawn_users.push(uname.clone());
         let e = app.login(&uname).await;
         assert_eq!(get(&app, &e, id).await.0, 200);
+        // A drawn expert reads the materials through the application.
+        let (_, docs) = json_of(
+            e.get(app.url(&format!("/api/v1/filings/{id}/documents")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let doc = docs[0]["latest"]["id"].as_i64().unwrap();
+        let r = e
+            .get(app.url(&format!("/api/v1/filings/{id}/documents/{doc}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
         let r = e
             .post(app.url(&format!("/api/v1/filings/{id}/opinions")))
             .json(&json!({ "conclusion": "通过", "opinion": "场地与考评人员符合要求" }))
@@ -217,6 +233,14 @@ async fn filing_social_org_full_path() {
         .unwrap();
     let oc = app.login(&other).await;
     assert_eq!(get(&app, &oc, id).await.0, 404);
+    assert_eq!(
+        oc.get(app.url(&format!("/api/v1/filings/{id}/documents/1")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     ok_act(&app, &district, id, "complete_onsite", "现场评审完成").await;
     let b = ok_act(&app, &district, id, "opinion", "建议予以备案").await;
     assert_eq!(b["state"], "city_review");
