@@ -316,24 +316,32 @@ impl Store {
         tx.commit().await
     }
 
+    /// Items of a page of applications in one query (ids are integers, inlined safely).
     async fn load_items(&self, apps: &mut [FilingApp]) -> Result<()> {
-        for a in apps.iter_mut() {
-            let rows = sqlx::query(
-                "SELECT o.id, o.code, o.name, o.kind, it.levels FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE it.application_id = $1 ORDER BY it.id",
-            )
-            .bind(a.id)
-            .fetch_all(&self.db.pool)
-            .await?;
-            a.items = rows
-                .iter()
-                .map(|r| FilingItem {
-                    occupation_id: r.get(0),
-                    code: r.get(1),
-                    name: r.get(2),
-                    kind: r.get(3),
-                    levels: r.get(4),
-                })
-                .collect();
+        if apps.is_empty() {
+            return Ok(());
+        }
+        let ids = apps
+            .iter()
+            .map(|a| a.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows = sqlx::query(&format!(
+            "SELECT it.application_id, o.id, o.code, o.name, o.kind, it.levels FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE it.application_id IN ({ids}) ORDER BY it.id"
+        ))
+        .fetch_all(&self.db.pool)
+        .await?;
+        for r in &rows {
+            let app_id: i64 = r.get(0);
+            if let Some(a) = apps.iter_mut().find(|a| a.id == app_id) {
+                a.items.push(FilingItem {
+                    occupation_id: r.get(1),
+                    code: r.get(2),
+                    name: r.get(3),
+                    kind: r.get(4),
+                    levels: r.get(5),
+                });
+            }
         }
         Ok(())
     }

@@ -592,7 +592,7 @@ pub async fn detail(
         draws.push(json!({ "draw": d, "members": members }));
     }
     let supervisors = state.store.filing_supervisors(id).await?;
-    let available: Vec<&str> = filing::available(&app_state(&app), me.role())
+    let available: Vec<&str> = filing::available(&state.policy, &app_state(&app), me.role())
         .iter()
         .map(|c| c.as_str())
         .collect();

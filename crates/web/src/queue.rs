@@ -62,7 +62,7 @@ async fn filing_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, Ap
         if st.state.is_terminal() {
             continue;
         }
-        let cmds = available(&st, me.role());
+        let cmds = available(&state.policy, &st, me.role());
         let mine = match me.role() {
             Role::Institution => st.state.editable(),
             Role::Expert => st.state == domain::filing::FilingState::ExpertsDrawn,

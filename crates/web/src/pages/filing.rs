@@ -35,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/filings/{id}/supervisor", post(dispatch))
         .route("/filings/{id}/decline", post(decline))
         .route("/filings/overdue", get(overdue))
+        .route("/filing-campaigns/new", get(campaign_form))
+        .route("/filing-campaigns", post(campaign_submit))
         .route("/filing-exceptions", get(exceptions).post(raise_exception))
         .route("/filing-exceptions/new", get(raise_form))
         .route("/filing-exceptions/{id}", get(decide_form))
@@ -511,7 +513,7 @@ async fn detail_view(
         vec![]
     };
     let st_machine = app_state(&app);
-    let actions = filing::available(&st_machine, me.role())
+    let actions = filing::available(&state.policy, &st_machine, me.role())
         .into_iter()
         .map(|c| ActionView {
             action: c.as_str(),
@@ -1321,10 +1323,22 @@ async fn overdue(
         layout: Layout::new(&state, Some(&me), "逾期未办结", "/filings"),
         heading: "超过完成期限的备案申请".into(),
         intro: format!(
-            "依据 三(三)：区县（市）人社部门应在期限前完成市职业技能鉴定中心移交的申报备案评审及备案工作（默认期限 {}）。",
-            state.policy.transferred_filings_deadline.value
+            "依据 三(三)：区县（市）人社部门应在期限前完成市职业技能鉴定中心移交的申报备案评审及备案工作（默认期限 {}）。批次：{}",
+            state.policy.transferred_filings_deadline.value,
+            {
+                let c = state.store.campaigns().await?;
+                if c.is_empty() {
+                    "暂无".to_string()
+                } else {
+                    c.iter()
+                        .map(|c| format!("{}（期限 {}，共 {} 件，未办结 {} 件）", c.name, c.deadline, c.total, c.open))
+                        .collect::<Vec<_>>()
+                        .join("；")
+                }
+            }
         ),
-        new_link: None,
+        new_link: (me.role() == Role::CityCenter)
+            .then(|| ("/filing-campaigns/new".to_string(), "设定移交批次期限".to_string())),
         filters: vec![],
         filter_action: "/filings/overdue".into(),
         headers: vec!["编号", "机构", "属地", "类型", "状态", "完成期限"],
@@ -1568,4 +1582,102 @@ async fn decide_form(
         confirm: Some("确认提交审核意见？提交后不可更改。".into()),
     };
     Ok(render(&page))
+}
+
+#[derive(Deserialize, Default)]
+struct CampaignForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    deadline: String,
+    #[serde(default)]
+    applications: String,
+}
+
+fn campaign_page(
+    state: &AppState,
+    me: &Authed,
+    f: &CampaignForm,
+    error: Option<String>,
+) -> FormPage {
+    FormPage {
+        layout: Layout::new(state, Some(me), "设定移交批次期限", "/filings"),
+        heading: "设定移交批次期限".into(),
+        crumbs: vec![("/filings/overdue".into(), "逾期未办结".into())],
+        intro: "三(三)：为市鉴定中心移交区县办理的一批备案申请设定完成期限，逾期未办结的将列入逾期清单。".into(),
+        action: "/filing-campaigns".into(),
+        fields: vec![
+            Field::text("name", "批次名称", f.name.clone()).required(),
+            Field::text("deadline", "完成期限", if f.deadline.is_empty() { state.policy.transferred_filings_deadline.value.to_string() } else { f.deadline.clone() }).kind("date").required(),
+            Field::text("applications", "申请编号", f.applications.clone()).hint("多个编号用逗号分隔，如 12,15,18"),
+        ],
+        error,
+        submit: "保存",
+        cancel: "/filings/overdue".into(),
+        confirm: None,
+    }
+}
+
+async fn campaign_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    Ok(render(&campaign_page(
+        &state,
+        &me,
+        &CampaignForm::default(),
+        None,
+    )))
+}
+
+async fn campaign_submit(
+    State(state): State<AppState>,
+    me: Authed,
+    FormBody(f): FormBody<CampaignForm>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let result: Result<(), AppError> = async {
+        let deadline = chrono::NaiveDate::parse_from_str(f.deadline.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::invalid("deadline", "期限应为 YYYY-MM-DD 格式的日期"))?;
+        if f.name.trim().is_empty() {
+            return Err(AppError::invalid("name", "请填写批次名称"));
+        }
+        let mut ids = vec![];
+        for part in f
+            .applications
+            .split([',', '，', ' ', '、'])
+            .filter(|p| !p.trim().is_empty())
+        {
+            let id: i64 = part.trim().trim_start_matches('#').parse().map_err(|_| {
+                AppError::invalid("applications", format!("申请编号“{part}”应为数字"))
+            })?;
+            state
+                .store
+                .filing(&me.scope(), id)
+                .await
+                .map_err(|_| AppError::invalid("applications", format!("申请 #{id} 不存在")))?;
+            ids.push(id);
+        }
+        state
+            .store
+            .create_campaign(
+                &me.actor(),
+                f.name.trim(),
+                deadline,
+                &state.policy.transferred_filings_deadline.clause,
+                &ids,
+            )
+            .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/filings/overdue?msg=saved").into_response()),
+        Err(e @ AppError::Invalid { .. }) => {
+            let status = e.status();
+            Ok(render_status(
+                status,
+                &campaign_page(&state, &me, &f, Some(e.to_string())),
+            ))
+        }
+        Err(e) => Err(e),
+    }
 }

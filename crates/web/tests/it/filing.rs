@@ -1476,6 +1476,31 @@ async fn filing_pages_render_for_each_role() {
         t.contains("荥阳市豫味餐饮管理有限公司"),
         "overdue lists the transferred batch"
     );
+    // A campaign batch through the page: a bad date is shown again (422), a good one is saved.
+    let r = c
+        .post(app.url("/filing-campaigns"))
+        .form(&[
+            ("name", "第二批"),
+            ("deadline", "四月底"),
+            ("applications", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("YYYY-MM-DD"));
+    let r = c
+        .post(app.url("/filing-campaigns"))
+        .form(&[
+            ("name", "第二批"),
+            ("deadline", "2022-04-30"),
+            ("applications", &any_app.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM filing_applications a JOIN filing_campaigns c ON c.id = a.campaign_id WHERE a.id = {any_app} AND c.name = '第二批'")).await, 1);
     // The demo exception has the center's key; the division decides it through the page.
     let xid = app.count("SELECT MIN(id) FROM filing_exceptions").await;
     let b = page_login("bureau").await;
