@@ -364,6 +364,7 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
                             attachments: vec![],
                             today: Some(today),
                             retention_until: None,
+                            quota_recheck: None,
                         },
                     )
                     .await?;

@@ -120,6 +120,9 @@ pub struct TransitionInput {
     pub attachments: Vec<String>,
     pub today: Option<NaiveDate>,
     pub retention_until: Option<String>,
+    /// Re-check the per-district quota inside the transaction (初审 pass): (limit, message
+    /// prefix naming the clause). Occupations with a granted exception are skipped.
+    pub quota_recheck: Option<(i64, String)>,
 }
 
 const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version";
@@ -183,6 +186,50 @@ pub(crate) fn scope_filings(w: &mut Where, scope: &Scope) {
             ));
         }
     }
+}
+
+fn quota_sql() -> String {
+    let states: Vec<String> = FilingState::ALL
+        .into_iter()
+        .filter(|s| s.holds_quota_slot())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!(
+        "SELECT COUNT(DISTINCT t.inst) FROM ( \
+           SELECT f.institution_id AS inst FROM filed_occupations f JOIN institutions i ON i.id = f.institution_id \
+           WHERE i.district_code = $1 AND f.occupation_id = $2 AND f.revoked_at IS NULL \
+           UNION \
+           SELECT a.institution_id AS inst FROM filing_applications a JOIN filing_items it ON it.application_id = a.id \
+           WHERE a.district_code = $3 AND it.occupation_id = $4 AND a.state IN ({}) \
+         ) t WHERE t.inst <> $5",
+        states.join(", ")
+    )
+}
+
+async fn quota_count(
+    conn: &mut sqlx::AnyConnection,
+    district: &str,
+    occupation_id: i64,
+    institution_id: i64,
+) -> Result<i64> {
+    Ok(sqlx::query(&quota_sql())
+        .bind(district)
+        .bind(occupation_id)
+        .bind(district)
+        .bind(occupation_id)
+        .bind(institution_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .get(0))
+}
+
+/// Key for `pg_advisory_xact_lock`, serialising quota re-checks of one district and occupation.
+fn quota_lock_key(district: &str, occupation_id: i64) -> i64 {
+    let mut h: i64 = 0x7175_6f74_6100_0000;
+    for b in district.bytes() {
+        h = h.wrapping_mul(31).wrapping_add(b as i64);
+    }
+    h.wrapping_mul(1_000_003).wrapping_add(occupation_id)
 }
 
 pub(crate) async fn event(
@@ -432,30 +479,8 @@ impl Store {
         occupation_id: i64,
         institution_id: i64,
     ) -> Result<i64> {
-        let states: Vec<String> = FilingState::ALL
-            .into_iter()
-            .filter(|s| s.holds_quota_slot())
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect();
-        let sql = format!(
-            "SELECT COUNT(DISTINCT t.inst) FROM ( \
-               SELECT f.institution_id AS inst FROM filed_occupations f JOIN institutions i ON i.id = f.institution_id \
-               WHERE i.district_code = $1 AND f.occupation_id = $2 AND f.revoked_at IS NULL \
-               UNION \
-               SELECT a.institution_id AS inst FROM filing_applications a JOIN filing_items it ON it.application_id = a.id \
-               WHERE a.district_code = $3 AND it.occupation_id = $4 AND a.state IN ({}) \
-             ) t WHERE t.inst <> $5",
-            states.join(", ")
-        );
-        Ok(sqlx::query(&sql)
-            .bind(district)
-            .bind(occupation_id)
-            .bind(district)
-            .bind(occupation_id)
-            .bind(institution_id)
-            .fetch_one(&self.db.pool)
-            .await?
-            .get(0))
+        let mut conn = self.db.pool.acquire().await?;
+        quota_count(&mut conn, district, occupation_id, institution_id).await
     }
 
     /// Persist a decided transition: one transaction, optimistic version check, event row, audit.
@@ -483,6 +508,41 @@ impl Store {
             .rows_affected();
         if n == 0 {
             return Err(StoreError::Conflict);
+        }
+        // The quota is taken at 初审: re-count inside the transaction, serialised per district
+        // and occupation (PostgreSQL advisory lock; SQLite writers are serialised already), so two
+        // districts officers passing at once cannot both take the last slot.
+        if let Some((limit, prefix)) = &input.quota_recheck {
+            for it in &app.items {
+                if tx.backend == crate::Backend::Postgres {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(quota_lock_key(&app.district_code, it.occupation_id))
+                        .execute(tx.conn())
+                        .await?;
+                }
+                let exception: i64 = sqlx::query("SELECT COUNT(*) FROM filing_exceptions WHERE institution_id = $1 AND rule = 'max_institutions_per_occupation_per_district' AND status = 'granted' AND (occupation_id IS NULL OR occupation_id = $2)")
+                    .bind(app.institution_id)
+                    .bind(it.occupation_id)
+                    .fetch_one(tx.conn())
+                    .await?
+                    .get(0);
+                if exception > 0 {
+                    continue;
+                }
+                let n = quota_count(
+                    tx.conn(),
+                    &app.district_code,
+                    it.occupation_id,
+                    app.institution_id,
+                )
+                .await?;
+                if n >= *limit {
+                    return Err(StoreError::Invalid(format!(
+                        "“{}”：{prefix}（已有{n}家）",
+                        it.name
+                    )));
+                }
+            }
         }
         let set = |sql: &'static str| sql;
         for e in &outcome.effects {

@@ -426,11 +426,29 @@ pub async fn act(
                 attachments,
                 today: Some(state.today()),
                 retention_until: retention,
+                quota_recheck: (cmd == Command::Pass && app_state(&app).flow.quota).then(|| {
+                    let r = &state.policy.max_institutions_per_occupation_per_district;
+                    (
+                        r.value as i64,
+                        domain::policy::Refusal {
+                            rule: "max_institutions_per_occupation_per_district",
+                            clause: r.clause.clone(),
+                            message: format!(
+                                "同一职业（工种）在同一区县（市）备案不多于{}家",
+                                r.value
+                            ),
+                        }
+                        .to_string(),
+                    )
+                }),
             },
         )
         .await
         .map_err(|e| match e {
             store::StoreError::Conflict => conflict_text(&app),
+            store::StoreError::Invalid(m) => {
+                AppError::invalid("max_institutions_per_occupation_per_district", m)
+            }
             e => e.into(),
         })
 }

@@ -646,6 +646,10 @@ async fn rule_reason_required() {
 
 /// Fill the 410105 quota of 电工 with three other filed institutions.
 async fn fill_quota(app: &TestApp) {
+    fill_quota_n(app, 3).await
+}
+
+async fn fill_quota_n(app: &TestApp, count: usize) {
     let occ: i64 =
         sqlx::query("SELECT id FROM occupations WHERE code = '6-31-01-03' AND kind = 'occupation'")
             .fetch_one(&app.store.db.pool)
@@ -653,7 +657,7 @@ async fn fill_quota(app: &TestApp) {
             .unwrap()
             .get(0);
     let actor = store::Actor::system("test");
-    for n in 1..=3 {
+    for n in 1..=count {
         let code =
             domain::credit_code::with_check_digit(&format!("52410105MA{:07}", 4242 + n)).unwrap();
         let inst = app
@@ -1557,4 +1561,91 @@ async fn filing_pages_render_for_each_role() {
         .await
         .unwrap();
     assert!(!t.contains("郑州宇辰重工机械有限公司"));
+}
+
+/// The last slot of the per-district quota goes to exactly one of two applications passed at
+/// the same moment: the quota is re-counted inside the 初审 transaction.
+#[tokio::test]
+async fn quota_last_slot_taken_once_at_district_pass() {
+    let app = spawn_app().await;
+    fill_quota_n(&app, 2).await;
+    let actor = store::Actor::system("test");
+    let code = domain::credit_code::with_check_digit("52410105MA0099991").unwrap();
+    let inst = app
+        .store
+        .create_institution(
+            &actor,
+            &store::InstitutionInput {
+                name: "金水区新申报电工培训学校".into(),
+                credit_code: code,
+                kind: "social_org".into(),
+                legal_person: true,
+                employees: 10,
+                capital_yuan: 100000,
+                business_scope: "培训".into(),
+                reg_address: "金水路".into(),
+                reg_district: "410105".into(),
+                biz_address: "金水路".into(),
+                biz_district: "410105".into(),
+                contact_name: "王".into(),
+                contact_phone: "13800000009".into(),
+            },
+        )
+        .await
+        .unwrap();
+    app.store
+        .create_account(
+            &actor,
+            store::NewAccount {
+                username: "inst-new".into(),
+                display_name: "新机构".into(),
+                role: domain::Role::Institution,
+                district_code: None,
+                institution_id: Some(inst.id),
+                employer: String::new(),
+                phone: String::new(),
+                password: crate::helpers::DEMO_PASSWORD.into(),
+                must_change_password: false,
+            },
+        )
+        .await
+        .unwrap();
+    let body = json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [5, 4] }] });
+    let (c1, a1) = new_app(&app, "inst-1", body.clone()).await;
+    let (c2, a2) = new_app(&app, "inst-new", body).await;
+    ok_act(&app, &c1, a1, "submit", "").await;
+    ok_act(&app, &c2, a2, "submit", "").await;
+    let d = app.login("district-410105").await;
+    let (v1, v2) = (version(&app, a1).await, version(&app, a2).await);
+    let pass = |id: i64, v: i64| {
+        let d = d.clone();
+        let url = app.url(&format!("/api/v1/filings/{id}/actions"));
+        async move {
+            json_of(
+                d.post(url)
+                    .json(&json!({ "action": "pass", "reason": "材料齐全", "version": v }))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (r1, r2) = tokio::join!(pass(a1, v1), pass(a2, v2));
+    let mut statuses = vec![r1.0, r2.0];
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 422], "{r1:?} {r2:?}");
+    let loser = if r1.0 == 422 { &r1.1 } else { &r2.1 };
+    assert_eq!(
+        loser["field"],
+        "max_institutions_per_occupation_per_district"
+    );
+    assert!(
+        loser["message"].as_str().unwrap().contains("一(一)"),
+        "{loser}"
+    );
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM filing_applications WHERE id IN ({a1}, {a2}) AND state = 'district_passed'")).await,
+        1
+    );
 }
