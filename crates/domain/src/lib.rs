@@ -12,6 +12,7 @@ pub mod occupation;
 pub mod policy;
 pub mod reference;
 pub mod role;
+pub mod upload;
 
 pub use account::FieldError;
 pub use role::{Role, Scope};

@@ -8,6 +8,10 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 pub struct TestApp {
     pub addr: String,
     pub store: Store,
+    #[allow(dead_code)]
+    pub db_url: String,
+    /// Where uploaded files of this app go (inside the temp dir).
+    pub blobs_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -22,7 +26,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = store::testing::fresh_database_url(dir.path()).await;
-    let store = store::testing::demo_store(&db_url).await;
+    let blobs_dir = dir.path().join("blobs");
+    let store = store::testing::demo_store_with_blobs(&db_url, &blobs_dir).await;
     let state = AppState::new(
         store.clone(),
         config,
@@ -36,11 +41,37 @@ pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     TestApp {
         addr,
         store,
+        db_url,
+        blobs_dir,
         _dir: dir,
     }
 }
 
 impl TestApp {
+    /// How many blob files are stored (temp files excluded).
+    pub fn blob_files(&self) -> usize {
+        fn walk(p: &std::path::Path) -> usize {
+            let Ok(rd) = std::fs::read_dir(p) else {
+                return 0;
+            };
+            rd.flatten()
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() {
+                        if path.file_name().is_some_and(|n| n == "tmp") {
+                            0
+                        } else {
+                            walk(&path)
+                        }
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        }
+        walk(&self.blobs_dir)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -10,6 +10,9 @@ mod audit;
 mod auth;
 mod bad_input;
 mod browser;
+mod documents;
+mod jobs;
+mod notifications;
 
 mod jurisdiction;
 mod webdriver;
