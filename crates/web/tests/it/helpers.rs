@@ -8,6 +8,7 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 pub struct TestApp {
     pub addr: String,
     pub store: Store,
+    #[allow(dead_code)]
     pub db_url: String,
     /// Where uploaded files of this app go (inside the temp dir).
     pub blobs_dir: std::path::PathBuf,
@@ -25,9 +26,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = store::testing::fresh_database_url(dir.path()).await;
-    let store = store::testing::demo_store(&db_url).await;
     let blobs_dir = dir.path().join("blobs");
-    let store = store.with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(&blobs_dir)));
+    let store = store::testing::demo_store_with_blobs(&db_url, &blobs_dir).await;
     let state = AppState::new(
         store.clone(),
         config,
