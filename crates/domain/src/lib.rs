@@ -9,9 +9,11 @@ pub mod credit_code;
 pub mod id_number;
 pub mod institution;
 pub mod occupation;
+pub mod plan;
 pub mod policy;
 pub mod reference;
 pub mod role;
+pub mod signature;
 
 pub use account::FieldError;
 pub use role::{Role, Scope};
