@@ -7,9 +7,11 @@ pub mod audit;
 mod certificates;
 mod db;
 mod error;
+mod evaluation;
 mod filed;
 mod institutions;
 mod migrate;
+mod plans;
 mod reference;
 mod sessions;
 mod sql;
@@ -21,9 +23,14 @@ pub use audit::{Actor, AuditFilter, AuditRow, NewEvent, VerifyReport};
 pub use certificates::PublicCertificate;
 pub use db::{redact_url, Backend, Db, WriteTx};
 pub use error::StoreError;
+pub use evaluation::{
+    id_number_hash, Assignment, Candidate, Letter, NewCandidate, PublicResult, Relation, Report,
+    ScoreUpdate, Signature,
+};
 pub use filed::FiledOccupation;
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use migrate::MIGRATIONS;
+pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 

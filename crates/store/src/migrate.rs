@@ -7,11 +7,14 @@ use crate::db::{Backend, Db};
 use crate::{now_text, Result};
 
 /// (version, name, SQL). `{pk}` is an auto-increment primary key.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (4, "plans", include_str!("../migrations/0004_plans.sql")),
+];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.
 const MIGRATION_LOCK_KEY: i64 = 0x736b_696c_6576_616c;
