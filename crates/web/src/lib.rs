@@ -5,10 +5,12 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod evaluation;
 pub mod forms;
 pub mod middleware;
 pub mod pages;
 mod queue;
+pub mod sheet;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

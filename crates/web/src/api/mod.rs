@@ -1,5 +1,7 @@
 //! The JSON API under `/api/v1`, its OpenAPI document and a viewer that needs no download.
 
+mod plans;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -20,6 +22,7 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(plans::router())
         .route("/v1/session", axum::routing::post(login).delete(logout))
         .route("/v1/me", get(me))
         .route(

@@ -1,0 +1,472 @@
+//! JSON API of 二、评价管理 under /api/v1: e-filing, plans, supervision, candidates, results.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use domain::plan::PlanCommand;
+use domain::Role;
+use serde::Deserialize;
+use serde_json::json;
+use store::{PageRequest, PlanFilter, UploadedFile};
+
+use crate::auth::Authed;
+use crate::body::JsonBody;
+use crate::error::AppError;
+use crate::evaluation::{self as ev, CandidateForm, ImportStart, PlanForm, ScoreForm};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/plans", get(list_plans).post(create_plan))
+        .route("/v1/plans/{id}", get(get_plan).put(update_plan))
+        .route("/v1/plans/{id}/actions", post(plan_action))
+        .route("/v1/calendar/latest-submission", get(latest_submission))
+        .route("/v1/efiling", get(my_efiling).post(submit_efiling))
+        .route("/v1/efilings/{institution_id}/review", post(review_efiling))
+        .route("/v1/plans/{id}/supervision", get(supervision))
+        .route("/v1/plans/{id}/supervisors", post(assign))
+        .route("/v1/plans/{id}/letter/sign", post(sign))
+        .route("/v1/plans/{id}/reports", post(report))
+        .route("/v1/supervision/relations", post(add_relation))
+        .route(
+            "/v1/plans/{id}/candidates",
+            get(list_candidates).post(add_candidate),
+        )
+        .route("/v1/plans/{id}/candidates/import", post(import_candidates))
+        .route("/v1/plans/{id}/candidates/template.xlsx", get(template))
+        .route("/v1/imports/{job}", get(import_job))
+        .route("/v1/imports/{job}/errors.xlsx", get(import_errors))
+        .route("/v1/candidates/{id}/id-number", get(id_number))
+        .route("/v1/plans/{id}/candidates/{cid}/scores", put(save_score))
+        .route("/v1/plans/{id}/scores/import", post(import_scores))
+        .route("/v1/plans/{id}/results/publish", post(publish))
+        .route("/v1/plans/{id}/results/submit", post(submit_results))
+}
+
+#[derive(Deserialize, Default)]
+struct ListParams {
+    q: Option<String>,
+    status: Option<String>,
+    district: Option<String>,
+    results: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+async fn list_plans(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    let f = PlanFilter {
+        q: p.q,
+        status: p.status,
+        district: p.district,
+        results_status: p.results,
+    };
+    Ok(Json(
+        state
+            .store
+            .list_plans(&me.scope(), &f, PageRequest::new(p.page, p.per_page))
+            .await?,
+    )
+    .into_response())
+}
+
+async fn create_plan(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(f): JsonBody<PlanForm>,
+) -> Result<Response, AppError> {
+    let p = ev::create_plan(&state, &me, &f).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ev::plan_json(&state, &me, &p).await?),
+    )
+        .into_response())
+}
+
+async fn get_plan(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let p = state.store.plan(&me.scope(), id).await?;
+    Ok(Json(ev::plan_json(&state, &me, &p).await?).into_response())
+}
+
+async fn update_plan(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(f): JsonBody<PlanForm>,
+) -> Result<Response, AppError> {
+    let p = ev::update_plan(&state, &me, id, &f).await?;
+    Ok(Json(ev::plan_json(&state, &me, &p).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct ActionBody {
+    command: String,
+    version: Option<i64>,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn plan_action(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<ActionBody>,
+) -> Result<Response, AppError> {
+    let cmd = PlanCommand::parse(&b.command)
+        .filter(|c| !matches!(c, PlanCommand::Edit | PlanCommand::Revise))
+        .ok_or_else(|| AppError::invalid("command", "未知的操作"))?;
+    let p = ev::plan_action(&state, &me, id, b.version, cmd, &b.reason).await?;
+    Ok(Json(ev::plan_json(&state, &me, &p).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct StartParam {
+    start: String,
+}
+
+/// 最晚提交日期 for a planned start (used by the plan form's script).
+async fn latest_submission(
+    State(state): State<AppState>,
+    _me: Authed,
+    Query(q): Query<StartParam>,
+) -> Result<Response, AppError> {
+    let start = NaiveDate::parse_from_str(q.start.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("start", "请填写有效的开始日期（YYYY-MM-DD）"))?;
+    let (last, working) = ev::latest_submission(&state, start).await?;
+    Ok(Json(json!({
+        "start": start.to_string(),
+        "latest": last.to_string(),
+        "latest_working": working.to_string(),
+        "min_working_days": state.policy.plan_min_working_days.value,
+        "clause": state.policy.plan_min_working_days.clause,
+        "text": format!("最晚提交日期：{}（须在开始日前至少留出{}个完整工作日；如遇节假日，纸质件请于{}前送达）",
+            last.format("%Y年%m月%d日"), state.policy.plan_min_working_days.value, working.format("%Y年%m月%d日")),
+    }))
+    .into_response())
+}
+
+async fn my_efiling(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    me.require(&[Role::Institution])?;
+    let id = me.account.institution_id.ok_or_else(AppError::forbidden)?;
+    let e = state.store.efiling(&me.scope(), id).await?;
+    let status = e
+        .as_ref()
+        .map(|e| e.status.clone())
+        .unwrap_or_else(|| "missing".into());
+    Ok(Json(json!({ "status": status, "efiling": e })).into_response())
+}
+
+#[derive(Deserialize)]
+struct EfilingBody {
+    file_name: String,
+    content_base64: String,
+    #[serde(default)]
+    content_type: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn submit_efiling(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(b): JsonBody<EfilingBody>,
+) -> Result<Response, AppError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b.content_base64.trim())
+        .map_err(|_| AppError::invalid("content_base64", "文件内容不是有效的 Base64 编码"))?;
+    let file = UploadedFile {
+        name: b.file_name,
+        content_type: b.content_type,
+        bytes,
+    };
+    ev::submit_efiling(&state, &me, &b.note, &file).await?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+#[derive(Deserialize)]
+struct ReviewBody {
+    confirm: bool,
+    version: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn review_efiling(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(inst): Path<i64>,
+    JsonBody(b): JsonBody<ReviewBody>,
+) -> Result<Response, AppError> {
+    ev::review_efiling(&state, &me, inst, b.version, b.confirm, &b.reason).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn supervision(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let p = state.store.plan(&me.scope(), id).await?;
+    Ok(Json(ev::supervision_view(&state, &p).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct AssignBody {
+    supervisor_id: i64,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<AssignBody>,
+) -> Result<Response, AppError> {
+    ev::assign_supervisor(&state, &me, id, b.supervisor_id).await?;
+    let p = state.store.plan(&me.scope(), id).await?;
+    Ok(Json(ev::supervision_view(&state, &p).await?).into_response())
+}
+
+async fn sign(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let s = ev::sign_letter(&state, &me, id).await?;
+    let p = state.store.plan(&me.scope(), id).await?;
+    let v = ev::supervision_view(&state, &p).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "signature": s, "evaluation_valid": v.evaluation_valid, "validity": v.validity })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ReportBody {
+    body: String,
+    attachment_name: Option<String>,
+    attachment_base64: Option<String>,
+}
+
+async fn report(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<ReportBody>,
+) -> Result<Response, AppError> {
+    use base64::Engine;
+    let att = match (b.attachment_name, b.attachment_base64) {
+        (Some(name), Some(data)) if !name.trim().is_empty() => Some(UploadedFile {
+            name,
+            content_type: String::new(),
+            bytes: base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .map_err(|_| {
+                    AppError::invalid("attachment_base64", "附件不是有效的 Base64 编码")
+                })?,
+        }),
+        _ => None,
+    };
+    ev::file_report(&state, &me, id, &b.body, att.as_ref()).await?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+#[derive(Deserialize)]
+struct RelationBody {
+    supervisor_id: i64,
+    institution_id: i64,
+    kind: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn add_relation(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(b): JsonBody<RelationBody>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    if !domain::plan::RELATION_KINDS.contains(&b.kind.as_str()) {
+        return Err(AppError::invalid(
+            "kind",
+            "关系类型应为亲属、师生、师徒或同事",
+        ));
+    }
+    state
+        .store
+        .institution(&me.scope(), b.institution_id)
+        .await?;
+    let sup = state.store.account(&me.scope(), b.supervisor_id).await?;
+    if sup.role != Role::Supervisor {
+        return Err(AppError::invalid("supervisor_id", "请选择督导人员账号"));
+    }
+    state
+        .store
+        .add_relation(
+            &me.actor(),
+            b.supervisor_id,
+            b.institution_id,
+            &b.kind,
+            b.note.trim(),
+        )
+        .await?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+async fn list_candidates(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    let plan = state.store.plan(&me.scope(), id).await?;
+    Ok(Json(
+        state
+            .store
+            .list_candidates(
+                plan.id,
+                p.q.as_deref(),
+                PageRequest::new(p.page, p.per_page),
+            )
+            .await?,
+    )
+    .into_response())
+}
+
+async fn add_candidate(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(f): JsonBody<CandidateForm>,
+) -> Result<Response, AppError> {
+    let flag = ev::add_candidate(&state, &me, id, &f).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "flag": flag }))).into_response())
+}
+
+/// Body: the xlsx file itself.
+async fn import_candidates(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    Ok(match ev::start_candidate_import(&state, &me, id, &body).await? {
+        ImportStart::Done { imported, flagged } => {
+            Json(json!({ "state": "done", "imported": imported, "flagged": flagged })).into_response()
+        }
+        ImportStart::Failed(rows) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "invalid", "message": format!("发现{}处错误，全部数据未导入", rows.len()), "rows": rows })),
+        )
+            .into_response(),
+        ImportStart::Background(job) => (StatusCode::ACCEPTED, Json(job)).into_response(),
+    })
+}
+
+async fn import_job(me: Authed, Path(job): Path<String>) -> Result<Response, AppError> {
+    Ok(Json(ev::import_job(&me, &job)?).into_response())
+}
+
+fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn import_errors(me: Authed, Path(job): Path<String>) -> Result<Response, AppError> {
+    let j = ev::import_job(&me, &job)?;
+    Ok(xlsx(
+        "import-errors.xlsx",
+        ev::error_report_xlsx(&j.errors)?,
+    ))
+}
+
+async fn template(_me: Authed) -> Result<Response, AppError> {
+    Ok(xlsx("candidates-template.xlsx", ev::candidate_template()?))
+}
+
+async fn id_number(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let n = state
+        .store
+        .candidate_id_number(&me.actor(), &me.scope(), id)
+        .await?;
+    Ok(Json(json!({ "id_number": n })).into_response())
+}
+
+async fn save_score(
+    State(state): State<AppState>,
+    me: Authed,
+    Path((id, cid)): Path<(i64, i64)>,
+    JsonBody(f): JsonBody<ScoreForm>,
+) -> Result<Response, AppError> {
+    let passed = ev::save_score(&state, &me, id, cid, &f).await?;
+    Ok(Json(json!({ "passed": passed })).into_response())
+}
+
+async fn import_scores(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    Ok(match ev::import_scores(&state, &me, id, &body).await? {
+        Ok(n) => Json(json!({ "state": "done", "imported": n })).into_response(),
+        Err(rows) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "invalid", "message": format!("发现{}处错误，全部成绩未导入", rows.len()), "rows": rows })),
+        )
+            .into_response(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct VersionBody {
+    version: Option<i64>,
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<VersionBody>,
+) -> Result<Response, AppError> {
+    let p = ev::publish_results(&state, &me, id, b.version).await?;
+    Ok(Json(p).into_response())
+}
+
+async fn submit_results(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<VersionBody>,
+) -> Result<Response, AppError> {
+    let p = ev::submit_results(&state, &me, id, b.version).await?;
+    Ok(Json(p).into_response())
+}
