@@ -4,6 +4,7 @@ mod admin;
 mod home;
 mod institutions;
 pub mod kit;
+mod plans;
 mod public;
 pub mod users;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(admin::router())
         .merge(public::router())
+        .merge(plans::router())
 }
 
 pub struct UserBadge {
@@ -64,6 +66,7 @@ impl Layout {
                 nav.push(("/", "首页"));
                 nav.push(("/public/institutions", "已备案机构"));
                 nav.push(("/public/certificates", "证书查询"));
+                nav.push(("/public/results", "结果公示"));
                 nav.push(("/policy", "政策规则"));
             }
             Some(r) => {
@@ -76,6 +79,15 @@ impl Layout {
                 }
                 if r == Role::Institution {
                     nav.push(("/institutions", "本机构"));
+                }
+                if r != Role::Admin && r != Role::Expert {
+                    nav.push(("/plans", "评价计划"));
+                }
+                if r == Role::Institution {
+                    nav.push(("/efiling", "电子备案"));
+                }
+                if r == Role::District {
+                    nav.push(("/efilings", "电子备案"));
                 }
                 if matches!(r, Role::Admin | Role::CityCenter | Role::District) {
                     nav.push(("/users", "用户账号"));

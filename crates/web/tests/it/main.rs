@@ -8,5 +8,6 @@ mod helpers;
 mod audit;
 mod auth;
 mod bad_input;
+mod plans;
 
 mod jurisdiction;
