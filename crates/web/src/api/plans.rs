@@ -362,17 +362,18 @@ async fn import_candidates(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    Ok(match ev::start_candidate_import(&state, &me, id, &body).await? {
-        ImportStart::Done { imported, flagged } => {
-            Json(json!({ "state": "done", "imported": imported, "flagged": flagged })).into_response()
-        }
-        ImportStart::Failed(rows) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": "invalid", "message": format!("发现{}处错误，全部数据未导入", rows.len()), "rows": rows })),
-        )
-            .into_response(),
-        ImportStart::Background(job) => (StatusCode::ACCEPTED, Json(job)).into_response(),
-    })
+    Ok(
+        match ev::start_candidate_import(&state, &me, id, &body).await? {
+            ImportStart::Done { imported, flagged } => {
+                Json(json!({ "state": "done", "imported": imported, "flagged": flagged }))
+                    .into_response()
+            }
+            ImportStart::Failed(rows) => {
+                rows_error(format!("发现{}处错误，全部数据未导入", rows.len()), &rows)
+            }
+            ImportStart::Background(job) => (StatusCode::ACCEPTED, Json(job)).into_response(),
+        },
+    )
 }
 
 async fn import_job(me: Authed, Path(job): Path<String>) -> Result<Response, AppError> {
@@ -438,11 +439,7 @@ async fn import_scores(
 ) -> Result<Response, AppError> {
     Ok(match ev::import_scores(&state, &me, id, &body).await? {
         Ok(n) => Json(json!({ "state": "done", "imported": n })).into_response(),
-        Err(rows) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": "invalid", "message": format!("发现{}处错误，全部成绩未导入", rows.len()), "rows": rows })),
-        )
-            .into_response(),
+        Err(rows) => rows_error(format!("发现{}处错误，全部成绩未导入", rows.len()), &rows),
     })
 }
 
@@ -469,4 +466,18 @@ async fn submit_results(
 ) -> Result<Response, AppError> {
     let p = ev::submit_results(&state, &me, id, b.version).await?;
     Ok(Json(p).into_response())
+}
+
+/// 422 with a per-row report; marked as already rendered so the error middleware keeps it.
+fn rows_error(message: String, rows: &[ev::RowError]) -> Response {
+    let mut r = (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "error": "invalid", "message": message, "rows": rows })),
+    )
+        .into_response();
+    r.extensions_mut().insert(crate::error::ErrorInfo {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        message,
+    });
+    r
 }

@@ -768,7 +768,7 @@ async fn candidate_import_all_or_nothing() {
     ];
     let (s, v) = upload(&inst, &app, &path, xlsx(&rows)).await;
     assert_eq!(s, 422, "{v}");
-    let errs = v["rows"].as_array().unwrap();
+    let errs = v["rows"].as_array().unwrap_or_else(|| panic!("{v}"));
     assert_eq!(errs.len(), 1, "{v}");
     assert_eq!(errs[0]["row"], 4);
     assert!(
