@@ -14,6 +14,7 @@ pub mod policy;
 pub mod reference;
 pub mod role;
 pub mod signature;
+pub mod upload;
 
 pub use account::FieldError;
 pub use role::{Role, Scope};

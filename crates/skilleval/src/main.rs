@@ -143,6 +143,11 @@ async fn open(s: &Settings) -> anyhow::Result<Store> {
         PasswordParams::production(),
     )
     .await
+    .map(|store| {
+        store.with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(
+            &s.blobs_dir,
+        )))
+    })
     .with_context(|| format!("无法连接数据库 {}", store_redact(&s.database)))
 }
 

@@ -44,6 +44,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub session_hours: i64,
     pub max_body_mb: usize,
+    /// Limit of one upload request (materials), in MB.
+    pub max_upload_mb: usize,
+    /// Directory of uploaded files; empty = `<data_dir>/blobs`. With several app servers it
+    /// must be shared storage.
+    pub blobs_dir: String,
     pub log: String,
 }
 
@@ -71,6 +76,8 @@ impl Default for Settings {
             secure_cookies: false,
             session_hours: 12,
             max_body_mb: 2,
+            max_upload_mb: 20,
+            blobs_dir: String::new(),
             log: "info,sqlx=warn,tower_http=warn".into(),
         }
     }
@@ -116,6 +123,9 @@ impl Settings {
         if s.database.is_empty() {
             s.database = format!("sqlite://{}/skilleval.db", s.data_dir.trim_end_matches('/'));
         }
+        if s.blobs_dir.is_empty() {
+            s.blobs_dir = format!("{}/blobs", s.data_dir.trim_end_matches('/'));
+        }
         // SQLite has one writer; a small pool avoids lock churn.
         if s.database.starts_with("sqlite:") {
             s.db_max_connections = s.db_max_connections.min(4);
@@ -130,6 +140,7 @@ impl Settings {
             secure_cookies: self.secure_cookies,
             session_hours: self.session_hours,
             max_body_bytes: self.max_body_mb * 1024 * 1024,
+            max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             ..Default::default()
         }
     }

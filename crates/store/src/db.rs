@@ -99,6 +99,25 @@ impl Db {
         })
     }
 
+    /// Like [`Db::write`], but on SQLite returns `None` at once when another writer holds the
+    /// lock (for advisory writes such as job progress that must never wait behind a long
+    /// transaction).
+    pub async fn try_write(&self) -> Result<Option<WriteTx>> {
+        let guard = match self.backend {
+            Backend::Sqlite => match self.write_lock.clone().try_lock_owned() {
+                Ok(g) => Some(g),
+                Err(_) => return Ok(None),
+            },
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(Some(WriteTx {
+            tx,
+            _guard: guard,
+            backend: self.backend,
+        }))
+    }
+
     /// For health checks.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

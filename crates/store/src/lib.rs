@@ -4,14 +4,18 @@
 
 mod accounts;
 pub mod audit;
+pub mod blobs;
 mod certificates;
 mod db;
+mod documents;
 mod error;
 mod evaluation;
 mod filed;
 mod institutions;
+mod jobs;
 mod migrate;
 mod plans;
+mod notifications;
 mod reference;
 mod sessions;
 mod sql;
@@ -20,8 +24,10 @@ pub mod demo;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
 pub use audit::{Actor, AuditFilter, AuditRow, NewEvent, VerifyReport};
+pub use blobs::{BlobStore, LocalBlobStore, StoredBlob};
 pub use certificates::PublicCertificate;
 pub use db::{redact_url, Backend, Db, WriteTx};
+pub use documents::{Document, DocumentVersions, NewDocument, PERSONAL_OWNER_TYPES};
 pub use error::StoreError;
 pub use evaluation::{
     id_number_hash, Assignment, Candidate, Letter, NewCandidate, PublicResult, Relation, Report,
@@ -29,8 +35,12 @@ pub use evaluation::{
 };
 pub use filed::FiledOccupation;
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
+pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use migrate::MIGRATIONS;
 pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
+pub use notifications::{
+    NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
+};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 
@@ -38,17 +48,31 @@ use chrono::{SecondsFormat, Utc};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The store handle shared by every request: the database and the password parameters.
+/// The store handle shared by every request: the database, the password parameters and the
+/// blob store of uploaded files.
 #[derive(Clone)]
 pub struct Store {
     pub db: Db,
     pub passwords: PasswordParams,
+    /// Uploaded bytes. [`Store::open`] leaves it unconfigured (uploads fail with a Chinese
+    /// message); set a real one with [`Store::with_blobs`].
+    pub blobs: std::sync::Arc<dyn BlobStore>,
 }
 
 impl Store {
     pub async fn open(url: &str, max_connections: u32, passwords: PasswordParams) -> Result<Store> {
         let db = Db::connect(url, max_connections).await?;
-        Ok(Store { db, passwords })
+        Ok(Store {
+            db,
+            passwords,
+            blobs: std::sync::Arc::new(blobs::UnconfiguredBlobStore),
+        })
+    }
+
+    /// Use `blobs` for uploaded files (the binary passes `<data-dir>/blobs`, tests a temp dir).
+    pub fn with_blobs(mut self, blobs: std::sync::Arc<dyn BlobStore>) -> Store {
+        self.blobs = blobs;
+        self
     }
 }
 

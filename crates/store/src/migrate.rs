@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "foundation",
         include_str!("../migrations/0001_foundation.sql"),
     ),
+    (2, "infra", include_str!("../migrations/0002_infra.sql")),
     (4, "plans", include_str!("../migrations/0004_plans.sql")),
 ];
 

@@ -26,6 +26,9 @@ pub enum AppError {
     Conflict(String),
     #[error("上传内容过大")]
     PayloadTooLarge,
+    /// 413 with a specific Chinese message (e.g. "文件超过 20 MB 上限").
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{0}")]
     TooManyRequests(String),
     #[error("服务器内部错误，请稍后重试")]
@@ -49,6 +52,7 @@ impl AppError {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -63,6 +67,7 @@ impl AppError {
             AppError::Invalid { .. } => "invalid",
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::TooLarge(_) => "payload_too_large",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal(_) => "internal",
         }

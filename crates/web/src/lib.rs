@@ -4,13 +4,17 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod documents;
 pub mod error;
 pub mod evaluation;
 pub mod forms;
+pub mod jobs;
 pub mod middleware;
+pub mod notifications;
 pub mod pages;
 mod queue;
 pub mod sheet;
+pub mod upload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,7 +44,10 @@ pub struct WebConfig {
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
     pub session_hours: i64,
+    /// Limit of every request body except uploads.
     pub max_body_bytes: usize,
+    /// Limit of the files of one upload request (routes with `upload::upload_limit_layer()`).
+    pub max_upload_bytes: usize,
     pub login_limits: LoginLimits,
 }
 
@@ -52,6 +59,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_hours: 12,
             max_body_bytes: 2 * 1024 * 1024,
+            max_upload_bytes: 20 * 1024 * 1024,
             login_limits: LoginLimits::default(),
         }
     }
@@ -80,8 +88,15 @@ impl AppState {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    // The outer cap admits uploads; every route not marked as an upload route keeps
+    // `max_body` through `DefaultBodyLimit` (see `upload`).
+    let max_upload = state.config.max_upload_bytes;
+    let max_request = max_body.max(max_upload + upload::MULTIPART_OVERHEAD);
     Router::new()
         .merge(pages::router())
+        .merge(documents::router())
+        .merge(jobs::router())
+        .merge(notifications::router())
         .nest("/api", api::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -97,7 +112,10 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal("panic in handler".into()).into_response()
         }))
-        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(RequestBodyLimitLayer::new(max_request))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            upload::refuse_declared_oversize(req, next, max_request, max_upload)
+        }))
         .layer(axum::middleware::from_fn(error::render_error_pages))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(TraceLayer::new_for_http())

@@ -211,6 +211,8 @@ pub fn flash_text(code: Option<&str>) -> Option<String> {
         "deactivated" => "账号已停用，其会话已全部结束。",
         "revoked" => "令牌已吊销。",
         "loggedout" => "您已安全退出。",
+        "uploaded" => "材料已上传。",
+        "read" => "已标记为已读。",
         _ => return None,
     };
     Some(text.to_string())

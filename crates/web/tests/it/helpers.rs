@@ -11,6 +11,8 @@ pub struct TestApp {
     pub addr: String,
     pub store: Store,
     pub db_url: String,
+    /// Where uploaded files of this app go (inside the temp dir).
+    pub blobs_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -62,6 +64,8 @@ pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     let store = Store::open(&db_url, 4, PasswordParams::fast_for_tests())
         .await
         .expect("open store");
+    let blobs_dir = dir.path().join("blobs");
+    let store = store.with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(&blobs_dir)));
     store.db.migrate().await.expect("migrate");
     store
         .load_reference(&ReferenceFiles::builtin())
@@ -82,11 +86,36 @@ pub async fn spawn_app_with(config: WebConfig) -> TestApp {
         addr,
         store,
         db_url,
+        blobs_dir,
         _dir: dir,
     }
 }
 
 impl TestApp {
+    /// How many blob files are stored (temp files excluded).
+    pub fn blob_files(&self) -> usize {
+        fn walk(p: &std::path::Path) -> usize {
+            let Ok(rd) = std::fs::read_dir(p) else {
+                return 0;
+            };
+            rd.flatten()
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() {
+                        if path.file_name().is_some_and(|n| n == "tmp") {
+                            0
+                        } else {
+                            walk(&path)
+                        }
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        }
+        walk(&self.blobs_dir)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -9,5 +9,8 @@ mod audit;
 mod auth;
 mod bad_input;
 mod plans;
+mod documents;
+mod jobs;
+mod notifications;
 
 mod jurisdiction;

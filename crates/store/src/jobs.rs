@@ -1,0 +1,234 @@
+//! Background jobs (large imports and the like) with progress kept in the database, so that any
+//! app server can answer "how far is it?" while another one runs the job.
+//!
+//! Lifecycle: `queued` → `running` (first progress) → `succeeded` | `failed`. The job's row is
+//! its heartbeat: a job still `queued`/`running` whose `updated_at` is older than
+//! [`STALE_AFTER_MINUTES`] is reported as failed ("任务中断"), because the server running it
+//! must have stopped (jobs run in-process and are not resumed).
+
+use chrono::Utc;
+use domain::Scope;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::audit::{append, Actor, NewEvent};
+use crate::db::Backend;
+use crate::{now_text, time_text, Result, Store, StoreError};
+
+/// A running job that has not reported for this long is considered interrupted.
+pub const STALE_AFTER_MINUTES: i64 = 15;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub owner_user_id: i64,
+    pub institution_id: Option<i64>,
+    /// queued | running | succeeded | failed
+    pub status: String,
+    pub done: i64,
+    pub total: i64,
+    pub message: String,
+    /// Free JSON set by the job when it finishes. Conventions: `link` (where to see the
+    /// outcome) and `report_url` (a per-row error report to download).
+    pub result: Option<serde_json::Value>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+}
+
+impl Job {
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status.as_str(), "succeeded" | "failed")
+    }
+
+    /// Chinese status label.
+    pub fn status_label(&self) -> &'static str {
+        match self.status.as_str() {
+            "queued" => "排队中",
+            "running" => "进行中",
+            "succeeded" => "已完成",
+            "failed" => "失败",
+            _ => "未知",
+        }
+    }
+}
+
+const COLUMNS: &str = "id, kind, owner_user_id, institution_id, status, done, total, message, result_json, created_at, updated_at, finished_at";
+
+fn from_row(r: &AnyRow) -> Job {
+    let result: Option<String> = r.get(8);
+    let mut job = Job {
+        id: r.get(0),
+        kind: r.get(1),
+        owner_user_id: r.get(2),
+        institution_id: r.get(3),
+        status: r.get(4),
+        done: r.get(5),
+        total: r.get(6),
+        message: r.get(7),
+        result: result.and_then(|s| serde_json::from_str(&s).ok()),
+        created_at: r.get(9),
+        updated_at: r.get(10),
+        finished_at: r.get(11),
+    };
+    let cutoff = time_text(Utc::now() - chrono::Duration::minutes(STALE_AFTER_MINUTES));
+    if !job.is_finished() && job.updated_at < cutoff {
+        job.status = "failed".into();
+        job.message = "任务中断（服务器可能已重启），请重新提交".into();
+    }
+    job
+}
+
+impl Store {
+    /// Create a queued job owned by `actor` (who must be a user). Audited.
+    pub async fn create_job(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        institution_id: Option<i64>,
+    ) -> Result<Job> {
+        let owner = actor
+            .user_id
+            .ok_or_else(|| StoreError::Invalid("后台任务须由登录用户发起".into()))?;
+        let now = now_text();
+        let mut tx = self.db.write().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO jobs (kind, owner_user_id, institution_id, status, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5) RETURNING id",
+        )
+        .bind(kind)
+        .bind(owner)
+        .bind(institution_id)
+        .bind(&now)
+        .bind(&now)
+        .fetch_one(tx.conn())
+        .await?
+        .get(0);
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: "job.create",
+                object_type: "job",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "kind": kind }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.job_unchecked(id).await
+    }
+
+    /// Report progress (marks the job running). Not audited: progress is not a business fact.
+    ///
+    /// On SQLite, when another write transaction is open (a job inserting its rows in one
+    /// transaction, say) the update is skipped rather than waiting: progress is advisory.
+    /// Returns whether it was written.
+    pub async fn update_progress(
+        &self,
+        id: i64,
+        done: i64,
+        total: i64,
+        message: &str,
+    ) -> Result<bool> {
+        let sql = "UPDATE jobs SET status = 'running', done = $1, total = $2, message = $3, updated_at = $4 WHERE id = $5 AND status IN ('queued', 'running')";
+        if self.db.backend == Backend::Sqlite {
+            let Some(mut tx) = self.db.try_write().await? else {
+                return Ok(false);
+            };
+            sqlx::query(sql)
+                .bind(done)
+                .bind(total)
+                .bind(message)
+                .bind(now_text())
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+            tx.commit().await?;
+        } else {
+            sqlx::query(sql)
+                .bind(done)
+                .bind(total)
+                .bind(message)
+                .bind(now_text())
+                .bind(id)
+                .execute(&self.db.pool)
+                .await?;
+        }
+        Ok(true)
+    }
+
+    /// Finish a job: `succeeded` or `failed`, with a message and an optional JSON result.
+    /// A job finishes once; later calls are ignored. Audited.
+    pub async fn finish_job(
+        &self,
+        id: i64,
+        succeeded: bool,
+        message: &str,
+        result: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        let now = now_text();
+        let status = if succeeded { "succeeded" } else { "failed" };
+        let mut tx = self.db.write().await?;
+        let row = sqlx::query("SELECT owner_user_id, kind FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let owner: i64 = row.get(0);
+        let kind: String = row.get(1);
+        let n = sqlx::query(
+            "UPDATE jobs SET status = $1, message = $2, result_json = $3, updated_at = $4, finished_at = $5, done = CASE WHEN $6 = 1 AND total > 0 THEN total ELSE done END WHERE id = $7 AND status IN ('queued', 'running')",
+        )
+        .bind(status)
+        .bind(message)
+        .bind(result.map(|r| r.to_string()))
+        .bind(&now)
+        .bind(&now)
+        .bind(succeeded as i64)
+        .bind(id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Ok(());
+        }
+        let actor = Actor {
+            user_id: Some(owner),
+            username: format!("job:{id}"),
+            role: "system".into(),
+            ..Actor::default()
+        };
+        append(
+            &mut tx,
+            &actor,
+            NewEvent {
+                action: "job.finish",
+                object_type: "job",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "kind": kind, "status": status, "message": message }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// A job, for its owner or the city (any other actor: NotFound).
+    pub async fn job(&self, user_id: i64, scope: &Scope, id: i64) -> Result<Job> {
+        let job = self.job_unchecked(id).await?;
+        if job.owner_user_id == user_id || *scope == Scope::City {
+            Ok(job)
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    async fn job_unchecked(&self, id: i64) -> Result<Job> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        row.as_ref().map(from_row).ok_or(StoreError::NotFound)
+    }
+}

@@ -1,0 +1,165 @@
+//! 站内消息: `/notifications` lists the messages of the user and of the user's institution,
+//! paginated, with mark-as-read. The header badge is filled by static/app.js from
+//! `GET /api/v1/notifications/unread` (one indexed COUNT, after the page has rendered).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use store::{Notification, PageRequest};
+
+use crate::auth::Authed;
+use crate::error::AppError;
+use crate::pages::{beijing_time, flash_text, render, Layout, Pager};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/notifications", get(page))
+        .route("/notifications/{id}/read", post(read_one))
+        .route("/notifications/read-all", post(read_all))
+        .route("/api/v1/notifications", get(api_list))
+        .route("/api/v1/notifications/unread", get(api_unread))
+        .route("/api/v1/notifications/{id}/read", post(api_read_one))
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    page: Option<i64>,
+    per_page: Option<i64>,
+    unread: Option<String>,
+    msg: Option<String>,
+}
+
+impl ListQuery {
+    fn unread_only(&self) -> bool {
+        matches!(self.unread.as_deref(), Some("1" | "true" | "on"))
+    }
+}
+
+struct Row {
+    n: Notification,
+    at: String,
+    /// Only local links are shown.
+    link: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    layout: Layout,
+    rows: Vec<Row>,
+    pager: Pager,
+    base: String,
+    unread_only: bool,
+    unread: i64,
+}
+
+fn local_link(l: &str) -> Option<String> {
+    (l.starts_with('/') && !l.starts_with("//")).then(|| l.to_string())
+}
+
+async fn page(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let inst = me.account.institution_id;
+    let list = state
+        .store
+        .notifications_for(
+            me.account.id,
+            inst,
+            q.unread_only(),
+            PageRequest::new(q.page, q.per_page),
+        )
+        .await?;
+    let unread = state.store.unread_count(me.account.id, inst).await?;
+    let pager = Pager::from(&list);
+    let rows = list
+        .items
+        .into_iter()
+        .map(|n| Row {
+            at: beijing_time(&n.created_at),
+            link: local_link(&n.link),
+            n,
+        })
+        .collect();
+    Ok(render(&NotificationsPage {
+        layout: Layout::new(&state, Some(&me), "消息", "/notifications")
+            .with_flash(flash_text(q.msg.as_deref())),
+        rows,
+        pager,
+        base: if q.unread_only() {
+            "/notifications?unread=1&".into()
+        } else {
+            "/notifications?".into()
+        },
+        unread_only: q.unread_only(),
+        unread,
+    }))
+}
+
+async fn read_one(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    state
+        .store
+        .mark_read(me.account.id, me.account.institution_id, id)
+        .await?;
+    Ok(Redirect::to("/notifications?msg=read").into_response())
+}
+
+async fn read_all(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    state
+        .store
+        .mark_all_read(me.account.id, me.account.institution_id)
+        .await?;
+    Ok(Redirect::to("/notifications?msg=read").into_response())
+}
+
+async fn api_list(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    Ok(Json(
+        state
+            .store
+            .notifications_for(
+                me.account.id,
+                me.account.institution_id,
+                q.unread_only(),
+                PageRequest::new(q.page, q.per_page),
+            )
+            .await?,
+    )
+    .into_response())
+}
+
+async fn api_unread(
+    State(state): State<AppState>,
+    me: Authed,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let n = state
+        .store
+        .unread_count(me.account.id, me.account.institution_id)
+        .await?;
+    Ok(Json(serde_json::json!({ "unread": n })))
+}
+
+async fn api_read_one(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    state
+        .store
+        .mark_read(me.account.id, me.account.institution_id, id)
+        .await?;
+    Ok(Json(serde_json::json!({ "id": id, "read": true })))
+}

@@ -1,0 +1,240 @@
+//! Uploads and downloads of materials: content-type detection, names, size limits, versions
+//! and jurisdiction.
+
+use reqwest::multipart::{Form, Part};
+
+use crate::helpers::{spawn_app, TestApp};
+
+/// A tiny but real PDF.
+pub const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \ntrailer<</Size 3/Root 1 0 R>>\nstartxref\n98\n%%EOF\n";
+
+async fn inst_of(app: &TestApp, username: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT institution_id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_one(&app.store.db.pool)
+        .await
+        .unwrap()
+        .get(0)
+}
+
+fn form(kind: &str, filename: &str, bytes: Vec<u8>) -> Form {
+    Form::new()
+        .text("kind", kind.to_string())
+        .part("file", Part::bytes(bytes).file_name(filename.to_string()))
+}
+
+async fn upload(
+    app: &TestApp,
+    c: &reqwest::Client,
+    inst: i64,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    c.post(app.url(&format!("/api/v1/institutions/{inst}/documents")))
+        .multipart(form("business_license", filename, bytes))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn document_upload_ok_and_new_version() {
+    let app = spawn_app().await;
+    let inst = inst_of(&app, "inst-1").await;
+    let c = app.login("inst-1").await;
+    let r = upload(&app, &c, inst, "营业执照.pdf", TINY_PDF.to_vec()).await;
+    assert_eq!(r.status(), 201);
+    let docs: serde_json::Value = r.json().await.unwrap();
+    let id = docs[0]["id"].as_i64().unwrap();
+    assert_eq!(docs[0]["version"], 1);
+    assert_eq!(docs[0]["content_type"], "application/pdf");
+    assert_eq!(app.blob_files(), 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'document.upload'")
+            .await,
+        1
+    );
+
+    // The district of the institution downloads it.
+    let d = app.login("district-410105").await;
+    let r = d
+        .get(app.url(&format!("/documents/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cd.starts_with("attachment;"), "{cd}");
+    assert!(cd.contains("filename*=UTF-8''%E8%90%A5%E4%B8%9A"), "{cd}");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), TINY_PDF);
+
+    // A re-upload of the same name is version 2; version 1 stays.
+    let mut v2 = TINY_PDF.to_vec();
+    v2.extend_from_slice(b"% second\n");
+    let r = upload(&app, &c, inst, "营业执照.pdf", v2).await;
+    assert_eq!(r.status(), 201);
+    let docs: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(docs[0]["version"], 2);
+    assert_eq!(app.blob_files(), 2);
+    let list: serde_json::Value = c
+        .get(app.url(&format!("/api/v1/institutions/{inst}/documents")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["latest"]["version"], 2);
+    assert_eq!(list[0]["older"][0]["version"], 1);
+    let r = c
+        .get(app.url(&format!("/documents/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.bytes().await.unwrap().as_ref(),
+        TINY_PDF,
+        "version 1 unchanged"
+    );
+
+    // The page lists it.
+    let html = c
+        .get(app.url(&format!("/institutions/{inst}/documents")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("营业执照.pdf") && html.contains("第 2 版"));
+}
+
+#[tokio::test]
+async fn document_exe_renamed_pdf_refused() {
+    let app = spawn_app().await;
+    let inst = inst_of(&app, "inst-1").await;
+    let c = app.login("inst-1").await;
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec();
+    exe.extend_from_slice(&[0u8; 512]);
+    let r = upload(&app, &c, inst, "营业执照.pdf", exe).await;
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["field"], "file");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("文件类型不受支持"),
+        "{body}"
+    );
+    // A PDF named .docx: the content and the extension disagree.
+    let r = upload(&app, &c, inst, "申请书.docx", TINY_PDF.to_vec()).await;
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("文件内容与扩展名不符"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 0);
+    assert_eq!(app.blob_files(), 0);
+}
+
+#[tokio::test]
+async fn document_dotdot_name_refused() {
+    let app = spawn_app().await;
+    let inst = inst_of(&app, "inst-1").await;
+    let c = app.login("inst-1").await;
+    let r = upload(&app, &c, inst, "../../etc/x.pdf", TINY_PDF.to_vec()).await;
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains(".."), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 0);
+    assert_eq!(app.blob_files(), 0);
+}
+
+#[tokio::test]
+async fn document_oversized_refused_413_nothing_stored() {
+    let app = spawn_app().await;
+    let inst = inst_of(&app, "inst-1").await;
+    let c = app.login("inst-1").await;
+    // 3 MB: over the general 2 MB limit but within the 20 MB upload limit.
+    let mut big = TINY_PDF.to_vec();
+    big.resize(3 * 1024 * 1024, b' ');
+    let r = upload(&app, &c, inst, "大文件.pdf", big).await;
+    assert_eq!(
+        r.status(),
+        201,
+        "3 MB upload is accepted on an upload route"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
+
+    // 21 MB: refused with 413 and a Chinese message; nothing more stored.
+    let mut huge = TINY_PDF.to_vec();
+    huge.resize(21 * 1024 * 1024, b' ');
+    let r = upload(&app, &c, inst, "超大文件.pdf", huge).await;
+    assert_eq!(r.status(), 413);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("文件超过 20 MB 上限"),
+        "{body}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
+    assert_eq!(app.blob_files(), 1);
+}
+
+#[tokio::test]
+async fn non_upload_routes_keep_the_2mb_limit() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let big = "x".repeat(3 * 1024 * 1024);
+    let r = c
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({ "username": big, "password": "p" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+}
+
+#[tokio::test]
+async fn document_other_district_gets_404() {
+    let app = spawn_app().await;
+    let inst = inst_of(&app, "inst-1").await;
+    let c = app.login("inst-1").await;
+    let r = upload(&app, &c, inst, "营业执照.pdf", TINY_PDF.to_vec()).await;
+    let docs: serde_json::Value = r.json().await.unwrap();
+    let id = docs[0]["id"].as_i64().unwrap();
+    for other in ["district-410102", "inst-2", "expert-1"] {
+        let o = app.login(other).await;
+        let r = o
+            .get(app.url(&format!("/documents/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{other}");
+        // Nor may it upload to or list that institution.
+        let r = upload(&app, &o, inst, "x.pdf", TINY_PDF.to_vec()).await;
+        assert_eq!(r.status(), 404, "{other} upload");
+    }
+    let city = app.login("center").await;
+    let r = city
+        .get(app.url(&format!("/documents/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Unknown id and anonymous: no hint.
+    let r = city.get(app.url("/documents/999999")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
+}
