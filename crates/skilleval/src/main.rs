@@ -105,7 +105,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 PasswordParams::fast_for_tests(),
             )
             .await
-            .with_context(|| format!("无法连接数据库 {}", store_redact(&s.database)))?;
+            .with_context(|| format!("无法连接数据库 {}", store_redact(&s.database)))?
+            .with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(
+                &s.blobs_dir,
+            )));
             bench_import(store, rows).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -257,8 +260,7 @@ async fn bench_import(store: Store, rows: u32) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    let xlsx = web::sheet::write_xlsx("考生名单", &web::evaluation::CANDIDATE_HEADERS, &data)
-        .map_err(anyhow::Error::msg)?;
+    let xlsx = sheets::write_report("考生名单", &web::evaluation::CANDIDATE_HEADERS, &data)?;
     drop(data);
     println!(
         "backend={:?} rows={rows} xlsx_bytes={} generate_s={:.2}",
@@ -273,8 +275,7 @@ async fn bench_import(store: Store, rows: u32) -> anyhow::Result<()> {
     );
     let actor = store::Actor::system("bench");
     let t1 = Instant::now();
-    let parsed = web::sheet::read_xlsx(&xlsx, &web::evaluation::CANDIDATE_HEADERS)
-        .map_err(anyhow::Error::msg)?;
+    let parsed = sheets::read(&web::evaluation::candidate_spec(), &xlsx)?;
     let read_s = t1.elapsed().as_secs_f64();
     let result = web::evaluation::run_candidate_import(&state, &actor, &plan, parsed, None).await;
     let total = t1.elapsed().as_secs_f64();

@@ -1,7 +1,6 @@
 -- 二、评价管理: electronic filing, evaluation plans, supervision, candidates and results.
 
--- 电子备案 (二(二)): one per institution. The uploaded copy is kept inline (base64) until the
--- shared documents store lands, then moves to a document reference.
+-- 电子备案 (二(二)): one per institution. The uploaded copy is a document (documents table).
 CREATE TABLE efilings (
     id {pk},
     institution_id BIGINT NOT NULL UNIQUE REFERENCES institutions(id),
@@ -12,7 +11,7 @@ CREATE TABLE efilings (
     file_type TEXT NOT NULL DEFAULT '',
     file_size BIGINT NOT NULL DEFAULT 0,
     file_sha256 TEXT NOT NULL DEFAULT '',
-    file_b64 TEXT NOT NULL DEFAULT '',
+    document_id BIGINT REFERENCES documents(id),
     submitted_by BIGINT,
     submitted_at TEXT,
     reviewed_by BIGINT,
@@ -143,7 +142,7 @@ CREATE TABLE supervision_reports (
     attachment_name TEXT NOT NULL DEFAULT '',
     attachment_type TEXT NOT NULL DEFAULT '',
     attachment_sha256 TEXT NOT NULL DEFAULT '',
-    attachment_b64 TEXT NOT NULL DEFAULT '',
+    document_id BIGINT REFERENCES documents(id),
     filed_at TEXT NOT NULL,
     UNIQUE (plan_id, supervisor_id)
 );
@@ -165,7 +164,7 @@ CREATE TABLE candidates (
     source TEXT NOT NULL DEFAULT '',
     phone TEXT NOT NULL DEFAULT '',
     level BIGINT NOT NULL,
-    photo_b64 TEXT NOT NULL DEFAULT '',
+    photo_document_id BIGINT REFERENCES documents(id),
     dup_flag TEXT NOT NULL DEFAULT '',
     theory_score BIGINT,
     skill_score BIGINT,

@@ -70,6 +70,7 @@ pub struct Report {
     pub body: String,
     pub attachment_name: String,
     pub attachment_sha256: String,
+    pub document_id: Option<i64>,
     pub filed_at: String,
 }
 
@@ -536,32 +537,41 @@ impl Store {
     pub async fn file_report(
         &self,
         actor: &Actor,
-        plan_id: i64,
+        plan: &crate::Plan,
         side: Party,
         body: &str,
         attachment: Option<&UploadedFile>,
     ) -> Result<()> {
-        use base64::Engine;
         let uid = actor.user_id.ok_or(StoreError::NotFound)?;
-        let (name, ty, sha, b64) = match attachment {
-            Some(f) => (
-                f.name.clone(),
-                f.content_type.clone(),
-                domain::plan::sha256_hex(&f.bytes),
-                base64::engine::general_purpose::STANDARD.encode(&f.bytes),
+        let doc = match attachment {
+            Some(f) => Some(
+                self.add_document(
+                    actor,
+                    crate::NewDocument {
+                        owner_type: "supervision_report".into(),
+                        owner_id: plan.id,
+                        institution_id: Some(plan.institution_id),
+                        district_code: Some(plan.district_code.clone()),
+                        kind: "supervision_report".into(),
+                        filename: f.name.clone(),
+                        retention_until: None,
+                    },
+                    &f.bytes,
+                )
+                .await?,
             ),
-            None => Default::default(),
+            None => None,
         };
         let mut tx = self.db.write().await?;
-        sqlx::query("INSERT INTO supervision_reports (plan_id, supervisor_id, side, body, attachment_name, attachment_type, attachment_sha256, attachment_b64, filed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(plan_id)
+        sqlx::query("INSERT INTO supervision_reports (plan_id, supervisor_id, side, body, attachment_name, attachment_type, attachment_sha256, document_id, filed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(plan.id)
             .bind(uid)
             .bind(side.as_str())
             .bind(body)
-            .bind(&name)
-            .bind(&ty)
-            .bind(&sha)
-            .bind(&b64)
+            .bind(doc.as_ref().map(|d| d.filename.clone()).unwrap_or_default())
+            .bind(doc.as_ref().map(|d| d.content_type.clone()).unwrap_or_default())
+            .bind(doc.as_ref().map(|d| d.sha256.clone()).unwrap_or_default())
+            .bind(doc.as_ref().map(|d| d.id))
             .bind(now_text())
             .execute(tx.conn())
             .await
@@ -572,8 +582,8 @@ impl Store {
             NewEvent {
                 action: "supervision.report",
                 object_type: "plan",
-                object_id: plan_id.to_string(),
-                summary: serde_json::json!({ "side": side.as_str(), "attachment": name, "sha256": sha }),
+                object_id: plan.id.to_string(),
+                summary: serde_json::json!({ "side": side.as_str(), "document_id": doc.as_ref().map(|d| d.id) }),
             },
         )
         .await?;
@@ -581,7 +591,7 @@ impl Store {
     }
 
     pub async fn reports(&self, plan_id: i64) -> Result<Vec<Report>> {
-        let rows = sqlx::query("SELECT r.id, u.display_name, r.side, r.body, r.attachment_name, r.attachment_sha256, r.filed_at FROM supervision_reports r JOIN users u ON u.id = r.supervisor_id WHERE r.plan_id = $1 ORDER BY r.id")
+        let rows = sqlx::query("SELECT r.id, u.display_name, r.side, r.body, r.attachment_name, r.attachment_sha256, r.document_id, r.filed_at FROM supervision_reports r JOIN users u ON u.id = r.supervisor_id WHERE r.plan_id = $1 ORDER BY r.id")
             .bind(plan_id)
             .fetch_all(&self.db.pool)
             .await?;
@@ -594,7 +604,8 @@ impl Store {
                 body: r.get(3),
                 attachment_name: r.get(4),
                 attachment_sha256: r.get(5),
-                filed_at: r.get(6),
+                document_id: r.get(6),
+                filed_at: r.get(7),
             })
             .collect())
     }

@@ -14,8 +14,8 @@ mod filed;
 mod institutions;
 mod jobs;
 mod migrate;
-mod plans;
 mod notifications;
+mod plans;
 mod reference;
 mod sessions;
 mod sql;
@@ -37,10 +37,10 @@ pub use filed::FiledOccupation;
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use migrate::MIGRATIONS;
-pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
 pub use notifications::{
     NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
 };
+pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 

@@ -31,9 +31,11 @@ pub struct Efiling {
     pub reviewed_at: Option<String>,
     pub review_reason: String,
     pub version: i64,
+    /// The uploaded copy (download at /documents/{id}).
+    pub document_id: Option<i64>,
 }
 
-/// An uploaded file (until the shared documents store lands).
+/// An uploaded file, stored as a document (`documents` table, bytes in the blob store).
 #[derive(Debug, Clone)]
 pub struct UploadedFile {
     pub name: String,
@@ -41,7 +43,7 @@ pub struct UploadedFile {
     pub bytes: Vec<u8>,
 }
 
-const EFILING_COLUMNS: &str = "e.id, e.institution_id, i.name, e.district_code, e.status, e.note, e.file_name, e.file_type, e.file_size, e.file_sha256, e.submitted_at, e.reviewed_at, e.review_reason, e.version";
+const EFILING_COLUMNS: &str = "e.id, e.institution_id, i.name, e.district_code, e.status, e.note, e.file_name, e.file_type, e.file_size, e.file_sha256, e.submitted_at, e.reviewed_at, e.review_reason, e.version, e.document_id";
 
 fn efiling_row(r: &AnyRow) -> Efiling {
     Efiling {
@@ -59,6 +61,7 @@ fn efiling_row(r: &AnyRow) -> Efiling {
         reviewed_at: r.get(11),
         review_reason: r.get(12),
         version: r.get(13),
+        document_id: r.get(14),
     }
 }
 
@@ -149,7 +152,8 @@ impl Store {
         })
     }
 
-    /// The institution uploads (or re-uploads after a return) its electronic filing copy.
+    /// The institution uploads (or re-uploads after a return) its electronic filing copy: the
+    /// file becomes a document of the institution (kind `filing_materials`).
     pub async fn submit_efiling(
         &self,
         actor: &Actor,
@@ -157,7 +161,6 @@ impl Store {
         note: &str,
         file: &UploadedFile,
     ) -> Result<()> {
-        use base64::Engine;
         let district = self.institution_district(institution_id).await?;
         let status = self.efiling_status(institution_id).await?;
         if status == "confirmed" {
@@ -165,26 +168,44 @@ impl Store {
                 "电子备案已经区县确认，无需重复上传".into(),
             ));
         }
+        if status == "submitted" {
+            return Err(StoreError::Invalid(
+                "电子备案已提交，正在等待区县确认".into(),
+            ));
+        }
+        let doc = self
+            .add_document(
+                actor,
+                crate::NewDocument {
+                    owner_type: "institution".into(),
+                    owner_id: institution_id,
+                    institution_id: Some(institution_id),
+                    district_code: Some(district.clone()),
+                    kind: "filing_materials".into(),
+                    filename: file.name.clone(),
+                    retention_until: None,
+                },
+                &file.bytes,
+            )
+            .await?;
         let now = now_text();
-        let sha = domain::plan::sha256_hex(&file.bytes);
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&file.bytes);
         let mut tx = self.db.write().await?;
         sqlx::query("DELETE FROM efilings WHERE institution_id = $1")
             .bind(institution_id)
             .execute(tx.conn())
             .await?;
         sqlx::query(
-            "INSERT INTO efilings (institution_id, district_code, status, note, file_name, file_type, file_size, file_sha256, file_b64, submitted_by, submitted_at, created_at, updated_at) \
+            "INSERT INTO efilings (institution_id, district_code, status, note, file_name, file_type, file_size, file_sha256, document_id, submitted_by, submitted_at, created_at, updated_at) \
              VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(institution_id)
         .bind(&district)
         .bind(note)
-        .bind(&file.name)
-        .bind(&file.content_type)
-        .bind(file.bytes.len() as i64)
-        .bind(&sha)
-        .bind(&b64)
+        .bind(&doc.filename)
+        .bind(&doc.content_type)
+        .bind(doc.size_bytes)
+        .bind(&doc.sha256)
+        .bind(doc.id)
         .bind(actor.user_id)
         .bind(&now)
         .bind(&now)
@@ -198,33 +219,11 @@ impl Store {
                 action: "efiling.submit",
                 object_type: "institution",
                 object_id: institution_id.to_string(),
-                summary: serde_json::json!({ "file": file.name, "size": file.bytes.len(), "sha256": sha }),
+                summary: serde_json::json!({ "document_id": doc.id, "file": doc.filename, "size": doc.size_bytes, "sha256": doc.sha256 }),
             },
         )
         .await?;
         tx.commit().await
-    }
-
-    /// The uploaded copy, for download by those who may see the filing.
-    pub async fn efiling_file(
-        &self,
-        scope: &Scope,
-        institution_id: i64,
-    ) -> Result<(String, String, Vec<u8>)> {
-        use base64::Engine;
-        self.efiling(scope, institution_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let r = sqlx::query(
-            "SELECT file_name, file_type, file_b64 FROM efilings WHERE institution_id = $1",
-        )
-        .bind(institution_id)
-        .fetch_one(&self.db.pool)
-        .await?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(r.get::<String, _>(2))
-            .map_err(|e| StoreError::Other(format!("附件损坏: {e}")))?;
-        Ok((r.get(0), r.get(1), bytes))
     }
 
     /// The district confirms or returns the electronic filing.

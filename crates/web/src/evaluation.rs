@@ -2,7 +2,6 @@
 //! domain to decide, and has the store persist. Handlers only translate HTTP.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, OnceLock};
 
 use chrono::NaiveDate;
 use domain::id_number::IdNumber;
@@ -519,7 +518,7 @@ pub async fn file_report(
     }
     Ok(state
         .store
-        .file_report(&me.actor(), plan_id, side, body.trim(), attachment)
+        .file_report(&me.actor(), &p, side, body.trim(), attachment)
         .await?)
 }
 
@@ -536,6 +535,57 @@ pub const CANDIDATE_HEADERS: [&str; 8] = [
     "联系电话",
     "申报等级",
 ];
+
+/// The candidate template (crates/sheets): headers, hints and an example in 填写说明.
+pub fn candidate_spec() -> sheets::SheetSpec {
+    use sheets::Column;
+    sheets::SheetSpec {
+        title: "考生名单",
+        columns: vec![
+            Column::new("name", "姓名").required().example("张三"),
+            Column::new("id_type", "证件类型")
+                .hint("居民身份证、港澳台居民居住证、护照或其他；留空视为居民身份证")
+                .example("居民身份证"),
+            Column::new("id_number", "证件号码")
+                .required()
+                .hint("居民身份证须为18位并通过校验位检查（GB 11643）；请设为文本格式")
+                .example("11010519491231002X"),
+            Column::new("gender", "性别")
+                .required()
+                .hint("男或女，须与身份证号码一致")
+                .example("女"),
+            Column::new("education", "文化程度").example("高中"),
+            Column::new("source", "考生来源").example("社会人员"),
+            Column::new("phone", "联系电话")
+                .hint("11位手机号码")
+                .example("13800000000"),
+            Column::new("level", "申报等级")
+                .required()
+                .hint("1至5（五级/初级工为5），须为本计划的等级")
+                .example("4"),
+        ],
+        instructions: vec![
+            "一行一名考生，不要修改表头；导入为“全部成功或全部不导入”。",
+            "同一人在本计划中重复会被拒绝；已持有同职业同等级证书的考生会被标注。",
+        ],
+    }
+}
+
+/// The score template.
+pub fn score_spec() -> sheets::SheetSpec {
+    use sheets::Column;
+    sheets::SheetSpec {
+        title: "成绩",
+        columns: vec![
+            Column::new("name", "姓名"),
+            Column::new("id_number", "证件号码").required(),
+            Column::new("theory", "理论").hint("0至100的整数"),
+            Column::new("skill", "技能").hint("0至100的整数"),
+            Column::new("review", "综合评审").hint("仅二级、一级填写"),
+        ],
+        instructions: vec!["各项≥60分为合格；导入为“全部成功或全部不导入”。"],
+    }
+}
 pub const ID_TYPES: [&str; 4] = ["居民身份证", "港澳台居民居住证", "护照", "其他"];
 
 /// One candidate as entered in a form or a row of the template.
@@ -561,17 +611,17 @@ pub struct CandidateForm {
 }
 
 impl CandidateForm {
-    pub fn from_row(r: &[String]) -> CandidateForm {
-        let g = |i: usize| r.get(i).cloned().unwrap_or_default();
+    pub fn from_row(r: &sheets::SheetRow) -> CandidateForm {
+        let g = |k: &str| r.get(k).to_string();
         CandidateForm {
-            name: g(0),
-            id_type: g(1),
-            id_number: g(2),
-            gender: g(3),
-            education: g(4),
-            source: g(5),
-            phone: g(6),
-            level: g(7),
+            name: g("name"),
+            id_type: g("id_type"),
+            id_number: g("id_number"),
+            gender: g("gender"),
+            education: g("education"),
+            source: g("source"),
+            phone: g("phone"),
+            level: g("level"),
         }
     }
 }
@@ -723,51 +773,6 @@ pub async fn add_candidate(
     Ok(flag)
 }
 
-/// Progress of an import (kept in memory: one app server; the shared jobs table replaces it).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ImportJob {
-    pub id: String,
-    pub plan_id: i64,
-    pub owner: i64,
-    /// running | done | failed
-    pub state: String,
-    pub total: usize,
-    pub processed: usize,
-    pub percent: u8,
-    pub imported: usize,
-    pub flagged: usize,
-    pub message: String,
-    pub errors: Vec<RowError>,
-}
-
-fn jobs() -> &'static Mutex<HashMap<String, ImportJob>> {
-    static JOBS: OnceLock<Mutex<HashMap<String, ImportJob>>> = OnceLock::new();
-    JOBS.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn update_job(id: &str, f: impl FnOnce(&mut ImportJob)) {
-    if let Ok(mut m) = jobs().lock() {
-        if let Some(j) = m.get_mut(id) {
-            f(j);
-            j.percent = if j.total == 0 {
-                0
-            } else {
-                ((j.processed * 100) / j.total).min(100) as u8
-            };
-        }
-    }
-}
-
-pub fn import_job(me: &Authed, id: &str) -> Result<ImportJob, AppError> {
-    let m = jobs()
-        .lock()
-        .map_err(|_| AppError::Internal("job lock".into()))?;
-    match m.get(id) {
-        Some(j) if j.owner == me.account.id => Ok(j.clone()),
-        _ => Err(AppError::NotFound),
-    }
-}
-
 /// Rows above this run as a background job with progress; below, the answer is immediate.
 pub const BACKGROUND_ROWS: usize = 2_000;
 pub const MAX_IMPORT_ROWS: usize = 200_000;
@@ -777,8 +782,8 @@ pub async fn run_candidate_import(
     state: &AppState,
     actor: &store::Actor,
     p: &Plan,
-    rows: Vec<Vec<String>>,
-    job: Option<&str>,
+    rows: Vec<sheets::SheetRow>,
+    progress: Option<&crate::jobs::Progress>,
 ) -> Result<(usize, usize), Vec<RowError>> {
     let levels = p.levels();
     let mut errors = vec![];
@@ -798,7 +803,7 @@ pub async fn run_candidate_import(
     let mut flags = Vec::with_capacity(rows.len());
     let total = rows.len();
     for (i, r) in rows.iter().enumerate() {
-        let row = i + 2;
+        let row = r.row as usize;
         match validate_candidate(&CandidateForm::from_row(r), &levels) {
             Ok(c) => {
                 let h = store::id_number_hash(&c.id_number);
@@ -830,9 +835,9 @@ pub async fn run_candidate_import(
                 message: e.message,
             }),
         }
-        if let Some(j) = job {
+        if let Some(p) = progress {
             if i % 1000 == 0 {
-                update_job(j, |j| j.processed = i / 2);
+                p.set(i as i64, total as i64 * 2, "正在校验").await;
             }
         }
         if errors.len() >= 1000 {
@@ -847,8 +852,9 @@ pub async fn run_candidate_import(
     if !errors.is_empty() {
         return Err(errors);
     }
-    if let Some(j) = job {
-        update_job(j, |j| j.processed = total / 2);
+    if let Some(p) = progress {
+        p.set(total as i64, total as i64 * 2, "校验通过，正在保存")
+            .await;
     }
     let flagged = flags.iter().filter(|f| !f.is_empty()).count();
     let n = state
@@ -891,9 +897,13 @@ fn field_label(f: &str) -> &'static str {
 
 /// What an import request answers.
 pub enum ImportStart {
-    Done { imported: usize, flagged: usize },
+    Done {
+        imported: usize,
+        flagged: usize,
+    },
     Failed(Vec<RowError>),
-    Background(ImportJob),
+    /// A background job (crate::jobs): progress at /jobs/{id} and GET /api/v1/jobs/{id}.
+    Background(i64),
 }
 
 pub async fn start_candidate_import(
@@ -903,8 +913,8 @@ pub async fn start_candidate_import(
     bytes: &[u8],
 ) -> Result<ImportStart, AppError> {
     let p = plan_for_evaluation(state, me, plan_id).await?;
-    let rows = crate::sheet::read_xlsx(bytes, &CANDIDATE_HEADERS)
-        .map_err(|m| AppError::invalid("file", m))?;
+    let rows = sheets::read(&candidate_spec(), bytes)
+        .map_err(|e| AppError::invalid("file", e.to_string()))?;
     if rows.is_empty() {
         return Err(AppError::invalid("file", "模板中没有考生数据"));
     }
@@ -922,45 +932,59 @@ pub async fn start_candidate_import(
             },
         );
     }
-    let id = hex::encode(rand::random::<[u8; 12]>());
-    let job = ImportJob {
-        id: id.clone(),
-        plan_id,
-        owner: me.account.id,
-        state: "running".into(),
-        total: rows.len(),
-        processed: 0,
-        percent: 0,
-        imported: 0,
-        flagged: 0,
-        message: "正在校验…".into(),
-        errors: vec![],
-    };
-    jobs()
-        .lock()
-        .map_err(|_| AppError::Internal("job lock".into()))?
-        .insert(id.clone(), job.clone());
-    let state = state.clone();
+    let st = state.clone();
     let actor = me.actor();
-    tokio::spawn(async move {
-        let result = run_candidate_import(&state, &actor, &p, rows, Some(&id)).await;
-        update_job(&id, |j| {
-            j.processed = j.total;
-            match result {
+    let total = rows.len() as i64;
+    let job = crate::jobs::spawn_job(
+        &state.store,
+        &me.actor(),
+        "candidate_import",
+        Some(p.institution_id),
+        move |progress| async move {
+            match run_candidate_import(&st, &actor, &p, rows, Some(&progress)).await {
                 Ok((n, f)) => {
-                    j.state = "done".into();
-                    j.imported = n;
-                    j.flagged = f;
-                    j.message = format!("已导入{n}名考生");
+                    progress.set(total * 2, total * 2, "已完成").await;
+                    Ok(crate::jobs::JobOutcome::new(format!(
+                        "已导入{n}名考生（{f}名已持有同职业同等级证书，已标注）"
+                    ))
+                    .link(format!("/plans/{}/candidates", p.id))
+                    .with("imported", n as i64)
+                    .with("flagged", f as i64))
                 }
                 Err(errors) => {
-                    j.state = "failed".into();
-                    j.message = format!("发现{}处错误，全部数据未导入", errors.len());
-                    j.errors = errors;
+                    let mut out = crate::jobs::JobOutcome::new(format!(
+                        "发现{}处错误，全部数据未导入",
+                        errors.len()
+                    ))
+                    .with("errors", errors.len() as i64);
+                    // The per-row report becomes a document of the plan, downloadable from the job page.
+                    if let Ok(bytes) = error_report_xlsx(&errors) {
+                        let doc = st
+                            .store
+                            .add_document(
+                                &actor,
+                                store::NewDocument {
+                                    owner_type: "plan".into(),
+                                    owner_id: p.id,
+                                    institution_id: Some(p.institution_id),
+                                    district_code: Some(p.district_code.clone()),
+                                    kind: "import_report".into(),
+                                    filename: "考生导入错误报告.xlsx".into(),
+                                    retention_until: None,
+                                },
+                                &bytes,
+                            )
+                            .await;
+                        if let Ok(d) = doc {
+                            out = out.report_url(format!("/documents/{}", d.id));
+                        }
+                    }
+                    Err(out)
                 }
             }
-        });
-    });
+        },
+    )
+    .await?;
     Ok(ImportStart::Background(job))
 }
 
@@ -979,21 +1003,12 @@ pub fn error_report_xlsx(errors: &[RowError]) -> Result<Vec<u8>, AppError> {
             ]
         })
         .collect();
-    crate::sheet::write_xlsx("错误报告", &ROW_ERROR_HEADERS, &rows).map_err(AppError::Internal)
+    sheets::write_report("错误报告", &ROW_ERROR_HEADERS, &rows)
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 pub fn candidate_template() -> Result<Vec<u8>, AppError> {
-    let example = vec![
-        "张三".to_string(),
-        "居民身份证".into(),
-        "11010519491231002X".into(),
-        "女".into(),
-        "高中".into(),
-        "社会人员".into(),
-        "13800000000".into(),
-        "4".into(),
-    ];
-    crate::sheet::write_xlsx("考生名单", &CANDIDATE_HEADERS, &[example]).map_err(AppError::Internal)
+    sheets::template(&candidate_spec()).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1093,15 +1108,15 @@ pub async fn import_scores(
 ) -> Result<Result<usize, Vec<RowError>>, AppError> {
     let p = plan_for_results(state, me, plan_id).await?;
     let rows =
-        crate::sheet::read_xlsx(bytes, &SCORE_HEADERS).map_err(|m| AppError::invalid("file", m))?;
+        sheets::read(&score_spec(), bytes).map_err(|e| AppError::invalid("file", e.to_string()))?;
     let by_hash = state.store.candidate_ids_by_hash(p.id).await?;
     let forms = p.forms();
     let mut errors = vec![];
     let mut updates = vec![];
     let mut seen = HashSet::new();
-    for (i, r) in rows.iter().enumerate() {
-        let row = i + 2;
-        let id = r[1].trim().to_uppercase();
+    for r in rows.iter() {
+        let row = r.row as usize;
+        let id = r.get("id_number").trim().to_uppercase();
         let Some((cid, level)) = by_hash.get(&store::id_number_hash(&id)).copied() else {
             errors.push(RowError {
                 row,
@@ -1119,9 +1134,9 @@ pub async fn import_scores(
             continue;
         }
         let f = ScoreForm {
-            theory: Some(r[2].clone()),
-            skill: Some(r[3].clone()),
-            review: Some(r[4].clone()),
+            theory: Some(r.get("theory").to_string()),
+            skill: Some(r.get("skill").to_string()),
+            review: Some(r.get("review").to_string()),
         };
         match decide_scores(state, &forms, level, &f) {
             Ok((t, s, rv, passed)) => updates.push(ScoreUpdate {

@@ -13,7 +13,6 @@ pub mod middleware;
 pub mod notifications;
 pub mod pages;
 mod queue;
-pub mod sheet;
 pub mod upload;
 
 use std::net::SocketAddr;

@@ -32,25 +32,6 @@
   input.addEventListener("change", update);
   update();
 })();
-// Import progress: <div data-job="id" data-done="url" data-failed="url"> with a <progress>.
-(function () {
-  "use strict";
-  var box = document.querySelector("[data-job]");
-  if (!box || !window.fetch) { return; }
-  var bar = box.querySelector("progress"), text = box.querySelector("[data-job-text]");
-  function poll() {
-    fetch("/api/v1/imports/" + box.getAttribute("data-job"), { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
-      .then(function (j) {
-        if (bar) { bar.value = j.percent || 0; }
-        if (text) { text.textContent = (j.percent || 0) + "% " + (j.message || ""); }
-        if (j.state === "done") { window.location = box.getAttribute("data-done"); }
-        else if (j.state === "failed") { window.location = box.getAttribute("data-failed"); }
-        else { setTimeout(poll, 700); }
-      })
-      .catch(function () { setTimeout(poll, 2000); });
-  }
-  poll();
 // Background job progress: <div class="job-progress" data-job-id="…"> polls /api/v1/jobs/{id}.
 (function () {
   "use strict";

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -25,7 +25,12 @@ pub fn router() -> Router<AppState> {
         .route("/v1/plans/{id}", get(get_plan).put(update_plan))
         .route("/v1/plans/{id}/actions", post(plan_action))
         .route("/v1/calendar/latest-submission", get(latest_submission))
-        .route("/v1/efiling", get(my_efiling).post(submit_efiling))
+        .route(
+            "/v1/efiling",
+            get(my_efiling)
+                .post(submit_efiling)
+                .layer(crate::upload::upload_limit_layer()),
+        )
         .route("/v1/efilings/{institution_id}/review", post(review_efiling))
         .route("/v1/plans/{id}/supervision", get(supervision))
         .route("/v1/plans/{id}/supervisors", post(assign))
@@ -36,13 +41,18 @@ pub fn router() -> Router<AppState> {
             "/v1/plans/{id}/candidates",
             get(list_candidates).post(add_candidate),
         )
-        .route("/v1/plans/{id}/candidates/import", post(import_candidates))
+        .route(
+            "/v1/plans/{id}/candidates/import",
+            post(import_candidates).layer(crate::upload::upload_limit_layer()),
+        )
         .route("/v1/plans/{id}/candidates/template.xlsx", get(template))
-        .route("/v1/imports/{job}", get(import_job))
-        .route("/v1/imports/{job}/errors.xlsx", get(import_errors))
         .route("/v1/candidates/{id}/id-number", get(id_number))
         .route("/v1/plans/{id}/candidates/{cid}/scores", put(save_score))
-        .route("/v1/plans/{id}/scores/import", post(import_scores))
+        .route(
+            "/v1/plans/{id}/scores/import",
+            post(import_scores).layer(crate::upload::upload_limit_layer()),
+        )
+        .route("/v1/plans/{id}/scores/template.xlsx", get(score_template))
         .route("/v1/plans/{id}/results/publish", post(publish))
         .route("/v1/plans/{id}/results/submit", post(submit_results))
 }
@@ -371,42 +381,27 @@ async fn import_candidates(
             ImportStart::Failed(rows) => {
                 rows_error(format!("发现{}处错误，全部数据未导入", rows.len()), &rows)
             }
-            ImportStart::Background(job) => (StatusCode::ACCEPTED, Json(job)).into_response(),
+            ImportStart::Background(job) => (
+            StatusCode::ACCEPTED,
+            Json(json!({ "state": "running", "job_id": job, "progress_url": format!("/api/v1/jobs/{job}"), "page": format!("/jobs/{job}") })),
+        )
+            .into_response(),
         },
     )
 }
 
-async fn import_job(me: Authed, Path(job): Path<String>) -> Result<Response, AppError> {
-    Ok(Json(ev::import_job(&me, &job)?).into_response())
-}
-
 fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::upload::send_bytes(name, sheets::XLSX_CONTENT_TYPE, bytes)
 }
 
-async fn import_errors(me: Authed, Path(job): Path<String>) -> Result<Response, AppError> {
-    let j = ev::import_job(&me, &job)?;
-    Ok(xlsx(
-        "import-errors.xlsx",
-        ev::error_report_xlsx(&j.errors)?,
-    ))
+async fn score_template(_me: Authed) -> Result<Response, AppError> {
+    let bytes =
+        sheets::template(&ev::score_spec()).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(xlsx("成绩导入模板.xlsx", bytes))
 }
 
 async fn template(_me: Authed) -> Result<Response, AppError> {
-    Ok(xlsx("candidates-template.xlsx", ev::candidate_template()?))
+    Ok(xlsx("考生导入模板.xlsx", ev::candidate_template()?))
 }
 
 async fn id_number(

@@ -46,7 +46,12 @@ pub fn router() -> Router<AppState> {
             get(score_form).post(score),
         )
         .route("/plans/{id}/results/{what}", post(results_action))
-        .route("/efiling", get(efiling).post(efiling_upload))
+        .route(
+            "/efiling",
+            get(efiling)
+                .post(efiling_upload)
+                .layer(crate::upload::upload_limit_layer()),
+        )
         .route("/efilings", get(efilings))
         .route(
             "/efilings/{inst}/review",
@@ -1031,61 +1036,38 @@ struct ImportPage {
     plan_no: String,
     error: Option<String>,
     rows: Vec<ev::RowError>,
-    job: Option<String>,
 }
 
 async fn import_form(
     State(state): State<AppState>,
     me: Authed,
     Path(id): Path<i64>,
-    Query(q): Query<JobQuery>,
 ) -> Result<Response, AppError> {
     let p = state.store.plan(&me.scope(), id).await?;
-    let (rows, error) = match &q.job {
-        Some(j) => match ev::import_job(&me, j) {
-            Ok(job) if job.state == "failed" => (job.errors.clone(), Some(job.message.clone())),
-            _ => (vec![], None),
-        },
-        None => (vec![], None),
-    };
     Ok(render(&ImportPage {
         layout: Layout::new(&state, Some(&me), "导入考生", "/plans"),
         plan_id: p.id,
         plan_no: p.plan_no,
-        error,
-        rows,
-        job: q.job.filter(|_| q.running.is_some()),
+        error: None,
+        rows: vec![],
     }))
 }
 
-#[derive(Deserialize, Default)]
-struct JobQuery {
-    job: Option<String>,
-    running: Option<String>,
-}
-
-async fn read_upload(mut mp: Multipart, field: &str) -> Result<UploadedFile, AppError> {
-    while let Some(f) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("上传内容无法读取：{e}")))?
-    {
-        if f.name() == Some(field) {
-            let name = f.file_name().unwrap_or("upload").to_string();
-            let content_type = f.content_type().unwrap_or("").to_string();
-            let bytes = f
-                .bytes()
-                .await
-                .map_err(|_| AppError::PayloadTooLarge)?
-                .to_vec();
-            return Ok(UploadedFile {
-                name,
-                content_type,
-                bytes,
-            });
-        }
-    }
-    Err(AppError::invalid(field, "请选择要上传的文件"))
+async fn read_upload(
+    state: &AppState,
+    mp: Multipart,
+    field: &str,
+) -> Result<UploadedFile, AppError> {
+    let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
+    let f = parts
+        .into_iter()
+        .find(|p| p.field == field && p.is_file() && !p.bytes.is_empty())
+        .ok_or_else(|| AppError::invalid(field, "请选择要上传的文件"))?;
+    Ok(UploadedFile {
+        name: f.filename,
+        content_type: String::new(),
+        bytes: f.bytes,
+    })
 }
 
 async fn import(
@@ -1095,14 +1077,13 @@ async fn import(
     mp: Multipart,
 ) -> Result<Response, AppError> {
     let p = state.store.plan(&me.scope(), id).await?;
-    let file = read_upload(mp, "file").await?;
-    let page = |error: Option<String>, rows: Vec<ev::RowError>, job: Option<String>| ImportPage {
+    let file = read_upload(&state, mp, "file").await?;
+    let page = |error: Option<String>, rows: Vec<ev::RowError>| ImportPage {
         layout: Layout::new(&state, Some(&me), "导入考生", "/plans"),
         plan_id: p.id,
         plan_no: p.plan_no.clone(),
         error,
         rows,
-        job,
     };
     match ev::start_candidate_import(&state, &me, id, &file.bytes).await {
         Ok(ImportStart::Done { .. }) => {
@@ -1116,17 +1097,15 @@ async fn import(
             );
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(Some(msg), rows, None),
+                &page(Some(msg), rows),
             ))
         }
-        Ok(ImportStart::Background(job)) => Ok(Redirect::to(&format!(
-            "/plans/{id}/candidates/import?job={}&running=1",
-            job.id
-        ))
-        .into_response()),
+        Ok(ImportStart::Background(job)) => {
+            Ok(Redirect::to(&format!("/jobs/{job}")).into_response())
+        }
         Err(AppError::Invalid { message, .. }) => Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &page(Some(message), vec![], None),
+            &page(Some(message), vec![]),
         )),
         Err(e) => Err(e),
     }
@@ -1308,7 +1287,7 @@ async fn efiling_upload(
     me: Authed,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    let file = read_upload(mp, "file").await;
+    let file = read_upload(&state, mp, "file").await;
     let r = match file {
         Ok(f) => ev::submit_efiling(&state, &me, "", &f).await,
         Err(e) => Err(e),
@@ -1444,23 +1423,13 @@ async fn efiling_file(
     me: Authed,
     Path(inst): Path<i64>,
 ) -> Result<Response, AppError> {
-    let (name, ty, bytes) = state.store.efiling_file(&me.scope(), inst).await?;
-    let ty = if ty.is_empty() {
-        "application/octet-stream".to_string()
-    } else {
-        ty
-    };
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, ty),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", name.replace('"', "")),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    let e = state
+        .store
+        .efiling(&me.scope(), inst)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let doc = e.document_id.ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(&format!("/documents/{doc}")).into_response())
 }
 
 async fn efiling_review(

@@ -8,9 +8,9 @@ mod helpers;
 mod audit;
 mod auth;
 mod bad_input;
-mod plans;
 mod documents;
 mod jobs;
 mod notifications;
+mod plans;
 
 mod jurisdiction;

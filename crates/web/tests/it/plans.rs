@@ -717,7 +717,7 @@ async fn evaluation_invalid_without_three_signatures() {
 }
 
 fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
-    web::sheet::write_xlsx("考生名单", &web::evaluation::CANDIDATE_HEADERS, rows).unwrap()
+    sheets::write_report("考生名单", &web::evaluation::CANDIDATE_HEADERS, rows).unwrap()
 }
 
 fn row(name: &str, id: &str, gender: &str, level: &str) -> Vec<String> {
@@ -754,7 +754,7 @@ async fn candidate_import_all_or_nothing() {
         .unwrap();
     assert_eq!(t.status(), 200);
     let template = t.bytes().await.unwrap().to_vec();
-    assert!(web::sheet::read_xlsx(&template, &web::evaluation::CANDIDATE_HEADERS).is_ok());
+    assert!(sheets::read(&web::evaluation::candidate_spec(), &template).is_ok());
 
     // One wrong check digit among valid rows: nothing imported, the row is named.
     let good = id_number(10, true);
@@ -793,7 +793,7 @@ async fn candidate_import_all_or_nothing() {
     assert_eq!(app.count(&count).await, 0);
 
     // Wrong headers.
-    let wrong = web::sheet::write_xlsx("考生名单", &["姓名", "身份证"], &[]).unwrap();
+    let wrong = sheets::write_report("考生名单", &["姓名", "身份证"], &[]).unwrap();
     let (s, v) = upload(&inst, &app, &path, wrong).await;
     assert_eq!(s, 422);
     assert!(v["message"].as_str().unwrap().contains("表头不正确"), "{v}");
@@ -802,7 +802,8 @@ async fn candidate_import_all_or_nothing() {
     corrupt.truncate(corrupt.len() / 2);
     let (s, v) = upload(&inst, &app, &path, corrupt).await;
     assert_eq!(s, 422);
-    assert!(v["message"].as_str().unwrap().contains("损坏"), "{v}");
+    let m = v["message"].as_str().unwrap();
+    assert!(m.contains("损坏") || m.contains("不是有效的 Excel"), "{v}");
     let (s, v) = upload(&inst, &app, &path, b"name,id\n".to_vec()).await;
     assert_eq!(s, 422);
     assert!(v["message"].as_str().unwrap().contains("xlsx"), "{v}");
@@ -883,26 +884,44 @@ async fn candidate_import_all_or_nothing() {
         .collect();
     let (s, v) = upload(&inst, &app, &path, xlsx(&rows)).await;
     assert_eq!(s, 202, "{v}");
-    let job = v["id"].as_str().unwrap().to_string();
-    let mut done = Value::Null;
-    for _ in 0..600 {
-        let (_, j) = send(
-            &inst,
-            &app,
-            "GET",
-            &format!("/api/v1/imports/{job}"),
-            json!({}),
-        )
-        .await;
-        if j["state"] != "running" {
-            done = j;
-            break;
+    let job = v["job_id"].as_i64().unwrap();
+    let done = wait_job(&app, &inst, job).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["done"], done["total"]);
+    assert_eq!(done["result"]["imported"], n as i64);
+    assert_eq!(app.count(&count).await, 5 + n as i64);
+
+    // A large file with one bad row: the job fails, nothing is added, and the per-row report
+    // is a downloadable xlsx document.
+    let mut rows: Vec<Vec<String>> = (0..n)
+        .map(|i| row(&format!("二批{i}"), &id_number(20_000 + i, true), "男", "4"))
+        .collect();
+    rows[1500][2] = "123".into();
+    let (s, v) = upload(&inst, &app, &path, xlsx(&rows)).await;
+    assert_eq!(s, 202, "{v}");
+    let done = wait_job(&app, &inst, v["job_id"].as_i64().unwrap()).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(
+        app.count(&count).await,
+        5 + n as i64,
+        "nothing half-imported"
+    );
+    let report = done["result"]["report_url"].as_str().expect("report url");
+    let r = inst.get(app.url(report)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "an xlsx report");
+}
+
+async fn wait_job(app: &TestApp, c: &reqwest::Client, job: i64) -> Value {
+    for _ in 0..1200 {
+        let (_, j) = send(c, app, "GET", &format!("/api/v1/jobs/{job}"), json!({})).await;
+        if j["finished"] == true {
+            return j;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(done["state"], "done", "{done}");
-    assert_eq!(done["percent"], 100);
-    assert_eq!(app.count(&count).await, 5 + n as i64);
+    panic!("job {job} did not finish");
 }
 
 #[tokio::test]
@@ -984,7 +1003,7 @@ async fn results_pass_rule() {
     );
     // Scores by xlsx for the last one (the header row must match too).
     let cand3 = id_number(52, true);
-    let sheet = web::sheet::write_xlsx(
+    let sheet = sheets::write_report(
         "成绩",
         &web::evaluation::SCORE_HEADERS,
         &[vec![
