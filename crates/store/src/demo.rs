@@ -240,6 +240,7 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
     let inst1 = inst_id("inst-1").await?;
     let inst2 = inst_id("inst-2").await?;
     let inst3 = inst_id("inst-3").await?;
+    let inst4 = inst_id("inst-4").await?;
     let today = Utc::now()
         .with_timezone(&FixedOffset::east_opt(8 * 3600).expect("offset"))
         .date_naive();
@@ -285,7 +286,7 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
     for (user, inst, district, confirm) in [
         ("inst-1", inst1, "district-410105", true),
         ("inst-3", inst3, "district-410171", true),
-        ("inst-2", inst2, "district-410102", false),
+        ("inst-4", inst4, "district-410182", false),
     ] {
         let a = actor_of(user).await?;
         store
