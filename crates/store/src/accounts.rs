@@ -145,6 +145,8 @@ pub struct UserFilter {
     pub q: Option<String>,
     pub role: Option<String>,
     pub district: Option<String>,
+    /// Only accounts locked out right now.
+    pub locked: bool,
 }
 
 /// Restrict a query on `users` to what `scope` may see.
@@ -253,6 +255,10 @@ impl Store {
         w.search(&["username", "display_name", "employer"], f.q.as_deref());
         w.eq_text("role", f.role.as_deref());
         w.eq_text("district_code", f.district.as_deref());
+        if f.locked {
+            let p = w.arg(Arg::Text(now_text()));
+            w.raw(format!("locked_until > {p}"));
+        }
         let total = w.count(&self.db, "users").await?;
         let rows = w
             .page(
@@ -374,6 +380,13 @@ impl Store {
         )
         .await?;
         tx.commit().await
+    }
+
+    /// How many accounts `scope` sees.
+    pub async fn count_accounts_in(&self, scope: &Scope) -> Result<i64> {
+        let mut w = Where::new();
+        scope_users(&mut w, scope);
+        w.count(&self.db, "users").await
     }
 
     pub async fn count_accounts(&self) -> Result<i64> {

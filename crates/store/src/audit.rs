@@ -220,3 +220,25 @@ pub async fn record(db: &Db, actor: &Actor, ev: NewEvent<'_>) -> Result<i64> {
     tx.commit().await?;
     Ok(seq)
 }
+
+/// Record that `actor` saw a full personal identifier (an ID number): 个人信息保护法 requires
+/// that such reads be traceable. Call it whenever an unmasked value is shown or exported.
+pub async fn record_pii_read(
+    db: &Db,
+    actor: &Actor,
+    object_type: &str,
+    object_id: &str,
+    field: &str,
+) -> Result<i64> {
+    record(
+        db,
+        actor,
+        NewEvent {
+            action: "pii.read",
+            object_type,
+            object_id: object_id.to_string(),
+            summary: serde_json::json!({ "field": field }),
+        },
+    )
+    .await
+}

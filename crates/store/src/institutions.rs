@@ -59,6 +59,8 @@ pub struct InstitutionFilter {
     pub district: Option<String>,
     pub kind: Option<String>,
     pub filing_status: Option<String>,
+    /// Only institutions whose contact phone or business scope is missing.
+    pub incomplete: bool,
 }
 
 const COLUMNS: &str = "i.id, i.name, i.credit_code, i.kind, i.district_code, d.name, i.legal_person, i.employees, i.capital_yuan, i.business_scope, i.reg_address, i.reg_district, i.biz_address, i.biz_district, i.contact_name, i.contact_phone, i.filing_status, i.filing_no, i.version, i.created_at, i.updated_at";
@@ -90,6 +92,26 @@ fn from_row(r: &AnyRow) -> Institution {
     }
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Bind the 14 profile columns in the order both the INSERT and the UPDATE list them ($1..$14).
+fn bind_profile<'q>(q: AnyQuery<'q>, input: &'q InstitutionInput) -> AnyQuery<'q> {
+    q.bind(&input.name)
+        .bind(&input.credit_code)
+        .bind(&input.kind)
+        .bind(&input.reg_district)
+        .bind(input.legal_person as i64)
+        .bind(input.employees)
+        .bind(input.capital_yuan)
+        .bind(&input.business_scope)
+        .bind(&input.reg_address)
+        .bind(&input.reg_district)
+        .bind(&input.biz_address)
+        .bind(&input.biz_district)
+        .bind(&input.contact_name)
+        .bind(&input.contact_phone)
+}
+
 /// Restrict a query on institutions (alias `i`) to what `scope` may see.
 pub(crate) fn scope_institutions(w: &mut Where, scope: &Scope) {
     match scope {
@@ -112,24 +134,10 @@ impl Store {
     ) -> Result<Institution> {
         let now = now_text();
         let mut tx = self.db.write().await?;
-        let id: i64 = sqlx::query(
+        let id: i64 = bind_profile(sqlx::query(
             "INSERT INTO institutions (name, credit_code, kind, district_code, legal_person, employees, capital_yuan, business_scope, reg_address, reg_district, biz_address, biz_district, contact_name, contact_phone, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-        )
-        .bind(&input.name)
-        .bind(&input.credit_code)
-        .bind(&input.kind)
-        .bind(&input.reg_district)
-        .bind(input.legal_person as i64)
-        .bind(input.employees)
-        .bind(input.capital_yuan)
-        .bind(&input.business_scope)
-        .bind(&input.reg_address)
-        .bind(&input.reg_district)
-        .bind(&input.biz_address)
-        .bind(&input.biz_district)
-        .bind(&input.contact_name)
-        .bind(&input.contact_phone)
+        ), input)
         .bind(&now)
         .bind(&now)
         .fetch_one(tx.conn())
@@ -182,6 +190,9 @@ impl Store {
         w.eq_text("i.district_code", f.district.as_deref());
         w.eq_text("i.kind", f.kind.as_deref());
         w.eq_text("i.filing_status", f.filing_status.as_deref());
+        if f.incomplete {
+            w.raw("(i.contact_phone = '' OR i.business_scope = '')");
+        }
         let total = w.count(&self.db, FROM).await?;
         let rows = w
             .page(
@@ -199,6 +210,15 @@ impl Store {
         })
     }
 
+    /// How many institutions `scope` sees that match `f` (for dashboards: no rows fetched).
+    pub async fn count_institutions(&self, scope: &Scope, f: &InstitutionFilter) -> Result<i64> {
+        let mut w = Where::new();
+        scope_institutions(&mut w, scope);
+        w.eq_text("i.district_code", f.district.as_deref());
+        w.eq_text("i.filing_status", f.filing_status.as_deref());
+        w.count(&self.db, FROM).await
+    }
+
     /// Update the profile, if in scope and unchanged since `expected_version` was read.
     pub async fn update_institution(
         &self,
@@ -210,25 +230,11 @@ impl Store {
     ) -> Result<Institution> {
         let before = self.institution(scope, id).await?;
         let mut tx = self.db.write().await?;
-        let n = sqlx::query(
+        let n = bind_profile(sqlx::query(
             "UPDATE institutions SET name = $1, credit_code = $2, kind = $3, district_code = $4, legal_person = $5, employees = $6, capital_yuan = $7, business_scope = $8, \
              reg_address = $9, reg_district = $10, biz_address = $11, biz_district = $12, contact_name = $13, contact_phone = $14, version = version + 1, updated_at = $15 \
              WHERE id = $16 AND version = $17",
-        )
-        .bind(&input.name)
-        .bind(&input.credit_code)
-        .bind(&input.kind)
-        .bind(&input.reg_district)
-        .bind(input.legal_person as i64)
-        .bind(input.employees)
-        .bind(input.capital_yuan)
-        .bind(&input.business_scope)
-        .bind(&input.reg_address)
-        .bind(&input.reg_district)
-        .bind(&input.biz_address)
-        .bind(&input.biz_district)
-        .bind(&input.contact_name)
-        .bind(&input.contact_phone)
+        ), input)
         .bind(now_text())
         .bind(id)
         .bind(expected_version)

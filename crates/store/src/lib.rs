@@ -21,6 +21,7 @@ mod sessions;
 mod sql;
 
 pub mod demo;
+pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
 pub use audit::{Actor, AuditFilter, AuditRow, NewEvent, VerifyReport};

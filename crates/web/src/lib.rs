@@ -24,6 +24,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use domain::calendar::HolidayCalendar;
 use domain::policy::Policy;
 use store::{LoginLimits, Store};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -71,6 +72,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub policy: Arc<Policy>,
     pub metrics: Arc<middleware::Metrics>,
+    calendar: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<HolidayCalendar>)>>>,
 }
 
 impl AppState {
@@ -80,7 +82,21 @@ impl AppState {
             config: Arc::new(config),
             policy: Arc::new(policy),
             metrics: Arc::new(middleware::Metrics::default()),
+            calendar: Arc::default(),
         }
+    }
+
+    /// The working-day calendar for display (waiting times), cached for a minute: an admin's edit
+    /// reaches every app server within that time. Rules that refuse something load it fresh.
+    pub async fn display_calendar(&self) -> Result<Arc<HolidayCalendar>, AppError> {
+        if let Some((at, cal)) = self.calendar.read().await.as_ref() {
+            if at.elapsed() < Duration::from_secs(60) {
+                return Ok(cal.clone());
+            }
+        }
+        let cal = Arc::new(self.store.holiday_calendar().await?);
+        *self.calendar.write().await = Some((std::time::Instant::now(), cal.clone()));
+        Ok(cal)
     }
 }
 

@@ -52,13 +52,14 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
             let locked = store
                 .list_accounts(
                     &me.scope(),
-                    &UserFilter::default(),
-                    PageRequest::new(Some(1), Some(200)),
+                    &UserFilter {
+                        locked: true,
+                        ..Default::default()
+                    },
+                    PageRequest::new(Some(1), Some(50)),
                 )
                 .await?
-                .items
-                .into_iter()
-                .filter(|a| a.is_locked());
+                .items;
             for a in locked {
                 items.push(WorkItem {
                     title: format!("账号 {} 已被锁定", a.username),
@@ -146,17 +147,18 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
             let incomplete = store
                 .list_institutions(
                     &me.scope(),
-                    &InstitutionFilter::default(),
-                    PageRequest::new(Some(1), Some(200)),
+                    &InstitutionFilter {
+                        incomplete: true,
+                        ..Default::default()
+                    },
+                    PageRequest::new(Some(1), Some(50)),
                 )
                 .await?
-                .items
-                .into_iter()
-                .filter(|i| i.contact_phone.is_empty());
+                .items;
             for i in incomplete {
                 items.push(WorkItem {
-                    title: format!("{} 缺少联系电话", i.name),
-                    detail: "属地管理：请督促机构完善联系信息。".into(),
+                    title: format!("{} 信息不完整", i.name),
+                    detail: "缺少联系电话或主营业务范围。属地管理：请督促机构完善。".into(),
                     href: format!("/institutions/{}", i.id),
                     since: Some(i.created_at.clone()),
                     waited: None,
@@ -166,7 +168,7 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
         Role::CityDivision | Role::Expert | Role::Supervisor => {}
     }
     items.extend(plan_items(state, me).await?);
-    let cal = store.holiday_calendar().await?;
+    let cal = state.display_calendar().await?;
     for it in &mut items {
         if let Some(s) = &it.since {
             it.waited = waited(&cal, s);

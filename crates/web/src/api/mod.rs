@@ -177,6 +177,7 @@ async fn list_institutions(
         district: p.district,
         kind: p.kind,
         filing_status: p.status,
+        ..Default::default()
     };
     let page = state
         .store
@@ -247,6 +248,7 @@ async fn list_users(
         q: p.q,
         role: p.role,
         district: p.district,
+        ..Default::default()
     };
     Ok(Json(
         state

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::Duration;
 use serde::Deserialize;
-use store::{InstitutionFilter, LoginOutcome, PageRequest, PasswordParams, UserFilter};
+use store::{InstitutionFilter, LoginOutcome, PasswordParams};
 
 use super::{flash_text, render, render_status, Layout};
 use crate::auth::{Authed, MaybeAuthed, RequestMeta, SESSION_COOKIE};
@@ -205,17 +205,11 @@ struct DashboardPage {
 async fn dashboard(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     let scope = me.scope();
     let queue = queue::for_account(&state, &me).await?;
-    let one = PageRequest::new(Some(1), Some(1));
     let institution_count = state
         .store
-        .list_institutions(&scope, &InstitutionFilter::default(), one)
-        .await?
-        .total;
-    let account_count = state
-        .store
-        .list_accounts(&scope, &UserFilter::default(), one)
-        .await?
-        .total;
+        .count_institutions(&scope, &InstitutionFilter::default())
+        .await?;
+    let account_count = state.store.count_accounts_in(&scope).await?;
     let district_name = match &me.account.district_code {
         Some(code) => Some(state.store.division(code).await?.name),
         None => None,

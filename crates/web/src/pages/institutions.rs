@@ -85,6 +85,7 @@ async fn list(
         district: q.district.clone(),
         kind: q.kind.clone(),
         filing_status: q.status.clone(),
+        ..Default::default()
     };
     let page = state
         .store

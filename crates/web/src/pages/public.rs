@@ -41,6 +41,7 @@ async fn institutions(
         district: q.district.clone(),
         kind: None,
         filing_status: Some("filed".into()),
+        ..Default::default()
     };
     let page = state
         .store

@@ -56,6 +56,7 @@ async fn list(
         q: q.q.clone(),
         role: q.role.clone(),
         district: q.district.clone(),
+        ..Default::default()
     };
     let page = state
         .store

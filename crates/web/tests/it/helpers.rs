@@ -1,8 +1,6 @@
 //! `spawn_app()`: start the real application on port 0 against a fresh database.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use store::{PasswordParams, ReferenceFiles, Store};
+use store::Store;
 use web::{AppState, WebConfig};
 
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -10,44 +8,9 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 pub struct TestApp {
     pub addr: String,
     pub store: Store,
-    pub db_url: String,
     /// Where uploaded files of this app go (inside the temp dir).
     pub blobs_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh database URL: a temp SQLite file, or a new PostgreSQL database when
-/// `SKILLEVAL_TEST_PG` is set (e.g. postgres://postgres@127.0.0.1:5432).
-pub async fn fresh_database(dir: &std::path::Path) -> String {
-    match std::env::var("SKILLEVAL_TEST_PG") {
-        Ok(server) if !server.is_empty() => {
-            sqlx::any::install_default_drivers();
-            let name = format!(
-                "skilleval_t_{}_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::SeqCst),
-                rand::random::<u32>()
-            );
-            let admin = format!("{}/postgres", server.trim_end_matches('/'));
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
-                .await
-                .expect("connect to the PostgreSQL test server");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            format!("{}/{name}", server.trim_end_matches('/'))
-        }
-        _ => format!("sqlite://{}/test.db", dir.display()),
-    }
-}
-
-pub fn on_postgres() -> bool {
-    std::env::var("SKILLEVAL_TEST_PG")
-        .map(|v| !v.is_empty())
-        .unwrap_or(false)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -60,18 +23,9 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db_url = fresh_database(dir.path()).await;
-    let store = Store::open(&db_url, 4, PasswordParams::fast_for_tests())
-        .await
-        .expect("open store");
+    let db_url = store::testing::fresh_database_url(dir.path()).await;
     let blobs_dir = dir.path().join("blobs");
-    let store = store.with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(&blobs_dir)));
-    store.db.migrate().await.expect("migrate");
-    store
-        .load_reference(&ReferenceFiles::builtin())
-        .await
-        .expect("reference data");
-    store::demo::seed(&store).await.expect("demo data");
+    let store = store::testing::demo_store_in(&db_url, &blobs_dir).await;
     let state = AppState::new(
         store.clone(),
         config,
@@ -85,7 +39,6 @@ pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     TestApp {
         addr,
         store,
-        db_url,
         blobs_dir,
         _dir: dir,
     }

@@ -5,12 +5,15 @@ extern crate skilleval_web as web;
 
 mod helpers;
 
+mod admin;
 mod audit;
 mod auth;
 mod bad_input;
+mod browser;
 mod documents;
 mod jobs;
 mod notifications;
 mod plans;
 
 mod jurisdiction;
+mod webdriver;

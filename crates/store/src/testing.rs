@@ -1,0 +1,71 @@
+//! Test support shared by every crate's tests: a fresh database per test, SQLite by default,
+//! PostgreSQL when `SKILLEVAL_TEST_PG` holds a server URL (e.g. postgres://postgres@127.0.0.1:5432).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::{PasswordParams, ReferenceFiles, Store};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub fn on_postgres() -> bool {
+    std::env::var("SKILLEVAL_TEST_PG")
+        .map(|v| !v.is_empty())
+        .unwrap_or(false)
+}
+
+/// A URL for an empty database: a file in `dir`, or a new PostgreSQL database.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("SKILLEVAL_TEST_PG") {
+        Ok(server) if !server.is_empty() => {
+            sqlx::any::install_default_drivers();
+            let server = server.trim_end_matches('/');
+            let name = format!(
+                "skilleval_t_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                rand::random::<u32>()
+            );
+            let mut conn =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
+                    .await
+                    .expect("connect to the PostgreSQL test server");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            format!("{server}/{name}")
+        }
+        _ => format!(
+            "sqlite://{}/test-{}.db",
+            dir.display(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ),
+    }
+}
+
+/// A migrated store with reference data and demo data, with cheap password hashing. Uploaded
+/// files (the demo has some) go to a fresh directory under the system temp dir.
+pub async fn demo_store(url: &str) -> Store {
+    let dir = std::env::temp_dir().join(format!(
+        "skilleval-test-blobs-{}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        rand::random::<u32>()
+    ));
+    demo_store_in(url, &dir).await
+}
+
+/// [`demo_store`] with uploaded files in `blobs_dir`.
+pub async fn demo_store_in(url: &str, blobs_dir: &std::path::Path) -> Store {
+    let store = Store::open(url, 4, PasswordParams::fast_for_tests())
+        .await
+        .expect("open store")
+        .with_blobs(std::sync::Arc::new(crate::LocalBlobStore::new(blobs_dir)));
+    store.db.migrate().await.expect("migrate");
+    store
+        .load_reference(&ReferenceFiles::builtin())
+        .await
+        .expect("reference data");
+    crate::demo::seed(&store).await.expect("demo data");
+    store
+}
