@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 
-fn today() -> NaiveDate {
+pub fn today() -> NaiveDate {
     Utc::now()
         .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
         .date_naive()
@@ -14,7 +14,7 @@ fn today() -> NaiveDate {
 
 /// Next year's schedule may not be published yet: load a plain one (weekends only) so that
 /// dates a few weeks ahead work whatever the day the suite runs.
-async fn ensure_next_year(app: &TestApp) {
+pub async fn ensure_next_year(app: &TestApp) {
     let y = today().year() + 1;
     let years = app.store.calendar_years().await.unwrap();
     if !years.iter().any(|(yy, _)| *yy == y as i64) {
