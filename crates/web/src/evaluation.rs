@@ -458,6 +458,50 @@ pub async fn assign_supervisor(
     ensure_letter(state, me, &p).await
 }
 
+/// The city records a relation that excludes a supervisor from an institution (回避).
+pub async fn record_relation(
+    state: &AppState,
+    me: &Authed,
+    supervisor_id: i64,
+    institution_id: i64,
+    kind: &str,
+    note: &str,
+) -> Result<(), AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    if !plan::RELATION_KINDS.contains(&kind) {
+        return Err(AppError::invalid(
+            "kind",
+            "关系类型应为亲属、师生、师徒或同事",
+        ));
+    }
+    state
+        .store
+        .institution(&me.scope(), institution_id)
+        .await
+        .map_err(|_| AppError::invalid("institution_id", "请选择机构"))?;
+    let sup = state
+        .store
+        .account(&me.scope(), supervisor_id)
+        .await
+        .map_err(|_| AppError::invalid("supervisor_id", "请选择督导员"))?;
+    if sup.role != Role::Supervisor {
+        return Err(AppError::invalid("supervisor_id", "请选择督导人员账号"));
+    }
+    if note.chars().count() > 500 {
+        return Err(AppError::invalid("note", "说明不能超过500字"));
+    }
+    Ok(state
+        .store
+        .add_relation(
+            &me.actor(),
+            supervisor_id,
+            institution_id,
+            kind,
+            note.trim(),
+        )
+        .await?)
+}
+
 /// Sign the current letter as the party `me` represents.
 pub async fn sign_letter(
     state: &AppState,

@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`, its OpenAPI document and a viewer that needs no download.
 
-mod plans;
+pub mod plans;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -320,7 +320,9 @@ async fn audit_verify(State(state): State<AppState>, me: Authed) -> Result<Respo
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(plans::PlansDoc::openapi());
+    Json(doc)
 }
 
 async fn docs() -> Html<&'static str> {

@@ -19,6 +19,39 @@ use crate::error::AppError;
 use crate::evaluation::{self as ev, CandidateForm, ImportStart, PlanForm, ScoreForm};
 use crate::AppState;
 
+/// OpenAPI of the evaluation-management endpoints (merged into the main document).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list_plans,
+        create_plan,
+        get_plan,
+        update_plan,
+        plan_action,
+        latest_submission,
+        my_efiling,
+        submit_efiling,
+        review_efiling,
+        supervision,
+        assign,
+        sign,
+        report,
+        add_relation,
+        list_candidates,
+        add_candidate,
+        import_candidates,
+        template,
+        score_template,
+        id_number,
+        save_score,
+        import_scores,
+        publish,
+        submit_results
+    ),
+    components(schemas(PlanForm, CandidateForm, ScoreForm))
+)]
+pub struct PlansDoc;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/plans", get(list_plans).post(create_plan))
@@ -67,6 +100,7 @@ struct ListParams {
     per_page: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/plans", tag = "评价管理", params(("q" = Option<String>, Query, description = "编号、机构、职业或场地"), ("status" = Option<String>, Query), ("district" = Option<String>, Query), ("results" = Option<String>, Query, description = "none | publicised | submitted"), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, description = "分页列表，仅含本人辖区或本人督导的计划")))]
 async fn list_plans(
     State(state): State<AppState>,
     me: Authed,
@@ -87,6 +121,7 @@ async fn list_plans(
     .into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/plans", tag = "评价管理", request_body = PlanForm, responses((status = 201, description = "草稿已创建"), (status = 403, description = "仅评价机构"), (status = 422, description = "字段有误（仅限已备案职业与等级），field 指明字段")))]
 async fn create_plan(
     State(state): State<AppState>,
     me: Authed,
@@ -100,6 +135,7 @@ async fn create_plan(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "{plan, status_label, evaluation_may_start, evaluation_valid, validity, supervision, latest_submission, commands}"), (status = 404, description = "不存在或无权查看")))]
 async fn get_plan(
     State(state): State<AppState>,
     me: Authed,
@@ -109,6 +145,7 @@ async fn get_plan(
     Ok(Json(ev::plan_json(&state, &me, &p).await?).into_response())
 }
 
+#[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), request_body = PlanForm, responses((status = 200, description = "已修改；审核通过后的变更生成新版本并回到草稿"), (status = 409, description = "版本冲突"), (status = 422, description = "字段有误或当前状态不能修改")))]
 async fn update_plan(
     State(state): State<AppState>,
     me: Authed,
@@ -127,6 +164,7 @@ struct ActionBody {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/plans/{id}/actions", tag = "评价管理", params(("id" = i64, Path)), request_body(content = String, description = "{command: submit|paper|approve|return|reject|enter|confirm|city_return|cancel, version?, reason?}"), responses((status = 200, description = "新状态"), (status = 409, description = "版本冲突"), (status = 422, description = "被规则拒绝，message 注明条款（如 二(二)）")))]
 async fn plan_action(
     State(state): State<AppState>,
     me: Authed,
@@ -146,6 +184,7 @@ struct StartParam {
 }
 
 /// 最晚提交日期 for a planned start (used by the plan form's script).
+#[utoipa::path(get, path = "/api/v1/calendar/latest-submission", tag = "评价管理", params(("start" = String, Query, description = "评价开始日期 YYYY-MM-DD")), responses((status = 200, description = "{latest, latest_working, min_working_days, clause, text}"), (status = 422, description = "日期无效或该年节假日安排尚未录入")))]
 async fn latest_submission(
     State(state): State<AppState>,
     _me: Authed,
@@ -166,6 +205,7 @@ async fn latest_submission(
     .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/efiling", tag = "评价管理", responses((status = 200, description = "本机构电子备案状态")))]
 async fn my_efiling(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     me.require(&[Role::Institution])?;
     let id = me.account.institution_id.ok_or_else(AppError::forbidden)?;
@@ -187,6 +227,7 @@ struct EfilingBody {
     note: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/efiling", tag = "评价管理", request_body(content = String, description = "{file_name, content_base64, content_type?, note?}"), responses((status = 201, description = "已上传，待区县确认"), (status = 422, description = "未备案、文件类型不符等")))]
 async fn submit_efiling(
     State(state): State<AppState>,
     me: Authed,
@@ -213,6 +254,7 @@ struct ReviewBody {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/efilings/{institution_id}/review", tag = "评价管理", params(("institution_id" = i64, Path)), request_body(content = String, description = "{confirm: bool, version, reason?}"), responses((status = 204, description = "已确认或退回"), (status = 404, description = "不在辖区内")))]
 async fn review_efiling(
     State(state): State<AppState>,
     me: Authed,
@@ -223,6 +265,7 @@ async fn review_efiling(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/plans/{id}/supervision", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "{assignments, letter, signatures, evaluation_valid, validity, signatures_verified}")))]
 async fn supervision(
     State(state): State<AppState>,
     me: Authed,
@@ -237,6 +280,7 @@ struct AssignBody {
     supervisor_id: i64,
 }
 
+#[utoipa::path(post, path = "/api/v1/plans/{id}/supervisors", tag = "评价管理", params(("id" = i64, Path)), request_body(content = String, description = "{supervisor_id}：市级派市级督导组成员，区县派本区县督导员"), responses((status = 200, description = "督导情况"), (status = 422, description = "不在督导库中或须回避（二(三)）")))]
 async fn assign(
     State(state): State<AppState>,
     me: Authed,
@@ -248,6 +292,7 @@ async fn assign(
     Ok(Json(ev::supervision_view(&state, &p).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/plans/{id}/letter/sign", tag = "评价管理", params(("id" = i64, Path)), responses((status = 201, description = "{signature, evaluation_valid, validity}"), (status = 409, description = "已签字或责任书未生成")))]
 async fn sign(
     State(state): State<AppState>,
     me: Authed,
@@ -270,6 +315,7 @@ struct ReportBody {
     attachment_base64: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/plans/{id}/reports", tag = "评价管理", params(("id" = i64, Path)), request_body(content = String, description = "{body, attachment_name?, attachment_base64?}"), responses((status = 201, description = "督导报告已提交")))]
 async fn report(
     State(state): State<AppState>,
     me: Authed,
@@ -302,39 +348,25 @@ struct RelationBody {
     note: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/supervision/relations", tag = "评价管理", request_body(content = String, description = "{supervisor_id, institution_id, kind: 亲属|师生|师徒|同事, note?}"), responses((status = 201, description = "已登记"), (status = 409, description = "已登记过")))]
 async fn add_relation(
     State(state): State<AppState>,
     me: Authed,
     JsonBody(b): JsonBody<RelationBody>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
-    if !domain::plan::RELATION_KINDS.contains(&b.kind.as_str()) {
-        return Err(AppError::invalid(
-            "kind",
-            "关系类型应为亲属、师生、师徒或同事",
-        ));
-    }
-    state
-        .store
-        .institution(&me.scope(), b.institution_id)
-        .await?;
-    let sup = state.store.account(&me.scope(), b.supervisor_id).await?;
-    if sup.role != Role::Supervisor {
-        return Err(AppError::invalid("supervisor_id", "请选择督导人员账号"));
-    }
-    state
-        .store
-        .add_relation(
-            &me.actor(),
-            b.supervisor_id,
-            b.institution_id,
-            &b.kind,
-            b.note.trim(),
-        )
-        .await?;
+    ev::record_relation(
+        &state,
+        &me,
+        b.supervisor_id,
+        b.institution_id,
+        &b.kind,
+        &b.note,
+    )
+    .await?;
     Ok(StatusCode::CREATED.into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates", tag = "评价管理", params(("id" = i64, Path), ("q" = Option<String>, Query), ("page" = Option<i64>, Query)), responses((status = 200, description = "分页列表，证件号码已脱敏")))]
 async fn list_candidates(
     State(state): State<AppState>,
     me: Authed,
@@ -355,6 +387,7 @@ async fn list_candidates(
     .into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates", tag = "评价管理", params(("id" = i64, Path)), request_body = CandidateForm, responses((status = 201, description = "{flag}：已持证时标注"), (status = 422, description = "字段有误、重复或计划未经市级认可")))]
 async fn add_candidate(
     State(state): State<AppState>,
     me: Authed,
@@ -366,6 +399,7 @@ async fn add_candidate(
 }
 
 /// Body: the xlsx file itself.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, description = "全部导入"), (status = 202, description = "大文件：{job_id, progress_url}"), (status = 422, description = "全部未导入：{message, rows:[{row, field, message}]}")))]
 async fn import_candidates(
     State(state): State<AppState>,
     me: Authed,
@@ -394,16 +428,19 @@ fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     crate::upload::send_bytes(name, sheets::XLSX_CONTENT_TYPE, bytes)
 }
 
+#[utoipa::path(get, path = "/api/v1/plans/{id}/scores/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "成绩导入模板")))]
 async fn score_template(_me: Authed) -> Result<Response, AppError> {
     let bytes =
         sheets::template(&ev::score_spec()).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(xlsx("成绩导入模板.xlsx", bytes))
 }
 
+#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "考生导入模板")))]
 async fn template(_me: Authed) -> Result<Response, AppError> {
     Ok(xlsx("考生导入模板.xlsx", ev::candidate_template()?))
 }
 
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/id-number", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "完整证件号码（每次查看记入审计日志）")))]
 async fn id_number(
     State(state): State<AppState>,
     me: Authed,
@@ -416,6 +453,7 @@ async fn id_number(
     Ok(Json(json!({ "id_number": n })).into_response())
 }
 
+#[utoipa::path(put, path = "/api/v1/plans/{id}/candidates/{cid}/scores", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body = ScoreForm, responses((status = 200, description = "{passed}"), (status = 422, description = "成绩有误，或督导责任书未经三方签字（二(三)）")))]
 async fn save_score(
     State(state): State<AppState>,
     me: Authed,
@@ -426,6 +464,7 @@ async fn save_score(
     Ok(Json(json!({ "passed": passed })).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/plans/{id}/scores/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, description = "全部导入"), (status = 422, description = "全部未导入，逐行报告")))]
 async fn import_scores(
     State(state): State<AppState>,
     me: Authed,
@@ -443,6 +482,7 @@ struct VersionBody {
     version: Option<i64>,
 }
 
+#[utoipa::path(post, path = "/api/v1/plans/{id}/results/publish", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "公示中"), (status = 409, description = "尚有考生未录入成绩")))]
 async fn publish(
     State(state): State<AppState>,
     me: Authed,
@@ -453,6 +493,7 @@ async fn publish(
     Ok(Json(p).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/plans/{id}/results/submit", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "已上报市级"), (status = 422, description = "公示期未满")))]
 async fn submit_results(
     State(state): State<AppState>,
     me: Authed,

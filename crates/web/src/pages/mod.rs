@@ -89,6 +89,9 @@ impl Layout {
                 if r == Role::District {
                     nav.push(("/efilings", "电子备案"));
                 }
+                if matches!(r, Role::CityCenter | Role::CityDivision) {
+                    nav.push(("/supervision/relations", "督导回避"));
+                }
                 if matches!(r, Role::Admin | Role::CityCenter | Role::District) {
                     nav.push(("/users", "用户账号"));
                 }

@@ -58,6 +58,8 @@ pub fn router() -> Router<AppState> {
             get(efiling_review_form).post(efiling_review),
         )
         .route("/efilings/{inst}/file", get(efiling_file))
+        .route("/supervision/relations", get(relations).post(add_relation))
+        .route("/supervision/relations/new", get(relation_form))
         .route("/public/results", get(public_results))
         .route("/public/results/{id}", get(public_result))
 }
@@ -1560,4 +1562,177 @@ async fn public_result(
                 .collect(),
         )],
     }))
+}
+
+// -- 回避: relations between supervisors and institutions (recorded by the city) ------------------
+
+const CITY: &[Role] = &[Role::CityCenter, Role::CityDivision];
+
+async fn relations(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    me.require(CITY)?;
+    let page = state
+        .store
+        .list_relations(PageRequest::new(q.page, None), q.q.as_deref())
+        .await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::new(&r.supervisor_name),
+                Cell::link(
+                    &r.institution_name,
+                    format!("/institutions/{}", r.institution_id),
+                ),
+                Cell::new(&r.kind),
+                Cell::new(&r.note),
+                Cell::new(beijing_time(&r.recorded_at)),
+            ]
+        })
+        .collect();
+    Ok(render(&ListPage {
+        layout: Layout::new(&state, Some(&me), "督导回避关系", "/supervision/relations")
+            .with_flash(flash(q.msg.as_deref())),
+        heading: "督导回避关系".into(),
+        intro: "督导人员不得督导与其存在亲属、师生、师徒或同事关系的机构；派遣时自动检查。".into(),
+        new_link: Some(("/supervision/relations/new".into(), "登记关系".into())),
+        filters: vec![Field::text(
+            "q",
+            "督导员、机构或关系",
+            q.q.clone().unwrap_or_default(),
+        )],
+        filter_action: "/supervision/relations".into(),
+        headers: vec!["督导员", "机构", "关系", "说明", "登记时间"],
+        rows,
+        pager: Pager::from(&page),
+        base: list_base("/supervision/relations", &[("q", &q.q)]),
+        empty: "尚未登记回避关系。",
+        printable: true,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct RelationForm {
+    #[serde(default)]
+    supervisor_id: String,
+    #[serde(default)]
+    institution_id: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn relation_page(
+    state: &AppState,
+    me: &Authed,
+    f: &RelationForm,
+    error: Option<(String, String)>,
+) -> Result<FormPage, AppError> {
+    let sups = state
+        .store
+        .list_accounts(
+            &me.scope(),
+            &store::UserFilter {
+                role: Some("supervisor".into()),
+                ..Default::default()
+            },
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?;
+    let insts = state
+        .store
+        .list_institutions(
+            &me.scope(),
+            &store::InstitutionFilter::default(),
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?;
+    let mut sup_opts = vec![(String::new(), "请选择".to_string())];
+    sup_opts.extend(
+        sups.items
+            .iter()
+            .map(|a| (a.id.to_string(), a.display_name.clone())),
+    );
+    let mut inst_opts = vec![(String::new(), "请选择".to_string())];
+    inst_opts.extend(
+        insts
+            .items
+            .iter()
+            .map(|i| (i.id.to_string(), i.name.clone())),
+    );
+    let mut fields = vec![
+        Field::text("supervisor_id", "督导员", &f.supervisor_id)
+            .select(sup_opts)
+            .required(),
+        Field::text("institution_id", "机构", &f.institution_id)
+            .select(inst_opts)
+            .required(),
+        Field::text("kind", "关系", &f.kind)
+            .select(
+                domain::plan::RELATION_KINDS
+                    .iter()
+                    .map(|k| (k.to_string(), k.to_string()))
+                    .collect(),
+            )
+            .required(),
+        Field::text("note", "说明", &f.note).kind("textarea"),
+    ];
+    let mut top = None;
+    if let Some((field, msg)) = error {
+        top = attach_error(&mut fields, &field, msg);
+    }
+    Ok(FormPage {
+        layout: Layout::new(state, Some(me), "登记回避关系", "/supervision/relations"),
+        heading: "登记回避关系".into(),
+        crumbs: vec![("/supervision/relations".into(), "督导回避关系".into())],
+        intro: String::new(),
+        action: "/supervision/relations".into(),
+        fields,
+        error: top,
+        submit: "登记",
+        cancel: "/supervision/relations".into(),
+        confirm: None,
+    })
+}
+
+async fn relation_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    me.require(CITY)?;
+    Ok(render(
+        &relation_page(&state, &me, &RelationForm::default(), None).await?,
+    ))
+}
+
+async fn add_relation(
+    State(state): State<AppState>,
+    me: Authed,
+    FormBody(f): FormBody<RelationForm>,
+) -> Result<Response, AppError> {
+    me.require(CITY)?;
+    let result = async {
+        let sup: i64 = f
+            .supervisor_id
+            .parse()
+            .map_err(|_| AppError::invalid("supervisor_id", "请选择督导员"))?;
+        let inst: i64 = f
+            .institution_id
+            .parse()
+            .map_err(|_| AppError::invalid("institution_id", "请选择机构"))?;
+        ev::record_relation(&state, &me, sup, inst, &f.kind, &f.note).await
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/supervision/relations?msg=created").into_response()),
+        Err(e) => {
+            let (status, err) = split_error(e)?;
+            Ok(render_status(
+                status,
+                &relation_page(&state, &me, &f, Some(err)).await?,
+            ))
+        }
+    }
 }

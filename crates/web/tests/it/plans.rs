@@ -1098,3 +1098,107 @@ fn publicity_counts_working_days() {
         d(10, 13)
     );
 }
+
+#[tokio::test]
+async fn relations_page_and_openapi() {
+    let app = spawn_app().await;
+    let center = app.login("center").await;
+    let r = center
+        .get(app.url("/supervision/relations/new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sup = app.user_id("sup-city-2").await;
+    let inst = app.institution_in("410105").await;
+    // A bad kind is a 422 on the form, nothing recorded.
+    let r = center
+        .post(app.url("/supervision/relations"))
+        .form(&[
+            ("supervisor_id", sup.to_string()),
+            ("institution_id", inst.to_string()),
+            ("kind", "朋友".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM supervisor_relations").await,
+        0
+    );
+    let r = center
+        .post(app.url("/supervision/relations"))
+        .form(&[
+            ("supervisor_id", sup.to_string()),
+            ("institution_id", inst.to_string()),
+            ("kind", "同事".into()),
+            ("note", "曾在该机构任教".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = center
+        .get(app.url("/supervision/relations"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("曾在该机构任教"));
+    let district = app.login("district-410105").await;
+    assert_eq!(
+        district
+            .get(app.url("/supervision/relations"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // The new endpoints are documented.
+    let doc: Value = center
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/plans",
+        "/api/v1/plans/{id}/actions",
+        "/api/v1/plans/{id}/candidates/import",
+        "/api/v1/plans/{id}/letter/sign",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} documented");
+    }
+    // Pages of every stage render for the roles that see them.
+    let inst1 = app.login("inst-1").await;
+    for (c, path) in [
+        (&inst1, "/plans"),
+        (&inst1, "/efiling"),
+        (&inst1, "/plans/new"),
+        (&district, "/efilings"),
+        (&center, "/plans"),
+        (&inst1, "/dashboard"),
+        (&district, "/dashboard"),
+        (&center, "/dashboard"),
+    ] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let public = app
+        .client()
+        .get(app.url("/public/results"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 200);
+    assert!(
+        public.text().await.unwrap().contains("JH"),
+        "the demo plan in publicity is listed"
+    );
+}
