@@ -107,9 +107,11 @@ pub struct Candidate {
     pub review_score: Option<i64>,
     pub passed: Option<bool>,
     pub version: i64,
+    /// The photo document (download at /documents/{id}, audited as personal data).
+    pub photo_document_id: Option<i64>,
 }
 
-const CAND_COLUMNS: &str = "c.id, c.plan_id, c.name, c.id_type, c.id_masked, c.gender, c.education, c.source, c.phone, c.level, c.dup_flag, c.theory_score, c.skill_score, c.review_score, c.passed, c.version";
+const CAND_COLUMNS: &str = "c.id, c.plan_id, c.name, c.id_type, c.id_masked, c.gender, c.education, c.source, c.phone, c.level, c.dup_flag, c.theory_score, c.skill_score, c.review_score, c.passed, c.version, c.photo_document_id";
 
 fn cand_row(r: &AnyRow) -> Candidate {
     Candidate {
@@ -129,6 +131,7 @@ fn cand_row(r: &AnyRow) -> Candidate {
         review_score: r.get(13),
         passed: r.get::<Option<i64>, _>(14).map(|v| v != 0),
         version: r.get(15),
+        photo_document_id: r.get(16),
     }
 }
 
@@ -772,6 +775,68 @@ impl Store {
                 })
                 .collect(),
         )
+    }
+
+    /// Attach (or replace) a candidate's photo: the document and the link in one transaction.
+    /// Only JPEG/PNG are accepted.
+    pub async fn set_candidate_photo(
+        &self,
+        actor: &Actor,
+        plan: &crate::Plan,
+        candidate_id: i64,
+        file: &UploadedFile,
+    ) -> Result<i64> {
+        let checked = domain::upload::check_upload(&file.name, &file.bytes, 5 * 1024 * 1024)
+            .map_err(|e| StoreError::Invalid(e.message))?;
+        if !matches!(
+            checked.kind,
+            domain::upload::FileKind::Jpeg | domain::upload::FileKind::Png
+        ) {
+            return Err(StoreError::Invalid("考生照片须为 JPG 或 PNG 图片".into()));
+        }
+        let blob = self.blobs.put(&file.bytes).await?;
+        let mut tx = self.db.write().await?;
+        let doc = self
+            .add_document_in(
+                &mut tx,
+                actor,
+                crate::NewDocument {
+                    owner_type: "candidate".into(),
+                    owner_id: candidate_id,
+                    institution_id: Some(plan.institution_id),
+                    district_code: Some(plan.district_code.clone()),
+                    kind: "photo".into(),
+                    filename: file.name.clone(),
+                    retention_until: None,
+                },
+                &checked,
+                &blob,
+            )
+            .await?;
+        let n = sqlx::query("UPDATE candidates SET photo_document_id = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND plan_id = $4")
+            .bind(doc)
+            .bind(now_text())
+            .bind(candidate_id)
+            .bind(plan.id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: "candidate.photo",
+                object_type: "candidate",
+                object_id: candidate_id.to_string(),
+                summary: serde_json::json!({ "document_id": doc }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(doc)
     }
 
     /// The full ID number of a candidate: personal data, so every read is audited.

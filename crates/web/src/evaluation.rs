@@ -817,6 +817,25 @@ pub async fn add_candidate(
     Ok(flag)
 }
 
+/// Attach an optional photo (JPEG/PNG) to a candidate.
+pub async fn candidate_photo(
+    state: &AppState,
+    me: &Authed,
+    plan_id: i64,
+    candidate_id: i64,
+    file: &UploadedFile,
+) -> Result<i64, AppError> {
+    let p = plan_for_evaluation(state, me, plan_id).await?;
+    state
+        .store
+        .set_candidate_photo(&me.actor(), &p, candidate_id, file)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Invalid(m) => AppError::invalid("photo", m),
+            other => other.into(),
+        })
+}
+
 /// Rows above this run as a background job with progress; below, the answer is immediate.
 pub const BACKGROUND_ROWS: usize = 2_000;
 pub const MAX_IMPORT_ROWS: usize = 200_000;

@@ -43,6 +43,7 @@ use crate::AppState;
         template,
         score_template,
         id_number,
+        candidate_photo,
         save_score,
         import_scores,
         publish,
@@ -81,6 +82,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/plans/{id}/candidates/template.xlsx", get(template))
         .route("/v1/candidates/{id}/id-number", get(id_number))
         .route("/v1/plans/{id}/candidates/{cid}/scores", put(save_score))
+        .route(
+            "/v1/plans/{id}/candidates/{cid}/photo",
+            post(candidate_photo).layer(crate::upload::upload_limit_layer()),
+        )
         .route(
             "/v1/plans/{id}/scores/import",
             post(import_scores).layer(crate::upload::upload_limit_layer()),
@@ -451,6 +456,28 @@ async fn id_number(
         .candidate_id_number(&me.actor(), &me.scope(), id)
         .await?;
     Ok(Json(json!({ "id_number": n })).into_response())
+}
+
+/// Multipart with one file field `photo` (JPEG/PNG, ≤ 5 MB).
+#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/{cid}/photo", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), responses((status = 201, description = "{document_id}"), (status = 422, description = "不是 JPG/PNG 图片")))]
+async fn candidate_photo(
+    State(state): State<AppState>,
+    me: Authed,
+    Path((id, cid)): Path<(i64, i64)>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
+    let f = parts
+        .into_iter()
+        .find(|p| p.field == "photo" && p.is_file() && !p.bytes.is_empty())
+        .ok_or_else(|| AppError::invalid("photo", "请选择考生照片"))?;
+    let file = UploadedFile {
+        name: f.filename,
+        content_type: String::new(),
+        bytes: f.bytes,
+    };
+    let doc = ev::candidate_photo(&state, &me, id, cid, &file).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "document_id": doc }))).into_response())
 }
 
 #[utoipa::path(put, path = "/api/v1/plans/{id}/candidates/{cid}/scores", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body = ScoreForm, responses((status = 200, description = "{passed}"), (status = 422, description = "成绩有误，或督导责任书未经三方签字（二(三)）")))]

@@ -856,6 +856,36 @@ async fn candidate_import_all_or_nothing() {
             .await,
         before + 1
     );
+    // Optional photo: JPEG/PNG only, stored as a document of the candidate.
+    let cid = first["id"].as_i64().unwrap();
+    let photo = |name: &'static str, bytes: Vec<u8>| {
+        reqwest::multipart::Form::new().part(
+            "photo",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        )
+    };
+    let r = inst
+        .post(app.url(&format!("/api/v1/plans/{id}/candidates/{cid}/photo")))
+        .multipart(photo("a.pdf", b"%PDF-1.4 x".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".to_vec();
+    let r = inst
+        .post(app.url(&format!("/api/v1/plans/{id}/candidates/{cid}/photo")))
+        .multipart(photo("照片.png", png))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM candidates WHERE id = {cid} AND photo_document_id IS NOT NULL"
+        ))
+        .await,
+        1
+    );
     let other = app.login("inst-2").await;
     assert_eq!(
         send(
