@@ -730,6 +730,68 @@ impl Store {
             .bind(&now)
             .execute(tx.conn())
             .await?;
+        // Tell the next party (infra notifications, same transaction).
+        let title = format!("评价工作计划 {}：{}", plan.plan_no, to.label());
+        let body = if reason.is_empty() {
+            format!(
+                "{}（{} {}）",
+                plan.institution_name, plan.occupation_code, plan.occupation_name
+            )
+        } else {
+            format!("理由：{reason}")
+        };
+        let link = format!("/plans/{id}");
+        let recipients: Vec<i64> = match cmd {
+            PlanCommand::Submit | PlanCommand::Cancel => sqlx::query("SELECT id FROM users WHERE role = 'district' AND district_code = $1 AND active = 1")
+                .bind(&plan.district_code)
+                .fetch_all(tx.conn())
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+            PlanCommand::Enter => sqlx::query("SELECT id FROM users WHERE role IN ('city_center', 'city_division') AND active = 1")
+                .fetch_all(tx.conn())
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+            _ => vec![],
+        };
+        for uid in recipients {
+            Store::notify(
+                &mut tx,
+                &crate::NewNotification {
+                    recipient_user_id: Some(uid),
+                    institution_id: None,
+                    title: title.clone(),
+                    body: body.clone(),
+                    link: link.clone(),
+                },
+            )
+            .await?;
+        }
+        if matches!(
+            cmd,
+            PlanCommand::RecordPaper
+                | PlanCommand::DistrictApprove
+                | PlanCommand::DistrictReturn
+                | PlanCommand::DistrictReject
+                | PlanCommand::CityConfirm
+                | PlanCommand::CityReturn
+        ) || (cmd == PlanCommand::Cancel && actor.role == "district")
+        {
+            Store::notify(
+                &mut tx,
+                &crate::NewNotification {
+                    recipient_user_id: None,
+                    institution_id: Some(plan.institution_id),
+                    title: title.clone(),
+                    body: body.clone(),
+                    link: link.clone(),
+                },
+            )
+            .await?;
+        }
         append(
             &mut tx,
             actor,

@@ -253,6 +253,20 @@ async fn plan_needs_district_then_city() {
     let (s, v) = act(&center, &app, id, "confirm").await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["evaluation_may_start"], true);
+    // The next party was told at each step (infra notifications).
+    let no = v["plan"]["plan_no"].as_str().unwrap().to_string();
+    let told = |what: &str| {
+        format!("SELECT COUNT(*) FROM notifications WHERE title LIKE '%{no}%' AND title LIKE '%{what}%'")
+    };
+    assert!(
+        app.count(&told("已提交")).await >= 1,
+        "district told of the submission"
+    );
+    assert_eq!(
+        app.count(&told("市级已认可")).await,
+        1,
+        "institution told of the confirmation"
+    );
     let (s, v) = send(
         &inst,
         &app,
