@@ -130,10 +130,9 @@ async fn browser_plan_submit_district_approve_city_confirm() {
     b.click(&format!("#f-occupation_id option[value=\"{occ}\"]"))
         .await;
     b.type_into("#f-levels", "4").await;
-    // A date input takes keystrokes in the browser's locale order (en-US: month, day, year).
-    b.type_into("#f-start_date", &start.format("%m%d%Y").to_string())
+    b.set_value("#f-start_date", &start.format("%Y-%m-%d").to_string())
         .await;
-    b.type_into("#f-end_date", &end.format("%m%d%Y").to_string())
+    b.set_value("#f-end_date", &end.format("%Y-%m-%d").to_string())
         .await;
     b.type_into("#f-venue", "郑州市金水区示范路11号实训楼三层")
         .await;
