@@ -30,7 +30,12 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{id}/supervisors", post(assign))
         .route("/plans/{id}/letter", get(letter))
         .route("/plans/{id}/letter/sign", post(sign))
-        .route("/plans/{id}/report", get(report_form).post(report))
+        .route(
+            "/plans/{id}/report",
+            get(report_form)
+                .post(report)
+                .layer(crate::upload::upload_limit_layer()),
+        )
         .route(
             "/plans/{id}/candidates",
             get(candidates).post(add_candidate),
@@ -643,7 +648,10 @@ async fn show(
                     Cell::new(&r.supervisor_name),
                     Cell::new(beijing_time(&r.filed_at)),
                     Cell::new(&r.body),
-                    Cell::new(&r.attachment_name),
+                    match r.document_id {
+                        Some(d) => Cell::link(&r.attachment_name, format!("/documents/{d}")),
+                        None => Cell::new("—"),
+                    },
                 ]
             })
             .collect(),
@@ -833,54 +841,65 @@ async fn report_form(
 ) -> Result<Response, AppError> {
     me.require(&[Role::Supervisor])?;
     let p = state.store.plan(&me.scope(), id).await?;
-    Ok(render(&report_page(&state, &me, &p, None)))
+    Ok(render(&report_page(&state, &me, &p, None, String::new())))
 }
 
-fn report_page(state: &AppState, me: &Authed, p: &store::Plan, error: Option<String>) -> FormPage {
-    let mut f = Field::text("body", "督导报告", "")
-        .kind("textarea")
-        .required();
-    f.error = error;
-    FormPage {
-        layout: Layout::new(state, Some(me), "督导报告", "/plans"),
-        heading: format!("督导报告：{}", p.plan_no),
-        crumbs: vec![
-            ("/plans".into(), "评价工作计划".into()),
-            (format!("/plans/{}", p.id), p.plan_no.clone()),
-        ],
-        intro:
-            "评价实施后提交。附件（现场照片、记录表）可通过接口上传；共享文档库上线后改为页面上传。"
-                .into(),
-        action: format!("/plans/{}/report", p.id),
-        fields: vec![f],
-        error: None,
-        submit: "提交报告",
-        cancel: format!("/plans/{}", p.id),
-        confirm: Some("督导报告提交后不能修改，确认提交？".into()),
-    }
-}
-
-#[derive(Deserialize)]
-struct ReportForm {
-    #[serde(default)]
+#[derive(Template)]
+#[template(path = "plan_report.html")]
+struct ReportPage {
+    layout: Layout,
+    plan_id: i64,
+    plan_no: String,
+    error: Option<String>,
     body: String,
+}
+
+fn report_page(
+    state: &AppState,
+    me: &Authed,
+    p: &store::Plan,
+    error: Option<String>,
+    body: String,
+) -> ReportPage {
+    ReportPage {
+        layout: Layout::new(state, Some(me), "督导报告", "/plans"),
+        plan_id: p.id,
+        plan_no: p.plan_no.clone(),
+        error,
+        body,
+    }
 }
 
 async fn report(
     State(state): State<AppState>,
     me: Authed,
     Path(id): Path<i64>,
-    FormBody(f): FormBody<ReportForm>,
+    mp: Multipart,
 ) -> Result<Response, AppError> {
-    match ev::file_report(&state, &me, id, &f.body, None).await {
+    me.require(&[Role::Supervisor])?;
+    let p = state.store.plan(&me.scope(), id).await?;
+    let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
+    let body = crate::upload::text_field(&parts, "body").unwrap_or_default();
+    let file = parts
+        .into_iter()
+        .find(|f| f.field == "attachment" && f.is_file() && !f.bytes.is_empty())
+        .map(|f| UploadedFile {
+            name: f.filename,
+            content_type: String::new(),
+            bytes: f.bytes,
+        });
+    match ev::file_report(&state, &me, id, &body, file.as_ref()).await {
         Ok(()) => Ok(Redirect::to(&format!("/plans/{id}?msg=done")).into_response()),
-        Err(AppError::Invalid { message, .. }) => {
-            let p = state.store.plan(&me.scope(), id).await?;
+        Err(AppError::Invalid { message, .. }) | Err(AppError::Conflict(message)) => {
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &report_page(&state, &me, &p, Some(message)),
+                &report_page(&state, &me, &p, Some(message), body),
             ))
         }
+        Err(AppError::BadRequest(message)) => Ok(render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &report_page(&state, &me, &p, Some(message), body),
+        )),
         Err(e) => Err(e),
     }
 }

@@ -1125,6 +1125,47 @@ async fn results_pass_rule() {
     .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["results_status"], "submitted");
+
+    // Supervisors file their report (with an attachment) through the page after the evaluation.
+    let sup = app.login("sup-city-1").await;
+    let form = || {
+        reqwest::multipart::Form::new()
+            .text("body", "评价过程规范，考场纪律良好，未发现违规行为。")
+            .part(
+                "attachment",
+                reqwest::multipart::Part::bytes(b"%PDF-1.4 report".to_vec())
+                    .file_name("督导记录.pdf"),
+            )
+    };
+    let r = sup
+        .post(app.url(&format!("/plans/{id}/report")))
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "not before the evaluation starts");
+    sqlx::query("UPDATE plans SET start_date = '2000-01-03' WHERE id = $1")
+        .bind(id)
+        .execute(&app.store.db.pool)
+        .await
+        .unwrap();
+    let r = sup
+        .post(app.url(&format!("/plans/{id}/report")))
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM supervision_reports WHERE plan_id = {id} AND document_id IS NOT NULL")).await, 1);
+    let html = inst
+        .get(app.url(&format!("/plans/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("督导记录.pdf"));
 }
 
 #[test]
