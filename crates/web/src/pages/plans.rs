@@ -45,6 +45,10 @@ pub fn router() -> Router<AppState> {
             "/plans/{id}/candidates/import",
             get(import_form).post(import),
         )
+        .route(
+            "/plans/{id}/scores/import",
+            post(import_scores).layer(crate::upload::upload_limit_layer()),
+        )
         .route("/plans/{id}/candidates/{cid}/id-number", get(full_id))
         .route(
             "/plans/{id}/candidates/{cid}/score",
@@ -1128,6 +1132,34 @@ async fn import(
             StatusCode::UNPROCESSABLE_ENTITY,
             &page(Some(message), vec![]),
         )),
+        Err(e) => Err(e),
+    }
+}
+
+async fn import_scores(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    mp: Multipart,
+) -> Result<Response, AppError> {
+    let p = state.store.plan(&me.scope(), id).await?;
+    let file = read_upload(&state, mp, "file").await?;
+    let page = |error: String, rows: Vec<ev::RowError>| ImportPage {
+        layout: Layout::new(&state, Some(&me), "导入成绩", "/plans"),
+        plan_id: p.id,
+        plan_no: p.plan_no.clone(),
+        error: Some(error),
+        rows,
+    };
+    match ev::import_scores(&state, &me, id, &file.bytes).await {
+        Ok(Ok(_)) => Ok(Redirect::to(&format!("/plans/{id}/candidates?msg=saved")).into_response()),
+        Ok(Err(rows)) => Ok(render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(format!("发现{}处错误，全部成绩未导入。", rows.len()), rows),
+        )),
+        Err(AppError::Invalid { message, .. }) | Err(AppError::Conflict(message)) => Ok(
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(message, vec![])),
+        ),
         Err(e) => Err(e),
     }
 }

@@ -1075,6 +1075,18 @@ async fn results_pass_rule() {
         2
     );
 
+    // The page form reports a bad file in Chinese and saves nothing.
+    let r = inst
+        .post(app.url(&format!("/plans/{id}/scores/import")))
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"not a workbook".to_vec()).file_name("成绩.xlsx"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("不是有效的 Excel"));
     let (s, v) = send(
         &inst,
         &app,
