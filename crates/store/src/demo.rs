@@ -502,5 +502,9 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
         )
         .await?;
     let _ = S::Draft;
+    // Walking the demo plans notified the parties; a fresh demo starts with an empty inbox.
+    sqlx::query("DELETE FROM notifications")
+        .execute(&store.db.pool)
+        .await?;
     Ok(())
 }
