@@ -661,8 +661,13 @@ impl Store {
     ) -> Result<usize> {
         let now = now_text();
         let mut tx = self.db.write().await?;
-        const CHUNK: usize = 500;
-        for (ci, chunk) in list.chunks(CHUNK).enumerate() {
+        // Multi-row INSERTs: fewer round trips. SQLite resolves `$n` names per statement, so its
+        // statements stay small (100k candidates, release: 23.6 s with 500-row statements, 5.5 s with 50).
+        let chunk_rows: usize = match tx.backend {
+            crate::Backend::Sqlite => 50,
+            crate::Backend::Postgres => 500,
+        };
+        for (ci, chunk) in list.chunks(chunk_rows).enumerate() {
             let mut sql = String::from("INSERT INTO candidates (plan_id, institution_id, district_code, name, id_type, id_number, id_hash, id_masked, gender, education, source, phone, level, dup_flag, created_at, updated_at) VALUES ");
             let mut n = 0;
             for i in 0..chunk.len() {
@@ -681,7 +686,7 @@ impl Store {
             }
             let mut q = sqlx::query(&sql);
             for (i, c) in chunk.iter().enumerate() {
-                let flag = flags.get(ci * CHUNK + i).cloned().unwrap_or_default();
+                let flag = flags.get(ci * chunk_rows + i).cloned().unwrap_or_default();
                 q = q
                     .bind(plan.id)
                     .bind(plan.institution_id)
