@@ -6,6 +6,8 @@ pub mod account;
 pub mod audit;
 pub mod calendar;
 pub mod credit_code;
+pub mod draw;
+pub mod filing;
 pub mod id_number;
 pub mod institution;
 pub mod occupation;

@@ -35,6 +35,11 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Expert draws of the filing workflow.
+    Draw {
+        #[command(subcommand)]
+        command: DrawCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -46,6 +51,17 @@ enum BenchCommand {
         db: settings::DbArgs,
         #[arg(long, default_value_t = 100_000)]
         rows: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum DrawCommand {
+    /// Replay an expert draw (专家抽取) from its stored commitment, pool and seed; exits 2 on mismatch.
+    Verify {
+        /// The draw id (shown on the application page and the draw page).
+        id: i64,
+        #[command(flatten)]
+        db: settings::DbArgs,
     },
 }
 
@@ -111,6 +127,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )));
             bench_import(store, rows).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Draw {
+            command: DrawCommand::Verify { id, db },
+        } => {
+            let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            let store = open(&s).await?;
+            let d = store.draw_by_id(id).await.context("找不到该抽取记录")?;
+            if d.status == "committed" {
+                println!(
+                    "第{}次抽取尚未进行，仅公布了承诺值 {}",
+                    d.attempt, d.commitment
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let problems = domain::draw::verify(&d.record());
+            println!(
+                "申请 #{} 第{}次抽取：候选池 {} 人，种子 {}，结果 {:?}",
+                d.application_id,
+                d.attempt,
+                d.pool.len(),
+                d.seed,
+                d.selected
+            );
+            if problems.is_empty() {
+                println!("复核一致：承诺值、候选池哈希、种子与抽取结果均可重放");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in problems {
+                    eprintln!("不一致：{p}");
+                }
+                Ok(ExitCode::from(2))
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify(db),

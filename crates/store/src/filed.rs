@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::{append, Actor, NewEvent};
+use crate::db::WriteTx;
 use crate::{Result, Store};
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,36 +33,15 @@ impl Store {
         source: &str,
     ) -> Result<()> {
         let mut tx = self.db.write().await?;
-        sqlx::query(
-            "DELETE FROM filed_occupations WHERE institution_id = $1 AND occupation_id = $2",
-        )
-        .bind(institution_id)
-        .bind(occupation_id)
-        .execute(tx.conn())
-        .await?;
-        sqlx::query("INSERT INTO filed_occupations (institution_id, occupation_id, levels, filing_no, filed_on, source) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(institution_id)
-            .bind(occupation_id)
-            .bind(levels)
-            .bind(filing_no)
-            .bind(filed_on)
-            .bind(source)
-            .execute(tx.conn())
-            .await?;
-        sqlx::query("UPDATE institutions SET filing_status = 'filed', filing_no = COALESCE(filing_no, $1), version = version + 1 WHERE id = $2")
-            .bind(filing_no)
-            .bind(institution_id)
-            .execute(tx.conn())
-            .await?;
-        append(
+        record_in_tx(
             &mut tx,
             actor,
-            NewEvent {
-                action: "institution.filed_scope",
-                object_type: "institution",
-                object_id: institution_id.to_string(),
-                summary: serde_json::json!({ "occupation_id": occupation_id, "levels": levels, "filing_no": filing_no, "source": source }),
-            },
+            institution_id,
+            occupation_id,
+            levels,
+            filing_no,
+            filed_on,
+            source,
         )
         .await?;
         tx.commit().await
@@ -89,4 +69,73 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The same, inside the caller's transaction (the filing workflow completes in one transaction).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_in_tx(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    institution_id: i64,
+    occupation_id: i64,
+    levels: &str,
+    filing_no: &str,
+    filed_on: &str,
+    source: &str,
+) -> Result<()> {
+    // Widen: an incremental filing adds levels to those already filed.
+    let existing: Option<String> = sqlx::query(
+        "SELECT levels FROM filed_occupations WHERE institution_id = $1 AND occupation_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(institution_id)
+    .bind(occupation_id)
+    .fetch_optional(tx.conn())
+    .await?
+    .map(|r| r.get(0));
+    let mut all: Vec<u8> = existing
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .chain(levels.split(','))
+        .filter_map(|l| l.trim().parse::<u8>().ok())
+        .collect();
+    all.sort_unstable_by(|a, b| b.cmp(a));
+    all.dedup();
+    let merged = all
+        .iter()
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let levels = merged.as_str();
+    sqlx::query("DELETE FROM filed_occupations WHERE institution_id = $1 AND occupation_id = $2")
+        .bind(institution_id)
+        .bind(occupation_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("INSERT INTO filed_occupations (institution_id, occupation_id, levels, filing_no, filed_on, source) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(institution_id)
+            .bind(occupation_id)
+            .bind(levels)
+            .bind(filing_no)
+            .bind(filed_on)
+            .bind(source)
+            .execute(tx.conn())
+            .await?;
+    sqlx::query("UPDATE institutions SET filing_status = 'filed', filing_no = COALESCE(filing_no, $1), version = version + 1 WHERE id = $2")
+            .bind(filing_no)
+            .bind(institution_id)
+            .execute(tx.conn())
+            .await?;
+    append(
+            tx,
+            actor,
+            NewEvent {
+                action: "institution.filed_scope",
+                object_type: "institution",
+                object_id: institution_id.to_string(),
+                summary: serde_json::json!({ "occupation_id": occupation_id, "levels": levels, "filing_no": filing_no, "source": source }),
+            },
+        )
+        .await?;
+    Ok(())
 }

@@ -43,6 +43,17 @@ impl Job {
         matches!(self.status.as_str(), "succeeded" | "failed")
     }
 
+    /// Chinese name of the kind (unknown kinds show their key). Add new kinds here.
+    pub fn kind_label(&self) -> &str {
+        match self.kind.as_str() {
+            "expert_import" => "专家库导入",
+            "candidate_import" => "考生名单导入",
+            "score_import" => "成绩导入",
+            "calendar_import" => "工作日历导入",
+            other => other,
+        }
+    }
+
     /// Chinese status label.
     pub fn status_label(&self) -> &'static str {
         match self.status.as_str() {

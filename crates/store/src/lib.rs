@@ -10,7 +10,9 @@ mod db;
 mod documents;
 mod error;
 mod evaluation;
+mod experts;
 mod filed;
+mod filing;
 mod institutions;
 mod jobs;
 mod migrate;
@@ -34,7 +36,12 @@ pub use evaluation::{
     id_number_hash, Assignment, Candidate, Letter, NewCandidate, PublicResult, Relation, Report,
     ScoreUpdate, Signature,
 };
+pub use experts::{DrawMember, DrawRow, Expert, ExpertFilter, NewExpert};
 pub use filed::FiledOccupation;
+pub use filing::{
+    Campaign, ExceptionRow, FilingApp, FilingEvent, FilingFilter, FilingItem, NewFiling,
+    PublicFiled, TransitionInput,
+};
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use migrate::MIGRATIONS;

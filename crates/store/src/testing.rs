@@ -43,20 +43,19 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     }
 }
 
-/// A migrated store with reference data and demo data, with cheap password hashing. Uploaded
-/// files (the demo has some) go to a fresh directory under the system temp dir.
+/// A migrated store with reference data and demo data, with cheap password hashing; uploaded
+/// files go to a fresh temporary directory.
 pub async fn demo_store(url: &str) -> Store {
-    let dir = std::env::temp_dir().join(format!(
-        "skilleval-test-blobs-{}-{}-{}",
+    let blobs = std::env::temp_dir().join(format!(
+        "skilleval-test-blobs-{}-{}",
         std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst),
-        rand::random::<u32>()
+        COUNTER.fetch_add(1, Ordering::SeqCst)
     ));
-    demo_store_in(url, &dir).await
+    demo_store_with_blobs(url, &blobs).await
 }
 
 /// [`demo_store`] with uploaded files in `blobs_dir`.
-pub async fn demo_store_in(url: &str, blobs_dir: &std::path::Path) -> Store {
+pub async fn demo_store_with_blobs(url: &str, blobs_dir: &std::path::Path) -> Store {
     let store = Store::open(url, 4, PasswordParams::fast_for_tests())
         .await
         .expect("open store")

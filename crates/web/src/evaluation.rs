@@ -19,7 +19,6 @@ use store::{Letter, NewCandidate, Plan, PlanInput, ScoreUpdate, UploadedFile};
 
 use crate::auth::Authed;
 use crate::error::AppError;
-use crate::queue::today_cn;
 use crate::AppState;
 
 pub fn refused(r: Refusal) -> AppError {
@@ -216,7 +215,7 @@ pub async fn plan_action(
             validate_plan_form(state, p.institution_id, &PlanForm::from_plan(&p)).await?;
             let cal = state.store.holiday_calendar().await?;
             let start = parse_date("start_date", "评价开始日期", &p.start_date)?;
-            match check_plan_lead_time(&state.policy, &cal, today_cn(), start) {
+            match check_plan_lead_time(&state.policy, &cal, state.today(), start) {
                 Ok(()) => {}
                 Err(PlanLeadError::Refused(r)) => return Err(refused(r)),
                 Err(PlanLeadError::Calendar(e)) => {
@@ -551,7 +550,7 @@ pub async fn file_report(
         .and_then(|a| Party::parse(&a.side))
         .ok_or_else(AppError::forbidden)?;
     let start = parse_date("start_date", "评价开始日期", &p.start_date)?;
-    if today_cn() < start {
+    if state.today() < start {
         return Err(AppError::invalid(
             "body",
             format!("评价于{}开始，评价实施后方可提交督导报告", p.start_date),
@@ -1259,7 +1258,7 @@ pub async fn publish_results(
             "尚有{missing}名考生未录入成绩，全部录入后方可公示"
         )));
     }
-    let today = today_cn();
+    let today = state.today();
     let cal = state.store.holiday_calendar().await?;
     let until = publicity_until(
         &cal,
@@ -1300,7 +1299,7 @@ pub async fn submit_results(
         .as_deref()
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .ok_or_else(|| AppError::Internal("publicity date missing".into()))?;
-    if today_cn() <= until {
+    if state.today() <= until {
         return Err(AppError::invalid(
             "results_publicity_working_days",
             format!(

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/jobs/{id}", get(api_job))
         .route("/jobs/{id}", get(page))
+        .route("/jobs/{id}/report", get(report))
 }
 
 /// How a job ended: a Chinese message and a JSON result (conventions: `link`, `report_url`).
@@ -78,6 +79,16 @@ pub struct Progress {
 impl Progress {
     pub fn job_id(&self) -> i64 {
         self.job_id
+    }
+
+    /// Store a per-row error report (headers 行号, 列, 错误说明) in the blob store. Returns the
+    /// download URL (`/jobs/{id}/report`) and the blob key; put both in the outcome
+    /// (`report_url`, `report_key`), as `imports::validate_rows` does.
+    pub async fn save_report(&self, rows: &[Vec<String>]) -> Result<(String, String), AppError> {
+        let bytes = sheets::write_report("错误报告", &["行号", "列", "错误说明"], rows)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let blob = self.store.blobs.put(&bytes).await?;
+        Ok((format!("/jobs/{}/report", self.job_id), blob.key))
     }
 
     /// `done` of `total` steps, with a short Chinese message.
@@ -178,6 +189,13 @@ impl From<Job> for JobView {
     }
 }
 
+/// The OpenAPI paths of this module (merged into `/api/openapi.json`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_job))]
+pub struct ApiDocs;
+
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "后台任务", params(("id" = i64, Path)),
+    responses((status = 200, description = "{id, kind, status: queued|running|succeeded|failed, status_label, done, total, message, result, finished}"), (status = 404, description = "不存在，或既非发起人也非市级用户")))]
 async fn api_job(
     State(state): State<AppState>,
     me: Authed,
@@ -203,6 +221,27 @@ fn result_str(job: &Job, key: &str) -> Option<String> {
         .and_then(|v| v.as_str())
         .filter(|s| s.starts_with('/'))
         .map(str::to_string)
+}
+
+/// The error report of a job (owner or city), from `result.report_key`.
+async fn report(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let job = state.store.job(me.account.id, &me.scope(), id).await?;
+    let key = job
+        .result
+        .as_ref()
+        .and_then(|r| r.get("report_key"))
+        .and_then(|v| v.as_str())
+        .ok_or(AppError::NotFound)?;
+    let bytes = state.store.blobs.get(key).await?;
+    Ok(crate::upload::send_bytes(
+        &format!("错误报告-任务{id}.xlsx"),
+        sheets::XLSX_CONTENT_TYPE,
+        bytes,
+    ))
 }
 
 async fn page(

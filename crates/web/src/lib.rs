@@ -7,7 +7,9 @@ pub mod body;
 pub mod documents;
 pub mod error;
 pub mod evaluation;
+pub mod filing;
 pub mod forms;
+pub mod imports;
 pub mod jobs;
 pub mod middleware;
 pub mod notifications;
@@ -49,6 +51,8 @@ pub struct WebConfig {
     /// Limit of the files of one upload request (routes with `upload::upload_limit_layer()`).
     pub max_upload_bytes: usize,
     pub login_limits: LoginLimits,
+    /// Pin "today" (China time) for drills and tests of date rules (增量备案 windows, 公示期).
+    pub fixed_today: Option<chrono::NaiveDate>,
 }
 
 impl Default for WebConfig {
@@ -61,6 +65,7 @@ impl Default for WebConfig {
             max_body_bytes: 2 * 1024 * 1024,
             max_upload_bytes: 20 * 1024 * 1024,
             login_limits: LoginLimits::default(),
+            fixed_today: None,
         }
     }
 }
@@ -76,6 +81,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Today in China time (+08:00), or the pinned date of the configuration.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.config.fixed_today.unwrap_or_else(queue::today_cn)
+    }
+
     pub fn new(store: Store, config: WebConfig, policy: Policy) -> AppState {
         AppState {
             store,
@@ -112,7 +122,7 @@ pub fn router(state: AppState) -> Router {
         .merge(documents::router())
         .merge(jobs::router())
         .merge(notifications::router())
-        .nest("/api", api::router())
+        .nest("/api", api::router().merge(filing::api_router()))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))

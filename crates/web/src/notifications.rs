@@ -122,6 +122,14 @@ async fn read_all(State(state): State<AppState>, me: Authed) -> Result<Response,
     Ok(Redirect::to("/notifications?msg=read").into_response())
 }
 
+/// The OpenAPI paths of this module (merged into `/api/openapi.json`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_list, api_unread, api_read_one))]
+pub struct ApiDocs;
+
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "消息",
+    params(("unread" = Option<String>, Query, description = "1 = 只看未读"), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, description = "本人及本机构的消息，分页 {items, total, page, per_page}，最新在前")))]
 async fn api_list(
     State(state): State<AppState>,
     me: Authed,
@@ -141,6 +149,7 @@ async fn api_list(
     .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/notifications/unread", tag = "消息", responses((status = 200, description = "{unread: 未读条数}")))]
 async fn api_unread(
     State(state): State<AppState>,
     me: Authed,
@@ -152,6 +161,8 @@ async fn api_unread(
     Ok(Json(serde_json::json!({ "unread": n })))
 }
 
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "消息", params(("id" = i64, Path)),
+    responses((status = 200, description = "已标记为已读"), (status = 404, description = "不是本人或本机构的消息")))]
 async fn api_read_one(
     State(state): State<AppState>,
     me: Authed,

@@ -35,6 +35,107 @@ fn waited(cal: &HolidayCalendar, since: &str) -> Option<i64> {
     cal.working_days_between(d, today_cn()).ok()
 }
 
+/// Working days from an RFC 3339 time (China date) to `today`.
+pub fn waited_days(cal: &HolidayCalendar, since: &str, today: NaiveDate) -> Option<i64> {
+    let cn = FixedOffset::east_opt(8 * 3600)?;
+    let d = DateTime::parse_from_rfc3339(since)
+        .ok()?
+        .with_timezone(&cn)
+        .date_naive();
+    cal.working_days_between(d, today).ok()
+}
+
+/// 机构备案 sources: the applications waiting for this role (state + key not yet given).
+async fn filing_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppError> {
+    use domain::filing::{available, Command};
+    let page = state
+        .store
+        .list_filings(
+            &me.scope(),
+            &store::FilingFilter::default(),
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?;
+    let mut out = vec![];
+    for a in page.items {
+        let st = crate::filing::app_state(&a);
+        if st.state.is_terminal() {
+            continue;
+        }
+        let cmds = available(&state.policy, &st, me.role());
+        let mine = match me.role() {
+            Role::Institution => st.state.editable(),
+            Role::Expert => st.state == domain::filing::FilingState::ExpertsDrawn,
+            Role::Supervisor => false,
+            _ => cmds
+                .iter()
+                .any(|c| !matches!(c, Command::Return | Command::Reject | Command::Object)),
+        };
+        if !mine {
+            continue;
+        }
+        out.push(WorkItem {
+            title: format!("{} · {}", a.institution_name, st.flow.kind.label()),
+            detail: format!("状态：{}", st.state.label()),
+            href: format!("/filings/{}", a.id),
+            since: Some(a.state_since.clone()),
+            waited: None,
+        });
+    }
+    if matches!(me.role(), Role::CityCenter | Role::CityDivision) {
+        let x = state
+            .store
+            .list_exceptions(
+                &me.scope(),
+                Some("pending"),
+                PageRequest::new(Some(1), Some(200)),
+            )
+            .await?;
+        for e in x.items {
+            let given = if me.role() == Role::CityCenter {
+                e.center_by.is_some()
+            } else {
+                e.division_by.is_some()
+            };
+            if !given {
+                items_push_exception(&mut out, &e);
+            }
+        }
+        let overdue = state
+            .store
+            .overdue_filings(
+                &me.scope(),
+                state.today(),
+                PageRequest::new(Some(1), Some(1)),
+            )
+            .await?;
+        if overdue.total > 0 {
+            out.push(WorkItem {
+                title: format!("{} 件移交备案已超过完成期限", overdue.total),
+                detail: "三(三)：区县应在期限前完成移交的申报备案评审及备案工作。".into(),
+                href: "/filings/overdue".into(),
+                since: None,
+                waited: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn items_push_exception(out: &mut Vec<WorkItem>, e: &store::ExceptionRow) {
+    out.push(WorkItem {
+        title: format!("特殊情况申请：{}", e.institution_name),
+        detail: format!(
+            "{}（{}）",
+            e.reason,
+            e.occupation_name.clone().unwrap_or_default()
+        ),
+        href: format!("/filing-exceptions/{}", e.id),
+        since: Some(e.raised_at.clone()),
+        waited: None,
+    });
+}
+
 pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppError> {
     let store = &state.store;
     let mut items = vec![];
@@ -168,6 +269,7 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
         Role::CityDivision | Role::Expert | Role::Supervisor => {}
     }
     items.extend(plan_items(state, me).await?);
+    items.extend(filing_items(state, me).await?);
     let cal = state.display_calendar().await?;
     for it in &mut items {
         if let Some(s) = &it.since {
@@ -268,7 +370,7 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
                 if p.results_status == "publicised"
                     && p.results_publicity_until
                         .as_deref()
-                        .is_some_and(|u| u < today_cn().format("%Y-%m-%d").to_string().as_str())
+                        .is_some_and(|u| u < state.today().format("%Y-%m-%d").to_string().as_str())
                 {
                     items.push(item(
                         format!("上报评价结果 {}", p.plan_no),
@@ -380,7 +482,7 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
                         ));
                     }
                 }
-                if p.start_date.as_str() <= today_cn().format("%Y-%m-%d").to_string().as_str()
+                if p.start_date.as_str() <= state.today().format("%Y-%m-%d").to_string().as_str()
                     && !store
                         .reports(p.id)
                         .await?

@@ -63,7 +63,13 @@ pub fn router() -> Router<AppState> {
         get_user,
         divisions,
         occupations,
-        audit_verify
+        audit_verify,
+        crate::filing::list,
+        crate::filing::create,
+        crate::filing::detail,
+        crate::filing::action,
+        crate::filing::draw_experts,
+        crate::filing::verify_draw
     ),
     components(schemas(LoginRequest, MeResponse, InstitutionForm, UserFormSchema, ErrorBody))
 )]
@@ -322,6 +328,10 @@ async fn audit_verify(State(state): State<AppState>, me: Authed) -> Result<Respo
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(plans::PlansDoc::openapi());
+    // Areas that document their own paths.
+    doc.merge(crate::documents::ApiDocs::openapi());
+    doc.merge(crate::jobs::ApiDocs::openapi());
+    doc.merge(crate::notifications::ApiDocs::openapi());
     Json(doc)
 }
 

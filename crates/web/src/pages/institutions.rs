@@ -191,6 +191,10 @@ async fn show(
     if may_edit(&me) {
         links.push((format!("/institutions/{id}/edit"), "修改信息".to_string()));
     }
+    links.push((
+        format!("/institutions/{id}/documents"),
+        "机构材料".to_string(),
+    ));
     let users = state
         .store
         .list_accounts(

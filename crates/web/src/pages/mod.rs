@@ -1,6 +1,7 @@
 //! Server-rendered pages in Simplified Chinese. One module per area; all share [`Layout`].
 
 mod admin;
+pub mod filing;
 mod home;
 mod institutions;
 pub mod kit;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(public::router())
         .merge(plans::router())
+        .merge(filing::router())
 }
 
 pub struct UserBadge {
@@ -65,6 +67,7 @@ impl Layout {
             None => {
                 nav.push(("/", "首页"));
                 nav.push(("/public/institutions", "已备案机构"));
+                nav.push(("/public/filings", "备案公示"));
                 nav.push(("/public/certificates", "证书查询"));
                 nav.push(("/public/results", "结果公示"));
                 nav.push(("/policy", "政策规则"));
@@ -79,6 +82,13 @@ impl Layout {
                 }
                 if r == Role::Institution {
                     nav.push(("/institutions", "本机构"));
+                }
+                if r != Role::Admin {
+                    nav.push(("/filings", "机构备案"));
+                }
+                if matches!(r, Role::CityCenter | Role::CityDivision | Role::District) {
+                    nav.push(("/filing-exceptions", "特殊情况申请"));
+                    nav.push(("/experts", "专家库"));
                 }
                 if r != Role::Admin && r != Role::Expert {
                     nav.push(("/plans", "评价计划"));

@@ -6,97 +6,22 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use domain::institution::InstitutionKind;
-use domain::Scope;
 use serde::Deserialize;
-use store::{InstitutionFilter, PageRequest, PublicCertificate};
+use store::PublicCertificate;
 
-use super::kit::{Cell, Field, ListPage};
-use super::{list_base, render, Layout};
+use super::{render, Layout};
 use crate::auth::MaybeAuthed;
 use crate::error::AppError;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/public/institutions", get(institutions))
+        .route(
+            "/public/institutions",
+            get(super::filing::public_institutions),
+        )
         .route("/public/certificates", get(certificates))
         .route("/policy", get(policy))
-}
-
-#[derive(Deserialize, Default)]
-struct InstQuery {
-    q: Option<String>,
-    district: Option<String>,
-    page: Option<i64>,
-}
-
-async fn institutions(
-    State(state): State<AppState>,
-    MaybeAuthed(me): MaybeAuthed,
-    Query(q): Query<InstQuery>,
-) -> Result<Response, AppError> {
-    let filter = InstitutionFilter {
-        q: q.q.clone(),
-        district: q.district.clone(),
-        kind: None,
-        filing_status: Some("filed".into()),
-        ..Default::default()
-    };
-    let page = state
-        .store
-        .list_institutions(&Scope::City, &filter, PageRequest::new(q.page, None))
-        .await?;
-    let districts = state.store.districts().await?;
-    let rows = page
-        .items
-        .iter()
-        .map(|i| {
-            vec![
-                Cell::new(&i.name),
-                Cell::new(
-                    InstitutionKind::parse(&i.kind)
-                        .map(|k| k.label())
-                        .unwrap_or(""),
-                ),
-                Cell::new(&i.district_name),
-                Cell::new(i.filing_no.clone().unwrap_or_default()).class("mono"),
-            ]
-        })
-        .collect();
-    Ok(render(&ListPage {
-        layout: Layout::new(
-            &state,
-            me.as_ref(),
-            "已备案评价机构",
-            "/public/institutions",
-        ),
-        heading: "已备案评价机构".into(),
-        intro: "经区县初审、市级复审并公示无异议后备案的职业技能等级评价机构。".into(),
-        new_link: None,
-        filters: vec![
-            Field::text("q", "机构名称", q.q.clone().unwrap_or_default()),
-            Field::text(
-                "district",
-                "区县（市）",
-                q.district.clone().unwrap_or_default(),
-            )
-            .select(super::institutions::district_options(
-                &districts,
-                "全部区县",
-            )),
-        ],
-        filter_action: "/public/institutions".into(),
-        headers: vec!["机构名称", "类型", "属地", "备案编号"],
-        rows,
-        pager: (&page).into(),
-        base: list_base(
-            "/public/institutions",
-            &[("q", &q.q), ("district", &q.district)],
-        ),
-        empty: "目前尚无完成备案的评价机构。备案完成并公示期满后，机构将列在这里。",
-        printable: true,
-    }))
 }
 
 #[derive(Deserialize, Default)]

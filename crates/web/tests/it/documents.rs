@@ -297,3 +297,108 @@ async fn document_other_district_gets_404() {
         1
     );
 }
+
+#[tokio::test]
+async fn upload_of_200_mb_is_refused_before_reading() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    // Demo data may hold documents already: count from here.
+    let (base_docs, base_blobs) = (
+        app.count("SELECT COUNT(*) FROM documents").await,
+        app.blob_files(),
+    );
+    let inst = inst_of(&app, "inst-1").await;
+    // Declare 200 MB but send only the headers: the server answers without reading the body.
+    let mut s = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
+    let req = format!(
+        "POST /api/v1/institutions/{inst}/documents HTTP/1.1\r\nHost: {}\r\nOrigin: http://{}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        app.addr,
+        app.addr,
+        200 * 1024 * 1024
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .expect("answered without waiting for the body")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("文件超过 20 MB 上限"), "{text}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, base_docs);
+    assert_eq!(app.blob_files(), base_blobs);
+}
+
+#[tokio::test]
+async fn document_upload_through_the_page() {
+    let app = spawn_app().await;
+    let base_docs = app.count("SELECT COUNT(*) FROM documents").await;
+    let inst = inst_of(&app, "inst-1").await;
+    let c = app.login("inst-1").await;
+    let page = app.url(&format!("/institutions/{inst}/documents"));
+    let html = c.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("材料类别"));
+    let r = c
+        .post(&page)
+        .multipart(form(
+            "filing_materials",
+            "电子备案材料.pdf",
+            TINY_PDF.to_vec(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/institutions/{inst}/documents?msg=uploaded")
+    );
+    // A refused file shows the form again with the reason.
+    let r = c
+        .post(&page)
+        .multipart(form("filing_materials", "setup.pdf", b"MZ\x90\0".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("文件类型不受支持") && html.contains("电子备案材料.pdf"));
+    // No kind chosen.
+    let r = c
+        .post(&page)
+        .multipart(form("", "a.pdf", TINY_PDF.to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("请选择材料类别"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM documents").await - base_docs,
+        1
+    );
+    let html = c.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("电子备案材料.pdf"));
+}
+
+#[tokio::test]
+async fn infra_paths_are_in_openapi() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app
+        .client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, method) in [
+        ("/api/v1/institutions/{id}/documents", "post"),
+        ("/api/v1/jobs/{id}", "get"),
+        ("/api/v1/notifications", "get"),
+        ("/api/v1/notifications/{id}/read", "post"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{path} {method}");
+    }
+    assert!(doc["paths"]["/api/v1/session"]["post"].is_object());
+}

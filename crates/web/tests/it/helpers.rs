@@ -8,6 +8,8 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 pub struct TestApp {
     pub addr: String,
     pub store: Store,
+    #[allow(dead_code)]
+    pub db_url: String,
     /// Where uploaded files of this app go (inside the temp dir).
     pub blobs_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
@@ -25,7 +27,7 @@ pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = store::testing::fresh_database_url(dir.path()).await;
     let blobs_dir = dir.path().join("blobs");
-    let store = store::testing::demo_store_in(&db_url, &blobs_dir).await;
+    let store = store::testing::demo_store_with_blobs(&db_url, &blobs_dir).await;
     let state = AppState::new(
         store.clone(),
         config,
@@ -39,6 +41,7 @@ pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     TestApp {
         addr,
         store,
+        db_url,
         blobs_dir,
         _dir: dir,
     }

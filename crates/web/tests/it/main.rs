@@ -11,9 +11,12 @@ mod auth;
 mod bad_input;
 mod browser;
 mod documents;
+mod imports;
 mod jobs;
 mod notifications;
 mod plans;
 
+mod filing;
+mod filing_browser;
 mod jurisdiction;
 mod webdriver;

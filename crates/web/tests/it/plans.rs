@@ -471,9 +471,22 @@ async fn plan_submission_in_unloaded_year_is_an_error() {
 async fn plan_submission_needs_electronic_filing() {
     let app = spawn_app().await;
     ensure_next_year(&app).await;
-    // inst-2 (中原区) is filed in the demo data but has not completed its electronic filing.
-    let inst = app.login("inst-2").await;
+    // inst-2 (中原区): filed here, but it has not completed its electronic filing.
     let occ = occupation_id(&app, "4-03-02-02").await;
+    let inst_id = app.institution_in("410102").await;
+    app.store
+        .record_filed_occupation(
+            &store::Actor::system("test"),
+            inst_id,
+            occ,
+            "5,4,3",
+            "TEST-0002",
+            "2026-01-05",
+            "test",
+        )
+        .await
+        .unwrap();
+    let inst = app.login("inst-2").await;
     let (s, v) = send(
         &inst,
         &app,
@@ -504,7 +517,6 @@ async fn plan_submission_needs_electronic_filing() {
     assert_eq!(s, 201, "{v}");
     // Still not confirmed: still refused.
     assert_eq!(act(&inst, &app, id, "submit").await.0, 422);
-    let inst_id = app.institution_in("410102").await;
     let district = app.login("district-410102").await;
     let wrong = app.login("district-410105").await;
     let (s, _) = send(
@@ -1298,4 +1310,42 @@ async fn relations_page_and_openapi() {
         public.text().await.unwrap().contains("JH"),
         "the demo plan in publicity is listed"
     );
+}
+
+/// The working-day rule at HTTP level on a pinned date: 2026-10-08, just after the National Day
+/// holiday; 10-10 (Saturday) is a make-up working day.
+#[tokio::test]
+async fn plan_lead_time_over_national_day_with_pinned_today() {
+    let app = crate::helpers::spawn_app_with(web::WebConfig {
+        demo: true,
+        fixed_today: Some(NaiveDate::from_ymd_opt(2026, 10, 8).unwrap()),
+        ..Default::default()
+    })
+    .await;
+    let inst = app.login("inst-1").await;
+    let occ = occupation_id(&app, "4-03-02-01").await;
+    let mut ids = vec![];
+    for start in [
+        NaiveDate::from_ymd_opt(2026, 10, 12).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 10, 13).unwrap(),
+    ] {
+        let (s, v) = send(
+            &inst,
+            &app,
+            "POST",
+            "/api/v1/plans",
+            plan_body(occ, start, "4", "theory,skill"),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+        ids.push(v["plan"]["id"].as_i64().unwrap());
+    }
+    // Monday 10-12: only 10-09 and 10-10 lie between → refused, naming 二(二) and the deadline 09-30.
+    let (s, v) = act(&inst, &app, ids[0], "submit").await;
+    assert_eq!(s, 422, "{v}");
+    let m = v["message"].as_str().unwrap();
+    assert!(m.contains("二(二)") && m.contains("2026年09月30日"), "{m}");
+    // Tuesday 10-13: 10-09, 10-10 (make-up Saturday) and 10-12 → in time.
+    let (s, v) = act(&inst, &app, ids[1], "submit").await;
+    assert_eq!(s, 200, "{v}");
 }

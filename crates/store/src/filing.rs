@@ -1,0 +1,1167 @@
+//! 机构备案: applications, their items and events, exception requests (特殊情况申请),
+//! campaign deadlines and the review supervisor. Transitions are decided in
+//! `domain::filing::decide`; [`Store::apply_filing`] persists one in one transaction with an
+//! optimistic version check, its event row and its audit event.
+
+use chrono::NaiveDate;
+use domain::filing::{Effect, FilingState, Outcome};
+use domain::Scope;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::audit::{append, Actor, NewEvent};
+use crate::db::WriteTx;
+use crate::sql::{Arg, Where};
+use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilingItem {
+    pub occupation_id: i64,
+    pub code: String,
+    pub name: String,
+    /// `occupation` or `special`.
+    pub kind: String,
+    /// "5,4,3".
+    pub levels: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilingApp {
+    pub id: i64,
+    pub kind: String,
+    pub route: String,
+    pub institution_id: i64,
+    pub institution_name: String,
+    pub institution_kind: String,
+    pub credit_code: String,
+    pub district_code: String,
+    pub district_name: String,
+    pub state: String,
+    pub state_since: String,
+    pub note: String,
+    pub shared_resources: String,
+    pub commitment: String,
+    pub waiver: bool,
+    pub waiver_by: Option<String>,
+    pub waiver_reason: Option<String>,
+    pub district_opinion: Option<String>,
+    pub center_approved_by: Option<String>,
+    pub center_approved_at: Option<String>,
+    pub division_approved_by: Option<String>,
+    pub division_approved_at: Option<String>,
+    pub publicity_start: Option<String>,
+    pub publicity_end: Option<String>,
+    pub filing_no: Option<String>,
+    pub filed_on: Option<String>,
+    pub campaign_id: Option<i64>,
+    pub campaign_deadline: Option<String>,
+    pub submitted_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+    pub items: Vec<FilingItem>,
+}
+
+impl FilingApp {
+    pub fn state(&self) -> FilingState {
+        FilingState::parse(&self.state).unwrap_or(FilingState::Draft)
+    }
+    pub fn publicity_end_date(&self) -> Option<NaiveDate> {
+        self.publicity_end
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilingEvent {
+    pub id: i64,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub actor: String,
+    pub role: String,
+    pub reason: String,
+    pub attachments: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FilingFilter {
+    pub q: Option<String>,
+    pub district: Option<String>,
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    /// Occupation code.
+    pub occupation: Option<String>,
+    pub campaign: Option<i64>,
+}
+
+/// A new draft.
+#[derive(Debug, Clone)]
+pub struct NewFiling {
+    pub kind: String,
+    pub route: String,
+    pub institution_id: i64,
+    pub district_code: String,
+    /// (occupation id, levels "5,4,3").
+    pub items: Vec<(i64, String)>,
+    pub note: String,
+    pub shared_resources: String,
+    pub commitment: String,
+}
+
+/// Extra data a transition may carry.
+#[derive(Debug, Clone, Default)]
+pub struct TransitionInput {
+    pub reason: String,
+    /// Document ids or names attached to the event (JSON array text).
+    pub attachments: Vec<String>,
+    pub today: Option<NaiveDate>,
+    pub retention_until: Option<String>,
+    /// Re-check the per-district quota inside the transaction (初审 pass): (limit, message
+    /// prefix naming the clause). Occupations with a granted exception are skipped.
+    pub quota_recheck: Option<(i64, String)>,
+}
+
+const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version";
+const FROM: &str = "filing_applications a JOIN institutions i ON i.id = a.institution_id JOIN divisions d ON d.code = a.district_code LEFT JOIN filing_campaigns c ON c.id = a.campaign_id";
+
+fn from_row(r: &AnyRow) -> FilingApp {
+    FilingApp {
+        id: r.get(0),
+        kind: r.get(1),
+        route: r.get(2),
+        institution_id: r.get(3),
+        institution_name: r.get(4),
+        institution_kind: r.get(5),
+        credit_code: r.get(6),
+        district_code: r.get(7),
+        district_name: r.get(8),
+        state: r.get(9),
+        state_since: r.get(10),
+        note: r.get(11),
+        shared_resources: r.get(12),
+        commitment: r.get(13),
+        waiver: r.get::<i64, _>(14) != 0,
+        waiver_by: r.get(15),
+        waiver_reason: r.get(16),
+        district_opinion: r.get(17),
+        center_approved_by: r.get(18),
+        center_approved_at: r.get(19),
+        division_approved_by: r.get(20),
+        division_approved_at: r.get(21),
+        publicity_start: r.get(22),
+        publicity_end: r.get(23),
+        filing_no: r.get(24),
+        filed_on: r.get(25),
+        campaign_id: r.get(26),
+        campaign_deadline: r.get(27),
+        submitted_at: r.get(28),
+        created_at: r.get(29),
+        updated_at: r.get(30),
+        version: r.get(31),
+        items: vec![],
+    }
+}
+
+/// Restrict a query on applications (alias `a`) to what `scope` may see. Drafts are the
+/// institution's own work: officers see an application once it is submitted.
+pub(crate) fn scope_filings(w: &mut Where, scope: &Scope) {
+    match scope {
+        Scope::City => w.raw("a.state <> 'draft'"),
+        Scope::District(d) => {
+            let p = w.arg(Arg::Text(d.clone()));
+            w.raw(format!("a.district_code = {p} AND a.state <> 'draft'"));
+        }
+        Scope::Institution(id) => w.eq_int("a.institution_id", *id),
+        Scope::Assigned(uid) => {
+            let p1 = w.arg(Arg::Int(*uid));
+            let p2 = w.arg(Arg::Int(*uid));
+            w.raw(format!(
+                "(a.id IN (SELECT dm.application_id FROM draw_members dm JOIN experts e ON e.id = dm.expert_id JOIN expert_draws x ON x.id = dm.draw_id \
+                 WHERE e.user_id = {p1} AND dm.status <> 'declined' AND x.status = 'drawn') \
+                 OR a.id IN (SELECT fs.application_id FROM filing_supervisors fs WHERE fs.user_id = {p2}))"
+            ));
+        }
+    }
+}
+
+fn quota_sql() -> String {
+    let states: Vec<String> = FilingState::ALL
+        .into_iter()
+        .filter(|s| s.holds_quota_slot())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!(
+        "SELECT COUNT(DISTINCT t.inst) FROM ( \
+           SELECT f.institution_id AS inst FROM filed_occupations f JOIN institutions i ON i.id = f.institution_id \
+           WHERE i.district_code = $1 AND f.occupation_id = $2 AND f.revoked_at IS NULL \
+           UNION \
+           SELECT a.institution_id AS inst FROM filing_applications a JOIN filing_items it ON it.application_id = a.id \
+           WHERE a.district_code = $3 AND it.occupation_id = $4 AND a.state IN ({}) \
+         ) t WHERE t.inst <> $5",
+        states.join(", ")
+    )
+}
+
+async fn quota_count(
+    conn: &mut sqlx::AnyConnection,
+    district: &str,
+    occupation_id: i64,
+    institution_id: i64,
+) -> Result<i64> {
+    Ok(sqlx::query(&quota_sql())
+        .bind(district)
+        .bind(occupation_id)
+        .bind(district)
+        .bind(occupation_id)
+        .bind(institution_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .get(0))
+}
+
+/// Key for `pg_advisory_xact_lock`, serialising quota re-checks of one district and occupation.
+fn quota_lock_key(district: &str, occupation_id: i64) -> i64 {
+    let mut h: i64 = 0x7175_6f74_6100_0000;
+    for b in district.bytes() {
+        h = h.wrapping_mul(31).wrapping_add(b as i64);
+    }
+    h.wrapping_mul(1_000_003).wrapping_add(occupation_id)
+}
+
+pub(crate) async fn event(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    application_id: i64,
+    action: &str,
+    from: &str,
+    to: &str,
+    reason: &str,
+    attachments: &[String],
+) -> Result<()> {
+    sqlx::query("INSERT INTO filing_events (application_id, action, from_state, to_state, actor_id, actor, role, reason, attachments, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(application_id)
+        .bind(action)
+        .bind(from)
+        .bind(to)
+        .bind(actor.user_id)
+        .bind(&actor.username)
+        .bind(&actor.role)
+        .bind(reason)
+        .bind(serde_json::to_string(attachments).unwrap_or_else(|_| "[]".into()))
+        .bind(now_text())
+        .execute(tx.conn())
+        .await?;
+    append(
+        tx,
+        actor,
+        NewEvent {
+            action,
+            object_type: "filing_application",
+            object_id: application_id.to_string(),
+            summary: serde_json::json!({ "from": from, "to": to, "reason": reason, "attachments": attachments }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_items(tx: &mut WriteTx, id: i64, items: &[(i64, String)]) -> Result<()> {
+    sqlx::query("DELETE FROM filing_items WHERE application_id = $1")
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    for (occ, levels) in items {
+        sqlx::query(
+            "INSERT INTO filing_items (application_id, occupation_id, levels) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(*occ)
+        .bind(levels)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// An active catalogue entry by code and kind (`occupation` | `special`).
+    pub async fn occupation_by_code(
+        &self,
+        code: &str,
+        kind: &str,
+    ) -> Result<Option<(i64, String, String)>> {
+        Ok(sqlx::query(
+            "SELECT id, name, levels FROM occupations WHERE code = $1 AND kind = $2 AND active = 1 ORDER BY id LIMIT 1",
+        )
+        .bind(code.trim())
+        .bind(kind)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    pub async fn create_filing(&self, actor: &Actor, new: &NewFiling) -> Result<i64> {
+        let now = now_text();
+        let mut tx = self.db.write().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO filing_applications (kind, route, institution_id, district_code, state, state_since, note, shared_resources, commitment, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(&new.kind)
+        .bind(&new.route)
+        .bind(new.institution_id)
+        .bind(&new.district_code)
+        .bind(&now)
+        .bind(&new.note)
+        .bind(&new.shared_resources)
+        .bind(&new.commitment)
+        .bind(&actor.username)
+        .bind(&now)
+        .bind(&now)
+        .fetch_one(tx.conn())
+        .await?
+        .get(0);
+        insert_items(&mut tx, id, &new.items).await?;
+        event(&mut tx, actor, id, "filing.create", "", "draft", "", &[]).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Edit a draft or a returned application (the caller checked the state).
+    pub async fn update_filing(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        new: &NewFiling,
+    ) -> Result<()> {
+        let mut tx = self.db.write().await?;
+        let n = sqlx::query("UPDATE filing_applications SET note = $1, shared_resources = $2, commitment = $3, updated_at = $4, version = version + 1 WHERE id = $5 AND version = $6 AND state IN ('draft', 'returned')")
+            .bind(&new.note)
+            .bind(&new.shared_resources)
+            .bind(&new.commitment)
+            .bind(now_text())
+            .bind(id)
+            .bind(expected_version)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        insert_items(&mut tx, id, &new.items).await?;
+        let state: String = sqlx::query("SELECT state FROM filing_applications WHERE id = $1")
+            .bind(id)
+            .fetch_one(tx.conn())
+            .await?
+            .get(0);
+        event(&mut tx, actor, id, "filing.edit", &state, &state, "", &[]).await?;
+        tx.commit().await
+    }
+
+    /// Items of a page of applications in one query (ids are integers, inlined safely).
+    async fn load_items(&self, apps: &mut [FilingApp]) -> Result<()> {
+        if apps.is_empty() {
+            return Ok(());
+        }
+        let ids = apps
+            .iter()
+            .map(|a| a.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows = sqlx::query(&format!(
+            "SELECT it.application_id, o.id, o.code, o.name, o.kind, it.levels FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE it.application_id IN ({ids}) ORDER BY it.id"
+        ))
+        .fetch_all(&self.db.pool)
+        .await?;
+        for r in &rows {
+            let app_id: i64 = r.get(0);
+            if let Some(a) = apps.iter_mut().find(|a| a.id == app_id) {
+                a.items.push(FilingItem {
+                    occupation_id: r.get(1),
+                    code: r.get(2),
+                    name: r.get(3),
+                    kind: r.get(4),
+                    levels: r.get(5),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One application if `scope` may see it; otherwise NotFound.
+    pub async fn filing(&self, scope: &Scope, id: i64) -> Result<FilingApp> {
+        let mut w = Where::new();
+        w.eq_int("a.id", id);
+        scope_filings(&mut w, scope);
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {COLUMNS} FROM {FROM}"),
+                "a.id",
+                PageRequest::new(Some(1), Some(1)),
+            )
+            .await?;
+        let mut apps: Vec<FilingApp> = rows.iter().map(from_row).collect();
+        self.load_items(&mut apps).await?;
+        apps.pop().ok_or(StoreError::NotFound)
+    }
+
+    pub async fn list_filings(
+        &self,
+        scope: &Scope,
+        f: &FilingFilter,
+        page: PageRequest,
+    ) -> Result<Page<FilingApp>> {
+        let mut w = Where::new();
+        scope_filings(&mut w, scope);
+        w.search(&["i.name", "i.credit_code", "a.filing_no"], f.q.as_deref());
+        w.eq_text("a.district_code", f.district.as_deref());
+        w.eq_text("a.kind", f.kind.as_deref());
+        w.eq_text("a.state", f.state.as_deref());
+        if let Some(code) = f.occupation.as_deref().filter(|c| !c.trim().is_empty()) {
+            let p = w.arg(Arg::Text(code.trim().to_string()));
+            w.raw(format!("a.id IN (SELECT it.application_id FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE o.code = {p})"));
+        }
+        if let Some(c) = f.campaign {
+            w.eq_int("a.campaign_id", c);
+        }
+        let total = w.count(&self.db, FROM).await?;
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {COLUMNS} FROM {FROM}"),
+                "a.state_since, a.id",
+                page,
+            )
+            .await?;
+        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect();
+        self.load_items(&mut items).await?;
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    pub async fn filing_events(&self, id: i64) -> Result<Vec<FilingEvent>> {
+        let rows = sqlx::query("SELECT id, action, from_state, to_state, actor, role, reason, attachments, at FROM filing_events WHERE application_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| FilingEvent {
+                id: r.get(0),
+                action: r.get(1),
+                from_state: r.get(2),
+                to_state: r.get(3),
+                actor: r.get(4),
+                role: r.get(5),
+                reason: r.get(6),
+                attachments: r.get(7),
+                at: r.get(8),
+            })
+            .collect())
+    }
+
+    /// Institutions holding a slot for `occupation_id` in `district`, other than `institution_id`:
+    /// filed institutions plus applications the district has accepted (past 初审, not finished).
+    /// Drafts and applications awaiting 初审 do not count (see docs/notes/filing.md).
+    pub async fn quota_holders(
+        &self,
+        district: &str,
+        occupation_id: i64,
+        institution_id: i64,
+    ) -> Result<i64> {
+        let mut conn = self.db.pool.acquire().await?;
+        quota_count(&mut conn, district, occupation_id, institution_id).await
+    }
+
+    /// Persist a decided transition: one transaction, optimistic version check, event row, audit.
+    pub async fn apply_filing(
+        &self,
+        actor: &Actor,
+        app: &FilingApp,
+        expected_version: i64,
+        outcome: &Outcome,
+        input: &TransitionInput,
+    ) -> Result<FilingApp> {
+        if app.version != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        let now = now_text();
+        let mut tx = self.db.write().await?;
+        let n = sqlx::query("UPDATE filing_applications SET state = $1, state_since = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5")
+            .bind(outcome.to.as_str())
+            .bind(&now)
+            .bind(&now)
+            .bind(app.id)
+            .bind(expected_version)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        // The quota is taken at 初审: re-count inside the transaction, serialised per district
+        // and occupation (PostgreSQL advisory lock; SQLite writers are serialised already), so two
+        // districts officers passing at once cannot both take the last slot.
+        if let Some((limit, prefix)) = &input.quota_recheck {
+            for it in &app.items {
+                if tx.backend == crate::Backend::Postgres {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(quota_lock_key(&app.district_code, it.occupation_id))
+                        .execute(tx.conn())
+                        .await?;
+                }
+                let exception: i64 = sqlx::query("SELECT COUNT(*) FROM filing_exceptions WHERE institution_id = $1 AND rule = 'max_institutions_per_occupation_per_district' AND status = 'granted' AND (occupation_id IS NULL OR occupation_id = $2)")
+                    .bind(app.institution_id)
+                    .bind(it.occupation_id)
+                    .fetch_one(tx.conn())
+                    .await?
+                    .get(0);
+                if exception > 0 {
+                    continue;
+                }
+                let n = quota_count(
+                    tx.conn(),
+                    &app.district_code,
+                    it.occupation_id,
+                    app.institution_id,
+                )
+                .await?;
+                if n >= *limit {
+                    return Err(StoreError::Invalid(format!(
+                        "“{}”：{prefix}（已有{n}家）",
+                        it.name
+                    )));
+                }
+            }
+        }
+        let set = |sql: &'static str| sql;
+        for e in &outcome.effects {
+            match e {
+                Effect::CenterKey => {
+                    sqlx::query(set("UPDATE filing_applications SET center_approved_by = $1, center_approved_at = $2 WHERE id = $3"))
+                        .bind(&actor.username).bind(&now).bind(app.id).execute(tx.conn()).await?;
+                }
+                Effect::DivisionKey => {
+                    sqlx::query(set("UPDATE filing_applications SET division_approved_by = $1, division_approved_at = $2 WHERE id = $3"))
+                        .bind(&actor.username).bind(&now).bind(app.id).execute(tx.conn()).await?;
+                }
+                Effect::ClearKeys => {
+                    sqlx::query("UPDATE filing_applications SET center_approved_by = NULL, center_approved_at = NULL, division_approved_by = NULL, division_approved_at = NULL WHERE id = $1")
+                        .bind(app.id).execute(tx.conn()).await?;
+                }
+                Effect::Waiver => {
+                    sqlx::query("UPDATE filing_applications SET waiver = 1, waiver_by = $1, waiver_reason = $2 WHERE id = $3")
+                        .bind(&actor.username).bind(&input.reason).bind(app.id).execute(tx.conn()).await?;
+                }
+                Effect::StartPublicity { end } => {
+                    let start = input.today.map(|d| d.to_string()).unwrap_or_default();
+                    sqlx::query("UPDATE filing_applications SET publicity_start = COALESCE(publicity_start, $1), publicity_end = $2 WHERE id = $3")
+                        .bind(start).bind(end.to_string()).bind(app.id).execute(tx.conn()).await?;
+                }
+                Effect::SaveOpinion => {
+                    sqlx::query(
+                        "UPDATE filing_applications SET district_opinion = $1 WHERE id = $2",
+                    )
+                    .bind(&input.reason)
+                    .bind(app.id)
+                    .execute(tx.conn())
+                    .await?;
+                }
+                Effect::MarkSubmitted => {
+                    sqlx::query("UPDATE filing_applications SET submitted_at = COALESCE(submitted_at, $1) WHERE id = $2")
+                        .bind(&now).bind(app.id).execute(tx.conn()).await?;
+                    sqlx::query("UPDATE institutions SET filing_status = 'filing' WHERE id = $1 AND filing_status = 'unfiled'")
+                        .bind(app.institution_id).execute(tx.conn()).await?;
+                }
+                Effect::AssignFilingNo => {
+                    let today = input
+                        .today
+                        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+                    use chrono::Datelike;
+                    let no = domain::filing::filing_number(today.year(), app.id);
+                    sqlx::query("UPDATE filing_applications SET filing_no = $1, filed_on = $2 WHERE id = $3")
+                        .bind(&no).bind(today.to_string()).bind(app.id).execute(tx.conn()).await?;
+                    for it in &app.items {
+                        crate::filed::record_in_tx(
+                            &mut tx,
+                            actor,
+                            app.institution_id,
+                            it.occupation_id,
+                            &it.levels,
+                            &no,
+                            &today.to_string(),
+                            &app.kind,
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+        if outcome.to == FilingState::DistrictPassed {
+            crate::experts::commit_next(&mut tx, actor, app.id).await?;
+        }
+        if outcome.to.is_terminal() {
+            sqlx::query(
+                "UPDATE filing_applications SET closed_at = $1, retention_until = $2 WHERE id = $3",
+            )
+            .bind(&now)
+            .bind(&input.retention_until)
+            .bind(app.id)
+            .execute(tx.conn())
+            .await?;
+        }
+        event(
+            &mut tx,
+            actor,
+            app.id,
+            &outcome.action,
+            &app.state,
+            outcome.to.as_str(),
+            &input.reason,
+            &input.attachments,
+        )
+        .await?;
+        // The institution sees every decision with its reason (in the platform, and by SMS
+        // through the outbox when a contact phone is on file).
+        // Demo data and CLI runs (role "system") send nothing.
+        if actor.role != "institution" && actor.role != "system" {
+            let title = format!("备案申请 #{}：{}", app.id, outcome.to.label());
+            let body = if input.reason.is_empty() {
+                format!("{}（{}）", outcome.to.label(), actor.username)
+            } else {
+                format!("{}。理由/意见：{}", outcome.to.label(), input.reason)
+            };
+            Store::notify(
+                &mut tx,
+                &crate::NewNotification::to_institution(app.institution_id, &title, &body)
+                    .link(format!("/filings/{}", app.id)),
+            )
+            .await?;
+            let phone: String = sqlx::query("SELECT contact_phone FROM institutions WHERE id = $1")
+                .bind(app.institution_id)
+                .fetch_one(tx.conn())
+                .await?
+                .get(0);
+            if !phone.trim().is_empty()
+                && !matches!(
+                    outcome.to,
+                    FilingState::CityReview
+                        | FilingState::ExpertsDrawn
+                        | FilingState::OnsiteReviewed
+                )
+            {
+                Store::enqueue_outbox(
+                    &mut tx,
+                    &crate::OutboxMessage::sms(phone, format!("【郑州技能评价】{title}。{body}")),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        self.filing(&Scope::City, app.id)
+            .await
+            .or_else(|_| Err(StoreError::NotFound))
+    }
+
+    /// Set the publicity end directly (tests and the city's period correction); audited.
+    pub async fn set_publicity_end(
+        &self,
+        actor: &Actor,
+        id: i64,
+        end: NaiveDate,
+        reason: &str,
+    ) -> Result<()> {
+        let mut tx = self.db.write().await?;
+        let state: String = sqlx::query("SELECT state FROM filing_applications WHERE id = $1")
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .get(0);
+        sqlx::query("UPDATE filing_applications SET publicity_end = $1, version = version + 1 WHERE id = $2")
+            .bind(end.to_string())
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        event(
+            &mut tx,
+            actor,
+            id,
+            "filing.publicity_period",
+            &state,
+            &state,
+            reason,
+            &[],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    // ---- 特殊情况申请 ----
+
+    pub async fn raise_exception(
+        &self,
+        actor: &Actor,
+        institution_id: i64,
+        district: &str,
+        rule: &str,
+        occupation_id: Option<i64>,
+        reason: &str,
+    ) -> Result<i64> {
+        let mut tx = self.db.write().await?;
+        let id: i64 = sqlx::query("INSERT INTO filing_exceptions (institution_id, district_code, rule, occupation_id, reason, raised_by, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+            .bind(institution_id)
+            .bind(district)
+            .bind(rule)
+            .bind(occupation_id)
+            .bind(reason)
+            .bind(&actor.username)
+            .bind(now_text())
+            .fetch_one(tx.conn())
+            .await?
+            .get(0);
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: "filing_exception.raise",
+                object_type: "filing_exception",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "institution_id": institution_id, "rule": rule, "occupation_id": occupation_id, "reason": reason }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn list_exceptions(
+        &self,
+        scope: &Scope,
+        status: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<ExceptionRow>> {
+        let mut w = Where::new();
+        match scope {
+            Scope::City => {}
+            Scope::District(d) => w.eq_text("x.district_code", Some(d)),
+            Scope::Institution(i) => w.eq_int("x.institution_id", *i),
+            Scope::Assigned(_) => w.raw("1 = 0"),
+        }
+        w.eq_text("x.status", status);
+        let from = "filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id";
+        let total = w.count(&self.db, from).await?;
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {EXC_COLUMNS} FROM {from}"),
+                "x.id DESC",
+                page,
+            )
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(exc_from_row).collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    pub async fn exception(&self, scope: &Scope, id: i64) -> Result<ExceptionRow> {
+        let p = self
+            .list_exceptions(scope, None, PageRequest::new(Some(1), Some(200)))
+            .await?;
+        // Small table per scope; a direct query keeps the scope logic in one place.
+        if let Some(x) = p.items.into_iter().find(|x| x.id == id) {
+            return Ok(x);
+        }
+        let r = sqlx::query(&format!("SELECT {EXC_COLUMNS} FROM filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id WHERE x.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .map(|r| exc_from_row(&r))
+            .ok_or(StoreError::NotFound)?;
+        if scope.covers(Some(&r.district_code), Some(r.institution_id)) {
+            Ok(r)
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// One key of the city's two-key decision. `approve=false` refuses at once; both keys grant.
+    pub async fn decide_exception(
+        &self,
+        actor: &Actor,
+        id: i64,
+        center: bool,
+        approve: bool,
+        reason: &str,
+    ) -> Result<ExceptionRow> {
+        let x = self.exception(&Scope::City, id).await?;
+        if x.status != "pending" {
+            return Err(StoreError::Invalid("该特殊情况申请已有结论".into()));
+        }
+        let already = if center {
+            x.center_by.is_some()
+        } else {
+            x.division_by.is_some()
+        };
+        if already && approve {
+            return Err(StoreError::Invalid("本方已审核同意，等待另一方审核".into()));
+        }
+        let now = now_text();
+        let mut tx = self.db.write().await?;
+        let key_sql = if center {
+            "UPDATE filing_exceptions SET center_by = $1, center_at = $2, version = version + 1 WHERE id = $3 AND version = $4"
+        } else {
+            "UPDATE filing_exceptions SET division_by = $1, division_at = $2, version = version + 1 WHERE id = $3 AND version = $4"
+        };
+        let n = sqlx::query(key_sql)
+            .bind(&actor.username)
+            .bind(&now)
+            .bind(id)
+            .bind(x.version)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        let other = if center {
+            x.division_by.is_some()
+        } else {
+            x.center_by.is_some()
+        };
+        let status = if !approve {
+            "refused"
+        } else if other {
+            "granted"
+        } else {
+            "pending"
+        };
+        if status != "pending" {
+            sqlx::query("UPDATE filing_exceptions SET status = $1, decision_reason = $2, decided_at = $3 WHERE id = $4")
+                .bind(status)
+                .bind(reason)
+                .bind(&now)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+        }
+        if status != "pending" && actor.role != "system" {
+            let verdict = if status == "granted" {
+                "市级审核同意"
+            } else {
+                "市级审核不同意"
+            };
+            Store::notify(
+                &mut tx,
+                &crate::NewNotification::to_institution(
+                    x.institution_id,
+                    format!("特殊情况申请 #{id}：{verdict}"),
+                    format!("{verdict}。{}", reason),
+                ),
+            )
+            .await?;
+        }
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: if approve { "filing_exception.approve" } else { "filing_exception.refuse" },
+                object_type: "filing_exception",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "key": if center { "center" } else { "division" }, "status": status, "reason": reason }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.exception(&Scope::City, id).await
+    }
+
+    /// Is a granted exception on file for this institution and rule (and occupation)?
+    pub async fn exception_granted(
+        &self,
+        institution_id: i64,
+        rule: &str,
+        occupation_id: Option<i64>,
+    ) -> Result<bool> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM filing_exceptions WHERE institution_id = $1 AND rule = $2 AND status = 'granted' AND (occupation_id IS NULL OR occupation_id = $3)")
+            .bind(institution_id)
+            .bind(rule)
+            .bind(occupation_id.unwrap_or(-1))
+            .fetch_one(&self.db.pool)
+            .await?
+            .get(0);
+        Ok(n > 0)
+    }
+
+    // ---- campaigns (三(三)) ----
+
+    pub async fn create_campaign(
+        &self,
+        actor: &Actor,
+        name: &str,
+        deadline: NaiveDate,
+        clause: &str,
+        application_ids: &[i64],
+    ) -> Result<i64> {
+        let mut tx = self.db.write().await?;
+        let id: i64 = sqlx::query("INSERT INTO filing_campaigns (name, deadline, clause, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(name)
+            .bind(deadline.to_string())
+            .bind(clause)
+            .bind(&actor.username)
+            .bind(now_text())
+            .fetch_one(tx.conn())
+            .await?
+            .get(0);
+        for a in application_ids {
+            sqlx::query("UPDATE filing_applications SET campaign_id = $1 WHERE id = $2")
+                .bind(id)
+                .bind(*a)
+                .execute(tx.conn())
+                .await?;
+        }
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: "filing_campaign.create",
+                object_type: "filing_campaign",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "name": name, "deadline": deadline.to_string(), "applications": application_ids }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn campaigns(&self) -> Result<Vec<Campaign>> {
+        let rows = sqlx::query("SELECT c.id, c.name, c.deadline, c.clause, (SELECT COUNT(*) FROM filing_applications a WHERE a.campaign_id = c.id), (SELECT COUNT(*) FROM filing_applications a WHERE a.campaign_id = c.id AND a.state NOT IN ('filed', 'rejected', 'withdrawn')) FROM filing_campaigns c ORDER BY c.deadline, c.id")
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Campaign {
+                id: r.get(0),
+                name: r.get(1),
+                deadline: r.get(2),
+                clause: r.get(3),
+                total: r.get(4),
+                open: r.get(5),
+            })
+            .collect())
+    }
+
+    /// Applications of a campaign still open after its deadline (`today` in China time).
+    pub async fn overdue_filings(
+        &self,
+        scope: &Scope,
+        today: NaiveDate,
+        page: PageRequest,
+    ) -> Result<Page<FilingApp>> {
+        let mut w = Where::new();
+        scope_filings(&mut w, scope);
+        let p = w.arg(Arg::Text(today.to_string()));
+        w.raw(format!(
+            "c.deadline < {p} AND a.state NOT IN ('filed', 'rejected', 'withdrawn')"
+        ));
+        let total = w.count(&self.db, FROM).await?;
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {COLUMNS} FROM {FROM}"),
+                "c.deadline, a.id",
+                page,
+            )
+            .await?;
+        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect();
+        self.load_items(&mut items).await?;
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    // ---- 评审督导 ----
+
+    pub async fn dispatch_supervisor(
+        &self,
+        actor: &Actor,
+        app: &FilingApp,
+        user_id: i64,
+        username: &str,
+    ) -> Result<()> {
+        let mut tx = self.db.write().await?;
+        sqlx::query("INSERT INTO filing_supervisors (application_id, user_id, dispatched_by, dispatched_at) VALUES ($1, $2, $3, $4)")
+            .bind(app.id)
+            .bind(user_id)
+            .bind(&actor.username)
+            .bind(now_text())
+            .execute(tx.conn())
+            .await
+            .map_err(|e| StoreError::unique(e, "该督导员已派遣到本申请"))?;
+        event(
+            &mut tx,
+            actor,
+            app.id,
+            "filing.dispatch_supervisor",
+            &app.state,
+            &app.state,
+            &format!("派遣评审督导：{username}"),
+            &[],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn filing_supervisors(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<(i64, String, String, String)>> {
+        let rows = sqlx::query("SELECT u.id, u.username, u.display_name, fs.dispatched_by FROM filing_supervisors fs JOIN users u ON u.id = fs.user_id WHERE fs.application_id = $1 ORDER BY fs.id")
+            .bind(application_id)
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    /// Applications in 公示 (public page: no personal data).
+    pub async fn public_filings(&self, page: PageRequest) -> Result<Page<FilingApp>> {
+        let mut w = Where::new();
+        w.raw("a.state IN ('publicity', 'publicity_paused')");
+        let total = w.count(&self.db, FROM).await?;
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {COLUMNS} FROM {FROM}"),
+                "a.publicity_end, a.id",
+                page,
+            )
+            .await?;
+        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect();
+        self.load_items(&mut items).await?;
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// Public list of filed institutions with their scope, searchable by district and occupation.
+    pub async fn public_filed(
+        &self,
+        district: Option<&str>,
+        occupation_q: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<PublicFiled>> {
+        let mut w = Where::new();
+        w.raw("f.revoked_at IS NULL");
+        w.eq_text("i.district_code", district);
+        w.search(&["o.code", "o.name", "i.name"], occupation_q);
+        let from = "filed_occupations f JOIN institutions i ON i.id = f.institution_id JOIN occupations o ON o.id = f.occupation_id JOIN divisions d ON d.code = i.district_code";
+        let total = w.count(&self.db, from).await?;
+        let rows = w
+            .page(&self.db, &format!("SELECT i.name, d.name, o.code, o.name, o.kind, f.levels, f.filing_no, f.filed_on FROM {from}"), "d.sort, i.name, o.code", page)
+            .await?;
+        Ok(Page {
+            items: rows
+                .iter()
+                .map(|r| PublicFiled {
+                    institution: r.get(0),
+                    district: r.get(1),
+                    occupation_code: r.get(2),
+                    occupation_name: r.get(3),
+                    occupation_kind: r.get(4),
+                    levels: r.get(5),
+                    filing_no: r.get(6),
+                    filed_on: r.get(7),
+                })
+                .collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicFiled {
+    pub institution: String,
+    pub district: String,
+    pub occupation_code: String,
+    pub occupation_name: String,
+    pub occupation_kind: String,
+    pub levels: String,
+    pub filing_no: String,
+    pub filed_on: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub deadline: String,
+    pub clause: String,
+    pub total: i64,
+    pub open: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExceptionRow {
+    pub id: i64,
+    pub institution_id: i64,
+    pub institution_name: String,
+    pub district_code: String,
+    pub rule: String,
+    pub occupation_id: Option<i64>,
+    pub occupation_name: Option<String>,
+    pub reason: String,
+    pub status: String,
+    pub raised_by: String,
+    pub raised_at: String,
+    pub center_by: Option<String>,
+    pub division_by: Option<String>,
+    pub decision_reason: Option<String>,
+    pub version: i64,
+}
+
+const EXC_COLUMNS: &str = "x.id, x.institution_id, i.name, x.district_code, x.rule, x.occupation_id, o.name, x.reason, x.status, x.raised_by, x.raised_at, x.center_by, x.division_by, x.decision_reason, x.version";
+
+fn exc_from_row(r: &AnyRow) -> ExceptionRow {
+    ExceptionRow {
+        id: r.get(0),
+        institution_id: r.get(1),
+        institution_name: r.get(2),
+        district_code: r.get(3),
+        rule: r.get(4),
+        occupation_id: r.get(5),
+        occupation_name: r.get(6),
+        reason: r.get(7),
+        status: r.get(8),
+        raised_by: r.get(9),
+        raised_at: r.get(10),
+        center_by: r.get(11),
+        division_by: r.get(12),
+        decision_reason: r.get(13),
+        version: r.get(14),
+    }
+}

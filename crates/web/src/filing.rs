@@ -1,0 +1,1449 @@
+//! 机构备案 over HTTP: the JSON API (`/api/v1/filings…`, `/api/v1/experts…`) and the service
+//! functions the pages share. Handlers translate; `domain::filing::decide` decides; the store
+//! persists each transition in one version-checked transaction.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use domain::draw;
+use domain::filing::{self, Catalogue, Command, Facts, FilingError, FilingKind, FilingState, Flow};
+use domain::institution::InstitutionKind;
+use domain::occupation::parse_levels;
+use domain::Role;
+use serde::Deserialize;
+use serde_json::json;
+use store::{
+    ExpertFilter, FilingApp, FilingFilter, Institution, NewExpert, NewFiling, PageRequest,
+    TransitionInput,
+};
+
+use crate::auth::Authed;
+use crate::body::JsonBody;
+use crate::error::AppError;
+use crate::AppState;
+
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/filings", get(list).post(create))
+        .route("/v1/filings/eligibility", get(eligibility))
+        .route("/v1/filings/overdue", get(overdue))
+        .route("/v1/filings/{id}", get(detail).put(update))
+        .route("/v1/filings/{id}/actions", post(action))
+        .route(
+            "/v1/filings/{id}/documents",
+            get(list_documents)
+                .post(upload_documents)
+                .layer(crate::upload::upload_limit_layer()),
+        )
+        .route("/v1/filings/{id}/documents/{doc}", get(download_document))
+        .route("/v1/filings/{id}/draws", post(draw_experts))
+        .route("/v1/filings/{id}/draws/decline", post(decline))
+        .route("/v1/filings/{id}/opinions", post(opinion))
+        .route("/v1/filings/{id}/supervisors", post(supervisor))
+        .route("/v1/draws/{id}/verify", get(verify_draw))
+        .route(
+            "/v1/filing-exceptions",
+            get(list_exceptions).post(raise_exception),
+        )
+        .route("/v1/filing-exceptions/{id}/decide", post(decide_exception))
+        .route("/v1/filing-campaigns", get(campaigns).post(create_campaign))
+        .route("/v1/experts", get(list_experts).post(create_expert))
+        .route("/v1/experts/template.xlsx", get(expert_template))
+        .route(
+            "/v1/experts/import",
+            post(api_import_experts).layer(crate::upload::upload_limit_layer()),
+        )
+        .route("/v1/experts/{id}", get(get_expert))
+        .route("/v1/experts/{id}/id-number", get(expert_id_number))
+        .route("/v1/experts/{id}/unavailable", post(expert_unavailable))
+}
+
+/// A refusal of the state machine as an HTTP error: rules → 422 naming the clause,
+/// wrong state → 409, wrong role → 403.
+pub fn filing_error(e: FilingError) -> AppError {
+    match e {
+        FilingError::Forbidden(m) => AppError::Forbidden(m),
+        FilingError::WrongState(m) => AppError::Conflict(m),
+        FilingError::ReasonRequired(_) => AppError::invalid("reason", e.to_string()),
+        FilingError::Rules(ref rs) => {
+            AppError::invalid(rs.first().map(|r| r.rule).unwrap_or("rule"), e.to_string())
+        }
+        FilingError::Incomplete(m) => AppError::Conflict(m),
+    }
+}
+
+fn conflict_text(app: &FilingApp) -> AppError {
+    AppError::Conflict(format!(
+        "该申请已被他人处理（当前状态：{}），您的操作未生效，请刷新后重试",
+        app.state().label()
+    ))
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct ItemInput {
+    pub code: String,
+    #[serde(default)]
+    pub levels: Vec<u8>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FilingInput {
+    pub kind: String,
+    pub occupations: Vec<ItemInput>,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub shared_resources: String,
+    #[serde(default)]
+    pub commitment: String,
+    pub version: Option<i64>,
+}
+
+pub fn flow_of(kind: &str, inst_kind: &str) -> Result<Flow, AppError> {
+    let k = FilingKind::parse(kind).ok_or_else(|| {
+        AppError::invalid(
+            "kind",
+            "备案类型无效，应为 social_org、enterprise、special_ability 或 increment",
+        )
+    })?;
+    let ik = InstitutionKind::parse(inst_kind).unwrap_or(InstitutionKind::SocialOrg);
+    Ok(Flow::of(k, ik))
+}
+
+/// Validate the occupations: known codes of the right catalogue, levels offered, count limit.
+pub async fn validate_items(
+    state: &AppState,
+    flow: &Flow,
+    institution_id: i64,
+    items: &[ItemInput],
+) -> Result<Vec<(i64, String)>, AppError> {
+    if items.is_empty() {
+        return Err(AppError::invalid(
+            "occupations",
+            "请至少选择一个职业（工种）",
+        ));
+    }
+    let exception = state
+        .store
+        .exception_granted(institution_id, "max_occupations_per_application", None)
+        .await?;
+    let count = if flow.increment_count {
+        domain::policy::check_increment_occupation_count(&state.policy, items.len(), exception)
+    } else {
+        domain::policy::check_occupation_count(&state.policy, items.len(), exception)
+    };
+    count.map_err(|r| AppError::invalid("occupations", r.to_string()))?;
+    let kind = match flow.catalogue {
+        Catalogue::Occupation => "occupation",
+        Catalogue::Special => "special",
+    };
+    let mut out: Vec<(i64, String)> = vec![];
+    for it in items {
+        let Some((id, name, offered)) = state.store.occupation_by_code(&it.code, kind).await?
+        else {
+            let what = if kind == "special" {
+                "专项职业能力项目"
+            } else {
+                "职业（工种）"
+            };
+            return Err(AppError::invalid(
+                "occupations",
+                format!("{what}代码“{}”不在目录中", it.code.trim()),
+            ));
+        };
+        if out.iter().any(|(o, _)| *o == id) {
+            return Err(AppError::invalid(
+                "occupations",
+                format!("“{name}”重复申报"),
+            ));
+        }
+        let levels: Vec<u8> = if kind == "special" {
+            vec![]
+        } else {
+            if it.levels.is_empty() {
+                return Err(AppError::invalid(
+                    "levels",
+                    format!("请选择“{name}”的申报等级"),
+                ));
+            }
+            let offered = parse_levels(&offered).unwrap_or_default();
+            let mut ls = vec![];
+            for l in &it.levels {
+                let lv = domain::occupation::Level::from_u8(*l).ok_or_else(|| {
+                    AppError::invalid("levels", format!("等级“{l}”无效，应为1至5之间的数字"))
+                })?;
+                if !offered.is_empty() && !offered.contains(&lv) {
+                    return Err(AppError::invalid(
+                        "levels",
+                        format!("“{name}”不设{}", lv.name()),
+                    ));
+                }
+                if !ls.contains(l) {
+                    ls.push(*l);
+                }
+            }
+            ls.sort_unstable_by(|a, b| b.cmp(a));
+            ls
+        };
+        let text = levels
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push((id, text));
+    }
+    Ok(out)
+}
+
+async fn my_institution(state: &AppState, me: &Authed) -> Result<Institution, AppError> {
+    me.require(&[Role::Institution])?;
+    let id = me
+        .account
+        .institution_id
+        .ok_or_else(|| AppError::Forbidden("您的账号未关联评价机构".into()))?;
+    Ok(state.store.institution(&me.scope(), id).await?)
+}
+
+pub async fn create_filing(
+    state: &AppState,
+    me: &Authed,
+    f: &FilingInput,
+) -> Result<FilingApp, AppError> {
+    let inst = my_institution(state, me).await?;
+    let flow = flow_of(&f.kind, &inst.kind)?;
+    let ik = InstitutionKind::parse(&inst.kind).unwrap_or(InstitutionKind::SocialOrg);
+    Flow::kind_allowed(flow.kind, ik).map_err(|m| AppError::invalid("kind", m))?;
+    if flow.kind == FilingKind::Increment && inst.filing_status != "filed" {
+        return Err(AppError::invalid(
+            "kind",
+            "增量增级别备案仅限已备案机构申报（一(四)）",
+        ));
+    }
+    let items = validate_items(state, &flow, inst.id, &f.occupations).await?;
+    let id = state
+        .store
+        .create_filing(
+            &me.actor(),
+            &NewFiling {
+                kind: flow.kind.as_str().into(),
+                route: flow.route.as_str().into(),
+                institution_id: inst.id,
+                district_code: inst.district_code.clone(),
+                items,
+                note: f.note.trim().into(),
+                shared_resources: f.shared_resources.trim().into(),
+                commitment: f.commitment.trim().into(),
+            },
+        )
+        .await?;
+    Ok(state.store.filing(&me.scope(), id).await?)
+}
+
+pub async fn update_filing(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    f: &FilingInput,
+) -> Result<FilingApp, AppError> {
+    let inst = my_institution(state, me).await?;
+    let app = state.store.filing(&me.scope(), id).await?;
+    if !app.state().editable() {
+        return Err(AppError::Conflict(format!(
+            "当前状态为“{}”，不能修改",
+            app.state().label()
+        )));
+    }
+    let flow = flow_of(&app.kind, &inst.kind)?;
+    let items = validate_items(state, &flow, inst.id, &f.occupations).await?;
+    let version = f
+        .version
+        .ok_or_else(|| AppError::invalid("version", "请提供版本号 version"))?;
+    state
+        .store
+        .update_filing(
+            &me.actor(),
+            id,
+            version,
+            &NewFiling {
+                kind: app.kind.clone(),
+                route: app.route.clone(),
+                institution_id: inst.id,
+                district_code: inst.district_code.clone(),
+                items,
+                note: f.note.trim().into(),
+                shared_resources: f.shared_resources.trim().into(),
+                commitment: f.commitment.trim().into(),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict => conflict_text(&app),
+            e => e.into(),
+        })?;
+    Ok(state.store.filing(&me.scope(), id).await?)
+}
+
+pub fn app_state(app: &FilingApp) -> filing::AppState {
+    filing::AppState {
+        flow: flow_of(&app.kind, &app.institution_kind)
+            .unwrap_or(Flow::of(FilingKind::SocialOrg, InstitutionKind::SocialOrg)),
+        state: app.state(),
+        center_approved: app.center_approved_by.is_some(),
+        division_approved: app.division_approved_by.is_some(),
+        has_commitment: !app.commitment.trim().is_empty(),
+        publicity_end: app.publicity_end_date(),
+    }
+}
+
+/// Gather the facts the checks of a command need.
+pub async fn facts(state: &AppState, app: &FilingApp, cmd: &Command) -> Result<Facts, AppError> {
+    let store = &state.store;
+    let inst = store
+        .institution(&domain::Scope::City, app.institution_id)
+        .await?;
+    let today = state.today();
+    let mut levels = vec![];
+    for it in &app.items {
+        for l in parse_levels(&it.levels).unwrap_or_default() {
+            if !levels.contains(&l) {
+                levels.push(l);
+            }
+        }
+    }
+    let mut quota = vec![];
+    if matches!(cmd, Command::Submit | Command::Pass) && app.kind != "special_ability" {
+        for it in &app.items {
+            let n = store
+                .quota_holders(&app.district_code, it.occupation_id, app.institution_id)
+                .await?;
+            let exc = store
+                .exception_granted(
+                    app.institution_id,
+                    "max_institutions_per_occupation_per_district",
+                    Some(it.occupation_id),
+                )
+                .await?;
+            quota.push((it.name.clone(), n as u32, exc));
+        }
+    }
+    let publicity_end = match cmd {
+        Command::Approve | Command::ResolveObjection { .. } => {
+            let cal = store.holiday_calendar().await?;
+            cal.add_working_days(today, state.policy.filing_publicity_days.value as i64)
+                .ok()
+        }
+        _ => None,
+    };
+    let opinions_complete = if *cmd == Command::CompleteOnsite {
+        store.opinions_complete(app.id).await?
+    } else {
+        false
+    };
+    Ok(Facts {
+        today: Some(today),
+        occupation_count: app.items.len(),
+        levels,
+        count_exception: store
+            .exception_granted(app.institution_id, "max_occupations_per_application", None)
+            .await?,
+        legal_person: inst.legal_person,
+        employees: inst.employees.clamp(0, u32::MAX as i64) as u32,
+        capital_yuan: inst.capital_yuan.max(0) as u64,
+        quota,
+        opinions_complete,
+        publicity_end,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActionInput {
+    pub action: String,
+    #[serde(default)]
+    pub reason: String,
+    pub version: i64,
+    /// For resolve_objection: the objection is upheld (→ rejected).
+    #[serde(default)]
+    pub upheld: bool,
+    #[serde(default)]
+    pub attachments: Vec<String>,
+}
+
+/// The one generic transition entry point (API and pages).
+pub async fn act(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    input: &ActionInput,
+) -> Result<FilingApp, AppError> {
+    let app = state.store.filing(&me.scope(), id).await?;
+    let cmd = Command::parse(&input.action, input.upheld)
+        .ok_or_else(|| AppError::invalid("action", format!("未知操作“{}”", input.action)))?;
+    if app.version != input.version {
+        return Err(conflict_text(&app));
+    }
+    let f = facts(state, &app, &cmd).await?;
+    let outcome = filing::decide(
+        &state.policy,
+        &app_state(&app),
+        me.role(),
+        &cmd,
+        &input.reason,
+        &f,
+    )
+    .map_err(filing_error)?;
+    let retention = outcome.to.is_terminal().then(|| {
+        state
+            .policy
+            .retention_until(true, state.today())
+            .to_string()
+    });
+    let attachments: Vec<String> = input
+        .attachments
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    for a in &attachments {
+        if a.contains("..") || a.contains('/') || a.contains('\\') {
+            return Err(AppError::invalid(
+                "attachments",
+                "附件名称不能包含路径（如 ../）",
+            ));
+        }
+    }
+    state
+        .store
+        .apply_filing(
+            &me.actor(),
+            &app,
+            input.version,
+            &outcome,
+            &TransitionInput {
+                reason: input.reason.trim().to_string(),
+                attachments,
+                today: Some(state.today()),
+                retention_until: retention,
+                quota_recheck: (cmd == Command::Pass && app_state(&app).flow.quota).then(|| {
+                    let r = &state.policy.max_institutions_per_occupation_per_district;
+                    (
+                        r.value as i64,
+                        domain::policy::Refusal {
+                            rule: "max_institutions_per_occupation_per_district",
+                            clause: r.clause.clone(),
+                            message: format!(
+                                "同一职业（工种）在同一区县（市）备案不多于{}家",
+                                r.value
+                            ),
+                        }
+                        .to_string(),
+                    )
+                }),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict => conflict_text(&app),
+            store::StoreError::Invalid(m) => {
+                AppError::invalid("max_institutions_per_occupation_per_district", m)
+            }
+            e => e.into(),
+        })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DrawInput {
+    pub version: i64,
+    /// Required for a second or later attempt.
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn do_draw(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    input: &DrawInput,
+) -> Result<store::DrawRow, AppError> {
+    let app = state.store.filing(&me.scope(), id).await?;
+    if app.version != input.version {
+        return Err(conflict_text(&app));
+    }
+    let outcome = filing::decide(
+        &state.policy,
+        &app_state(&app),
+        me.role(),
+        &Command::RecordDraw,
+        "",
+        &Facts::default(),
+    )
+    .map_err(filing_error)?;
+    if app.state() == FilingState::ExpertsDrawn && input.reason.trim().is_empty() {
+        return Err(AppError::invalid(
+            "reason",
+            "重新抽取须说明理由；每次抽取均留痕并报市级可见",
+        ));
+    }
+    let inst = state
+        .store
+        .institution(&domain::Scope::City, app.institution_id)
+        .await?;
+    let occ: Vec<i64> = app.items.iter().map(|i| i.occupation_id).collect();
+    let candidates = state.store.draw_candidates(&occ).await?;
+    let (pool, excl) = draw::pool(
+        &candidates,
+        &draw::Applicant {
+            institution_id: inst.id,
+            name: inst.name.clone(),
+            credit_code: inst.credit_code.clone(),
+            occupation_ids: occ,
+            date: state.today(),
+            recent_months: state.policy.expert_recent_review_months.value,
+        },
+    );
+    let size = state.policy.expert_draw_size.value as usize;
+    if pool.len() < size {
+        return Err(AppError::Conflict(format!(
+            "符合条件的专家仅{}名，少于应抽取的{}名；请市鉴定中心补充专家库后再抽取",
+            pool.len(),
+            size
+        )));
+    }
+    state
+        .store
+        .make_draw(
+            &me.actor(),
+            &app,
+            input.version,
+            &outcome,
+            &pool,
+            &excl,
+            size,
+            input.reason.trim(),
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict => conflict_text(&app),
+            e => e.into(),
+        })
+}
+
+/// Replay a draw; (matches, problems).
+pub fn replay(d: &store::DrawRow) -> (bool, Vec<String>) {
+    if d.status == "committed" {
+        return (false, vec!["该次抽取尚未进行（仅公布了承诺值）".into()]);
+    }
+    let bad = draw::verify(&d.record());
+    (bad.is_empty(), bad)
+}
+
+// ---------------------------------------------------------------- API handlers
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    pub q: Option<String>,
+    pub district: Option<String>,
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    pub occupation: Option<String>,
+    pub campaign: Option<i64>,
+    pub status: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/filings", tag = "机构备案", params(("q" = Option<String>, Query), ("district" = Option<String>, Query), ("kind" = Option<String>, Query, description = "social_org | enterprise | special_ability | increment"), ("state" = Option<String>, Query), ("occupation" = Option<String>, Query, description = "职业代码"), ("page" = Option<i64>, Query)), responses((status = 200, description = "分页列表，按等待时间排序，仅含本人辖区")))]
+pub async fn list(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    let f = FilingFilter {
+        q: p.q,
+        district: p.district,
+        kind: p.kind,
+        state: p.state,
+        occupation: p.occupation,
+        campaign: p.campaign,
+    };
+    Ok(Json(
+        state
+            .store
+            .list_filings(&me.scope(), &f, PageRequest::new(p.page, p.per_page))
+            .await?,
+    )
+    .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/filings", tag = "机构备案", request_body(content = String, description = "{kind, occupations:[{code, levels:[5,4,3]}], note?, shared_resources?, commitment?}"), responses((status = 201, description = "草稿"), (status = 422, description = "字段有误或规则拒绝（message 注明条款）")))]
+pub async fn create(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(f): JsonBody<FilingInput>,
+) -> Result<Response, AppError> {
+    let app = create_filing(&state, &me, &f).await?;
+    Ok((StatusCode::CREATED, Json(app)).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(f): JsonBody<FilingInput>,
+) -> Result<Response, AppError> {
+    Ok(Json(update_filing(&state, &me, id, &f).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/filings/{id}", tag = "机构备案", params(("id" = i64, Path)), responses((status = 200, description = "申请、办理记录、抽取记录、督导、可执行操作"), (status = 404, description = "不存在或不在辖区内")))]
+pub async fn detail(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let app = state.store.filing(&me.scope(), id).await?;
+    let events = state.store.filing_events(id).await?;
+    let mut draws = vec![];
+    for d in state.store.draws(id).await? {
+        let members = state.store.draw_members(d.id).await?;
+        draws.push(json!({ "draw": d, "members": members }));
+    }
+    let supervisors = state.store.filing_supervisors(id).await?;
+    let available: Vec<&str> = filing::available(&state.policy, &app_state(&app), me.role())
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    Ok(Json(json!({
+        "application": app,
+        "state_label": app.state().label(),
+        "events": events,
+        "draws": draws,
+        "supervisors": supervisors.iter().map(|s| json!({"user_id": s.0, "username": s.1, "name": s.2, "dispatched_by": s.3})).collect::<Vec<_>>(),
+        "available_actions": available,
+    }))
+    .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/filings/{id}/actions", tag = "机构备案", params(("id" = i64, Path)), request_body(content = String, description = "{action: submit|withdraw|pass|return|reject|waive_onsite|complete_onsite|opinion|approve|object|resolve_objection|finish, reason, version, upheld?, attachments?}"), responses((status = 200, description = "新状态"), (status = 403, description = "角色无权"), (status = 409, description = "状态不符或已被他人处理"), (status = 422, description = "缺少理由或规则拒绝（注明条款）")))]
+pub async fn action(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<ActionInput>,
+) -> Result<Response, AppError> {
+    Ok(Json(act(&state, &me, id, &input).await?).into_response())
+}
+
+/// Enterprise eligibility (一(二)1), shown to the applicant before it submits.
+pub async fn eligibility_of(state: &AppState, inst: &Institution) -> serde_json::Value {
+    let p = &state.policy;
+    let checks = domain::policy::check_enterprise_eligibility(
+        p,
+        inst.legal_person,
+        inst.employees.clamp(0, u32::MAX as i64) as u32,
+        inst.capital_yuan.max(0) as u64,
+    );
+    let problems: Vec<String> = match &checks {
+        Ok(()) => vec![],
+        Err(rs) => rs.iter().map(|r| r.to_string()).collect(),
+    };
+    json!({
+        "eligible": checks.is_ok(),
+        "legal_person": inst.legal_person,
+        "employees": inst.employees,
+        "capital_yuan": inst.capital_yuan,
+        "min_employees": p.enterprise_min_employees.value,
+        "min_capital_yuan": p.enterprise_min_capital_yuan.value,
+        "problems": problems,
+        "business_scope": inst.business_scope,
+        "business_scope_note": format!("申报职业（工种）应在企业主营业务范围内，由区县初审人员判断（依据：{} {}）", p.document, p.enterprise_occupation_in_business_scope.clause),
+    })
+}
+
+async fn eligibility(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    let inst = my_institution(&state, &me).await?;
+    Ok(Json(eligibility_of(&state, &inst).await).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/filings/{id}/draws", tag = "专家抽取", params(("id" = i64, Path)), request_body(content = String, description = "{version, reason（重新抽取时必填）}"), responses((status = 201, description = "抽取记录：承诺值、随机数、候选池及哈希、排除理由、种子、结果")))]
+pub async fn draw_experts(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<DrawInput>,
+) -> Result<Response, AppError> {
+    let d = do_draw(&state, &me, id, &input).await?;
+    Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DeclineInput {
+    pub expert_id: i64,
+    pub reason: String,
+}
+
+async fn decline(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<DeclineInput>,
+) -> Result<Response, AppError> {
+    let repl = decline_expert(&state, &me, id, input.expert_id, &input.reason).await?;
+    Ok(Json(json!({ "replacement": repl })).into_response())
+}
+
+pub async fn decline_expert(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    expert_id: i64,
+    reason: &str,
+) -> Result<Option<i64>, AppError> {
+    me.require(&[Role::District])?;
+    if reason.trim().is_empty() {
+        return Err(AppError::invalid("reason", "请填写专家谢绝的理由"));
+    }
+    let app = state.store.filing(&me.scope(), id).await?;
+    if app.state() != FilingState::ExpertsDrawn {
+        return Err(AppError::Conflict(format!(
+            "当前状态为“{}”，不能登记专家谢绝",
+            app.state().label()
+        )));
+    }
+    Ok(state
+        .store
+        .decline_expert(&me.actor(), &app, expert_id, reason.trim())
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Invalid(m) => AppError::Conflict(m),
+            e => e.into(),
+        })?)
+}
+
+#[derive(Deserialize)]
+pub struct OpinionInput {
+    /// 通过 | 不通过 | 整改后通过.
+    pub conclusion: String,
+    pub opinion: String,
+}
+
+pub async fn record_opinion(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    input: &OpinionInput,
+) -> Result<(), AppError> {
+    me.require(&[Role::Expert])?;
+    let app = state.store.filing(&me.scope(), id).await?;
+    if app.state() != FilingState::ExpertsDrawn {
+        return Err(AppError::Conflict(format!(
+            "当前状态为“{}”，不能提交现场评审意见",
+            app.state().label()
+        )));
+    }
+    if !["通过", "不通过", "整改后通过"].contains(&input.conclusion.trim()) {
+        return Err(AppError::invalid(
+            "conclusion",
+            "评审结论应为“通过”“不通过”或“整改后通过”",
+        ));
+    }
+    if input.opinion.trim().is_empty() {
+        return Err(AppError::invalid("opinion", "请填写现场评审意见"));
+    }
+    state
+        .store
+        .record_opinion(
+            &me.actor(),
+            &app,
+            me.account.id,
+            input.conclusion.trim(),
+            input.opinion.trim(),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn opinion(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<OpinionInput>,
+) -> Result<Response, AppError> {
+    record_opinion(&state, &me, id, &input).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SupervisorInput {
+    pub username: String,
+}
+
+async fn supervisor(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<SupervisorInput>,
+) -> Result<Response, AppError> {
+    dispatch_supervisor(&state, &me, id, &input.username).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn dispatch_supervisor(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    username: &str,
+) -> Result<(), AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    let app = state.store.filing(&me.scope(), id).await?;
+    if !matches!(
+        app.state(),
+        FilingState::DistrictPassed | FilingState::ExpertsDrawn
+    ) {
+        return Err(AppError::Conflict(
+            "只能在专家现场评审阶段派遣评审督导".into(),
+        ));
+    }
+    let (acc, _) = state
+        .store
+        .account_by_username(username.trim())
+        .await?
+        .ok_or_else(|| AppError::invalid("username", "督导员账号不存在"))?;
+    if acc.role != Role::Supervisor {
+        return Err(AppError::invalid("username", "该账号不是督导员"));
+    }
+    state
+        .store
+        .dispatch_supervisor(&me.actor(), &app, acc.id, &acc.username)
+        .await?;
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/v1/draws/{id}/verify", tag = "专家抽取", params(("id" = i64, Path)), responses((status = 200, description = "{ok, problems, draw}")))]
+pub async fn verify_draw(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let d = state.store.draw_in_scope(&me.scope(), id).await?;
+    let (ok, problems) = replay(&d);
+    Ok(Json(json!({ "ok": ok, "problems": problems, "draw": d })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ExceptionInput {
+    pub institution_id: i64,
+    /// max_occupations_per_application | max_institutions_per_occupation_per_district | increment_max_occupations
+    pub rule: String,
+    pub occupation_code: Option<String>,
+    pub reason: String,
+}
+
+pub async fn raise_exception_for(
+    state: &AppState,
+    me: &Authed,
+    input: &ExceptionInput,
+) -> Result<i64, AppError> {
+    me.require(&[Role::District])?;
+    let inst = state
+        .store
+        .institution(&me.scope(), input.institution_id)
+        .await?;
+    let rule = input.rule.trim();
+    if ![
+        "max_occupations_per_application",
+        "max_institutions_per_occupation_per_district",
+        "increment_max_occupations",
+    ]
+    .contains(&rule)
+    {
+        return Err(AppError::invalid(
+            "rule",
+            "特殊情况申请只适用于职业数或机构数限制",
+        ));
+    }
+    let occupation_id = if rule == "max_institutions_per_occupation_per_district" {
+        let code = input.occupation_code.as_deref().unwrap_or("").trim();
+        let (id, _, _) = state
+            .store
+            .occupation_by_code(code, "occupation")
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "occupation_code",
+                    format!("职业（工种）代码“{code}”不在目录中"),
+                )
+            })?;
+        Some(id)
+    } else {
+        None
+    };
+    if input.reason.trim().is_empty() {
+        return Err(AppError::invalid("reason", "请说明特殊情况"));
+    }
+    Ok(state
+        .store
+        .raise_exception(
+            &me.actor(),
+            inst.id,
+            &inst.district_code,
+            rule,
+            occupation_id,
+            input.reason.trim(),
+        )
+        .await?)
+}
+
+async fn raise_exception(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(input): JsonBody<ExceptionInput>,
+) -> Result<Response, AppError> {
+    let id = raise_exception_for(&state, &me, &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.exception(&me.scope(), id).await?),
+    )
+        .into_response())
+}
+
+async fn list_exceptions(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    Ok(Json(
+        state
+            .store
+            .list_exceptions(
+                &me.scope(),
+                p.status.as_deref(),
+                PageRequest::new(p.page, p.per_page),
+            )
+            .await?,
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DecideInput {
+    pub approve: bool,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn decide_exception_for(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    input: &DecideInput,
+) -> Result<store::ExceptionRow, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    if !input.approve && input.reason.trim().is_empty() {
+        return Err(AppError::invalid("reason", "不同意须说明理由"));
+    }
+    state
+        .store
+        .decide_exception(
+            &me.actor(),
+            id,
+            me.role() == Role::CityCenter,
+            input.approve,
+            input.reason.trim(),
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Invalid(m) => AppError::Conflict(m),
+            e => e.into(),
+        })
+}
+
+async fn decide_exception(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<DecideInput>,
+) -> Result<Response, AppError> {
+    Ok(Json(decide_exception_for(&state, &me, id, &input).await?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CampaignInput {
+    pub name: String,
+    pub deadline: String,
+    #[serde(default)]
+    pub application_ids: Vec<i64>,
+}
+
+async fn create_campaign(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(input): JsonBody<CampaignInput>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let deadline = NaiveDate::parse_from_str(input.deadline.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("deadline", "期限应为 YYYY-MM-DD 格式的日期"))?;
+    if input.name.trim().is_empty() {
+        return Err(AppError::invalid("name", "请填写批次名称"));
+    }
+    for a in &input.application_ids {
+        state.store.filing(&me.scope(), *a).await?;
+    }
+    let id = state
+        .store
+        .create_campaign(
+            &me.actor(),
+            input.name.trim(),
+            deadline,
+            &state.policy.transferred_filings_deadline.clause,
+            &input.application_ids,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+async fn campaigns(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    Ok(Json(state.store.campaigns().await?).into_response())
+}
+
+async fn overdue(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    Ok(Json(
+        state
+            .store
+            .overdue_filings(
+                &me.scope(),
+                state.today(),
+                PageRequest::new(p.page, p.per_page),
+            )
+            .await?,
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ExpertInput {
+    pub name: String,
+    pub id_number: String,
+    #[serde(default)]
+    pub employer: String,
+    pub employer_credit_code: Option<String>,
+    pub district: Option<String>,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub phone: String,
+    pub username: Option<String>,
+    pub occupations: Vec<String>,
+}
+
+pub async fn validate_expert(state: &AppState, e: &ExpertInput) -> Result<NewExpert, AppError> {
+    if e.name.trim().is_empty() {
+        return Err(AppError::invalid("name", "请填写专家姓名"));
+    }
+    let idn = domain::id_number::IdNumber::parse(&e.id_number)
+        .map_err(|err| AppError::invalid("id_number", err.to_string()))?;
+    let credit = match e
+        .employer_credit_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(c) => Some(
+            domain::credit_code::CreditCode::parse(c)
+                .map_err(|err| AppError::invalid("employer_credit_code", err.to_string()))?
+                .as_str()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let district = e
+        .district
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if let Some(d) = district {
+        if !state.store.districts().await?.iter().any(|x| x.code == d) {
+            return Err(AppError::invalid("district", "所属区县无效"));
+        }
+    }
+    let user_id = match e
+        .username
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(u) => {
+            let (acc, _) = state
+                .store
+                .account_by_username(u)
+                .await?
+                .ok_or_else(|| AppError::invalid("username", "关联的专家账号不存在"))?;
+            if acc.role != Role::Expert {
+                return Err(AppError::invalid("username", "关联账号的角色须为评审专家"));
+            }
+            Some(acc.id)
+        }
+        None => None,
+    };
+    if e.occupations.is_empty() {
+        return Err(AppError::invalid(
+            "occupations",
+            "请至少填写一个可评审的职业（工种）",
+        ));
+    }
+    let mut occ = vec![];
+    for c in &e.occupations {
+        let found = match state.store.occupation_by_code(c, "occupation").await? {
+            Some(x) => Some(x),
+            None => state.store.occupation_by_code(c, "special").await?,
+        };
+        let (id, _, _) = found.ok_or_else(|| {
+            AppError::invalid(
+                "occupations",
+                format!("职业（工种）代码“{}”不在目录中", c.trim()),
+            )
+        })?;
+        if !occ.contains(&id) {
+            occ.push(id);
+        }
+    }
+    Ok(NewExpert {
+        name: e.name.trim().into(),
+        id_number: idn.as_str().into(),
+        id_masked: idn.masked(),
+        employer: e.employer.trim().into(),
+        employer_credit_code: credit,
+        district_code: district.map(str::to_string),
+        title: e.title.trim().into(),
+        phone: e.phone.trim().into(),
+        user_id,
+        occupation_ids: occ,
+    })
+}
+
+async fn create_expert(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(e): JsonBody<ExpertInput>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let new = validate_expert(&state, &e).await?;
+    let id = state.store.create_expert(&me.actor(), &new).await?;
+    Ok((StatusCode::CREATED, Json(state.store.expert(id).await?)).into_response())
+}
+
+async fn list_experts(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    let f = ExpertFilter {
+        q: p.q,
+        occupation: p.occupation,
+        district: p.district,
+        active: None,
+    };
+    Ok(Json(
+        state
+            .store
+            .list_experts(&f, PageRequest::new(p.page, p.per_page))
+            .await?,
+    )
+    .into_response())
+}
+
+async fn get_expert(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    Ok(Json(state.store.expert(id).await?).into_response())
+}
+
+async fn expert_id_number(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let n = state.store.expert_id_number(&me.actor(), id).await?;
+    Ok(Json(json!({ "id_number": n })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UnavailableInput {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+async fn expert_unavailable(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    JsonBody(u): JsonBody<UnavailableInput>,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let from = NaiveDate::parse_from_str(u.from.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("from", "日期应为 YYYY-MM-DD"))?;
+    let to = NaiveDate::parse_from_str(u.to.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("to", "日期应为 YYYY-MM-DD"))?;
+    if to < from {
+        return Err(AppError::invalid("to", "结束日期不能早于开始日期"));
+    }
+    state
+        .store
+        .add_unavailable(&me.actor(), id, from, to, u.reason.trim())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Material kinds of a filing application (key, label).
+pub const FILING_DOC_KINDS: &[(&str, &str)] = &[
+    ("application_form", "备案申请表"),
+    ("qualification", "场地设施、考评人员等条件证明"),
+    ("commitment", "书面承诺及佐证材料"),
+    ("scheme", "评价方案与题库说明"),
+    ("correction", "补正材料"),
+    ("review", "评审与审核材料"),
+    ("other", "其他材料"),
+];
+
+/// Store the files of a multipart request as materials of the application; all files are
+/// checked (type from content, size, name) before any is stored.
+pub async fn store_filing_uploads(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    mp: axum::extract::Multipart,
+) -> Result<Vec<store::Document>, AppError> {
+    let app = state.store.filing(&me.scope(), id).await?;
+    match me.role() {
+        Role::Institution if app.state().editable() => {}
+        Role::Institution => {
+            return Err(AppError::Conflict(format!(
+                "当前状态为“{}”，不能再上传材料",
+                app.state().label()
+            )))
+        }
+        Role::District | Role::CityCenter | Role::CityDivision if !app.state().is_terminal() => {}
+        _ => return Err(AppError::forbidden()),
+    }
+    let max = state.config.max_upload_bytes;
+    let parts = crate::upload::read_upload(mp, max).await?;
+    let kind = crate::upload::text_field(&parts, "kind").unwrap_or_default();
+    if !FILING_DOC_KINDS.iter().any(|(k, _)| *k == kind) {
+        return Err(AppError::invalid("kind", "请选择材料类别"));
+    }
+    let uploads: Vec<_> = crate::upload::files(&parts).collect();
+    if uploads.is_empty() {
+        return Err(AppError::invalid("file", "请选择要上传的文件"));
+    }
+    for f in &uploads {
+        crate::upload::check_file(f, max)?;
+    }
+    let mut out = vec![];
+    for f in uploads {
+        out.push(
+            state
+                .store
+                .add_document(
+                    &me.actor(),
+                    store::NewDocument {
+                        owner_type: "filing_application".into(),
+                        owner_id: app.id,
+                        institution_id: Some(app.institution_id),
+                        district_code: Some(app.district_code.clone()),
+                        kind: kind.clone(),
+                        filename: f.filename.clone(),
+                        retention_until: None,
+                    },
+                    &f.bytes,
+                )
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+async fn upload_documents(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let docs = store_filing_uploads(&state, &me, id, mp).await?;
+    Ok((StatusCode::CREATED, Json(docs)).into_response())
+}
+
+async fn list_documents(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    state.store.filing(&me.scope(), id).await?;
+    Ok(Json(state.store.documents_of("filing_application", id).await?).into_response())
+}
+
+/// The expert library's xlsx template: the same spec writes the template and reads imports.
+pub fn expert_sheet() -> sheets::SheetSpec {
+    use sheets::Column;
+    sheets::SheetSpec {
+        title: "市级技能人才评价专家库导入",
+        columns: vec![
+            Column::new("name", "姓名").required().example("张三"),
+            Column::new("id_number", "身份证号码")
+                .required()
+                .hint("18位居民身份证号码")
+                .example("11010519491231002X"),
+            Column::new("employer", "工作单位").example("郑州职业技术学院"),
+            Column::new("employer_credit_code", "单位统一社会信用代码")
+                .hint("已知时填写，用于回避同单位")
+                .example("91350100M000100Y43"),
+            Column::new("district", "所属区县代码")
+                .hint("如 410105；可空")
+                .example("410105"),
+            Column::new("title", "职称/职业资格").example("高级技师"),
+            Column::new("phone", "联系电话").example("13800000000"),
+            Column::new("username", "平台账号")
+                .hint("专家已有平台账号时填写其用户名")
+                .example("expert-1"),
+            Column::new("occupations", "可评审职业（工种）代码")
+                .required()
+                .hint("多个用顿号或逗号分隔")
+                .example("6-31-01-03、6-18-02-04"),
+        ],
+        instructions: vec![
+            "每行一名专家；带 * 的列必填。",
+            "身份证号码仅用于身份核验与回避，平台内脱敏显示，查看完整号码将记入审计日志。",
+            "整批校验通过后才会导入；任何一行有误，将列出行号与原因，且不导入任何数据。",
+        ],
+    }
+}
+
+/// Import experts from an xlsx: every row validated first; nothing stored if any row fails.
+pub async fn import_experts(
+    state: &AppState,
+    me: &Authed,
+    bytes: &[u8],
+) -> Result<usize, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let spec = expert_sheet();
+    let rows = sheets::read(&spec, bytes).map_err(|e| AppError::invalid("file", e.to_string()))?;
+    if rows.is_empty() {
+        return Err(AppError::invalid("file", "表格中没有专家数据"));
+    }
+    let mut errors = vec![];
+    let mut news = vec![];
+    let mut seen = std::collections::HashSet::new();
+    for r in &rows {
+        let missing = r.missing_required(&spec);
+        if !missing.is_empty() {
+            errors.push(format!("第{}行：缺少{}", r.row, missing.join("、")));
+            continue;
+        }
+        let input = ExpertInput {
+            name: r.get("name").into(),
+            id_number: r.get("id_number").into(),
+            employer: r.get("employer").into(),
+            employer_credit_code: Some(r.get("employer_credit_code").to_string()),
+            district: Some(r.get("district").to_string()),
+            title: r.get("title").into(),
+            phone: r.get("phone").into(),
+            username: Some(r.get("username").to_string()),
+            occupations: r
+                .get("occupations")
+                .split(['、', ',', '，', ';', '；', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        };
+        match validate_expert(state, &input).await {
+            Ok(n) => {
+                if !seen.insert(n.id_number.clone()) {
+                    errors.push(format!("第{}行：身份证号码与前面的行重复", r.row));
+                } else {
+                    news.push(n);
+                }
+            }
+            Err(e) => errors.push(format!("第{}行：{}", r.row, e)),
+        }
+    }
+    for n in &news {
+        let dup: Option<i64> = state.store.expert_id_by_number(&n.id_number).await?;
+        if dup.is_some() {
+            errors.push(format!("{}（{}）已在专家库中", n.name, n.id_masked));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(
+            "file",
+            format!("导入未执行：{}", errors.join("；")),
+        ));
+    }
+    for n in &news {
+        state.store.create_expert(&me.actor(), n).await?;
+    }
+    Ok(news.len())
+}
+
+pub async fn expert_template(me: Authed) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    let bytes = sheets::template(&expert_sheet()).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(crate::upload::send_bytes(
+        "市级专家库导入模板.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    ))
+}
+
+/// The xlsx of a multipart request (field `file`).
+pub async fn xlsx_of(state: &AppState, mp: axum::extract::Multipart) -> Result<Vec<u8>, AppError> {
+    let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
+    let f = crate::upload::files(&parts)
+        .next()
+        .ok_or_else(|| AppError::invalid("file", "请选择要导入的 Excel 文件"))?;
+    crate::upload::check_file(f, state.config.max_upload_bytes)?;
+    Ok(f.bytes.to_vec())
+}
+
+async fn api_import_experts(
+    State(state): State<AppState>,
+    me: Authed,
+    mp: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter])?;
+    let bytes = xlsx_of(&state, mp).await?;
+    let n = import_experts(&state, &me, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "imported": n }))).into_response())
+}
+
+/// Download a material of an application for anyone who may see the application — including
+/// drawn experts and the dispatched supervisor, whom the general `/documents/{id}` refuses.
+pub async fn download_document(
+    State(state): State<AppState>,
+    me: Authed,
+    Path((id, doc)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    state.store.filing(&me.scope(), id).await?;
+    let d = state
+        .store
+        .document_of_owner("filing_application", id, doc)
+        .await?;
+    let (d, bytes) = state
+        .store
+        .document_bytes(&domain::Scope::City, d.id)
+        .await?;
+    Ok(crate::upload::download_response(&d, bytes))
+}
