@@ -1045,8 +1045,8 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
         )
         .await?;
     let _ = S::Draft;
-    // Walking the demo plans notified the parties; a fresh demo starts with an empty inbox.
-    sqlx::query("DELETE FROM notifications")
+    // Walking the demo plans notified the parties; drop those so the demo inbox stays readable.
+    sqlx::query("DELETE FROM notifications WHERE link LIKE '/plans/%'")
         .execute(&store.db.pool)
         .await?;
     Ok(())
