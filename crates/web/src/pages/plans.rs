@@ -369,6 +369,16 @@ async fn edit_form(
 ) -> Result<Response, AppError> {
     me.require(&[Role::Institution])?;
     let p = state.store.plan(&me.scope(), id).await?;
+    if p.status().is_closed() || p.results_status != "none" {
+        return Err(AppError::Conflict(format!(
+            "计划当前状态为“{}”，不能再修改",
+            if p.results_status != "none" {
+                "成绩已公示"
+            } else {
+                p.status().label()
+            }
+        )));
+    }
     let f = PlanPageForm::from_api(&PlanForm::from_plan(&p));
     let heading = if matches!(p.status(), PlanStatus::Draft | PlanStatus::Returned) {
         format!("修改计划 {}", p.plan_no)

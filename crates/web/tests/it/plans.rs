@@ -1285,6 +1285,50 @@ async fn relations_page_and_openapi() {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
     // Pages of every stage render for the roles that see them.
+    let ids: Vec<i64> = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM plans ORDER BY id")
+            .fetch_all(&app.store.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert!(ids.len() >= 9, "demo plans in every stage");
+    let inst_c = app.login("inst-1").await;
+    let sup = app.login("sup-city-1").await;
+    for id in &ids {
+        for (c, path) in [
+            (&center, format!("/plans/{id}")),
+            (&inst_c, format!("/plans/{id}")),
+            (&inst_c, format!("/plans/{id}/letter")),
+            (&inst_c, format!("/plans/{id}/candidates")),
+            (&inst_c, format!("/plans/{id}/candidates/import")),
+        ] {
+            let r = c.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+        }
+        // Closed plans and plans with published results cannot be edited.
+        let closed = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM plans WHERE id = {id} AND (status IN ('cancelled', 'rejected') OR results_status <> 'none')"
+            ))
+            .await;
+        let r = inst_c
+            .get(app.url(&format!("/plans/{id}/edit")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), if closed == 1 { 409 } else { 200 }, "edit {id}");
+    }
+    for path in ["/dashboard", "/plans"] {
+        assert_eq!(
+            sup.get(app.url(path)).send().await.unwrap().status(),
+            200,
+            "{path}"
+        );
+    }
     let inst1 = app.login("inst-1").await;
     for (c, path) in [
         (&inst1, "/plans"),
