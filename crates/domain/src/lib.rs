@@ -11,9 +11,11 @@ pub mod filing;
 pub mod id_number;
 pub mod institution;
 pub mod occupation;
+pub mod plan;
 pub mod policy;
 pub mod reference;
 pub mod role;
+pub mod signature;
 pub mod upload;
 
 pub use account::FieldError;

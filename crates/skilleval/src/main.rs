@@ -30,10 +30,27 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Benchmarks (print wall time and peak memory; not tests).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Expert draws of the filing workflow.
     Draw {
         #[command(subcommand)]
         command: DrawCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Generate an xlsx of N candidates, import it into a confirmed demo plan (all or nothing,
+    /// one transaction) and print wall time and peak RSS. Use an EMPTY database.
+    ImportCandidates {
+        #[command(flatten)]
+        db: settings::DbArgs,
+        #[arg(long, default_value_t = 100_000)]
+        rows: u32,
     },
 }
 
@@ -92,6 +109,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "已应用 {n} 个迁移；当前版本 {:?}",
                 store.db.applied_migrations().await?
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command: BenchCommand::ImportCandidates { db, rows },
+        } => {
+            let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            let store = Store::open(
+                &s.database,
+                s.db_max_connections,
+                PasswordParams::fast_for_tests(),
+            )
+            .await
+            .with_context(|| format!("无法连接数据库 {}", store_redact(&s.database)))?
+            .with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(
+                &s.blobs_dir,
+            )));
+            bench_import(store, rows).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Draw {
@@ -211,5 +245,94 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         listener.local_addr()?
     );
     web::serve(listener, state).await?;
+    Ok(())
+}
+
+fn peak_rss_kb() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+async fn bench_import(store: Store, rows: u32) -> anyhow::Result<()> {
+    use std::time::Instant;
+    store.db.migrate().await?;
+    store.load_reference(&ReferenceFiles::builtin()).await?;
+    store::demo::seed(&store).await?;
+    let plans = store
+        .list_plans(
+            &domain::Scope::City,
+            &store::PlanFilter {
+                status: Some("city_confirmed".into()),
+                results_status: Some("none".into()),
+                ..Default::default()
+            },
+            store::PageRequest::new(Some(1), Some(50)),
+        )
+        .await?;
+    let mut target = None;
+    for p in plans.items {
+        if store.all_candidates(p.id).await?.is_empty() {
+            target = Some(p);
+            break;
+        }
+    }
+    let plan = target.context("需要一个空的数据库（找不到无考生的已认可演示计划）")?;
+    let level = plan.levels.split(',').next().unwrap_or("4").to_string();
+    let t0 = Instant::now();
+    let data: Vec<Vec<String>> = (0..rows)
+        .map(|i| {
+            let seq = i % 1000;
+            let day = 1 + (i / 1000) % 28;
+            let month = 1 + (i / 28000) % 12;
+            let year = 1960 + (i / 336000) % 40;
+            let id = domain::id_number::with_check_digit(&format!(
+                "410105{year}{month:02}{day:02}{seq:03}"
+            ))
+            .expect("id");
+            let male = seq % 2 == 1;
+            vec![
+                format!("考生{i}"),
+                "居民身份证".into(),
+                id,
+                if male { "男" } else { "女" }.into(),
+                "高中".into(),
+                "社会人员".into(),
+                "13800000000".into(),
+                level.clone(),
+            ]
+        })
+        .collect();
+    let xlsx = sheets::write_report("考生名单", &web::evaluation::CANDIDATE_HEADERS, &data)?;
+    drop(data);
+    println!(
+        "backend={:?} rows={rows} xlsx_bytes={} generate_s={:.2}",
+        store.db.backend,
+        xlsx.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let state = web::AppState::new(
+        store.clone(),
+        web::WebConfig::default(),
+        domain::policy::Policy::zhengzhou_2022(),
+    );
+    let actor = store::Actor::system("bench");
+    let t1 = Instant::now();
+    let parsed = sheets::read(&web::evaluation::candidate_spec(), &xlsx)?;
+    let read_s = t1.elapsed().as_secs_f64();
+    let result = web::evaluation::run_candidate_import(&state, &actor, &plan, parsed, None).await;
+    let total = t1.elapsed().as_secs_f64();
+    match result {
+        Ok((n, _)) => println!(
+            "imported={n} read_xlsx_s={read_s:.2} import_total_s={total:.2} peak_rss={}",
+            peak_rss_kb()
+        ),
+        Err(e) => anyhow::bail!("import failed: {} errors, first: {:?}", e.len(), e.first()),
+    }
     Ok(())
 }

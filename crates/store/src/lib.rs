@@ -9,6 +9,7 @@ mod certificates;
 mod db;
 mod documents;
 mod error;
+mod evaluation;
 mod experts;
 mod filed;
 mod filing;
@@ -16,6 +17,7 @@ mod institutions;
 mod jobs;
 mod migrate;
 mod notifications;
+mod plans;
 mod reference;
 mod sessions;
 mod sql;
@@ -30,6 +32,10 @@ pub use certificates::PublicCertificate;
 pub use db::{redact_url, Backend, Db, WriteTx};
 pub use documents::{Document, DocumentVersions, NewDocument, PERSONAL_OWNER_TYPES};
 pub use error::StoreError;
+pub use evaluation::{
+    id_number_hash, Assignment, Candidate, Letter, NewCandidate, PublicResult, Relation, Report,
+    ScoreUpdate, Signature,
+};
 pub use experts::{DrawMember, DrawRow, Expert, ExpertFilter, NewExpert};
 pub use filed::FiledOccupation;
 pub use filing::{
@@ -42,6 +48,7 @@ pub use migrate::MIGRATIONS;
 pub use notifications::{
     NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
 };
+pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod documents;
 pub mod error;
+pub mod evaluation;
 pub mod filing;
 pub mod forms;
 pub mod imports;

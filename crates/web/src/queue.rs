@@ -268,6 +268,7 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
         }
         Role::CityDivision | Role::Expert | Role::Supervisor => {}
     }
+    items.extend(plan_items(state, me).await?);
     items.extend(filing_items(state, me).await?);
     let cal = state.display_calendar().await?;
     for it in &mut items {
@@ -282,5 +283,222 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
+    Ok(items)
+}
+
+/// 二、评价管理: what waits for each role in electronic filing, plans, supervision and results.
+async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppError> {
+    use domain::plan::EfilingStatus;
+    use store::{EfilingFilter, PlanFilter};
+    let store = &state.store;
+    let scope = me.scope();
+    let page = PageRequest::new(Some(1), Some(200));
+    let plans = |status: &'static str| {
+        let scope = scope.clone();
+        async move {
+            store
+                .list_plans(
+                    &scope,
+                    &PlanFilter {
+                        status: Some(status.into()),
+                        ..Default::default()
+                    },
+                    page,
+                )
+                .await
+                .map(|p| p.items)
+        }
+    };
+    let mut items = vec![];
+    let item = |title: String, detail: String, href: String, since: &str| WorkItem {
+        title,
+        detail,
+        href,
+        since: Some(since.to_string()),
+        waited: None,
+    };
+    match me.role() {
+        Role::Institution => {
+            if let Some(inst) = me.account.institution_id {
+                let status = EfilingStatus::parse(&store.efiling_status(inst).await?);
+                if matches!(status, EfilingStatus::Missing | EfilingStatus::Returned) {
+                    items.push(WorkItem {
+                        title: "完成电子备案".into(),
+                        detail: "二(二)：上传备案材料电子版并经区县确认后，方可提交评价工作计划。"
+                            .into(),
+                        href: "/efiling".into(),
+                        since: None,
+                        waited: None,
+                    });
+                }
+            }
+            for p in plans("draft").await? {
+                items.push(item(
+                    format!("提交评价工作计划 {}", p.plan_no),
+                    format!("评价于{}开始，须至少提前3个工作日提交区县。", p.start_date),
+                    format!("/plans/{}", p.id),
+                    &p.status_since,
+                ));
+            }
+            for p in plans("returned").await? {
+                items.push(item(
+                    format!("修改被退回的计划 {}", p.plan_no),
+                    format!("退回理由：{}", p.last_reason),
+                    format!("/plans/{}", p.id),
+                    &p.status_since,
+                ));
+            }
+            for p in plans("district_approved").await? {
+                items.push(item(
+                    format!("在平台填报计划 {}", p.plan_no),
+                    "区县已审核通过，填报后报市级认可。".into(),
+                    format!("/plans/{}", p.id),
+                    &p.status_since,
+                ));
+            }
+            for p in plans("city_confirmed").await? {
+                let signed = store.signed_parties(p.id).await?;
+                let has_letter = store.current_letter(p.id).await?.is_some();
+                if has_letter && !signed.contains(&domain::plan::Party::Institution) {
+                    items.push(item(
+                        format!("签署督导责任书 {}", p.plan_no),
+                        "三方签字后本次评价方为有效（二(三)）。".into(),
+                        format!("/plans/{}/letter", p.id),
+                        &p.status_since,
+                    ));
+                }
+                if p.results_status == "publicised"
+                    && p.results_publicity_until
+                        .as_deref()
+                        .is_some_and(|u| u < state.today().format("%Y-%m-%d").to_string().as_str())
+                {
+                    items.push(item(
+                        format!("上报评价结果 {}", p.plan_no),
+                        "公示期已满，请将成绩上报市级。".into(),
+                        format!("/plans/{}", p.id),
+                        &p.status_since,
+                    ));
+                }
+            }
+        }
+        Role::District => {
+            for p in plans("submitted").await? {
+                items.push(item(
+                    format!("收取纸质计划 {}", p.plan_no),
+                    format!("{}，评价于{}开始。", p.institution_name, p.start_date),
+                    format!("/plans/{}", p.id),
+                    &p.status_since,
+                ));
+            }
+            for p in plans("paper_received").await? {
+                items.push(item(
+                    format!("审核评价工作计划 {}", p.plan_no),
+                    format!("{}，评价于{}开始。", p.institution_name, p.start_date),
+                    format!("/plans/{}", p.id),
+                    &p.status_since,
+                ));
+            }
+            for p in plans("city_confirmed").await? {
+                if !store
+                    .assignments(p.id)
+                    .await?
+                    .iter()
+                    .any(|a| a.side == "district")
+                {
+                    items.push(item(
+                        format!("派遣区县督导员 {}", p.plan_no),
+                        "二(三)：区县派遣一名督导人员。".into(),
+                        format!("/plans/{}", p.id),
+                        &p.status_since,
+                    ));
+                }
+            }
+            let ef = store
+                .list_efilings(
+                    &scope,
+                    &EfilingFilter {
+                        q: None,
+                        status: Some("submitted".into()),
+                    },
+                    page,
+                )
+                .await?;
+            for e in ef.items {
+                items.push(item(
+                    format!("确认电子备案：{}", e.institution_name),
+                    "核对备案材料电子版后确认或退回。".into(),
+                    format!("/efilings/{}/review", e.institution_id),
+                    e.submitted_at.as_deref().unwrap_or_default(),
+                ));
+            }
+        }
+        Role::CityCenter | Role::CityDivision => {
+            for p in plans("entered").await? {
+                items.push(item(
+                    format!("认可评价工作计划 {}", p.plan_no),
+                    format!(
+                        "{}（{}），评价于{}开始。",
+                        p.institution_name, p.district_name, p.start_date
+                    ),
+                    format!("/plans/{}", p.id),
+                    &p.status_since,
+                ));
+            }
+            for p in plans("city_confirmed").await? {
+                if !store
+                    .assignments(p.id)
+                    .await?
+                    .iter()
+                    .any(|a| a.side == "city")
+                {
+                    items.push(item(
+                        format!("派遣市级督导员 {}", p.plan_no),
+                        "二(三)：市级督导组派遣一名督导人员。".into(),
+                        format!("/plans/{}", p.id),
+                        &p.status_since,
+                    ));
+                }
+                if p.results_status == "submitted" {
+                    items.push(item(
+                        format!("生成证书数据 {}", p.plan_no),
+                        "机构已上报评价结果。".into(),
+                        format!("/plans/{}", p.id),
+                        &p.status_since,
+                    ));
+                }
+            }
+        }
+        Role::Supervisor => {
+            for p in plans("city_confirmed").await? {
+                let letter = store.current_letter(p.id).await?;
+                if let Some(l) = letter {
+                    let sigs = store.signatures(l.id).await?;
+                    if !sigs.iter().any(|s| s.signer_id == me.account.id) {
+                        items.push(item(
+                            format!("签署督导责任书 {}", p.plan_no),
+                            format!("{}，评价于{}开始。", p.institution_name, p.start_date),
+                            format!("/plans/{}/letter", p.id),
+                            &p.status_since,
+                        ));
+                    }
+                }
+                if p.start_date.as_str() <= state.today().format("%Y-%m-%d").to_string().as_str()
+                    && !store
+                        .reports(p.id)
+                        .await?
+                        .iter()
+                        .any(|r| r.supervisor_name == me.account.display_name)
+                {
+                    items.push(item(
+                        format!("提交督导报告 {}", p.plan_no),
+                        "评价实施后提交督导报告。".into(),
+                        format!("/plans/{}/report", p.id),
+                        &p.status_since,
+                    ));
+                }
+            }
+        }
+        Role::Admin | Role::Expert => {}
+    }
     Ok(items)
 }

@@ -13,6 +13,25 @@
     if (t && t.hasAttribute && t.hasAttribute("data-print")) { e.preventDefault(); window.print(); }
   });
 })();
+// 评价工作计划: show the last submission date for the chosen start date (二(二)).
+(function () {
+  "use strict";
+  var input = document.getElementById("f-start_date");
+  if (!input || !window.fetch) { return; }
+  var out = document.createElement("div");
+  out.className = "hint";
+  out.setAttribute("aria-live", "polite");
+  input.parentNode.appendChild(out);
+  function update() {
+    if (!input.value) { out.textContent = ""; return; }
+    fetch("/api/v1/calendar/latest-submission?start=" + encodeURIComponent(input.value), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (j) { out.textContent = j.text || j.message || ""; })
+      .catch(function () { out.textContent = ""; });
+  }
+  input.addEventListener("change", update);
+  update();
+})();
 // Background job progress: <div class="job-progress" data-job-id="…"> polls /api/v1/jobs/{id}.
 (function () {
   "use strict";

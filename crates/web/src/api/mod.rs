@@ -1,5 +1,7 @@
 //! The JSON API under `/api/v1`, its OpenAPI document and a viewer that needs no download.
 
+pub mod plans;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -20,6 +22,7 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(plans::router())
         .route("/v1/session", axum::routing::post(login).delete(logout))
         .route("/v1/me", get(me))
         .route(
@@ -324,6 +327,7 @@ async fn audit_verify(State(state): State<AppState>, me: Authed) -> Result<Respo
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
+    doc.merge(plans::PlansDoc::openapi());
     // Areas that document their own paths.
     doc.merge(crate::documents::ApiDocs::openapi());
     doc.merge(crate::jobs::ApiDocs::openapi());

@@ -5,6 +5,7 @@ pub mod filing;
 mod home;
 mod institutions;
 pub mod kit;
+mod plans;
 mod public;
 pub mod users;
 
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(admin::router())
         .merge(public::router())
+        .merge(plans::router())
         .merge(filing::router())
 }
 
@@ -67,6 +69,7 @@ impl Layout {
                 nav.push(("/public/institutions", "已备案机构"));
                 nav.push(("/public/filings", "备案公示"));
                 nav.push(("/public/certificates", "证书查询"));
+                nav.push(("/public/results", "结果公示"));
                 nav.push(("/policy", "政策规则"));
             }
             Some(r) => {
@@ -86,6 +89,18 @@ impl Layout {
                 if matches!(r, Role::CityCenter | Role::CityDivision | Role::District) {
                     nav.push(("/filing-exceptions", "特殊情况申请"));
                     nav.push(("/experts", "专家库"));
+                }
+                if r != Role::Admin && r != Role::Expert {
+                    nav.push(("/plans", "评价计划"));
+                }
+                if r == Role::Institution {
+                    nav.push(("/efiling", "电子备案"));
+                }
+                if r == Role::District {
+                    nav.push(("/efilings", "电子备案"));
+                }
+                if matches!(r, Role::CityCenter | Role::CityDivision) {
+                    nav.push(("/supervision/relations", "督导回避"));
                 }
                 if matches!(r, Role::Admin | Role::CityCenter | Role::District) {
                     nav.push(("/users", "用户账号"));

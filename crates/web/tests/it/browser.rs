@@ -103,3 +103,84 @@ async fn browser_page_tour() {
     }
     b.quit().await;
 }
+
+/// 二(二) through the pages: the institution submits a plan, the district records the paper copy
+/// and approves it, the institution enters it, and the city confirms it.
+#[tokio::test]
+async fn browser_plan_submit_district_approve_city_confirm() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    crate::plans::ensure_next_year(&app).await;
+    let base = format!("http://{}", app.addr);
+    let occ: i64 = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM occupations WHERE code = '4-03-02-01' ORDER BY id LIMIT 1")
+            .fetch_one(&app.store.db.pool)
+            .await
+            .unwrap()
+            .get(0)
+    };
+    let start = crate::plans::today() + chrono::Duration::days(21);
+    let end = start + chrono::Duration::days(1);
+
+    login(&b, &base, "inst-1").await;
+    b.goto(&format!("{base}/plans/new")).await;
+    b.click(&format!("#f-occupation_id option[value=\"{occ}\"]"))
+        .await;
+    b.type_into("#f-levels", "4").await;
+    b.set_value("#f-start_date", &start.format("%Y-%m-%d").to_string())
+        .await;
+    b.set_value("#f-end_date", &end.format("%Y-%m-%d").to_string())
+        .await;
+    b.type_into("#f-venue", "郑州市金水区示范路11号实训楼三层")
+        .await;
+    b.type_into("#f-expected_candidates", "30").await;
+    b.type_into("#f-examiners", "李明、王芳").await;
+    b.type_into("#f-internal_supervisor", "赵强").await;
+    b.screenshot("plan-new").await;
+    b.click("form.stack button[type=submit]").await;
+    b.wait_for_url("msg=created").await;
+    let url = b.current_url().await;
+    let plan_url = url.split('?').next().unwrap().to_string();
+    assert!(b.source().await.contains("最晚提交日期"));
+
+    let act = |cmd: &'static str| {
+        let b = &b;
+        async move {
+            b.click(&format!("form[action$=\"/act/{cmd}\"] button"))
+                .await;
+            b.accept_alert().await;
+            b.wait_for_url("msg=done").await;
+        }
+    };
+    act("submit").await;
+    assert!(b.text("main").await.contains("已提交，待区县收取纸质件"));
+    let logout = || async {
+        b.click(".userbox button[type=submit]").await;
+        b.wait_for_url("/login").await;
+    };
+    logout().await;
+
+    login(&b, &base, "district-410105").await;
+    b.goto(&plan_url).await;
+    act("paper").await;
+    act("approve").await;
+    assert!(b.text("main").await.contains("区县已审核通过"));
+    b.screenshot("plan-district-approved").await;
+    logout().await;
+
+    login(&b, &base, "inst-1").await;
+    b.goto(&plan_url).await;
+    act("enter").await;
+    logout().await;
+
+    login(&b, &base, "center").await;
+    b.goto(&plan_url).await;
+    act("confirm").await;
+    let main = b.text("main").await;
+    assert!(main.contains("市级已认可，可开展评价"), "{main}");
+    b.screenshot("plan-city-confirmed").await;
+    b.quit().await;
+}

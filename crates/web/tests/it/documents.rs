@@ -41,6 +41,12 @@ async fn upload(
 #[tokio::test]
 async fn document_upload_ok_and_new_version() {
     let app = spawn_app().await;
+    // Demo data may hold documents already (e.g. electronic filings): count from here.
+    let (base_docs, base_blobs) = (
+        app.count("SELECT COUNT(*) FROM documents").await,
+        app.blob_files(),
+    );
+    let _ = (base_docs, base_blobs);
     let inst = inst_of(&app, "inst-1").await;
     let c = app.login("inst-1").await;
     let r = upload(&app, &c, inst, "营业执照.pdf", TINY_PDF.to_vec()).await;
@@ -49,10 +55,11 @@ async fn document_upload_ok_and_new_version() {
     let id = docs[0]["id"].as_i64().unwrap();
     assert_eq!(docs[0]["version"], 1);
     assert_eq!(docs[0]["content_type"], "application/pdf");
-    assert_eq!(app.blob_files(), 1);
+    assert_eq!(app.blob_files() - base_blobs, 1);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'document.upload'")
-            .await,
+            .await
+            - base_docs,
         1
     );
 
@@ -81,7 +88,7 @@ async fn document_upload_ok_and_new_version() {
     assert_eq!(r.status(), 201);
     let docs: serde_json::Value = r.json().await.unwrap();
     assert_eq!(docs[0]["version"], 2);
-    assert_eq!(app.blob_files(), 2);
+    assert_eq!(app.blob_files() - base_blobs, 2);
     let list: serde_json::Value = c
         .get(app.url(&format!("/api/v1/institutions/{inst}/documents")))
         .send()
@@ -90,9 +97,16 @@ async fn document_upload_ok_and_new_version() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["latest"]["version"], 2);
-    assert_eq!(list[0]["older"][0]["version"], 1);
+    // Other documents of the institution (its electronic filing in the demo data) list too.
+    let mine: Vec<&serde_json::Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["latest"]["kind"] != "filing_materials")
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["latest"]["version"], 2);
+    assert_eq!(mine[0]["older"][0]["version"], 1);
     let r = c
         .get(app.url(&format!("/documents/{id}")))
         .send()
@@ -119,6 +133,12 @@ async fn document_upload_ok_and_new_version() {
 #[tokio::test]
 async fn document_exe_renamed_pdf_refused() {
     let app = spawn_app().await;
+    // Demo data may hold documents already (e.g. electronic filings): count from here.
+    let (base_docs, base_blobs) = (
+        app.count("SELECT COUNT(*) FROM documents").await,
+        app.blob_files(),
+    );
+    let _ = (base_docs, base_blobs);
     let inst = inst_of(&app, "inst-1").await;
     let c = app.login("inst-1").await;
     let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec();
@@ -142,26 +162,44 @@ async fn document_exe_renamed_pdf_refused() {
         .as_str()
         .unwrap()
         .starts_with("文件内容与扩展名不符"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 0);
-    assert_eq!(app.blob_files(), 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM documents").await - base_docs,
+        0
+    );
+    assert_eq!(app.blob_files() - base_blobs, 0);
 }
 
 #[tokio::test]
 async fn document_dotdot_name_refused() {
     let app = spawn_app().await;
+    // Demo data may hold documents already (e.g. electronic filings): count from here.
+    let (base_docs, base_blobs) = (
+        app.count("SELECT COUNT(*) FROM documents").await,
+        app.blob_files(),
+    );
+    let _ = (base_docs, base_blobs);
     let inst = inst_of(&app, "inst-1").await;
     let c = app.login("inst-1").await;
     let r = upload(&app, &c, inst, "../../etc/x.pdf", TINY_PDF.to_vec()).await;
     assert_eq!(r.status(), 422);
     let body: serde_json::Value = r.json().await.unwrap();
     assert!(body["message"].as_str().unwrap().contains(".."), "{body}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 0);
-    assert_eq!(app.blob_files(), 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM documents").await - base_docs,
+        0
+    );
+    assert_eq!(app.blob_files() - base_blobs, 0);
 }
 
 #[tokio::test]
 async fn document_oversized_refused_413_nothing_stored() {
     let app = spawn_app().await;
+    // Demo data may hold documents already (e.g. electronic filings): count from here.
+    let (base_docs, base_blobs) = (
+        app.count("SELECT COUNT(*) FROM documents").await,
+        app.blob_files(),
+    );
+    let _ = (base_docs, base_blobs);
     let inst = inst_of(&app, "inst-1").await;
     let c = app.login("inst-1").await;
     // 3 MB: over the general 2 MB limit but within the 20 MB upload limit.
@@ -173,7 +211,10 @@ async fn document_oversized_refused_413_nothing_stored() {
         201,
         "3 MB upload is accepted on an upload route"
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM documents").await - base_docs,
+        1
+    );
 
     // 21 MB: refused with 413 and a Chinese message; nothing more stored.
     let mut huge = TINY_PDF.to_vec();
@@ -188,13 +229,22 @@ async fn document_oversized_refused_413_nothing_stored() {
             .contains("文件超过 20 MB 上限"),
         "{body}"
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
-    assert_eq!(app.blob_files(), 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM documents").await - base_docs,
+        1
+    );
+    assert_eq!(app.blob_files() - base_blobs, 1);
 }
 
 #[tokio::test]
 async fn non_upload_routes_keep_the_2mb_limit() {
     let app = spawn_app().await;
+    // Demo data may hold documents already (e.g. electronic filings): count from here.
+    let (base_docs, base_blobs) = (
+        app.count("SELECT COUNT(*) FROM documents").await,
+        app.blob_files(),
+    );
+    let _ = (base_docs, base_blobs);
     let c = app.client();
     let big = "x".repeat(3 * 1024 * 1024);
     let r = c
@@ -209,6 +259,12 @@ async fn non_upload_routes_keep_the_2mb_limit() {
 #[tokio::test]
 async fn document_other_district_gets_404() {
     let app = spawn_app().await;
+    // Demo data may hold documents already (e.g. electronic filings): count from here.
+    let (base_docs, base_blobs) = (
+        app.count("SELECT COUNT(*) FROM documents").await,
+        app.blob_files(),
+    );
+    let _ = (base_docs, base_blobs);
     let inst = inst_of(&app, "inst-1").await;
     let c = app.login("inst-1").await;
     let r = upload(&app, &c, inst, "营业执照.pdf", TINY_PDF.to_vec()).await;
@@ -236,7 +292,10 @@ async fn document_other_district_gets_404() {
     // Unknown id and anonymous: no hint.
     let r = city.get(app.url("/documents/999999")).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM documents").await - base_docs,
+        1
+    );
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod documents;
 mod imports;
 mod jobs;
 mod notifications;
+mod plans;
 
 mod filing;
 mod filing_browser;

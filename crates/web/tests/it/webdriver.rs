@@ -143,6 +143,22 @@ impl Browser {
         .await;
     }
 
+    /// Set an input's value directly and fire `change` (date inputs take keystrokes in the OS
+    /// locale's order, which differs between machines).
+    #[allow(dead_code)]
+    pub async fn set_value(&self, css: &str, value: &str) {
+        let id = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+                "args": [{ ELEMENT_KEY: id }, value],
+            })),
+        )
+        .await;
+    }
+
     pub async fn text(&self, css: &str) -> String {
         let id = self.find(css).await;
         self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)

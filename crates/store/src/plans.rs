@@ -1,0 +1,809 @@
+//! 二、评价管理: electronic filing, evaluation plans and their transitions. The web layer asks
+//! the domain for the next state; this module persists it with an optimistic version check and
+//! the audit event in the same transaction.
+
+use domain::plan::{PlanCommand, PlanStatus};
+use domain::Scope;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::audit::{append, Actor, NewEvent};
+use crate::sql::{Arg, Where};
+use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
+
+// ---------------------------------------------------------------------------------------------
+// Electronic filing
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Efiling {
+    pub id: i64,
+    pub institution_id: i64,
+    pub institution_name: String,
+    pub district_code: String,
+    pub status: String,
+    pub note: String,
+    pub file_name: String,
+    pub file_type: String,
+    pub file_size: i64,
+    pub file_sha256: String,
+    pub submitted_at: Option<String>,
+    pub reviewed_at: Option<String>,
+    pub review_reason: String,
+    pub version: i64,
+    /// The uploaded copy (download at /documents/{id}).
+    pub document_id: Option<i64>,
+}
+
+/// An uploaded file, stored as a document (`documents` table, bytes in the blob store).
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+const EFILING_COLUMNS: &str = "e.id, e.institution_id, i.name, e.district_code, e.status, e.note, e.file_name, e.file_type, e.file_size, e.file_sha256, e.submitted_at, e.reviewed_at, e.review_reason, e.version, e.document_id";
+
+fn efiling_row(r: &AnyRow) -> Efiling {
+    Efiling {
+        id: r.get(0),
+        institution_id: r.get(1),
+        institution_name: r.get(2),
+        district_code: r.get(3),
+        status: r.get(4),
+        note: r.get(5),
+        file_name: r.get(6),
+        file_type: r.get(7),
+        file_size: r.get(8),
+        file_sha256: r.get(9),
+        submitted_at: r.get(10),
+        reviewed_at: r.get(11),
+        review_reason: r.get(12),
+        version: r.get(13),
+        document_id: r.get(14),
+    }
+}
+
+fn scope_by_owner(w: &mut Where, scope: &Scope, district_col: &str, inst_col: &str) {
+    match scope {
+        Scope::City => {}
+        Scope::District(d) => {
+            let p = w.arg(Arg::Text(d.clone()));
+            w.raw(format!("{district_col} = {p}"));
+        }
+        Scope::Institution(id) => w.eq_int(inst_col, *id),
+        Scope::Assigned(_) => w.raw("1 = 0"),
+    }
+}
+
+/// Restrict a query on plans (alias `p`): supervisors see only the plans they are assigned to.
+pub(crate) fn scope_plans(w: &mut Where, scope: &Scope) {
+    match scope {
+        Scope::Assigned(uid) => {
+            let p = w.arg(Arg::Int(*uid));
+            w.raw(format!(
+                "EXISTS (SELECT 1 FROM supervision_assignments a WHERE a.plan_id = p.id AND a.supervisor_id = {p})"
+            ));
+        }
+        other => scope_by_owner(w, other, "p.district_code", "p.institution_id"),
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EfilingFilter {
+    pub q: Option<String>,
+    pub status: Option<String>,
+}
+
+impl Store {
+    /// The electronic filing of an institution in scope (None: nothing uploaded yet).
+    pub async fn efiling(&self, scope: &Scope, institution_id: i64) -> Result<Option<Efiling>> {
+        let mut w = Where::new();
+        w.eq_int("e.institution_id", institution_id);
+        scope_by_owner(&mut w, scope, "e.district_code", "e.institution_id");
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {EFILING_COLUMNS} FROM efilings e JOIN institutions i ON i.id = e.institution_id"),
+                "e.id",
+                PageRequest::new(Some(1), Some(1)),
+            )
+            .await?;
+        Ok(rows.first().map(efiling_row))
+    }
+
+    pub async fn efiling_status(&self, institution_id: i64) -> Result<String> {
+        Ok(
+            sqlx::query("SELECT status FROM efilings WHERE institution_id = $1")
+                .bind(institution_id)
+                .fetch_optional(&self.db.pool)
+                .await?
+                .map(|r| r.get(0))
+                .unwrap_or_else(|| "missing".into()),
+        )
+    }
+
+    pub async fn list_efilings(
+        &self,
+        scope: &Scope,
+        f: &EfilingFilter,
+        page: PageRequest,
+    ) -> Result<Page<Efiling>> {
+        let mut w = Where::new();
+        scope_by_owner(&mut w, scope, "e.district_code", "e.institution_id");
+        w.search(&["i.name", "e.file_name"], f.q.as_deref());
+        w.eq_text("e.status", f.status.as_deref());
+        let from = "efilings e JOIN institutions i ON i.id = e.institution_id";
+        let total = w.count(&self.db, from).await?;
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {EFILING_COLUMNS} FROM {from}"),
+                "e.submitted_at DESC, e.id",
+                page,
+            )
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(efiling_row).collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// The institution uploads (or re-uploads after a return) its electronic filing copy: the
+    /// file becomes a document of the institution (kind `filing_materials`).
+    pub async fn submit_efiling(
+        &self,
+        actor: &Actor,
+        institution_id: i64,
+        note: &str,
+        file: &UploadedFile,
+    ) -> Result<()> {
+        let district = self.institution_district(institution_id).await?;
+        let status = self.efiling_status(institution_id).await?;
+        if status == "confirmed" {
+            return Err(StoreError::Invalid(
+                "电子备案已经区县确认，无需重复上传".into(),
+            ));
+        }
+        if status == "submitted" {
+            return Err(StoreError::Invalid(
+                "电子备案已提交，正在等待区县确认".into(),
+            ));
+        }
+        let doc = self
+            .add_document(
+                actor,
+                crate::NewDocument {
+                    owner_type: "institution".into(),
+                    owner_id: institution_id,
+                    institution_id: Some(institution_id),
+                    district_code: Some(district.clone()),
+                    kind: "filing_materials".into(),
+                    filename: file.name.clone(),
+                    retention_until: None,
+                },
+                &file.bytes,
+            )
+            .await?;
+        let now = now_text();
+        let mut tx = self.db.write().await?;
+        sqlx::query("DELETE FROM efilings WHERE institution_id = $1")
+            .bind(institution_id)
+            .execute(tx.conn())
+            .await?;
+        sqlx::query(
+            "INSERT INTO efilings (institution_id, district_code, status, note, file_name, file_type, file_size, file_sha256, document_id, submitted_by, submitted_at, created_at, updated_at) \
+             VALUES ($1, $2, 'submitted', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(institution_id)
+        .bind(&district)
+        .bind(note)
+        .bind(&doc.filename)
+        .bind(&doc.content_type)
+        .bind(doc.size_bytes)
+        .bind(&doc.sha256)
+        .bind(doc.id)
+        .bind(actor.user_id)
+        .bind(&now)
+        .bind(&now)
+        .bind(&now)
+        .execute(tx.conn())
+        .await?;
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: "efiling.submit",
+                object_type: "institution",
+                object_id: institution_id.to_string(),
+                summary: serde_json::json!({ "document_id": doc.id, "file": doc.filename, "size": doc.size_bytes, "sha256": doc.sha256 }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// The district confirms or returns the electronic filing.
+    pub async fn review_efiling(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        institution_id: i64,
+        expected_version: i64,
+        confirm: bool,
+        reason: &str,
+    ) -> Result<()> {
+        let e = self
+            .efiling(scope, institution_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if e.status != "submitted" {
+            return Err(StoreError::Invalid(format!(
+                "电子备案当前状态为“{}”，不能审核",
+                domain::plan::EfilingStatus::parse(&e.status).label()
+            )));
+        }
+        let to = if confirm { "confirmed" } else { "returned" };
+        let now = now_text();
+        let mut tx = self.db.write().await?;
+        let n = sqlx::query(
+            "UPDATE efilings SET status = $1, reviewed_by = $2, reviewed_at = $3, review_reason = $4, updated_at = $5, version = version + 1 \
+             WHERE id = $6 AND version = $7",
+        )
+        .bind(to)
+        .bind(actor.user_id)
+        .bind(&now)
+        .bind(reason)
+        .bind(&now)
+        .bind(e.id)
+        .bind(expected_version)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: if confirm {
+                    "efiling.confirm"
+                } else {
+                    "efiling.return"
+                },
+                object_type: "institution",
+                object_id: institution_id.to_string(),
+                summary: serde_json::json!({ "reason": reason }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub id: i64,
+    pub plan_no: String,
+    pub institution_id: i64,
+    pub institution_name: String,
+    pub district_code: String,
+    pub district_name: String,
+    pub occupation_id: i64,
+    pub occupation_code: String,
+    pub occupation_name: String,
+    /// "5,4,3"
+    pub levels: String,
+    /// "theory,skill"
+    pub forms: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub venue: String,
+    pub expected_candidates: i64,
+    pub examiners: String,
+    pub internal_supervisor: String,
+    pub status: String,
+    pub status_since: String,
+    pub revision: i64,
+    pub submitted_at: Option<String>,
+    pub paper_received_by: Option<String>,
+    pub paper_received_at: Option<String>,
+    pub district_decided_by: Option<String>,
+    pub district_decided_at: Option<String>,
+    pub entered_at: Option<String>,
+    pub city_confirmed_by: Option<String>,
+    pub city_confirmed_at: Option<String>,
+    pub last_reason: String,
+    pub results_status: String,
+    pub results_published_on: Option<String>,
+    pub results_publicity_until: Option<String>,
+    pub results_submitted_at: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+}
+
+impl Plan {
+    pub fn status(&self) -> PlanStatus {
+        PlanStatus::parse(&self.status).unwrap_or(PlanStatus::Draft)
+    }
+    pub fn levels(&self) -> Vec<domain::occupation::Level> {
+        domain::occupation::parse_levels(&self.levels).unwrap_or_default()
+    }
+    pub fn forms(&self) -> Vec<domain::plan::EvalForm> {
+        domain::plan::parse_forms(&self.forms).unwrap_or_default()
+    }
+}
+
+/// Validated plan content (the web layer validates with the domain).
+#[derive(Debug, Clone)]
+pub struct PlanInput {
+    pub occupation_id: i64,
+    pub levels: String,
+    pub forms: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub venue: String,
+    pub expected_candidates: i64,
+    pub examiners: String,
+    pub internal_supervisor: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanFilter {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub district: Option<String>,
+    pub results_status: Option<String>,
+}
+
+const PLAN_COLUMNS: &str = "p.id, p.plan_no, p.institution_id, i.name, p.district_code, d.name, p.occupation_id, o.code, o.name, p.levels, p.forms, p.start_date, p.end_date, p.venue, p.expected_candidates, p.examiners, p.internal_supervisor, p.status, p.status_since, p.revision, p.submitted_at, p.paper_received_by, p.paper_received_at, p.district_decided_by, p.district_decided_at, p.entered_at, p.city_confirmed_by, p.city_confirmed_at, p.last_reason, p.results_status, p.results_published_on, p.results_publicity_until, p.results_submitted_at, p.version, p.created_at";
+pub(crate) const PLAN_FROM: &str = "plans p JOIN institutions i ON i.id = p.institution_id JOIN divisions d ON d.code = p.district_code JOIN occupations o ON o.id = p.occupation_id";
+
+fn plan_row(r: &AnyRow) -> Plan {
+    Plan {
+        id: r.get(0),
+        plan_no: r.get(1),
+        institution_id: r.get(2),
+        institution_name: r.get(3),
+        district_code: r.get(4),
+        district_name: r.get(5),
+        occupation_id: r.get(6),
+        occupation_code: r.get(7),
+        occupation_name: r.get(8),
+        levels: r.get(9),
+        forms: r.get(10),
+        start_date: r.get(11),
+        end_date: r.get(12),
+        venue: r.get(13),
+        expected_candidates: r.get(14),
+        examiners: r.get(15),
+        internal_supervisor: r.get(16),
+        status: r.get(17),
+        status_since: r.get(18),
+        revision: r.get(19),
+        submitted_at: r.get(20),
+        paper_received_by: r.get(21),
+        paper_received_at: r.get(22),
+        district_decided_by: r.get(23),
+        district_decided_at: r.get(24),
+        entered_at: r.get(25),
+        city_confirmed_by: r.get(26),
+        city_confirmed_at: r.get(27),
+        last_reason: r.get(28),
+        results_status: r.get(29),
+        results_published_on: r.get(30),
+        results_publicity_until: r.get(31),
+        results_submitted_at: r.get(32),
+        version: r.get(33),
+        created_at: r.get(34),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanEvent {
+    pub revision: i64,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub actor: String,
+    pub reason: String,
+    pub at: String,
+}
+
+fn snapshot(p: &Plan) -> String {
+    serde_json::json!({
+        "occupation_id": p.occupation_id, "levels": p.levels, "forms": p.forms,
+        "start_date": p.start_date, "end_date": p.end_date, "venue": p.venue,
+        "expected_candidates": p.expected_candidates, "examiners": p.examiners,
+        "internal_supervisor": p.internal_supervisor, "revision": p.revision
+    })
+    .to_string()
+}
+
+impl Store {
+    pub async fn plan(&self, scope: &Scope, id: i64) -> Result<Plan> {
+        let mut w = Where::new();
+        w.eq_int("p.id", id);
+        scope_plans(&mut w, scope);
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {PLAN_COLUMNS} FROM {PLAN_FROM}"),
+                "p.id",
+                PageRequest::new(Some(1), Some(1)),
+            )
+            .await?;
+        rows.first().map(plan_row).ok_or(StoreError::NotFound)
+    }
+
+    pub async fn list_plans(
+        &self,
+        scope: &Scope,
+        f: &PlanFilter,
+        page: PageRequest,
+    ) -> Result<Page<Plan>> {
+        let mut w = Where::new();
+        scope_plans(&mut w, scope);
+        w.search(
+            &["p.plan_no", "i.name", "o.name", "o.code", "p.venue"],
+            f.q.as_deref(),
+        );
+        w.eq_text("p.status", f.status.as_deref());
+        w.eq_text("p.district_code", f.district.as_deref());
+        w.eq_text("p.results_status", f.results_status.as_deref());
+        let total = w.count(&self.db, PLAN_FROM).await?;
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {PLAN_COLUMNS} FROM {PLAN_FROM}"),
+                "p.start_date DESC, p.id DESC",
+                page,
+            )
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(plan_row).collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    pub async fn plan_events(&self, plan_id: i64) -> Result<Vec<PlanEvent>> {
+        let rows = sqlx::query(
+            "SELECT revision, action, from_status, to_status, actor, reason, at FROM plan_events WHERE plan_id = $1 ORDER BY id",
+        )
+        .bind(plan_id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| PlanEvent {
+                revision: r.get(0),
+                action: r.get(1),
+                from_status: r.get(2),
+                to_status: r.get(3),
+                actor: r.get(4),
+                reason: r.get(5),
+                at: r.get(6),
+            })
+            .collect())
+    }
+
+    /// A new draft plan of `institution_id`.
+    pub async fn create_plan(
+        &self,
+        actor: &Actor,
+        institution_id: i64,
+        input: &PlanInput,
+    ) -> Result<Plan> {
+        let district = self.institution_district(institution_id).await?;
+        let now = now_text();
+        let mut tx = self.db.write().await?;
+        // Plan number: JH-<institution>-<year>-<serial>, unique; temporary until the id is known.
+        let tmp = format!("tmp-{}", rand::random::<u64>());
+        let id: i64 = sqlx::query(
+            "INSERT INTO plans (plan_no, institution_id, district_code, occupation_id, levels, forms, start_date, end_date, venue, expected_candidates, examiners, internal_supervisor, status, status_since, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14, $15, $16) RETURNING id",
+        )
+        .bind(&tmp)
+        .bind(institution_id)
+        .bind(&district)
+        .bind(input.occupation_id)
+        .bind(&input.levels)
+        .bind(&input.forms)
+        .bind(&input.start_date)
+        .bind(&input.end_date)
+        .bind(&input.venue)
+        .bind(input.expected_candidates)
+        .bind(&input.examiners)
+        .bind(&input.internal_supervisor)
+        .bind(&now)
+        .bind(actor.user_id)
+        .bind(&now)
+        .bind(&now)
+        .fetch_one(tx.conn())
+        .await?
+        .get(0);
+        let plan_no = format!("JH{}{:06}", &input.start_date[..4], id);
+        sqlx::query("UPDATE plans SET plan_no = $1 WHERE id = $2")
+            .bind(&plan_no)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        sqlx::query("INSERT INTO plan_events (plan_id, revision, action, from_status, to_status, actor_id, actor, reason, snapshot, at) VALUES ($1, 1, 'create', '', 'draft', $2, $3, '', '', $4)")
+            .bind(id)
+            .bind(actor.user_id)
+            .bind(&actor.username)
+            .bind(&now)
+            .execute(tx.conn())
+            .await?;
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: "plan.create",
+                object_type: "plan",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "plan_no": plan_no, "institution_id": institution_id, "occupation_id": input.occupation_id, "levels": input.levels, "start": input.start_date }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.plan(&Scope::City, id).await
+    }
+
+    /// Change the content. `revise` = a change after approval: a new revision back to draft.
+    /// `expected_status` is the status the caller decided on.
+    pub async fn update_plan(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        expected_version: i64,
+        input: &PlanInput,
+        revise: bool,
+    ) -> Result<Plan> {
+        let before = self.plan(scope, id).await?;
+        let now = now_text();
+        let (status, revision) = if revise {
+            ("draft".to_string(), before.revision + 1)
+        } else {
+            (before.status.clone(), before.revision)
+        };
+        let mut tx = self.db.write().await?;
+        let n = sqlx::query(
+            "UPDATE plans SET occupation_id = $1, levels = $2, forms = $3, start_date = $4, end_date = $5, venue = $6, expected_candidates = $7, examiners = $8, internal_supervisor = $9, \
+             status = $10, revision = $11, status_since = CASE WHEN status = $10 THEN status_since ELSE $12 END, updated_at = $12, version = version + 1 \
+             WHERE id = $13 AND version = $14 AND status = $15",
+        )
+        .bind(input.occupation_id)
+        .bind(&input.levels)
+        .bind(&input.forms)
+        .bind(&input.start_date)
+        .bind(&input.end_date)
+        .bind(&input.venue)
+        .bind(input.expected_candidates)
+        .bind(&input.examiners)
+        .bind(&input.internal_supervisor)
+        .bind(&status)
+        .bind(revision)
+        .bind(&now)
+        .bind(id)
+        .bind(expected_version)
+        .bind(&before.status)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        if revise {
+            // A revised plan needs approval again: the letter and its signatures no longer apply.
+            sqlx::query("UPDATE supervision_letters SET superseded_at = $1 WHERE plan_id = $2 AND superseded_at IS NULL")
+                .bind(&now)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+        }
+        sqlx::query("INSERT INTO plan_events (plan_id, revision, action, from_status, to_status, actor_id, actor, reason, snapshot, at) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $9)")
+            .bind(id)
+            .bind(revision)
+            .bind(if revise { "revise" } else { "edit" })
+            .bind(&before.status)
+            .bind(&status)
+            .bind(actor.user_id)
+            .bind(&actor.username)
+            .bind(snapshot(&before))
+            .bind(&now)
+            .execute(tx.conn())
+            .await?;
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: if revise { "plan.revise" } else { "plan.edit" },
+                object_type: "plan",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "revision": revision, "before": serde_json::from_str::<serde_json::Value>(&snapshot(&before)).unwrap_or_default() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.plan(scope, id).await
+    }
+
+    /// Apply a status change decided by the domain (`from` → `to` by `cmd`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transition_plan(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        expected_version: i64,
+        from: PlanStatus,
+        to: PlanStatus,
+        cmd: PlanCommand,
+        reason: &str,
+    ) -> Result<Plan> {
+        let plan = self.plan(scope, id).await?;
+        let now = now_text();
+        let who = actor.username.clone();
+        let mut tx = self.db.write().await?;
+        let mut sets: Vec<(&str, String)> = vec![
+            ("status", to.as_str().to_string()),
+            ("status_since", now.clone()),
+            ("updated_at", now.clone()),
+        ];
+        match cmd {
+            PlanCommand::Submit => {
+                sets.push(("submitted_at", now.clone()));
+                sets.push(("last_reason", String::new()));
+            }
+            PlanCommand::RecordPaper => {
+                sets.push(("paper_received_at", now.clone()));
+                sets.push(("paper_received_by", who.clone()));
+            }
+            PlanCommand::DistrictApprove
+            | PlanCommand::DistrictReturn
+            | PlanCommand::DistrictReject => {
+                sets.push(("district_decided_at", now.clone()));
+                sets.push(("district_decided_by", who.clone()));
+                sets.push(("last_reason", reason.to_string()));
+            }
+            PlanCommand::Enter => sets.push(("entered_at", now.clone())),
+            PlanCommand::CityConfirm => {
+                sets.push(("city_confirmed_at", now.clone()));
+                sets.push(("city_confirmed_by", who.clone()));
+            }
+            PlanCommand::CityReturn | PlanCommand::Cancel => {
+                sets.push(("last_reason", reason.to_string()))
+            }
+            PlanCommand::Edit | PlanCommand::Revise => {}
+        }
+        if to.is_closed() {
+            sets.push(("closed_at", now.clone()));
+        }
+        let assignments: Vec<String> = sets
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| format!("{c} = ${}", i + 1))
+            .collect();
+        let k = sets.len();
+        let sql = format!(
+            "UPDATE plans SET {}, version = version + 1 WHERE id = ${} AND version = ${} AND status = ${}",
+            assignments.join(", "),
+            k + 1,
+            k + 2,
+            k + 3
+        );
+        let mut q = sqlx::query(&sql);
+        for (_, v) in &sets {
+            q = q.bind(v.as_str());
+        }
+        let n = q
+            .bind(id)
+            .bind(expected_version)
+            .bind(from.as_str())
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        sqlx::query("INSERT INTO plan_events (plan_id, revision, action, from_status, to_status, actor_id, actor, reason, snapshot, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(id)
+            .bind(plan.revision)
+            .bind(cmd.as_str())
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(actor.user_id)
+            .bind(&who)
+            .bind(reason)
+            .bind(if cmd == PlanCommand::Submit { snapshot(&plan) } else { String::new() })
+            .bind(&now)
+            .execute(tx.conn())
+            .await?;
+        // Tell the next party (infra notifications, same transaction).
+        let title = format!("评价工作计划 {}：{}", plan.plan_no, to.label());
+        let body = if reason.is_empty() {
+            format!(
+                "{}（{} {}）",
+                plan.institution_name, plan.occupation_code, plan.occupation_name
+            )
+        } else {
+            format!("理由：{reason}")
+        };
+        let link = format!("/plans/{id}");
+        let recipients: Vec<i64> = match cmd {
+            PlanCommand::Submit | PlanCommand::Cancel => sqlx::query("SELECT id FROM users WHERE role = 'district' AND district_code = $1 AND active = 1")
+                .bind(&plan.district_code)
+                .fetch_all(tx.conn())
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+            PlanCommand::Enter => sqlx::query("SELECT id FROM users WHERE role IN ('city_center', 'city_division') AND active = 1")
+                .fetch_all(tx.conn())
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+            _ => vec![],
+        };
+        for uid in recipients {
+            Store::notify(
+                &mut tx,
+                &crate::NewNotification {
+                    recipient_user_id: Some(uid),
+                    institution_id: None,
+                    title: title.clone(),
+                    body: body.clone(),
+                    link: link.clone(),
+                },
+            )
+            .await?;
+        }
+        if matches!(
+            cmd,
+            PlanCommand::RecordPaper
+                | PlanCommand::DistrictApprove
+                | PlanCommand::DistrictReturn
+                | PlanCommand::DistrictReject
+                | PlanCommand::CityConfirm
+                | PlanCommand::CityReturn
+        ) || (cmd == PlanCommand::Cancel && actor.role == "district")
+        {
+            Store::notify(
+                &mut tx,
+                &crate::NewNotification {
+                    recipient_user_id: None,
+                    institution_id: Some(plan.institution_id),
+                    title: title.clone(),
+                    body: body.clone(),
+                    link: link.clone(),
+                },
+            )
+            .await?;
+        }
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: &format!("plan.{}", cmd.as_str()),
+                object_type: "plan",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "revision": plan.revision }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.plan(scope, id).await
+    }
+}
