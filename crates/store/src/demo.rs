@@ -810,7 +810,7 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
             inst1,
             cook,
             "5,4,3",
-            "ZZBA-2026-0001",
+            "郑人社评备〔2025〕90001号",
             &filed_on,
             "demo",
         )
@@ -821,7 +821,7 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
             inst3,
             welder,
             "5,4,3,2,1",
-            "ZZBA-2026-0003",
+            "郑人社评备〔2025〕90003号",
             &filed_on,
             "demo",
         )
