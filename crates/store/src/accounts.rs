@@ -259,21 +259,15 @@ impl Store {
             let p = w.arg(Arg::Text(now_text()));
             w.raw(format!("locked_until > {p}"));
         }
-        let total = w.count(&self.db, "users").await?;
-        let rows = w
-            .page(
-                &self.db,
-                &format!("SELECT {ACCOUNT_COLUMNS} FROM users"),
-                "id",
-                page,
-            )
-            .await?;
-        Ok(Page {
-            items: rows.iter().map(account_from_row).collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        w.fetch_page(
+            &self.db,
+            ACCOUNT_COLUMNS,
+            "users",
+            "id",
+            page,
+            account_from_row,
+        )
+        .await
     }
 
     /// Set a new password (own change or an admin reset); ends the account's other sessions.

@@ -733,21 +733,15 @@ impl Store {
         let mut w = Where::new();
         w.eq_int("c.plan_id", plan_id);
         w.search(&["c.name", "c.id_masked", "c.phone"], q);
-        let total = w.count(&self.db, "candidates c").await?;
-        let rows = w
-            .page(
-                &self.db,
-                &format!("SELECT {CAND_COLUMNS} FROM candidates c"),
-                "c.id",
-                page,
-            )
-            .await?;
-        Ok(Page {
-            items: rows.iter().map(cand_row).collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        w.fetch_page(
+            &self.db,
+            CAND_COLUMNS,
+            "candidates c",
+            "c.id",
+            page,
+            cand_row,
+        )
+        .await
     }
 
     /// All candidates of a plan (for scoring and publicity); masked.

@@ -760,21 +760,8 @@ impl Store {
         }
         w.eq_text("x.status", status);
         let from = "filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id";
-        let total = w.count(&self.db, from).await?;
-        let rows = w
-            .page(
-                &self.db,
-                &format!("SELECT {EXC_COLUMNS} FROM {from}"),
-                "x.id DESC",
-                page,
-            )
-            .await?;
-        Ok(Page {
-            items: rows.iter().map(exc_from_row).collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        w.fetch_page(&self.db, EXC_COLUMNS, from, "x.id DESC", page, exc_from_row)
+            .await
     }
 
     pub async fn exception(&self, scope: &Scope, id: i64) -> Result<ExceptionRow> {

@@ -193,21 +193,8 @@ impl Store {
         if f.incomplete {
             w.raw("(i.contact_phone = '' OR i.business_scope = '')");
         }
-        let total = w.count(&self.db, FROM).await?;
-        let rows = w
-            .page(
-                &self.db,
-                &format!("SELECT {COLUMNS} FROM {FROM}"),
-                "i.id",
-                page,
-            )
-            .await?;
-        Ok(Page {
-            items: rows.iter().map(from_row).collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        w.fetch_page(&self.db, COLUMNS, FROM, "i.id", page, from_row)
+            .await
     }
 
     /// How many institutions `scope` sees that match `f` (for dashboards: no rows fetched).

@@ -135,21 +135,15 @@ impl Store {
         w.search(&["i.name", "e.file_name"], f.q.as_deref());
         w.eq_text("e.status", f.status.as_deref());
         let from = "efilings e JOIN institutions i ON i.id = e.institution_id";
-        let total = w.count(&self.db, from).await?;
-        let rows = w
-            .page(
-                &self.db,
-                &format!("SELECT {EFILING_COLUMNS} FROM {from}"),
-                "e.submitted_at DESC, e.id",
-                page,
-            )
-            .await?;
-        Ok(Page {
-            items: rows.iter().map(efiling_row).collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        w.fetch_page(
+            &self.db,
+            EFILING_COLUMNS,
+            from,
+            "e.submitted_at DESC, e.id",
+            page,
+            efiling_row,
+        )
+        .await
     }
 
     /// The institution uploads (or re-uploads after a return) its electronic filing copy: the
@@ -458,21 +452,15 @@ impl Store {
         w.eq_text("p.status", f.status.as_deref());
         w.eq_text("p.district_code", f.district.as_deref());
         w.eq_text("p.results_status", f.results_status.as_deref());
-        let total = w.count(&self.db, PLAN_FROM).await?;
-        let rows = w
-            .page(
-                &self.db,
-                &format!("SELECT {PLAN_COLUMNS} FROM {PLAN_FROM}"),
-                "p.start_date DESC, p.id DESC",
-                page,
-            )
-            .await?;
-        Ok(Page {
-            items: rows.iter().map(plan_row).collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        w.fetch_page(
+            &self.db,
+            PLAN_COLUMNS,
+            PLAN_FROM,
+            "p.start_date DESC, p.id DESC",
+            page,
+            plan_row,
+        )
+        .await
     }
 
     pub async fn plan_events(&self, plan_id: i64) -> Result<Vec<PlanEvent>> {

@@ -314,21 +314,15 @@ impl Store {
         if let Some(c) = f.confirmed {
             w.eq_int("confirmed", c as i64);
         }
-        let total = w.count(&self.db, "occupations").await?;
-        let rows = w
-            .page(
-                &self.db,
-                &format!("SELECT {OCCUPATION_COLUMNS} FROM occupations"),
-                "kind, code, name",
-                page,
-            )
-            .await?;
-        Ok(Page {
-            items: rows.iter().map(occupation_from_row).collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        w.fetch_page(
+            &self.db,
+            OCCUPATION_COLUMNS,
+            "occupations",
+            "kind, code, name",
+            page,
+            occupation_from_row,
+        )
+        .await
     }
 
     pub async fn occupation(&self, id: i64) -> Result<Occupation> {

@@ -88,6 +88,29 @@ impl Where {
             .get(0))
     }
 
+    /// Count and fetch one page of `SELECT columns FROM from`, mapping each row: the shape of
+    /// every paginated list.
+    pub async fn fetch_page<T>(
+        &self,
+        db: &Db,
+        columns: &str,
+        from: &str,
+        order: &str,
+        page: PageRequest,
+        map: impl Fn(&AnyRow) -> T,
+    ) -> Result<crate::Page<T>> {
+        let total = self.count(db, from).await?;
+        let rows = self
+            .page(db, &format!("SELECT {columns} FROM {from}"), order, page)
+            .await?;
+        Ok(crate::Page {
+            items: rows.iter().map(map).collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
     /// `select` is "SELECT cols FROM table"; returns one page of rows.
     pub async fn page(
         &self,
