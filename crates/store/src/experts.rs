@@ -533,18 +533,8 @@ impl Store {
         }
         let now = now_text();
         let mut tx = self.db.write().await?;
-        let n = sqlx::query("UPDATE filing_applications SET state = $1, state_since = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5")
-            .bind(outcome.to.as_str())
-            .bind(&now)
-            .bind(&now)
-            .bind(app.id)
-            .bind(expected_version)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict);
-        }
+        crate::filing::advance_state(&mut tx, app.id, expected_version, outcome.to.as_str(), &now)
+            .await?;
         let committed = sqlx::query("SELECT id, attempt, secret FROM expert_draws WHERE application_id = $1 AND status = 'committed' ORDER BY attempt DESC LIMIT 1")
             .bind(app.id)
             .fetch_optional(tx.conn())

@@ -497,18 +497,8 @@ impl Store {
         }
         let now = now_text();
         let mut tx = self.db.write().await?;
-        let n = sqlx::query("UPDATE filing_applications SET state = $1, state_since = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5")
-            .bind(outcome.to.as_str())
-            .bind(&now)
-            .bind(&now)
-            .bind(app.id)
-            .bind(expected_version)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict);
-        }
+        crate::filing::advance_state(&mut tx, app.id, expected_version, outcome.to.as_str(), &now)
+            .await?;
         // The quota is taken at 初审: re-count inside the transaction, serialised per district
         // and occupation (PostgreSQL advisory lock; SQLite writers are serialised already), so two
         // districts officers passing at once cannot both take the last slot.
@@ -1151,4 +1141,28 @@ fn exc_from_row(r: &AnyRow) -> ExceptionRow {
         decision_reason: r.get(13),
         version: r.get(14),
     }
+}
+
+/// Move an application to `to` if it is still at `expected_version` (optimistic check):
+/// 0 rows means someone else acted first.
+pub(crate) async fn advance_state(
+    tx: &mut crate::WriteTx,
+    app_id: i64,
+    expected_version: i64,
+    to: &str,
+    now: &str,
+) -> Result<()> {
+    let n = sqlx::query("UPDATE filing_applications SET state = $1, state_since = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5")
+        .bind(to)
+        .bind(now)
+        .bind(now)
+        .bind(app_id)
+        .bind(expected_version)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
 }
