@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{id}/act/{cmd}", get(act_form).post(act))
         .route("/plans/{id}/supervisors", post(assign))
         .route("/plans/{id}/letter", get(letter))
+        .route("/plans/{id}/letter.pdf", get(letter_pdf))
         .route("/plans/{id}/letter/sign", post(sign))
         .route(
             "/plans/{id}/report",
@@ -837,6 +838,43 @@ async fn letter(
         validity: sup.validity,
         may_sign,
     }))
+}
+
+/// The 督导责任书 as an A4 PDF: the signed canonical text, its SHA-256 and the signatures so far.
+async fn letter_pdf(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let p = state.store.plan(&me.scope(), id).await?;
+    let sup = ev::supervision_view(&state, &p).await?;
+    let letter = sup.letter.as_ref().ok_or(AppError::NotFound)?;
+    let mut body = letter.body.clone();
+    body.push_str("\n\n三方签字：\n");
+    if sup.signatures.is_empty() {
+        body.push_str("（尚无签字）\n");
+    }
+    for s in &sup.signatures {
+        let party = Party::parse(&s.party).map(|p| p.label()).unwrap_or("");
+        body.push_str(&format!(
+            "{party}：{}，{}，{} 签名 {}\n",
+            s.signer_name,
+            beijing_time(&s.signed_at),
+            s.algorithm,
+            s.signature
+        ));
+    }
+    body.push_str(&format!("\n{}", sup.validity));
+    let pdf = certpdf::text_document(
+        "督导责任书",
+        &body,
+        &format!("{} 文书摘要 SHA-256 {}", p.plan_no, letter.sha256),
+    );
+    Ok(crate::upload::send_bytes(
+        &format!("督导责任书-{}.pdf", p.plan_no),
+        "application/pdf",
+        pdf,
+    ))
 }
 
 async fn sign(

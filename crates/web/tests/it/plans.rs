@@ -1393,3 +1393,49 @@ async fn plan_lead_time_over_national_day_with_pinned_today() {
     let (s, v) = act(&inst, &app, ids[1], "submit").await;
     assert_eq!(s, 200, "{v}");
 }
+
+/// The 督导责任书 is generated as a PDF from the signed text; another district cannot fetch it.
+#[tokio::test]
+async fn supervision_letter_pdf() {
+    let app = spawn_app().await;
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT p.id, p.plan_no, l.sha256 FROM supervision_letters l JOIN plans p ON p.id = l.plan_id \
+         JOIN institutions i ON i.id = p.institution_id WHERE i.district_code = '410105' AND l.superseded_at IS NULL ORDER BY l.id LIMIT 1",
+    )
+    .fetch_one(&app.store.db.pool)
+    .await
+    .expect("the demo has a supervision letter in 金水区");
+    let (id, _plan_no, sha): (i64, String, String) = (row.get(0), row.get(1), row.get(2));
+    let c = app.login("district-410105").await;
+    let r = c
+        .get(app.url(&format!("/plans/{id}/letter.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-1.4"));
+    std::fs::write(
+        crate::webdriver::artifacts_dir().join("supervision-letter.pdf"),
+        &bytes,
+    )
+    .unwrap();
+    // The footer carries the document hash (ASCII digits and letters, UTF-16 encoded).
+    let sha_hex: String = sha[..8]
+        .chars()
+        .map(|c| format!("{:04X}", c as u32))
+        .collect();
+    assert!(
+        String::from_utf8_lossy(&bytes).contains(&sha_hex),
+        "hash in the PDF"
+    );
+    let other = app.login("district-410102").await;
+    let r = other
+        .get(app.url(&format!("/plans/{id}/letter.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
