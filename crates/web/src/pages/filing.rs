@@ -759,6 +759,21 @@ async fn detail(
 }
 
 /// Re-show the application with the error, keeping the status.
+/// After an action on application `id`: back to its page with a flash, or the page again with
+/// the refusal shown (404/401/500 pass through).
+async fn back_to_filing<T>(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    result: Result<T, AppError>,
+    msg: &str,
+) -> Result<Response, AppError> {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?msg={msg}")).into_response()),
+        Err(e) => with_error(state, me, id, e).await,
+    }
+}
+
 async fn with_error(
     state: &AppState,
     me: &Authed,
@@ -798,10 +813,7 @@ async fn action(
         upheld: f.upheld.as_deref() == Some("true"),
         attachments: vec![],
     };
-    match act(&state, &me, id, &input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?msg=done")).into_response()),
-        Err(e) => with_error(&state, &me, id, e).await,
-    }
+    back_to_filing(&state, &me, id, act(&state, &me, id, &input).await, "done").await
 }
 
 #[derive(Deserialize)]
@@ -817,7 +829,7 @@ async fn draw(
     Path(id): Path<i64>,
     FormBody(f): FormBody<DrawForm>,
 ) -> Result<Response, AppError> {
-    match do_draw(
+    let result = do_draw(
         &state,
         &me,
         id,
@@ -826,11 +838,8 @@ async fn draw(
             reason: f.reason,
         },
     )
-    .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?msg=drawn")).into_response()),
-        Err(e) => with_error(&state, &me, id, e).await,
-    }
+    .await;
+    back_to_filing(&state, &me, id, result, "drawn").await
 }
 
 #[derive(Deserialize)]
@@ -846,7 +855,7 @@ async fn opinion(
     Path(id): Path<i64>,
     FormBody(f): FormBody<OpinionForm>,
 ) -> Result<Response, AppError> {
-    match record_opinion(
+    let result = record_opinion(
         &state,
         &me,
         id,
@@ -855,11 +864,8 @@ async fn opinion(
             opinion: f.opinion,
         },
     )
-    .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?msg=opinion")).into_response()),
-        Err(e) => with_error(&state, &me, id, e).await,
-    }
+    .await;
+    back_to_filing(&state, &me, id, result, "opinion").await
 }
 
 async fn upload(
@@ -868,10 +874,14 @@ async fn upload(
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    match store_filing_uploads(&state, &me, id, mp).await {
-        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?msg=uploaded")).into_response()),
-        Err(e) => with_error(&state, &me, id, e).await,
-    }
+    back_to_filing(
+        &state,
+        &me,
+        id,
+        store_filing_uploads(&state, &me, id, mp).await,
+        "uploaded",
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -1270,10 +1280,14 @@ async fn dispatch(
     Path(id): Path<i64>,
     FormBody(f): FormBody<DispatchForm>,
 ) -> Result<Response, AppError> {
-    match crate::filing::dispatch_supervisor(&state, &me, id, &f.username).await {
-        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?msg=done")).into_response()),
-        Err(e) => with_error(&state, &me, id, e).await,
-    }
+    back_to_filing(
+        &state,
+        &me,
+        id,
+        crate::filing::dispatch_supervisor(&state, &me, id, &f.username).await,
+        "done",
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -1289,10 +1303,14 @@ async fn decline(
     Path(id): Path<i64>,
     FormBody(f): FormBody<DeclineForm>,
 ) -> Result<Response, AppError> {
-    match crate::filing::decline_expert(&state, &me, id, f.expert_id, &f.reason).await {
-        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?msg=done")).into_response()),
-        Err(e) => with_error(&state, &me, id, e).await,
-    }
+    back_to_filing(
+        &state,
+        &me,
+        id,
+        crate::filing::decline_expert(&state, &me, id, f.expert_id, &f.reason).await,
+        "done",
+    )
+    .await
 }
 
 async fn overdue(
