@@ -517,6 +517,7 @@ impl Store {
                         year: y as i32,
                         source,
                         days: BTreeMap::new(),
+                        provisional: false,
                     },
                 )
             })

@@ -720,6 +720,7 @@ fn render_calendar(mut sheet: DetailPage, year: i64) -> Response {
             nav: vec![],
             demo: false,
             flash: None,
+            pinned_today: None,
         },
     );
     render(&CalendarPage {

@@ -51,6 +51,8 @@ pub struct Layout {
     pub nav: Vec<NavItem>,
     pub demo: bool,
     pub flash: Option<String>,
+    /// 演练日期: the configured `today`, shown on every page while it is pinned.
+    pub pinned_today: Option<String>,
 }
 
 impl Layout {
@@ -134,6 +136,10 @@ impl Layout {
                 .collect(),
             demo: state.config.demo,
             flash: None,
+            pinned_today: state
+                .config
+                .fixed_today
+                .map(|d| d.format("%Y年%m月%d日").to_string()),
         }
     }
 
@@ -203,6 +209,7 @@ pub fn error_page(status: StatusCode, message: &str, logged_in: bool) -> String 
             ],
             demo: false,
             flash: None,
+            pinned_today: None,
         },
         heading,
         message: message.to_string(),
