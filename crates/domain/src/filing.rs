@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::PublicityPeriod;
 use crate::institution::InstitutionKind;
 use crate::occupation::Level;
 use crate::policy::{self, Policy, Refusal};
@@ -419,8 +420,9 @@ pub struct Facts {
     pub quota: Vec<(String, u32, bool)>,
     /// Every drawn expert has recorded an opinion.
     pub opinions_complete: bool,
-    /// Publicity end chosen on the second key (default from the policy).
-    pub publicity_end: Option<NaiveDate>,
+    /// The 公示期 that would start today (`Policy::publicity_period`), for the second key and
+    /// for resuming after an objection.
+    pub publicity: Option<PublicityPeriod>,
 }
 
 /// What to persist besides the state.
@@ -430,7 +432,7 @@ pub enum Effect {
     DivisionKey,
     ClearKeys,
     Waiver,
-    StartPublicity { end: NaiveDate },
+    StartPublicity { period: PublicityPeriod },
     AssignFilingNo,
     SaveOpinion,
     MarkSubmitted,
@@ -693,10 +695,13 @@ pub fn decide(
                 )));
             }
             if other {
-                let end = facts.publicity_end.ok_or_else(|| {
-                    FilingError::Incomplete("无法计算公示期（工作日历未录入）".into())
+                let period = facts.publicity.ok_or_else(|| {
+                    FilingError::Incomplete("无法计算公示期，请联系平台管理员核对工作日历".into())
                 })?;
-                Ok(out(S::Publicity, vec![key, Effect::StartPublicity { end }]))
+                Ok(out(
+                    S::Publicity,
+                    vec![key, Effect::StartPublicity { period }],
+                ))
             } else {
                 Ok(out(S::CityReview, vec![key]))
             }
@@ -709,8 +714,8 @@ pub fn decide(
             S::PublicityPaused if *upheld => Ok(out(S::Rejected, vec![])),
             S::PublicityPaused => {
                 let mut eff = vec![];
-                if let Some(end) = facts.publicity_end {
-                    eff.push(Effect::StartPublicity { end });
+                if let Some(period) = facts.publicity {
+                    eff.push(Effect::StartPublicity { period });
                 }
                 Ok(out(S::Publicity, eff))
             }
@@ -754,7 +759,13 @@ pub fn available(policy: &Policy, app: &AppState, role: Role) -> Vec<Command> {
         today: Some(NaiveDate::MAX),
         occupation_count: 1,
         opinions_complete: true,
-        publicity_end: Some(NaiveDate::MAX),
+        publicity: Some(PublicityPeriod {
+            published_on: NaiveDate::MAX,
+            from: NaiveDate::MAX,
+            until: NaiveDate::MAX,
+            working_days: 1,
+            basis: crate::calendar::CalendarBasis::Official,
+        }),
         employees: u32::MAX,
         capital_yuan: u64::MAX,
         legal_person: true,
@@ -809,7 +820,13 @@ mod tests {
             employees: 200,
             capital_yuan: 0,
             opinions_complete: true,
-            publicity_end: Some(d(2026, 3, 23)),
+            publicity: Some(crate::calendar::PublicityPeriod {
+                published_on: d(2026, 3, 16),
+                from: d(2026, 3, 17),
+                until: d(2026, 3, 23),
+                working_days: 5,
+                basis: crate::calendar::CalendarBasis::Official,
+            }),
             ..Facts::default()
         }
     }
@@ -870,7 +887,7 @@ mod tests {
                 match e {
                     Effect::CenterKey => a.center_approved = true,
                     Effect::DivisionKey => a.division_approved = true,
-                    Effect::StartPublicity { end } => a.publicity_end = Some(*end),
+                    Effect::StartPublicity { period } => a.publicity_end = Some(period.until),
                     _ => {}
                 }
             }

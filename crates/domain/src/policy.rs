@@ -70,6 +70,8 @@ pub struct Policy {
     pub results_publicity_working_days: Rule<u32>,
     /// 备案公示期，工作日数.
     pub filing_publicity_days: Rule<u32>,
+    /// 公示期是否计入发布当日 (one rule for every 公示).
+    pub publicity_first_day_counts: Rule<bool>,
     /// 每次抽取专家人数.
     pub expert_draw_size: Rule<u32>,
     /// 专家回避：近若干个月评审过同一机构者不再抽取.
@@ -339,6 +341,16 @@ impl Policy {
                 format!("{} 个工作日", self.filing_publicity_days.value),
             ),
             view(
+                "publicity_first_day_counts",
+                "公示期起算",
+                &self.publicity_first_day_counts,
+                if self.publicity_first_day_counts.value {
+                    "发布当日为工作日的，计入公示期".to_string()
+                } else {
+                    "发布当日不计入，自下一个工作日起算".to_string()
+                },
+            ),
+            view(
                 "expert_draw_size",
                 "每次抽取评审专家人数",
                 &self.expert_draw_size,
@@ -355,6 +367,21 @@ impl Policy {
 
     /// 保存期限: the date until which a record made on `made_on` must be kept.
     /// Feb 29 rolls to Feb 28 in a non-leap target year.
+    /// 公示期 of something published on `published_on`, for `days` (the filing or the results
+    /// rule): every publicity period is counted by this one function.
+    pub fn publicity_period(
+        &self,
+        cal: &HolidayCalendar,
+        published_on: NaiveDate,
+        days: &Rule<u32>,
+    ) -> Result<crate::calendar::PublicityPeriod, CalendarError> {
+        cal.publicity_period(
+            published_on,
+            days.value,
+            self.publicity_first_day_counts.value,
+        )
+    }
+
     pub fn retention_until(&self, electronic: bool, made_on: NaiveDate) -> NaiveDate {
         let years = if electronic {
             self.retention_electronic_years.value
@@ -687,7 +714,17 @@ mod tests {
     #[test]
     fn policy_rules_page_lists_every_rule_with_clause() {
         let rules = p().rules();
-        assert_eq!(rules.len(), 23);
+        // Every rule of the policy file is listed, once.
+        let file: toml::Table = toml::from_str(ZHENGZHOU_2022).unwrap();
+        let mut in_file: Vec<&str> = file
+            .iter()
+            .filter(|(_, v)| v.is_table())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let mut listed: Vec<&str> = rules.iter().map(|r| r.key).collect();
+        in_file.sort();
+        listed.sort();
+        assert_eq!(listed, in_file);
         assert!(rules
             .iter()
             .all(|r| !r.clause.is_empty() && !r.text.is_empty() && !r.value.is_empty()));

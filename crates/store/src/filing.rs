@@ -4,6 +4,7 @@
 //! optimistic version check, its event row and its audit event.
 
 use chrono::NaiveDate;
+use domain::calendar::CalendarBasis;
 use domain::filing::{Effect, FilingState, Outcome};
 use domain::Scope;
 use serde::Serialize;
@@ -60,10 +61,21 @@ pub struct FilingApp {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// Whether the 公示期 was computed on a provisional calendar.
+    pub publicity_calendar: CalendarBasis,
     pub items: Vec<FilingItem>,
 }
 
 impl FilingApp {
+    /// 公示期 as shown on pages, in the API and on printouts (one format everywhere).
+    pub fn publicity_text(&self) -> Option<String> {
+        Some(period_text(
+            self.publicity_start.as_deref()?,
+            self.publicity_end.as_deref()?,
+            self.publicity_calendar,
+        ))
+    }
+
     pub fn state(&self) -> FilingState {
         FilingState::parse(&self.state).unwrap_or(FilingState::Draft)
     }
@@ -125,7 +137,7 @@ pub struct TransitionInput {
     pub quota_recheck: Option<(i64, String)>,
 }
 
-const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version";
+const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version, a.publicity_calendar";
 const FROM: &str = "filing_applications a JOIN institutions i ON i.id = a.institution_id JOIN divisions d ON d.code = a.district_code LEFT JOIN filing_campaigns c ON c.id = a.campaign_id";
 
 fn from_row(r: &AnyRow) -> FilingApp {
@@ -162,8 +174,21 @@ fn from_row(r: &AnyRow) -> FilingApp {
         created_at: r.get(29),
         updated_at: r.get(30),
         version: r.get(31),
+        publicity_calendar: CalendarBasis::parse(&r.get::<String, _>(32))
+            .unwrap_or(CalendarBasis::Official),
         items: vec![],
     }
+}
+
+/// A stored 公示期 ("2026年12月03日至2026年12月09日", with the provisional note when it applies):
+/// one format for every publicity period.
+pub fn period_text(from: &str, until: &str, basis: CalendarBasis) -> String {
+    let fmt = |d: &str| {
+        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(|d| d.format("%Y年%m月%d日").to_string())
+            .unwrap_or_else(|_| d.to_string())
+    };
+    format!("{}至{}{}", fmt(from), fmt(until), basis.note())
 }
 
 /// Restrict a query on applications (alias `a`) to what `scope` may see. Drafts are the
@@ -553,10 +578,27 @@ impl Store {
                     sqlx::query("UPDATE filing_applications SET waiver = 1, waiver_by = $1, waiver_reason = $2 WHERE id = $3")
                         .bind(&actor.username).bind(&input.reason).bind(app.id).execute(tx.conn()).await?;
                 }
-                Effect::StartPublicity { end } => {
-                    let start = input.today.map(|d| d.to_string()).unwrap_or_default();
-                    sqlx::query("UPDATE filing_applications SET publicity_start = COALESCE(publicity_start, $1), publicity_end = $2 WHERE id = $3")
-                        .bind(start).bind(end.to_string()).bind(app.id).execute(tx.conn()).await?;
+                Effect::StartPublicity { period } => {
+                    // A resumed publicity keeps its first day and gets a new end.
+                    sqlx::query("UPDATE filing_applications SET publicity_start = COALESCE(publicity_start, $1), publicity_end = $2, publicity_calendar = $3 WHERE id = $4")
+                        .bind(period.from.to_string()).bind(period.until.to_string()).bind(period.basis.as_str()).bind(app.id).execute(tx.conn()).await?;
+                    append(
+                        &mut tx,
+                        actor,
+                        NewEvent {
+                            action: "filing.publicity_period",
+                            object_type: "filing_application",
+                            object_id: app.id.to_string(),
+                            summary: serde_json::json!({
+                                "published_on": period.published_on.to_string(),
+                                "from": period.from.to_string(),
+                                "until": period.until.to_string(),
+                                "working_days": period.working_days,
+                                "calendar": period.basis.as_str(),
+                            }),
+                        },
+                    )
+                    .await?;
                 }
                 Effect::SaveOpinion => {
                     sqlx::query(
@@ -974,6 +1016,15 @@ impl Store {
         })
     }
 
+    /// Ids of applications whose 公示 ended before `today` without an objection: due to be filed.
+    pub async fn filings_publicity_over(&self, today: NaiveDate) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT id FROM filing_applications WHERE state = 'publicity' AND publicity_end < $1 ORDER BY publicity_end, id")
+            .bind(today.to_string())
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     // ---- 评审督导 ----
 
     pub async fn dispatch_supervisor(
@@ -1020,10 +1071,18 @@ impl Store {
             .collect())
     }
 
-    /// Applications in 公示 (public page: no personal data).
-    pub async fn public_filings(&self, page: PageRequest) -> Result<Page<FilingApp>> {
+    /// Applications in 公示 on `today` (public page: no personal data). A period that has
+    /// ended is never shown as 公示中, even before the scheduler has moved the record on.
+    pub async fn public_filings(
+        &self,
+        today: NaiveDate,
+        page: PageRequest,
+    ) -> Result<Page<FilingApp>> {
         let mut w = Where::new();
-        w.raw("a.state IN ('publicity', 'publicity_paused')");
+        let t = w.arg(Arg::Text(today.to_string()));
+        w.raw(&format!(
+            "(a.state = 'publicity_paused' OR (a.state = 'publicity' AND a.publicity_end >= {t}))"
+        ));
         let total = w.count(&self.db, FROM).await?;
         let rows = w
             .page(

@@ -1225,22 +1225,6 @@ pub async fn import_scores(
     Ok(Ok(updates.len()))
 }
 
-/// The last day of publicity: N working days counted from the publication day (itself included
-/// when it is a working day).
-pub fn publicity_until(
-    cal: &domain::calendar::HolidayCalendar,
-    from: NaiveDate,
-    days: u32,
-) -> Result<NaiveDate, domain::calendar::CalendarError> {
-    let first_is_working = cal.is_working_day(from)?;
-    let n = if first_is_working {
-        days as i64 - 1
-    } else {
-        days as i64
-    };
-    cal.add_working_days(from, n)
-}
-
 pub async fn publish_results(
     state: &AppState,
     me: &Authed,
@@ -1260,12 +1244,10 @@ pub async fn publish_results(
     }
     let today = state.today();
     let cal = state.store.holiday_calendar().await?;
-    let until = publicity_until(
-        &cal,
-        today,
-        state.policy.results_publicity_working_days.value,
-    )
-    .map_err(|e| AppError::invalid("date", e.to_string()))?;
+    let period = state
+        .policy
+        .publicity_period(&cal, today, &state.policy.results_publicity_working_days)
+        .map_err(|e| AppError::invalid("date", e.to_string()))?;
     state
         .store
         .set_results_status(
@@ -1274,8 +1256,7 @@ pub async fn publish_results(
             version.unwrap_or(p.version),
             "none",
             "publicised",
-            Some(&today.format("%Y-%m-%d").to_string()),
-            Some(&until.format("%Y-%m-%d").to_string()),
+            Some(&period),
         )
         .await?;
     Ok(state.store.plan(&me.scope(), plan_id).await?)
@@ -1318,7 +1299,6 @@ pub async fn submit_results(
             version.unwrap_or(p.version),
             "publicised",
             "submitted",
-            None,
             None,
         )
         .await?;

@@ -329,11 +329,15 @@ pub async fn facts(state: &AppState, app: &FilingApp, cmd: &Command) -> Result<F
             quota.push((it.name.clone(), n as u32, exc));
         }
     }
-    let publicity_end = match cmd {
+    let publicity = match cmd {
         Command::Approve | Command::ResolveObjection { .. } => {
             let cal = store.holiday_calendar().await?;
-            cal.add_working_days(today, state.policy.filing_publicity_days.value as i64)
-                .ok()
+            Some(
+                state
+                    .policy
+                    .publicity_period(&cal, today, &state.policy.filing_publicity_days)
+                    .map_err(|e| AppError::invalid("publicity", e.to_string()))?,
+            )
         }
         _ => None,
     };
@@ -354,7 +358,7 @@ pub async fn facts(state: &AppState, app: &FilingApp, cmd: &Command) -> Result<F
         capital_yuan: inst.capital_yuan.max(0) as u64,
         quota,
         opinions_complete,
-        publicity_end,
+        publicity,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod notifications;
 pub mod pages;
 mod queue;
+pub mod scheduler;
 pub mod upload;
 
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
+pub use queue::today_cn;
 
 /// Settings of the web layer.
 #[derive(Debug, Clone)]
@@ -151,6 +153,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Serve until ctrl-c (or SIGTERM).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    scheduler::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -22,7 +22,7 @@ pub struct WorkItem {
 
 /// Today in Beijing time (+08:00), the date every rule of the notice speaks of. Only
 /// `AppState::today` calls it, so that a pinned date (drills, tests) reaches every rule.
-pub(crate) fn today_cn() -> NaiveDate {
+pub fn today_cn() -> NaiveDate {
     let cn = FixedOffset::east_opt(8 * 3600).expect("valid offset");
     Utc::now().with_timezone(&cn).date_naive()
 }

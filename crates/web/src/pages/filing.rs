@@ -468,15 +468,8 @@ async fn detail_view(
                 .unwrap_or_else(|| "待审核".into()),
         ),
     ));
-    if let Some(e) = &app.publicity_end {
-        props.push((
-            "公示期",
-            format!(
-                "{} 至 {}",
-                app.publicity_start.clone().unwrap_or_default(),
-                e
-            ),
-        ));
+    if let Some(t) = app.publicity_text() {
+        props.push(("公示期", t));
     }
     if let Some(n) = &app.filing_no {
         props.push(("备案编号", n.clone()));
@@ -1085,7 +1078,7 @@ async fn public_filings(
 ) -> Result<Response, AppError> {
     let page = state
         .store
-        .public_filings(PageRequest::new(q.page, None))
+        .public_filings(state.today(), PageRequest::new(q.page, None))
         .await?;
     let rows = page
         .items
@@ -1096,11 +1089,7 @@ async fn public_filings(
                 Cell::new(kind_label(&a.kind)),
                 Cell::new(&a.district_name),
                 Cell::new(items_text(a)),
-                Cell::new(format!(
-                    "{} 至 {}",
-                    a.publicity_start.clone().unwrap_or_default(),
-                    a.publicity_end.clone().unwrap_or_default()
-                )),
+                Cell::new(a.publicity_text().unwrap_or_default()),
                 Cell::new(if a.state == "publicity_paused" {
                     "异议处理中（公示暂停）"
                 } else {
