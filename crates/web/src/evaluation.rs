@@ -171,11 +171,12 @@ pub async fn update_plan(
         .await?)
 }
 
-/// The last permitted submission date for a start date, with an explicit calendar error.
+/// The last permitted submission date for a start date: (last calendar day, last working day,
+/// calendar basis), with an explicit calendar error outside 2000–2100.
 pub async fn latest_submission(
     state: &AppState,
     start: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), AppError> {
+) -> Result<(NaiveDate, NaiveDate, domain::calendar::CalendarBasis), AppError> {
     let cal = state.store.holiday_calendar().await?;
     let n = state.policy.plan_min_working_days.value;
     let last = cal
@@ -184,7 +185,7 @@ pub async fn latest_submission(
     let last_working = cal
         .latest_working_submission_date(start, n)
         .map_err(|e| AppError::invalid("start_date", e.to_string()))?;
-    Ok((last, last_working))
+    Ok((last, last_working, cal.basis(last_working, start)))
 }
 
 /// Apply a workflow command to a plan.
@@ -1316,7 +1317,7 @@ pub async fn plan_json(
     let latest = match start {
         Some(s) => latest_submission(state, s)
             .await
-            .map(|(a, b)| serde_json::json!({ "latest": a.to_string(), "latest_working": b.to_string() }))
+            .map(|(a, b, basis)| serde_json::json!({ "latest": a.to_string(), "latest_working": b.to_string(), "calendar": basis }))
             .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() })),
         None => serde_json::Value::Null,
     };

@@ -448,7 +448,7 @@ async fn show(
     let sup = ev::supervision_view(&state, &p).await?;
     let latest = match chrono::NaiveDate::parse_from_str(&p.start_date, "%Y-%m-%d") {
         Ok(s) => match ev::latest_submission(&state, s).await {
-            Ok((a, b)) => format!("{}（纸质件请于 {} 前送达区县）", a, b),
+            Ok((a, b, basis)) => format!("{}（纸质件请于 {} 前送达区县）{}", a, b, basis.note()),
             Err(e) => e.to_string(),
         },
         Err(_) => "—".into(),

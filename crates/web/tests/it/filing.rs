@@ -931,7 +931,7 @@ async fn draw_excludes_conflicts() {
         .await
         .unwrap();
     let center = app.login("center").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = store::testing::today();
     let r = center
         .post(app.url(&format!("/api/v1/experts/{unavailable}/unavailable")))
         .json(&json!({ "from": (today - chrono::Days::new(3)).to_string(), "to": (today + chrono::Days::new(3)).to_string(), "reason": "出差" }))
