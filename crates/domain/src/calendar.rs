@@ -513,11 +513,7 @@ pub fn provisional_year(year: i32) -> Result<&'static YearSchedule, CalendarErro
     if !SUPPORTED_YEARS.contains(&year) {
         return Err(CalendarError::YearOutOfRange(year));
     }
-    let years = YEARS.get_or_init(|| {
-        SUPPORTED_YEARS
-            .map(|y| (y, build_provisional(y)))
-            .collect()
-    });
+    let years = YEARS.get_or_init(|| SUPPORTED_YEARS.map(|y| (y, build_provisional(y))).collect());
     Ok(&years[&year])
 }
 
@@ -691,8 +687,10 @@ mod tests {
         // Entering the official schedule replaces the provisional one.
         let mut c2 = c.clone();
         c2.insert_year(
-            YearSchedule::from_toml("year = 2027\nsource = \"国务院办公厅关于2027年部分节假日安排的通知\"\n")
-                .unwrap(),
+            YearSchedule::from_toml(
+                "year = 2027\nsource = \"国务院办公厅关于2027年部分节假日安排的通知\"\n",
+            )
+            .unwrap(),
         );
         assert!(c2.is_official(2027));
         assert_eq!(
@@ -724,7 +722,7 @@ mod tests {
         let p = c.publicity_period(d(2026, 10, 3), 5, true).unwrap();
         assert_eq!(p.from, d(2026, 10, 8));
         assert_eq!(p.until, d(2026, 10, 13)); // 10/8, 10/9, 10/10 (调休), 10/12, 10/13
-        // Every period has exactly `n` working days from `from` to `until`, both included.
+                                              // Every period has exactly `n` working days from `from` to `until`, both included.
         let mut day = d(2026, 1, 2);
         while day < d(2026, 12, 20) {
             for first in [false, true] {
@@ -760,11 +758,30 @@ mod tests {
     #[test]
     fn provisional_spring_festival_matches_almanac() {
         let cny = [
-            (2027, 2, 6), (2028, 1, 26), (2029, 2, 13), (2030, 2, 3), (2031, 1, 23),
-            (2032, 2, 11), (2033, 1, 31), (2034, 2, 19), (2035, 2, 8), (2036, 1, 28),
-            (2037, 2, 15), (2038, 2, 4), (2039, 1, 24), (2040, 2, 12), (2041, 2, 1),
-            (2042, 1, 22), (2043, 2, 10), (2044, 1, 30), (2045, 2, 17), (2046, 2, 6),
-            (2047, 1, 26), (2048, 2, 14), (2049, 2, 2), (2050, 1, 23),
+            (2027, 2, 6),
+            (2028, 1, 26),
+            (2029, 2, 13),
+            (2030, 2, 3),
+            (2031, 1, 23),
+            (2032, 2, 11),
+            (2033, 1, 31),
+            (2034, 2, 19),
+            (2035, 2, 8),
+            (2036, 1, 28),
+            (2037, 2, 15),
+            (2038, 2, 4),
+            (2039, 1, 24),
+            (2040, 2, 12),
+            (2041, 2, 1),
+            (2042, 1, 22),
+            (2043, 2, 10),
+            (2044, 1, 30),
+            (2045, 2, 17),
+            (2046, 2, 6),
+            (2047, 1, 26),
+            (2048, 2, 14),
+            (2049, 2, 2),
+            (2050, 1, 23),
         ];
         for (y, m, day) in cny {
             let s = provisional_year(y).unwrap();

@@ -133,7 +133,10 @@ impl Settings {
         if !s.today.trim().is_empty()
             && chrono::NaiveDate::parse_from_str(s.today.trim(), "%Y-%m-%d").is_err()
         {
-            anyhow::bail!("配置项 today 应为 YYYY-MM-DD 格式的日期，当前为“{}”", s.today);
+            anyhow::bail!(
+                "配置项 today 应为 YYYY-MM-DD 格式的日期，当前为“{}”",
+                s.today
+            );
         }
         // SQLite has one writer; a small pool avoids lock churn.
         if s.database.starts_with("sqlite:") {

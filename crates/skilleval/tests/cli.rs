@@ -141,7 +141,11 @@ async fn servers_starting_together_all_start() {
         let dir = tempfile::tempdir().unwrap();
         let url = store::testing::fresh_database_url(dir.path()).await;
         let out = skilleval(&["migrate", "--database", &url]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut children: Vec<std::process::Child> = (0..3)
             .map(|n| {
                 Command::new(env!("CARGO_BIN_EXE_skilleval"))
@@ -191,11 +195,12 @@ async fn servers_starting_together_all_start() {
             .await
             .unwrap();
         use sqlx::Row;
-        let loads: i64 = sqlx::query("SELECT COUNT(*) FROM audit_events WHERE action = 'reference.load'")
-            .fetch_one(&store.db.pool)
-            .await
-            .unwrap()
-            .get(0);
+        let loads: i64 =
+            sqlx::query("SELECT COUNT(*) FROM audit_events WHERE action = 'reference.load'")
+                .fetch_one(&store.db.pool)
+                .await
+                .unwrap()
+                .get(0);
         assert_eq!(loads, 1, "round {round}");
     }
 }

@@ -285,7 +285,10 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
     // 公示 is over today; the others act today.
     let on_day = std::sync::atomic::AtomicI32::new(chrono::Datelike::num_days_from_ce(&today));
     let set_on = |d: chrono::NaiveDate| {
-        on_day.store(chrono::Datelike::num_days_from_ce(&d), std::sync::atomic::Ordering::SeqCst)
+        on_day.store(
+            chrono::Datelike::num_days_from_ce(&d),
+            std::sync::atomic::Ordering::SeqCst,
+        )
     };
     let facts_on = |on: chrono::NaiveDate| Facts {
         today: Some(on),

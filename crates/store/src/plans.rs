@@ -335,7 +335,11 @@ impl Plan {
             .results_publicity_from
             .as_deref()
             .or(self.results_published_on.as_deref())?;
-        Some(crate::filing::period_text(from, until, self.results_publicity_calendar))
+        Some(crate::filing::period_text(
+            from,
+            until,
+            self.results_publicity_calendar,
+        ))
     }
 
     pub fn status(&self) -> PlanStatus {

@@ -192,7 +192,10 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
         }
         _ => {}
     }
-    if matches!(me.role(), Role::Admin | Role::CityCenter | Role::CityDivision) {
+    if matches!(
+        me.role(),
+        Role::Admin | Role::CityCenter | Role::CityDivision
+    ) {
         if let Some(item) = calendar_warning(state).await? {
             items.insert(0, item);
         }

@@ -44,12 +44,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
             reason: "公示期满无异议，自动完成备案".into(),
             attachments: vec![],
             today: Some(today),
-            retention_until: Some(
-                state
-                    .policy
-                    .retention_until(true, today)
-                    .to_string(),
-            ),
+            retention_until: Some(state.policy.retention_until(true, today).to_string()),
             quota_recheck: None,
         };
         match state

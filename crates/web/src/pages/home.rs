@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::Duration;
-use serde::Deserialize;
 use domain::Role;
+use serde::Deserialize;
 use store::{InstitutionFilter, LoginOutcome, PasswordParams};
 
 use super::{flash_text, render, render_status, Layout};

@@ -1619,10 +1619,7 @@ async fn public_result(
                 format!("{} {}", p.occupation_code, p.occupation_name),
             ),
             ("评价时间", format!("{} 至 {}", p.start_date, p.end_date)),
-            (
-                "公示期",
-                p.results_publicity_text().unwrap_or_default(),
-            ),
+            ("公示期", p.results_publicity_text().unwrap_or_default()),
         ],
         links: vec![],
         buttons: vec![],

@@ -26,9 +26,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app with `config`; "today" is pinned (to `store::testing::today()` unless the
 /// config pins another date) and the demo data is laid out around it. No test reads the clock.
 pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
-    let today = *config
-        .fixed_today
-        .get_or_insert_with(store::testing::today);
+    let today = *config.fixed_today.get_or_insert_with(store::testing::today);
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = store::testing::fresh_database_url(dir.path()).await;
     let blobs_dir = dir.path().join("blobs");
