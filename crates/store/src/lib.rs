@@ -19,6 +19,7 @@ mod migrate;
 mod notifications;
 mod plans;
 mod reference;
+mod review;
 mod sessions;
 mod sql;
 
@@ -49,6 +50,7 @@ pub use notifications::{
     NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
 };
 pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
+pub use review::{DistrictMove, Dispatch, FilingSupervisor, ProvinceReport};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 
