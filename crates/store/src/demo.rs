@@ -196,6 +196,7 @@ pub async fn seed(store: &Store) -> Result<bool> {
     }
     seed_filing(store).await?;
     seed_plans(store).await?;
+    crate::demo_filing_review::seed_filing_review(store, crate::now_text()[..10].parse().unwrap_or_default()).await?;
     Ok(true)
 }
 
@@ -291,6 +292,7 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
         capital_yuan: 10_000_000,
         opinions_complete: true,
         publicity_end: Some(today + chrono::Days::new(7)),
+        review_mode: Some(domain::filing::ReviewMode::Onsite),
         ..Facts::default()
     };
     // Apply commands in order with the given roles (the demo data is valid by construction).
@@ -393,6 +395,22 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
         commitment: commitment.into(),
     };
     use domain::Role::{CityCenter as C, CityDivision as V, District as D, Institution as I};
+    // 统一组织开展: the city receives, draws experts and reviews before its two keys.
+    let city_reviewed = |mut then: Vec<(domain::Role, Command, &'static str)>| {
+        let mut v = vec![
+            (I, Command::Submit, ""),
+            (C, Command::Pass, "材料齐全，市级受理"),
+            (C, Command::RecordDraw, ""),
+            (
+                C,
+                Command::CompleteOnsite,
+                "市级组织现场评审：需实地查看考核场地与设备",
+            ),
+            (V, Command::DistrictOpinion, "经市级组织专家评审，建议予以备案"),
+        ];
+        v.append(&mut then);
+        v
+    };
     let (Some(i1), Some(i2), Some(i3), Some(i4), Some(i5), Some(i6)) = (
         inst_of("inst-1").await?,
         inst_of("inst-2").await?,
@@ -535,12 +553,7 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             ),
         )
         .await?;
-    steps(
-        i5,
-        a5,
-        vec![(I, Command::Submit, ""), (C, Command::Approve, "")],
-    )
-    .await?;
+    steps(i5, a5, city_reviewed(vec![(C, Command::Approve, "")])).await?;
     // inst-6 学会: special ability, waiting for the city; and a draft.
     if let Some(sp) = specials.first() {
         let a6 = store
@@ -690,8 +703,7 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
         steps(
             i5,
             a11,
-            vec![
-                (I, Command::Submit, ""),
+            city_reviewed(vec![
                 (C, Command::Approve, ""),
                 (V, Command::Approve, ""),
                 (
@@ -699,7 +711,7 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
                     Command::Object,
                     "收到实名异议：考核场地为租用，租期不足一年",
                 ),
-            ],
+            ]),
         )
         .await?;
         let a12 = store
@@ -718,11 +730,7 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
         steps(
             i5,
             a12,
-            vec![
-                (I, Command::Submit, ""),
-                (V, Command::Approve, ""),
-                (C, Command::Approve, ""),
-            ],
+            city_reviewed(vec![(V, Command::Approve, ""), (C, Command::Approve, "")]),
         )
         .await?;
         sqlx::query("UPDATE filing_applications SET publicity_end = '2020-01-01' WHERE id = $1")

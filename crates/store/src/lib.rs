@@ -24,6 +24,7 @@ mod sessions;
 mod sql;
 
 pub mod demo;
+mod demo_filing_review;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};

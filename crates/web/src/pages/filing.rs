@@ -1215,6 +1215,7 @@ async fn public_filings(
                 Cell::new(kind_label(&a.kind)),
                 Cell::new(&a.district_name),
                 Cell::new(items_text(a)),
+                Cell::new(review_path_text(a)),
                 Cell::new(format!(
                     "{} 至 {}",
                     a.publicity_start.clone().unwrap_or_default(),
@@ -1231,17 +1232,34 @@ async fn public_filings(
     Ok(render(&ListPage {
         layout: Layout::new(&state, me.as_ref(), "备案公示", "/public/filings"),
         heading: "评价机构备案公示".into(),
-        intro: "以下机构经区县初审、市职业技能鉴定中心会同市人社局职建处审核通过，现予公示。如有异议，请在公示期内以书面形式（署真实姓名和联系方式）向市职业技能鉴定中心反映，联系电话 0371-67185925、67185140；异议受理期间公示暂停，处理结果将书面答复。".into(),
+        intro: "以下机构经市职业技能鉴定中心会同市人社局职建处审核通过（评审经过见各行），现予公示。如有异议，请在公示期内以书面形式（署真实姓名和联系方式）向市职业技能鉴定中心反映，联系电话 0371-67185925、67185140；异议受理期间公示暂停，处理结果将书面答复。".into(),
         new_link: None,
         filters: vec![],
         filter_action: "/public/filings".into(),
-        headers: vec!["机构名称", "备案类型", "属地", "职业（工种）及等级", "公示期", "状态"],
+        headers: vec![
+            "机构名称",
+            "备案类型",
+            "属地",
+            "职业（工种）及等级",
+            "评审经过",
+            "公示期",
+            "状态",
+        ],
         rows,
         pager: (&page).into(),
         base: "/public/filings?".into(),
         empty: "目前没有正在公示的备案申请。",
         printable: true,
     }))
+}
+
+/// 二(一)/一(一): "经区县初审" only for filings that went through a district.
+fn review_path_text(a: &store::FilingApp) -> &'static str {
+    if crate::review::went_through_district(a) {
+        "经区县初审、专家评审，市级审核通过"
+    } else {
+        "市级统一组织专家评审，市级审核通过"
+    }
 }
 
 #[derive(Deserialize, Default)]

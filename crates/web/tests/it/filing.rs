@@ -9,9 +9,9 @@ use web::WebConfig;
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 
-const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \ntrailer<</Size 3/Root 1 0 R>>\nstartxref\n98\n%%EOF\n";
+pub(crate) const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \ntrailer<</Size 3/Root 1 0 R>>\nstartxref\n98\n%%EOF\n";
 
-async fn inst_of(app: &TestApp, username: &str) -> i64 {
+pub(crate) async fn inst_of(app: &TestApp, username: &str) -> i64 {
     sqlx::query("SELECT institution_id FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(&app.store.db.pool)
@@ -20,13 +20,13 @@ async fn inst_of(app: &TestApp, username: &str) -> i64 {
         .get(0)
 }
 
-async fn json_of(r: reqwest::Response) -> (u16, Value) {
+pub(crate) async fn json_of(r: reqwest::Response) -> (u16, Value) {
     let s = r.status().as_u16();
     let v = r.json::<Value>().await.unwrap_or(Value::Null);
     (s, v)
 }
 
-async fn create(app: &TestApp, c: &reqwest::Client, body: Value) -> (u16, Value) {
+pub(crate) async fn create(app: &TestApp, c: &reqwest::Client, body: Value) -> (u16, Value) {
     json_of(
         c.post(app.url("/api/v1/filings"))
             .json(&body)
@@ -37,7 +37,7 @@ async fn create(app: &TestApp, c: &reqwest::Client, body: Value) -> (u16, Value)
     .await
 }
 
-async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> (u16, Value) {
+pub(crate) async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> (u16, Value) {
     json_of(
         c.get(app.url(&format!("/api/v1/filings/{id}")))
             .send()
@@ -47,7 +47,7 @@ async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> (u16, Value) {
     .await
 }
 
-async fn version(app: &TestApp, id: i64) -> i64 {
+pub(crate) async fn version(app: &TestApp, id: i64) -> i64 {
     sqlx::query("SELECT version FROM filing_applications WHERE id = $1")
         .bind(id)
         .fetch_one(&app.store.db.pool)
@@ -56,7 +56,7 @@ async fn version(app: &TestApp, id: i64) -> i64 {
         .get(0)
 }
 
-async fn state_of(app: &TestApp, id: i64) -> String {
+pub(crate) async fn state_of(app: &TestApp, id: i64) -> String {
     sqlx::query("SELECT state FROM filing_applications WHERE id = $1")
         .bind(id)
         .fetch_one(&app.store.db.pool)
@@ -66,7 +66,7 @@ async fn state_of(app: &TestApp, id: i64) -> String {
 }
 
 /// Take an action with the current version; returns (status, body).
-async fn act(
+pub(crate) async fn act(
     app: &TestApp,
     c: &reqwest::Client,
     id: i64,
@@ -84,14 +84,14 @@ async fn act(
     .await
 }
 
-async fn ok_act(app: &TestApp, c: &reqwest::Client, id: i64, action: &str, reason: &str) -> Value {
+pub(crate) async fn ok_act(app: &TestApp, c: &reqwest::Client, id: i64, action: &str, reason: &str) -> Value {
     let (s, b) = act(app, c, id, action, reason).await;
     assert_eq!(s, 200, "{action}: {b}");
     b
 }
 
 /// End the publicity period (as if the days had passed) and finish as the center.
-async fn finish(app: &TestApp, center: &reqwest::Client, id: i64) -> Value {
+pub(crate) async fn finish(app: &TestApp, center: &reqwest::Client, id: i64) -> Value {
     let (s, b) = act(app, center, id, "finish", "").await;
     assert_eq!(s, 409, "finish before the period ends is refused: {b}");
     assert!(b["message"].as_str().unwrap().contains("期满后"), "{b}");
@@ -103,14 +103,14 @@ async fn finish(app: &TestApp, center: &reqwest::Client, id: i64) -> Value {
     ok_act(app, center, id, "finish", "").await
 }
 
-async fn new_app(app: &TestApp, who: &str, body: Value) -> (reqwest::Client, i64) {
+pub(crate) async fn new_app(app: &TestApp, who: &str, body: Value) -> (reqwest::Client, i64) {
     let c = app.login(who).await;
     let (s, b) = create(app, &c, body).await;
     assert_eq!(s, 201, "{b}");
     (c, b["id"].as_i64().unwrap())
 }
 
-async fn username_of(app: &TestApp, user_id: i64) -> String {
+pub(crate) async fn username_of(app: &TestApp, user_id: i64) -> String {
     sqlx::query("SELECT username FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(&app.store.db.pool)
@@ -120,7 +120,7 @@ async fn username_of(app: &TestApp, user_id: i64) -> String {
 }
 
 /// Draw experts for `id` as `district`; returns the draw JSON.
-async fn draw(app: &TestApp, district: &reqwest::Client, id: i64, reason: &str) -> (u16, Value) {
+pub(crate) async fn draw(app: &TestApp, district: &reqwest::Client, id: i64, reason: &str) -> (u16, Value) {
     let v = version(app, id).await;
     json_of(
         district
