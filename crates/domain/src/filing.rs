@@ -536,7 +536,9 @@ pub enum Effect {
     DivisionKey,
     ClearKeys,
     Waiver,
-    StartPublicity { end: NaiveDate },
+    StartPublicity {
+        end: NaiveDate,
+    },
     AssignFilingNo,
     SaveOpinion,
     MarkSubmitted,
@@ -648,7 +650,12 @@ fn not_organiser(flow: &Flow, role: Role, cmd: &Command) -> FilingError {
 }
 
 /// The review stages belong to the route's organiser (district, or the city for 统一组织开展).
-fn organiser_only(flow: &Flow, role: Role, cmd: &Command, _s: FilingState) -> Result<(), FilingError> {
+fn organiser_only(
+    flow: &Flow,
+    role: Role,
+    cmd: &Command,
+    _s: FilingState,
+) -> Result<(), FilingError> {
     if flow.organised_by(role) {
         Ok(())
     } else {
@@ -658,7 +665,11 @@ fn organiser_only(flow: &Flow, role: Role, cmd: &Command, _s: FilingState) -> Re
 
 /// 三(一): levels above the district's initial levels at a first filing on the city route need a
 /// recorded reason when the city accepts the application.
-fn high_level_reason(policy: &Policy, flow: &Flow, facts: &Facts) -> Result<Option<String>, FilingError> {
+fn high_level_reason(
+    policy: &Policy,
+    flow: &Flow,
+    facts: &Facts,
+) -> Result<Option<String>, FilingError> {
     if flow.route != Route::City || flow.kind == FilingKind::Increment {
         return Ok(None);
     }
@@ -1185,24 +1196,55 @@ mod tests {
             assert!(matches!(e, FilingError::Forbidden(_)), "{k:?}");
             let e = decide(&p, &a, Role::CityCenter, &Command::Approve, "", &ok_facts());
             assert!(matches!(e, Err(FilingError::WrongState(_))), "{k:?}");
-            let o = decide(&p, &a, Role::CityDivision, &Command::Pass, "受理", &ok_facts()).unwrap();
+            let o = decide(
+                &p,
+                &a,
+                Role::CityDivision,
+                &Command::Pass,
+                "受理",
+                &ok_facts(),
+            )
+            .unwrap();
             assert_eq!(o.to, FilingState::DistrictPassed, "{k:?}");
             a.state = FilingState::ExpertsDrawn;
             // The city records how it reviewed.
-            let e = decide(&p, &a, Role::CityCenter, &Command::CompleteOnsite, "完成", &ok_facts())
-                .unwrap_err();
+            let e = decide(
+                &p,
+                &a,
+                Role::CityCenter,
+                &Command::CompleteOnsite,
+                "完成",
+                &ok_facts(),
+            )
+            .unwrap_err();
             assert_eq!(e.first_rule().unwrap().rule, "city_review_mode");
             assert_eq!(e.first_rule().unwrap().clause, k.clause());
             let f = Facts {
                 review_mode: Some(ReviewMode::Written),
                 ..ok_facts()
             };
-            let o = decide(&p, &a, Role::CityCenter, &Command::CompleteOnsite, "材料齐备，书面评审", &f)
-                .unwrap();
-            assert!(o.effects.contains(&Effect::RecordReviewMode(ReviewMode::Written)));
+            let o = decide(
+                &p,
+                &a,
+                Role::CityCenter,
+                &Command::CompleteOnsite,
+                "材料齐备，书面评审",
+                &f,
+            )
+            .unwrap();
+            assert!(o
+                .effects
+                .contains(&Effect::RecordReviewMode(ReviewMode::Written)));
             a.state = o.to;
-            let o = decide(&p, &a, Role::CityDivision, &Command::DistrictOpinion, "建议备案", &f)
-                .unwrap();
+            let o = decide(
+                &p,
+                &a,
+                Role::CityDivision,
+                &Command::DistrictOpinion,
+                "建议备案",
+                &f,
+            )
+            .unwrap();
             assert_eq!(o.to, FilingState::CityReview);
         }
     }
@@ -1222,8 +1264,15 @@ mod tests {
         let e = decide(&p, &a, Role::District, &Command::CompleteOnsite, "x", &f).unwrap_err();
         assert_eq!(e.first_rule().unwrap().clause, "一(一)");
         // The city cannot take the district's review over.
-        let e = decide(&p, &a, Role::CityCenter, &Command::CompleteOnsite, "x", &ok_facts())
-            .unwrap_err();
+        let e = decide(
+            &p,
+            &a,
+            Role::CityCenter,
+            &Command::CompleteOnsite,
+            "x",
+            &ok_facts(),
+        )
+        .unwrap_err();
         assert!(matches!(e, FilingError::Forbidden(_)));
     }
 
@@ -1277,14 +1326,32 @@ mod tests {
             panel,
             ..ok_facts()
         };
-        let e = decide(&p, &a, Role::District, &Command::DistrictOpinion, "建议备案", &f)
-            .unwrap_err();
-        assert_eq!(e.first_rule().unwrap().rule, "expert_panel_fail_needs_reason");
+        let e = decide(
+            &p,
+            &a,
+            Role::District,
+            &Command::DistrictOpinion,
+            "建议备案",
+            &f,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.first_rule().unwrap().rule,
+            "expert_panel_fail_needs_reason"
+        );
         let f = Facts {
             panel_override_reason: "整改已完成并经复核".into(),
             ..f
         };
-        let o = decide(&p, &a, Role::District, &Command::DistrictOpinion, "建议备案", &f).unwrap();
+        let o = decide(
+            &p,
+            &a,
+            Role::District,
+            &Command::DistrictOpinion,
+            "建议备案",
+            &f,
+        )
+        .unwrap();
         assert!(o.effects.contains(&Effect::PanelConclusion {
             summary: panel.summary(),
             override_reason: Some("整改已完成并经复核".into()),

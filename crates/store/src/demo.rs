@@ -196,7 +196,11 @@ pub async fn seed(store: &Store) -> Result<bool> {
     }
     seed_filing(store).await?;
     seed_plans(store).await?;
-    crate::demo_filing_review::seed_filing_review(store, crate::now_text()[..10].parse().unwrap_or_default()).await?;
+    crate::demo_filing_review::seed_filing_review(
+        store,
+        crate::now_text()[..10].parse().unwrap_or_default(),
+    )
+    .await?;
     Ok(true)
 }
 
@@ -406,7 +410,11 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
                 Command::CompleteOnsite,
                 "市级组织现场评审：需实地查看考核场地与设备",
             ),
-            (V, Command::DistrictOpinion, "经市级组织专家评审，建议予以备案"),
+            (
+                V,
+                Command::DistrictOpinion,
+                "经市级组织专家评审，建议予以备案",
+            ),
         ];
         v.append(&mut then);
         v

@@ -14,6 +14,7 @@ use crate::audit::Actor;
 use crate::{InstitutionInput, NewFiling, Result, Store, StoreError, TransitionInput};
 
 /// A demo actor in a role (the store reads the role from the actor, e.g. for the joint dispatch).
+/// Decisions are applied with [`quiet`] so that, as in the rest of the demo, nobody is notified.
 async fn actor(store: &Store, username: &str) -> Result<Actor> {
     let (a, _) = store
         .account_by_username(username)
@@ -26,6 +27,14 @@ async fn actor(store: &Store, username: &str) -> Result<Actor> {
         request_id: String::new(),
         client_addr: "demo".into(),
     })
+}
+
+/// The same person acting as the demo (role `system`: no notifications, no SMS).
+fn quiet(a: Actor) -> Actor {
+    Actor {
+        role: "system".into(),
+        ..a
+    }
 }
 
 async fn inst(store: &Store, username: &str) -> Result<i64> {
@@ -105,13 +114,13 @@ async fn step(
             },
         );
         store
-            .make_draw(&a, &app, app.version, &out, &pool, &excl, 3, "")
+            .make_draw(&quiet(a), &app, app.version, &out, &pool, &excl, 3, "")
             .await?;
         return Ok(());
     }
     store
         .apply_filing(
-            &a,
+            &quiet(a),
             &app,
             app.version,
             &out,
@@ -183,7 +192,17 @@ pub async fn seed_filing_review(store: &Store, today: NaiveDate) -> Result<()> {
             &new(i5, "social_org", "city", d5, vec![(occ, "4,3,2".into())]),
         )
         .await?;
-    step(store, &policy, today, a, "inst-6", Command::Submit, "", none()).await?;
+    step(
+        store,
+        &policy,
+        today,
+        a,
+        "inst-6",
+        Command::Submit,
+        "",
+        none(),
+    )
+    .await?;
     step(
         store,
         &policy,
@@ -210,9 +229,25 @@ pub async fn seed_filing_review(store: &Store, today: NaiveDate) -> Result<()> {
         .ok_or(StoreError::NotFound)?
         .0;
     store
-        .dispatch_supervisor(&actor(store, "bureau").await?, &app, sup.id, &sup.username, true)
+        .dispatch_supervisor(
+            &actor(store, "bureau").await?,
+            &app,
+            sup.id,
+            &sup.username,
+            true,
+        )
         .await?;
-    step(store, &policy, today, a, "center", Command::RecordDraw, "", none()).await?;
+    step(
+        store,
+        &policy,
+        today,
+        a,
+        "center",
+        Command::RecordDraw,
+        "",
+        none(),
+    )
+    .await?;
     opinions(store, a, &["通过"]).await?;
     step(
         store,
@@ -237,30 +272,53 @@ pub async fn seed_filing_review(store: &Store, today: NaiveDate) -> Result<()> {
         Command::DistrictOpinion,
         "经市级组织专家书面评审，建议予以备案",
         Facts {
-            panel: Panel {
-                pass: 3,
-                fail: 0,
-            },
+            panel: Panel { pass: 3, fail: 0 },
             ..none()
         },
     )
     .await?;
 
-    // 2. 社会培训评价组织, district route: two of three experts said 不通过, one changed its
+    // 2. 企业 (district route, on-site review): two of three experts said 不通过, one changed its
     //    opinion before the district wrote its 初评结果意见; the district passed it on with a written
     //    reason, a supervisor jointly dispatched filed its 督导意见, and the city gave one key.
-    let i1 = inst(store, "inst-1").await?;
+    let i1 = inst(store, "inst-4").await?;
     let d1 = store.institution(&Scope::City, i1).await?.district_code;
     let occ = occupation(store, "4-03-02-01", "occupation").await?;
     let b = store
         .create_filing(
             &sys,
-            &new(i1, "social_org", "district", d1.clone(), vec![(occ, "5,4".into())]),
+            &new(
+                i1,
+                "enterprise",
+                "district",
+                d1.clone(),
+                vec![(occ, "5,4".into())],
+            ),
         )
         .await?;
     let district = format!("district-{d1}");
-    step(store, &policy, today, b, "inst-1", Command::Submit, "", none()).await?;
-    step(store, &policy, today, b, &district, Command::Pass, "材料齐全", none()).await?;
+    step(
+        store,
+        &policy,
+        today,
+        b,
+        "inst-4",
+        Command::Submit,
+        "",
+        none(),
+    )
+    .await?;
+    step(
+        store,
+        &policy,
+        today,
+        b,
+        &district,
+        Command::Pass,
+        "材料齐全",
+        none(),
+    )
+    .await?;
     let app = store.filing(&Scope::City, b).await?;
     let sup1 = store
         .account_by_username("sup-city-1")
@@ -268,12 +326,34 @@ pub async fn seed_filing_review(store: &Store, today: NaiveDate) -> Result<()> {
         .ok_or(StoreError::NotFound)?
         .0;
     store
-        .dispatch_supervisor(&actor(store, "center").await?, &app, sup1.id, &sup1.username, true)
+        .dispatch_supervisor(
+            &actor(store, "center").await?,
+            &app,
+            sup1.id,
+            &sup1.username,
+            true,
+        )
         .await?;
     store
-        .dispatch_supervisor(&actor(store, "bureau").await?, &app, sup1.id, &sup1.username, true)
+        .dispatch_supervisor(
+            &actor(store, "bureau").await?,
+            &app,
+            sup1.id,
+            &sup1.username,
+            true,
+        )
         .await?;
-    step(store, &policy, today, b, &district, Command::RecordDraw, "", none()).await?;
+    step(
+        store,
+        &policy,
+        today,
+        b,
+        &district,
+        Command::RecordDraw,
+        "",
+        none(),
+    )
+    .await?;
     opinions(store, b, &["通过", "不通过", "不通过"]).await?;
     // The first expert changes its opinion (the application's version moves on).
     opinions(store, b, &["整改后通过", "不通过", "不通过"]).await?;
@@ -314,13 +394,24 @@ pub async fn seed_filing_review(store: &Store, today: NaiveDate) -> Result<()> {
         },
     )
     .await?;
-    step(store, &policy, today, b, "center", Command::Approve, "", none()).await?;
+    step(
+        store,
+        &policy,
+        today,
+        b,
+        "center",
+        Command::Approve,
+        "",
+        none(),
+    )
+    .await?;
 
     // 3. Reported to the province: the approved applications not yet reported, with the
     //    report's attachment.
     let apps = store.approved_unreported().await?;
     if !apps.is_empty() {
-        let pdf: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \ntrailer<</Size 3/Root 1 0 R>>\nstartxref\n98\n%%EOF\n";
+        // Its own bytes (blobs are content-addressed): a PDF with a comment line.
+        let pdf: &[u8] = b"%PDF-1.4\n% demo province report\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \ntrailer<</Size 3/Root 1 0 R>>\nstartxref\n98\n%%EOF\n";
         let checked = domain::upload::check_upload("报送函.pdf", pdf, u64::MAX)
             .map_err(|e| StoreError::Invalid(e.message))?;
         let blob = store.blobs.put(pdf).await?;
@@ -354,12 +445,9 @@ pub async fn seed_filing_review(store: &Store, today: NaiveDate) -> Result<()> {
     .into_iter()
     .enumerate()
     {
-        let code = domain::credit_code::with_check_digit(&format!(
-            "52{}MB{:07}",
-            reg,
-            (n + 1) * 104_729
-        ))
-        .ok_or_else(|| StoreError::Other("demo credit code".into()))?;
+        let code =
+            domain::credit_code::with_check_digit(&format!("52{}MB{:07}", reg, (n + 1) * 104_729))
+                .ok_or_else(|| StoreError::Other("demo credit code".into()))?;
         let reg_name = store.division(reg).await?.name;
         let biz_name = store.division(biz).await?.name;
         let i = store
@@ -394,7 +482,7 @@ pub async fn seed_filing_review(store: &Store, today: NaiveDate) -> Result<()> {
         if agree {
             store
                 .decide_district_move(
-                    &actor(store, "center").await?,
+                    &quiet(actor(store, "center").await?),
                     m,
                     1,
                     true,

@@ -745,7 +745,14 @@ impl Store {
             ),
         };
         event(
-            &mut tx, actor, app.id, action, &app.state, &app.state, &text, &[],
+            &mut tx,
+            actor,
+            app.id,
+            action,
+            &app.state,
+            &app.state,
+            &text,
+            &[],
         )
         .await?;
         tx.commit().await

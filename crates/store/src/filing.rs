@@ -586,8 +586,13 @@ impl Store {
                         .bind(mode.as_str()).bind(&input.reason).bind(app.id).execute(tx.conn()).await?;
                 }
                 Effect::HighLevelReason(r) => {
-                    sqlx::query("UPDATE filing_applications SET high_level_reason = $1 WHERE id = $2")
-                        .bind(r).bind(app.id).execute(tx.conn()).await?;
+                    sqlx::query(
+                        "UPDATE filing_applications SET high_level_reason = $1 WHERE id = $2",
+                    )
+                    .bind(r)
+                    .bind(app.id)
+                    .execute(tx.conn())
+                    .await?;
                 }
                 Effect::PanelConclusion {
                     summary,

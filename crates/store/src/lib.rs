@@ -51,8 +51,8 @@ pub use notifications::{
     NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
 };
 pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
-pub use review::{DistrictMove, Dispatch, FilingSupervisor, ProvinceReport};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
+pub use review::{Dispatch, DistrictMove, FilingSupervisor, ProvinceReport};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 
 use chrono::{SecondsFormat, Utc};

@@ -152,9 +152,10 @@ pub async fn record_report(
         .split([',', '，', ' ', '、'])
         .filter(|s| !s.trim().is_empty())
     {
-        let id: i64 = part.trim().parse().map_err(|_| {
-            AppError::invalid("application_ids", format!("申请编号“{part}”无效"))
-        })?;
+        let id: i64 = part
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("application_ids", format!("申请编号“{part}”无效")))?;
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -279,7 +280,10 @@ pub const EXPORT_HEADERS: [&str; 16] = [
 ];
 
 /// One row per occupation of each application.
-pub async fn export_rows(state: &AppState, apps: &[FilingApp]) -> Result<Vec<Vec<String>>, AppError> {
+pub async fn export_rows(
+    state: &AppState,
+    apps: &[FilingApp],
+) -> Result<Vec<Vec<String>>, AppError> {
     let mut rows = vec![];
     for a in apps {
         let doc_no = state
@@ -311,7 +315,11 @@ pub async fn export_rows(state: &AppState, apps: &[FilingApp]) -> Result<Vec<Vec
                     .to_string(),
                 it.code.clone(),
                 it.name.clone(),
-                if levels.is_empty() { "—".into() } else { levels },
+                if levels.is_empty() {
+                    "—".into()
+                } else {
+                    levels
+                },
                 a.review_mode
                     .as_deref()
                     .and_then(domain::filing::ReviewMode::parse)
@@ -412,7 +420,10 @@ pub async fn request_move(
         .ok_or_else(|| AppError::Forbidden("您的账号未关联评价机构".into()))?;
     let inst = state.store.institution(&me.scope(), id).await?;
     if input.reason.trim().is_empty() {
-        return Err(AppError::invalid("reason", "请说明申请划归经营场所所在区县的理由"));
+        return Err(AppError::invalid(
+            "reason",
+            "请说明申请划归经营场所所在区县的理由",
+        ));
     }
     if inst.biz_district == inst.district_code {
         return Err(AppError::invalid(

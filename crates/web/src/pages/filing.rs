@@ -33,7 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/filings/{id}/draw", post(draw))
         .route("/filings/{id}/opinion", post(opinion))
         .route("/filings/{id}/supervisor", post(dispatch))
-        .route("/filings/{id}/supervision-opinion", post(supervision_opinion))
+        .route(
+            "/filings/{id}/supervision-opinion",
+            post(supervision_opinion),
+        )
         .route("/filings/{id}/decline", post(decline))
         .route("/filings/overdue", get(overdue))
         .route("/filing-campaigns/new", get(campaign_form))
@@ -524,7 +527,10 @@ async fn detail_view(
     if let Some(r) = store.province_report_of(id).await? {
         props.push((
             "报至上级部门",
-            format!("{}，文号：{}（报送批次 #{}）", r.reported_on, r.doc_no, r.id),
+            format!(
+                "{}，文号：{}（报送批次 #{}）",
+                r.reported_on, r.doc_no, r.id
+            ),
         ));
     }
     if let Some(d) = &app.campaign_deadline {

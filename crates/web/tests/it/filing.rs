@@ -84,7 +84,13 @@ pub(crate) async fn act(
     .await
 }
 
-pub(crate) async fn ok_act(app: &TestApp, c: &reqwest::Client, id: i64, action: &str, reason: &str) -> Value {
+pub(crate) async fn ok_act(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: i64,
+    action: &str,
+    reason: &str,
+) -> Value {
     let (s, b) = act(app, c, id, action, reason).await;
     assert_eq!(s, 200, "{action}: {b}");
     b
@@ -120,7 +126,12 @@ pub(crate) async fn username_of(app: &TestApp, user_id: i64) -> String {
 }
 
 /// Draw experts for `id` as `district`; returns the draw JSON.
-pub(crate) async fn draw(app: &TestApp, district: &reqwest::Client, id: i64, reason: &str) -> (u16, Value) {
+pub(crate) async fn draw(
+    app: &TestApp,
+    district: &reqwest::Client,
+    id: i64,
+    reason: &str,
+) -> (u16, Value) {
     let v = version(app, id).await;
     json_of(
         district
@@ -169,15 +180,18 @@ async fn filing_social_org_full_path() {
         .as_str()
         .unwrap()
         .to_string();
-    // The city dispatches a review supervisor, who then sees the application.
+    // The division with the center dispatches a review supervisor, who then sees the application.
     let center = app.login("center").await;
-    let r = center
-        .post(app.url(&format!("/api/v1/filings/{id}/supervisors")))
-        .json(&json!({ "username": "sup-city-1" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let bureau = app.login("bureau").await;
+    for c in [&center, &bureau] {
+        let r = c
+            .post(app.url(&format!("/api/v1/filings/{id}/supervisors")))
+            .json(&json!({ "username": "sup-city-1" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
     let sup = app.login("sup-city-1").await;
     assert_eq!(get(&app, &sup, id).await.0, 200);
     // Draw: 3 experts, the commitment revealed and matching.
@@ -245,8 +259,14 @@ async fn filing_social_org_full_path() {
     let b = ok_act(&app, &district, id, "opinion", "建议予以备案").await;
     assert_eq!(b["state"], "city_review");
     assert_eq!(b["district_opinion"], "建议予以备案");
-    // Two keys, center first this time.
-    let bureau = app.login("bureau").await;
+    // The supervisor's 督导意见 comes first; then two keys, center first this time.
+    let r = sup
+        .post(app.url(&format!("/api/v1/filings/{id}/supervision-opinion")))
+        .json(&json!({ "opinion": "评审程序规范" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
     let b = ok_act(&app, &center, id, "approve", "").await;
     assert_eq!(b["state"], "city_review");
     let b = ok_act(&app, &bureau, id, "approve", "").await;
@@ -376,16 +396,25 @@ async fn filing_industry_association_city_path() {
     .await;
     let b = ok_act(&app, &ic, id, "submit", "").await;
     assert_eq!(b["route"], "city");
-    assert_eq!(b["state"], "city_review", "associations skip the district");
+    assert_eq!(
+        b["state"], "submitted",
+        "associations skip the district, not the review"
+    );
     let district = app.login("district-410105").await;
     let (s, _) = act(&app, &district, id, "pass", "x").await;
     assert!(s == 403 || s == 409, "district has no stage here: {s}");
     let bureau = app.login("bureau").await;
     let center = app.login("center").await;
-    // Either key can return; the institution corrects and resubmits.
+    // Either city role can return; the institution corrects and resubmits.
     let b = ok_act(&app, &bureau, id, "return", "请补充协会章程").await;
     assert_eq!(b["state"], "returned");
     ok_act(&app, &ic, id, "submit", "").await;
+    crate::notice_filing_review::city_review(
+        &app,
+        id,
+        json!({ "high_level_reason": "协会具备技师评价条件" }),
+    )
+    .await;
     ok_act(&app, &bureau, id, "approve", "").await;
     let (s, b) = act(&app, &bureau, id, "approve", "").await;
     assert_eq!(s, 409, "the same key twice: {b}");
@@ -428,7 +457,8 @@ async fn filing_special_ability_path() {
     )
     .await;
     let b = ok_act(&app, &ic, id, "submit", "").await;
-    assert_eq!(b["state"], "city_review");
+    assert_eq!(b["state"], "submitted");
+    crate::notice_filing_review::city_review(&app, id, json!({})).await;
     let bureau = app.login("bureau").await;
     let center = app.login("center").await;
     ok_act(&app, &center, id, "approve", "").await;
@@ -476,7 +506,7 @@ async fn filing_increment_window() {
     .await;
     assert_eq!(s, 422);
 
-    // September: accepted; straight to the city; the filed levels widen.
+    // September: accepted; reviewed by the city; the filed levels widen.
     let app = spawn_on("2026-09-10").await;
     let (ic, id) = new_app(
         &app,
@@ -485,7 +515,8 @@ async fn filing_increment_window() {
     )
     .await;
     let b = ok_act(&app, &ic, id, "submit", "").await;
-    assert_eq!(b["state"], "city_review");
+    assert_eq!(b["state"], "submitted");
+    crate::notice_filing_review::city_review(&app, id, json!({})).await;
     let center = app.login("center").await;
     let bureau = app.login("bureau").await;
     ok_act(&app, &center, id, "approve", "").await;
@@ -1099,7 +1130,7 @@ async fn draw_decline_redraw_recorded() {
         .unwrap()
         .iter()
         .any(|e| e["action"] == "expert_draw.decline"));
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = 'expert_draw.decline' AND object_id = '{did}'")).await, 1);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = 'expert_draw.decline' AND object_type = 'expert_draw' AND object_id = '{did}'")).await, 1);
 }
 
 // ------------------------------------------------------------------ concurrency

@@ -56,7 +56,13 @@ async fn panel(app: &TestApp, organiser: &reqwest::Client, id: i64) -> Vec<reqwe
     out
 }
 
-async fn opine(app: &TestApp, expert: &reqwest::Client, id: i64, conclusion: &str, text: &str) -> u16 {
+async fn opine(
+    app: &TestApp,
+    expert: &reqwest::Client,
+    id: i64,
+    conclusion: &str,
+    text: &str,
+) -> u16 {
     expert
         .post(app.url(&format!("/api/v1/filings/{id}/opinions")))
         .json(&json!({ "conclusion": conclusion, "opinion": text }))
@@ -95,7 +101,14 @@ pub(crate) async fn city_review(app: &TestApp, id: i64, extra_pass: Value) {
     )
     .await;
     assert_eq!(s, 200, "{b}");
-    let b = ok_act(app, &bureau, id, "opinion", "经市级组织专家评审，建议予以备案").await;
+    let b = ok_act(
+        app,
+        &bureau,
+        id,
+        "opinion",
+        "经市级组织专家评审，建议予以备案",
+    )
+    .await;
     assert_eq!(b["state"], "city_review");
 }
 
@@ -208,7 +221,10 @@ async fn city_organised_review_for_associations() {
     let b = ok_act(&app, &center, id, "opinion", "建议予以备案").await;
     assert_eq!(b["state"], "city_review");
     assert!(
-        b["panel_conclusion"].as_str().unwrap().contains("通过3人，不通过0人"),
+        b["panel_conclusion"]
+            .as_str()
+            .unwrap()
+            .contains("通过3人，不通过0人"),
         "{b}"
     );
     // Only then the two keys.
@@ -361,11 +377,21 @@ async fn review_supervision_joint_dispatch_and_report() {
     let (s, b) = dispatch(&app, &center, id, "sup-city-1").await;
     assert_eq!(s, 409, "{b}");
     let (s, b) = dispatch(&app, &bureau, id, "sup-city-1").await;
-    assert_eq!((s, b["dispatch"].clone()), (200, json!("dispatched")), "{b}");
+    assert_eq!(
+        (s, b["dispatch"].clone()),
+        (200, json!("dispatched")),
+        "{b}"
+    );
     assert_eq!(get(&app, &sup1, id).await.0, 200);
     // Either order: the division first, then the center.
-    assert_eq!(dispatch(&app, &bureau, id, "sup-city-2").await.1["dispatch"], "proposed");
-    assert_eq!(dispatch(&app, &center, id, "sup-city-2").await.1["dispatch"], "dispatched");
+    assert_eq!(
+        dispatch(&app, &bureau, id, "sup-city-2").await.1["dispatch"],
+        "proposed"
+    );
+    assert_eq!(
+        dispatch(&app, &center, id, "sup-city-2").await.1["dispatch"],
+        "dispatched"
+    );
     assert_eq!(
         count(&app, &format!("SELECT COUNT(*) FROM filing_supervisors WHERE application_id = {id} AND status = 'dispatched' AND confirmed_by IS NOT NULL")).await,
         2
@@ -412,12 +438,15 @@ async fn review_supervision_joint_dispatch_and_report() {
         count(&app, &format!("SELECT COUNT(*) FROM filing_supervisors WHERE application_id = {id} AND opinion IS NOT NULL")).await,
         0
     );
-    let (s, b) = supervision_opinion(&app, &sup1, id, "评审程序规范，专家独立评分", vec![doc]).await;
+    let (s, b) =
+        supervision_opinion(&app, &sup1, id, "评审程序规范，专家独立评分", vec![doc]).await;
     assert_eq!(s, 204, "{b}");
     // Still one supervisor without an opinion.
     assert_eq!(act(&app, &center, id, "approve", "").await.0, 422);
     assert_eq!(
-        supervision_opinion(&app, &sup2, id, "同意专家组意见", vec![]).await.0,
+        supervision_opinion(&app, &sup2, id, "同意专家组意见", vec![])
+            .await
+            .0,
         204
     );
     // The city sees the opinions (with the attachment) before approving.
@@ -496,13 +525,20 @@ async fn filing_reported_to_province() {
     let mut f = ok_fields(done.to_string());
     f[1].1 = " ".into();
     assert_eq!(report(&app, &center, &f, true).await.0, 422);
-    assert_eq!(report(&app, &center, &ok_fields(done.to_string()), false).await.0, 422);
+    assert_eq!(
+        report(&app, &center, &ok_fields(done.to_string()), false)
+            .await
+            .0,
+        422
+    );
     let mut f = ok_fields(done.to_string());
     f[0].1 = "2999-01-01".into();
     assert_eq!(report(&app, &center, &f, true).await.0, 422);
     let district = app.login("district-410102").await;
     assert_eq!(
-        report(&app, &district, &ok_fields(done.to_string()), true).await.0,
+        report(&app, &district, &ok_fields(done.to_string()), true)
+            .await
+            .0,
         403
     );
     assert_eq!(reports().await, n0);
@@ -526,7 +562,11 @@ async fn filing_reported_to_province() {
         .iter()
         .any(|e| e["action"] == "filing.province_report"));
     assert!(
-        count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'province_report.create'").await
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'province_report.create'"
+        )
+        .await
             >= 1
     );
     // Reported once only.
@@ -583,13 +623,19 @@ async fn expert_opinion_change_bumps_version() {
     let experts = panel(&app, &district, id).await;
     let seen = version(&app, id).await;
     // A changed opinion bumps the version and is recorded as a change.
-    assert_eq!(opine(&app, &experts[0], id, "不通过", "场地不足").await, 204);
+    assert_eq!(
+        opine(&app, &experts[0], id, "不通过", "场地不足").await,
+        204
+    );
     assert_eq!(version(&app, id).await, seen + 1);
     let changes_sql = format!("SELECT COUNT(*) FROM filing_events WHERE application_id = {id} AND action = 'expert.opinion_change'");
     let changes = || count(&app, &changes_sql);
     assert_eq!(changes().await, 1);
     // The same opinion again changes nothing.
-    assert_eq!(opine(&app, &experts[0], id, "不通过", "场地不足").await, 204);
+    assert_eq!(
+        opine(&app, &experts[0], id, "不通过", "场地不足").await,
+        204
+    );
     assert_eq!(version(&app, id).await, seen + 1);
     // The district acting on what it saw before the change is refused.
     let (s, b) = json_of(
@@ -606,7 +652,10 @@ async fn expert_opinion_change_bumps_version() {
     ok_act(&app, &district, id, "complete_onsite", "现场评审完成").await;
     // Still open before the 初评结果意见.
     let v = version(&app, id).await;
-    assert_eq!(opine(&app, &experts[0], id, "整改后通过", "已整改").await, 204);
+    assert_eq!(
+        opine(&app, &experts[0], id, "整改后通过", "已整改").await,
+        204
+    );
     assert_eq!(version(&app, id).await, v + 1);
     ok_act(&app, &district, id, "opinion", "建议予以备案").await;
     // Final afterwards: refused, nothing changes.
@@ -653,7 +702,11 @@ async fn institution_district_move_by_city() {
     .await;
     assert_eq!(s, 201, "{m}");
     assert_eq!(
-        (m["from_district"].clone(), m["to_district"].clone(), m["status"].clone()),
+        (
+            m["from_district"].clone(),
+            m["to_district"].clone(),
+            m["status"].clone()
+        ),
         (json!("410102"), json!("410105"), json!("pending"))
     );
     let mid = m["id"].as_i64().unwrap();
