@@ -71,7 +71,8 @@ impl FilingKind {
 pub enum Route {
     /// 区县初审 → 专家抽取/现场评审 → 初评结果意见 → 市级审核.
     District,
-    /// 市人社局职建处会同市鉴定中心直接办理 (associations, special ability, increment).
+    /// 市人社局职建处会同市鉴定中心统一组织开展 (associations, special ability, increment):
+    /// the city takes the district's place for 受理, expert draw and review, then the two keys.
     City,
 }
 
@@ -92,8 +93,88 @@ impl Route {
     pub fn label(self) -> &'static str {
         match self {
             Route::District => "区县受理",
-            Route::City => "市级直接办理",
+            Route::City => "市级统一组织评审",
         }
+    }
+}
+
+/// 评审方式: how the expert review was organised. The district's review of 一(一) is on site
+/// (现场勘察并组织评审); the city records which one it chose and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewMode {
+    /// 现场评审.
+    Onsite,
+    /// 书面评审.
+    Written,
+}
+
+impl ReviewMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewMode::Onsite => "onsite",
+            ReviewMode::Written => "written",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ReviewMode> {
+        match s.trim() {
+            "onsite" => Some(ReviewMode::Onsite),
+            "written" => Some(ReviewMode::Written),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewMode::Onsite => "现场评审",
+            ReviewMode::Written => "书面评审",
+        }
+    }
+}
+
+/// 专家组意见: the conclusions of the drawn experts who took part (declined ones excluded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Panel {
+    /// 通过 or 整改后通过.
+    pub pass: u32,
+    /// 不通过.
+    pub fail: u32,
+}
+
+impl Panel {
+    /// Count conclusions as recorded by the experts.
+    pub fn of<'a>(conclusions: impl IntoIterator<Item = &'a str>) -> Panel {
+        let mut p = Panel::default();
+        for c in conclusions {
+            if c.trim() == "不通过" {
+                p.fail += 1;
+            } else {
+                p.pass += 1;
+            }
+        }
+        p
+    }
+    pub fn total(self) -> u32 {
+        self.pass + self.fail
+    }
+    /// More than half of the experts said 不通过.
+    pub fn fail_majority(self) -> bool {
+        self.fail * 2 > self.total()
+    }
+    /// The panel's conclusion as recorded with the 初评结果意见.
+    pub fn summary(self) -> String {
+        if self.total() == 0 {
+            return "无专家评审（免于现场评估）".into();
+        }
+        format!(
+            "专家组{}（通过{}人，不通过{}人）",
+            if self.fail_majority() {
+                "多数意见不通过"
+            } else {
+                "多数意见通过"
+            },
+            self.pass,
+            self.fail
+        )
     }
 }
 
@@ -112,7 +193,7 @@ pub struct Flow {
     pub kind: FilingKind,
     pub route: Route,
     pub catalogue: Catalogue,
-    /// Expert draw + on-site review after 初审 (district route only).
+    /// Expert draw + review after 初审 (both routes; the organiser differs, see [`Flow::organised_by`]).
     pub onsite_review: bool,
     /// 一(二)2: a written commitment may replace the on-site assessment.
     pub waiver_allowed: bool,
@@ -146,7 +227,6 @@ impl Flow {
         match kind {
             FilingKind::SocialOrg if inst.city_handles_directly() => Flow {
                 route: Route::City,
-                onsite_review: false,
                 district_levels: false,
                 ..base
             },
@@ -159,19 +239,34 @@ impl Flow {
             FilingKind::SpecialAbility => Flow {
                 route: Route::City,
                 catalogue: Catalogue::Special,
-                onsite_review: false,
                 district_levels: false,
                 quota: false,
                 ..base
             },
             FilingKind::Increment => Flow {
                 route: Route::City,
-                onsite_review: false,
                 district_levels: false,
                 window: true,
                 increment_count: true,
                 ..base
             },
+        }
+    }
+
+    /// Who organises the stages before the two keys (受理、抽取专家、评审、初评结果意见):
+    /// the district on the district route, either city role on the city route (统一组织开展).
+    pub fn organised_by(&self, role: Role) -> bool {
+        match self.route {
+            Route::District => role == Role::District,
+            Route::City => role.is_city_officer(),
+        }
+    }
+
+    /// The stage-organiser's name, for refusals.
+    pub fn organiser_label(&self) -> &'static str {
+        match self.route {
+            Route::District => "区县（市）人社部门",
+            Route::City => "市人社局职建处或市职业技能鉴定中心",
         }
     }
 
@@ -368,11 +463,12 @@ impl Command {
     pub fn roles(&self) -> &'static [Role] {
         match self {
             Command::Submit | Command::Withdraw => &[Role::Institution],
+            // The route decides which of these may act (Flow::organised_by).
             Command::Pass
             | Command::RecordDraw
             | Command::WaiveOnsite
             | Command::CompleteOnsite
-            | Command::DistrictOpinion => &[Role::District],
+            | Command::DistrictOpinion => &[Role::District, Role::CityCenter, Role::CityDivision],
             Command::Return | Command::Reject => {
                 &[Role::District, Role::CityCenter, Role::CityDivision]
             }
@@ -423,6 +519,16 @@ pub struct Facts {
     /// The 公示期 that would start today (`Policy::publicity_period`), for the second key and
     /// for resuming after an objection.
     pub publicity: Option<PublicityPeriod>,
+    /// 评审方式 given with "complete_onsite".
+    pub review_mode: Option<ReviewMode>,
+    /// 三(一): why levels above 三级 are accepted at a first filing (city route, at 受理).
+    pub high_level_reason: String,
+    /// The conclusions of the current panel (for the 初评结果意见).
+    pub panel: Panel,
+    /// Why the application goes on although most experts said 不通过.
+    pub panel_override_reason: String,
+    /// Dispatched review supervisors (评审督导) who have not filed their 督导意见.
+    pub supervision_opinions_missing: usize,
 }
 
 /// What to persist besides the state.
@@ -436,6 +542,15 @@ pub enum Effect {
     AssignFilingNo,
     SaveOpinion,
     MarkSubmitted,
+    /// Record how the review was organised (with the command's reason as the why).
+    RecordReviewMode(ReviewMode),
+    /// 三(一): the recorded reason for levels above 三级 at a first filing.
+    HighLevelReason(String),
+    /// The panel's conclusion and, when most experts said 不通过, the written reason.
+    PanelConclusion {
+        summary: String,
+        override_reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -524,6 +639,102 @@ fn quota_checks(policy: &Policy, f: &Facts) -> Vec<Refusal> {
     out
 }
 
+fn not_organiser(flow: &Flow, role: Role, cmd: &Command) -> FilingError {
+    FilingError::Forbidden(format!(
+        "本申请（{}）的“{}”由{}办理，{}无权执行",
+        flow.route.label(),
+        cmd.label(),
+        flow.organiser_label(),
+        role.label()
+    ))
+}
+
+/// The review stages belong to the route's organiser (district, or the city for 统一组织开展).
+fn organiser_only(
+    flow: &Flow,
+    role: Role,
+    cmd: &Command,
+    _s: FilingState,
+) -> Result<(), FilingError> {
+    if flow.organised_by(role) {
+        Ok(())
+    } else {
+        Err(not_organiser(flow, role, cmd))
+    }
+}
+
+/// 三(一): levels above the district's initial levels at a first filing on the city route need a
+/// recorded reason when the city accepts the application.
+fn high_level_reason(
+    policy: &Policy,
+    flow: &Flow,
+    facts: &Facts,
+) -> Result<Option<String>, FilingError> {
+    if flow.route != Route::City || flow.kind == FilingKind::Increment {
+        return Ok(None);
+    }
+    let rule = &policy.district_initial_levels;
+    let high: Vec<&str> = facts
+        .levels
+        .iter()
+        .filter(|l| !rule.value.contains(&l.number()))
+        .map(|l| l.name())
+        .collect();
+    if high.is_empty() {
+        return Ok(None);
+    }
+    let r = facts.high_level_reason.trim();
+    if r.is_empty() {
+        return Err(FilingError::Rules(vec![Refusal {
+            rule: "district_initial_levels",
+            clause: rule.clause.clone(),
+            message: format!(
+                "初次备案申报{}，高于五、四、三级，市级受理时须记录理由",
+                high.join("、")
+            ),
+        }]));
+    }
+    Ok(Some(r.to_string()))
+}
+
+/// The district's review is on site (现场勘察); the city records which way it reviewed.
+fn review_mode(flow: &Flow, facts: &Facts) -> Result<ReviewMode, FilingError> {
+    match (flow.route, facts.review_mode) {
+        (Route::District, None | Some(ReviewMode::Onsite)) => Ok(ReviewMode::Onsite),
+        (Route::District, Some(ReviewMode::Written)) => Err(FilingError::Rules(vec![Refusal {
+            rule: "district_review_onsite",
+            clause: "一(一)".into(),
+            message: "区县（市）人社部门应组织现场勘察并评审，不能改为书面评审".into(),
+        }])),
+        (Route::City, Some(m)) => Ok(m),
+        (Route::City, None) => Err(FilingError::Rules(vec![Refusal {
+            rule: "city_review_mode",
+            clause: flow.kind.clause().into(),
+            message: "市级统一组织的评审须记录评审方式（现场评审或书面评审）及理由".into(),
+        }])),
+    }
+}
+
+/// 一(一) "结合专家评审意见": when most experts said 不通过, passing the application on needs a
+/// written reason.
+fn panel_override(policy: &Policy, facts: &Facts) -> Result<Option<String>, FilingError> {
+    let r = facts.panel_override_reason.trim();
+    if facts.panel.fail_majority() && policy.expert_panel_fail_needs_reason.value {
+        if r.is_empty() {
+            return Err(FilingError::Rules(vec![Refusal {
+                rule: "expert_panel_fail_needs_reason",
+                clause: policy.expert_panel_fail_needs_reason.clause.clone(),
+                message: format!(
+                    "{}，继续报送须书面说明理由（override_reason）",
+                    facts.panel.summary()
+                ),
+            }]));
+        }
+        return Ok(Some(r.to_string()));
+    }
+    Ok((!r.is_empty()).then(|| r.to_string()))
+}
+
 fn wrong_state(cmd: &Command, s: FilingState) -> FilingError {
     FilingError::WrongState(format!(
         "当前状态为“{}”，不能执行“{}”",
@@ -573,17 +784,18 @@ pub fn decide(
                 return Err(wrong_state(cmd, s));
             }
             submission_checks(policy, flow, facts).map_err(FilingError::Rules)?;
-            let to = match flow.route {
-                Route::District => S::Submitted,
-                Route::City => S::CityReview,
-            };
-            Ok(out(to, vec![Effect::ClearKeys, Effect::MarkSubmitted]))
+            // Both routes are received and reviewed before the two keys; only the organiser differs.
+            Ok(out(
+                S::Submitted,
+                vec![Effect::ClearKeys, Effect::MarkSubmitted],
+            ))
         }
         Command::Withdraw => match s {
             S::Draft | S::Submitted | S::Returned => Ok(out(S::Withdrawn, vec![])),
             _ => Err(wrong_state(cmd, s)),
         },
         Command::Pass => {
+            organiser_only(flow, role, cmd, s)?;
             if s != S::Submitted {
                 return Err(wrong_state(cmd, s));
             }
@@ -594,16 +806,21 @@ pub fn decide(
                     return Err(FilingError::Rules(r));
                 }
             }
+            let mut eff = vec![];
+            if let Some(r) = high_level_reason(policy, flow, facts)? {
+                eff.push(Effect::HighLevelReason(r));
+            }
             if flow.onsite_review {
-                Ok(out(S::DistrictPassed, vec![]))
+                Ok(out(S::DistrictPassed, eff))
             } else {
-                Ok(out(S::OnsiteReviewed, vec![]))
+                Ok(out(S::OnsiteReviewed, eff))
             }
         }
         Command::Return | Command::Reject => {
             let ok = match s {
-                S::Submitted => role == Role::District,
-                S::DistrictPassed | S::ExpertsDrawn | S::OnsiteReviewed => role == Role::District,
+                S::Submitted | S::DistrictPassed | S::ExpertsDrawn | S::OnsiteReviewed => {
+                    flow.organised_by(role)
+                }
                 S::CityReview => city,
                 _ => false,
             };
@@ -627,12 +844,14 @@ pub fn decide(
             Ok(out(to, vec![Effect::ClearKeys]))
         }
         Command::RecordDraw => match s {
+            _ if !flow.organised_by(role) => Err(not_organiser(flow, role, cmd)),
             S::DistrictPassed | S::ExpertsDrawn if flow.onsite_review => {
                 Ok(out(S::ExpertsDrawn, vec![]))
             }
             _ => Err(wrong_state(cmd, s)),
         },
         Command::WaiveOnsite => {
+            organiser_only(flow, role, cmd, s)?;
             if !flow.waiver_allowed || !policy.enterprise_onsite_waiver_allowed.value {
                 return Err(FilingError::Rules(vec![Refusal {
                     rule: "enterprise_onsite_waiver_allowed",
@@ -653,6 +872,7 @@ pub fn decide(
             }
         }
         Command::CompleteOnsite => {
+            organiser_only(flow, role, cmd, s)?;
             if s != S::ExpertsDrawn {
                 return Err(wrong_state(cmd, s));
             }
@@ -661,15 +881,25 @@ pub fn decide(
                     "尚有抽取的专家未提交现场评审意见，不能结束现场评审".into(),
                 ));
             }
-            Ok(out(S::OnsiteReviewed, vec![]))
+            let mode = review_mode(flow, facts)?;
+            Ok(out(S::OnsiteReviewed, vec![Effect::RecordReviewMode(mode)]))
         }
         Command::DistrictOpinion => {
-            if s != S::OnsiteReviewed || flow.route != Route::District {
+            organiser_only(flow, role, cmd, s)?;
+            if s != S::OnsiteReviewed {
                 return Err(wrong_state(cmd, s));
             }
+            let override_reason = panel_override(policy, facts)?;
             Ok(out(
                 S::CityReview,
-                vec![Effect::SaveOpinion, Effect::ClearKeys],
+                vec![
+                    Effect::SaveOpinion,
+                    Effect::ClearKeys,
+                    Effect::PanelConclusion {
+                        summary: facts.panel.summary(),
+                        override_reason,
+                    },
+                ],
             ))
         }
         Command::Approve => {
@@ -693,6 +923,19 @@ pub fn decide(
                     "{}已审核同意，等待另一方审核",
                     role.label()
                 )));
+            }
+            // 一(一): the city sees the review supervisor's 督导意见 before it approves.
+            if facts.supervision_opinions_missing > 0
+                && policy.review_supervision_joint_dispatch.value
+            {
+                return Err(FilingError::Rules(vec![Refusal {
+                    rule: "review_supervision_joint_dispatch",
+                    clause: policy.review_supervision_joint_dispatch.clause.clone(),
+                    message: format!(
+                        "已派遣的评审督导尚有{}人未提交督导意见，市级暂不能审核同意",
+                        facts.supervision_opinions_missing
+                    ),
+                }]));
             }
             if other {
                 let period = facts.publicity.ok_or_else(|| {
@@ -952,17 +1195,202 @@ mod tests {
     }
 
     #[test]
-    fn city_route_skips_the_district() {
+    fn city_route_is_reviewed_by_the_city() {
         let p = p();
         for (k, i) in [
             (FilingKind::SocialOrg, InstitutionKind::Association),
             (FilingKind::SpecialAbility, InstitutionKind::SocialOrg),
             (FilingKind::Increment, InstitutionKind::SocialOrg),
         ] {
-            let a = app(k, i, FilingState::Draft);
+            let mut a = app(k, i, FilingState::Draft);
             let o = decide(&p, &a, Role::Institution, &Command::Submit, "", &ok_facts()).unwrap();
-            assert_eq!(o.to, FilingState::CityReview, "{k:?}");
+            assert_eq!(o.to, FilingState::Submitted, "{k:?}");
+            a.state = o.to;
+            // The district has no stage on the city route; approving before the review is refused.
+            let e = decide(&p, &a, Role::District, &Command::Pass, "x", &ok_facts()).unwrap_err();
+            assert!(matches!(e, FilingError::Forbidden(_)), "{k:?}");
+            let e = decide(&p, &a, Role::CityCenter, &Command::Approve, "", &ok_facts());
+            assert!(matches!(e, Err(FilingError::WrongState(_))), "{k:?}");
+            let o = decide(
+                &p,
+                &a,
+                Role::CityDivision,
+                &Command::Pass,
+                "受理",
+                &ok_facts(),
+            )
+            .unwrap();
+            assert_eq!(o.to, FilingState::DistrictPassed, "{k:?}");
+            a.state = FilingState::ExpertsDrawn;
+            // The city records how it reviewed.
+            let e = decide(
+                &p,
+                &a,
+                Role::CityCenter,
+                &Command::CompleteOnsite,
+                "完成",
+                &ok_facts(),
+            )
+            .unwrap_err();
+            assert_eq!(e.first_rule().unwrap().rule, "city_review_mode");
+            assert_eq!(e.first_rule().unwrap().clause, k.clause());
+            let f = Facts {
+                review_mode: Some(ReviewMode::Written),
+                ..ok_facts()
+            };
+            let o = decide(
+                &p,
+                &a,
+                Role::CityCenter,
+                &Command::CompleteOnsite,
+                "材料齐备，书面评审",
+                &f,
+            )
+            .unwrap();
+            assert!(o
+                .effects
+                .contains(&Effect::RecordReviewMode(ReviewMode::Written)));
+            a.state = o.to;
+            let o = decide(
+                &p,
+                &a,
+                Role::CityDivision,
+                &Command::DistrictOpinion,
+                "建议备案",
+                &f,
+            )
+            .unwrap();
+            assert_eq!(o.to, FilingState::CityReview);
         }
+    }
+
+    #[test]
+    fn district_review_is_on_site() {
+        let p = p();
+        let a = app(
+            FilingKind::SocialOrg,
+            InstitutionKind::SocialOrg,
+            FilingState::ExpertsDrawn,
+        );
+        let f = Facts {
+            review_mode: Some(ReviewMode::Written),
+            ..ok_facts()
+        };
+        let e = decide(&p, &a, Role::District, &Command::CompleteOnsite, "x", &f).unwrap_err();
+        assert_eq!(e.first_rule().unwrap().clause, "一(一)");
+        // The city cannot take the district's review over.
+        let e = decide(
+            &p,
+            &a,
+            Role::CityCenter,
+            &Command::CompleteOnsite,
+            "x",
+            &ok_facts(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, FilingError::Forbidden(_)));
+    }
+
+    #[test]
+    fn high_levels_at_first_filing_need_a_reason() {
+        let p = p();
+        let a = app(
+            FilingKind::SocialOrg,
+            InstitutionKind::Association,
+            FilingState::Submitted,
+        );
+        let f = Facts {
+            levels: vec![Level::Three, Level::Two],
+            ..ok_facts()
+        };
+        let e = decide(&p, &a, Role::CityCenter, &Command::Pass, "受理", &f).unwrap_err();
+        assert_eq!(e.first_rule().unwrap().clause, "三(一)");
+        let f = Facts {
+            high_level_reason: "协会具备技师评价条件".into(),
+            ..f
+        };
+        let o = decide(&p, &a, Role::CityCenter, &Command::Pass, "受理", &f).unwrap();
+        assert!(o
+            .effects
+            .contains(&Effect::HighLevelReason("协会具备技师评价条件".into())));
+        // An increment adds levels by its nature: no extra reason.
+        let inc = app(
+            FilingKind::Increment,
+            InstitutionKind::SocialOrg,
+            FilingState::Submitted,
+        );
+        let f = Facts {
+            levels: vec![Level::Two],
+            ..ok_facts()
+        };
+        assert!(decide(&p, &inc, Role::CityCenter, &Command::Pass, "受理", &f).is_ok());
+    }
+
+    #[test]
+    fn panel_fail_majority_needs_a_reason() {
+        let p = p();
+        let a = app(
+            FilingKind::SocialOrg,
+            InstitutionKind::SocialOrg,
+            FilingState::OnsiteReviewed,
+        );
+        let panel = Panel::of(["不通过", "不通过", "整改后通过"]);
+        assert!(panel.fail_majority());
+        assert!(!Panel::of(["不通过", "通过"]).fail_majority());
+        let f = Facts {
+            panel,
+            ..ok_facts()
+        };
+        let e = decide(
+            &p,
+            &a,
+            Role::District,
+            &Command::DistrictOpinion,
+            "建议备案",
+            &f,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.first_rule().unwrap().rule,
+            "expert_panel_fail_needs_reason"
+        );
+        let f = Facts {
+            panel_override_reason: "整改已完成并经复核".into(),
+            ..f
+        };
+        let o = decide(
+            &p,
+            &a,
+            Role::District,
+            &Command::DistrictOpinion,
+            "建议备案",
+            &f,
+        )
+        .unwrap();
+        assert!(o.effects.contains(&Effect::PanelConclusion {
+            summary: panel.summary(),
+            override_reason: Some("整改已完成并经复核".into()),
+        }));
+    }
+
+    #[test]
+    fn approve_waits_for_supervision_opinions() {
+        let p = p();
+        let a = app(
+            FilingKind::SocialOrg,
+            InstitutionKind::SocialOrg,
+            FilingState::CityReview,
+        );
+        let f = Facts {
+            supervision_opinions_missing: 1,
+            ..ok_facts()
+        };
+        let e = decide(&p, &a, Role::CityCenter, &Command::Approve, "", &f).unwrap_err();
+        assert_eq!(
+            e.first_rule().unwrap().rule,
+            "review_supervision_joint_dispatch"
+        );
+        assert!(decide(&p, &a, Role::CityCenter, &Command::Approve, "", &ok_facts()).is_ok());
     }
 
     #[test]

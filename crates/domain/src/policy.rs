@@ -76,6 +76,10 @@ pub struct Policy {
     pub expert_draw_size: Rule<u32>,
     /// 专家回避：近若干个月评审过同一机构者不再抽取.
     pub expert_recent_review_months: Rule<u32>,
+    /// 专家组多数意见不通过时，初评结果意见须写明继续报送的理由.
+    pub expert_panel_fail_needs_reason: Rule<bool>,
+    /// 评审督导由市人社局职建处会同市鉴定中心共同派遣；督导意见提交后方可市级审核.
+    pub review_supervision_joint_dispatch: Rule<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -361,6 +365,18 @@ impl Policy {
                 "专家回避期",
                 &self.expert_recent_review_months,
                 format!("{} 个月", self.expert_recent_review_months.value),
+            ),
+            view(
+                "expert_panel_fail_needs_reason",
+                "专家组多数不通过时报送须写明理由",
+                &self.expert_panel_fail_needs_reason,
+                yes(self.expert_panel_fail_needs_reason.value),
+            ),
+            view(
+                "review_supervision_joint_dispatch",
+                "评审督导由市级两部门共同派遣",
+                &self.review_supervision_joint_dispatch,
+                yes(self.review_supervision_joint_dispatch.value),
             ),
         ]
     }

@@ -197,6 +197,7 @@ pub async fn seed(store: &Store, today: chrono::NaiveDate) -> Result<bool> {
     }
     seed_filing(store, today).await?;
     seed_plans(store, today).await?;
+    crate::demo_filing_review::seed_filing_review(store, today).await?;
     Ok(true)
 }
 
@@ -301,6 +302,7 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
         publicity: policy
             .publicity_period(&calendar, on, &policy.filing_publicity_days)
             .ok(),
+        review_mode: Some(domain::filing::ReviewMode::Onsite),
         ..Facts::default()
     };
     // Apply commands in order with the given roles (the demo data is valid by construction).
@@ -407,6 +409,26 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
         commitment: commitment.into(),
     };
     use domain::Role::{CityCenter as C, CityDivision as V, District as D, Institution as I};
+    // 统一组织开展: the city receives, draws experts and reviews before its two keys.
+    let city_reviewed = |mut then: Vec<(domain::Role, Command, &'static str)>| {
+        let mut v = vec![
+            (I, Command::Submit, ""),
+            (C, Command::Pass, "材料齐全，市级受理"),
+            (C, Command::RecordDraw, ""),
+            (
+                C,
+                Command::CompleteOnsite,
+                "市级组织现场评审：需实地查看考核场地与设备",
+            ),
+            (
+                V,
+                Command::DistrictOpinion,
+                "经市级组织专家评审，建议予以备案",
+            ),
+        ];
+        v.append(&mut then);
+        v
+    };
     let (Some(i1), Some(i2), Some(i3), Some(i4), Some(i5), Some(i6)) = (
         inst_of("inst-1").await?,
         inst_of("inst-2").await?,
@@ -547,12 +569,7 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
             ),
         )
         .await?;
-    steps(
-        i5,
-        a5,
-        vec![(I, Command::Submit, ""), (C, Command::Approve, "")],
-    )
-    .await?;
+    steps(i5, a5, city_reviewed(vec![(C, Command::Approve, "")])).await?;
     // inst-6 学会: special ability, waiting for the city; and a draft.
     if let Some(sp) = specials.first() {
         let a6 = store
@@ -702,8 +719,7 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
         steps(
             i5,
             a11,
-            vec![
-                (I, Command::Submit, ""),
+            city_reviewed(vec![
                 (C, Command::Approve, ""),
                 (V, Command::Approve, ""),
                 (
@@ -711,7 +727,7 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
                     Command::Object,
                     "收到实名异议：考核场地为租用，租期不足一年",
                 ),
-            ],
+            ]),
         )
         .await?;
         set_on(today - chrono::Days::new(42));
@@ -731,11 +747,7 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
         steps(
             i5,
             a12,
-            vec![
-                (I, Command::Submit, ""),
-                (V, Command::Approve, ""),
-                (C, Command::Approve, ""),
-            ],
+            city_reviewed(vec![(V, Command::Approve, ""), (C, Command::Approve, "")]),
         )
         .await?;
         set_on(today);

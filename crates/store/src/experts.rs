@@ -684,7 +684,9 @@ impl Store {
         Ok(repl)
     }
 
-    /// An expert records its on-site opinion for an application it was drawn for.
+    /// An expert records (or, until the 初评结果意见 is written, changes) its review opinion for an
+    /// application it was drawn for. Each record bumps the application's version, so that the
+    /// organiser's next action, taken on what it saw before, is refused as stale (409).
     pub async fn record_opinion(
         &self,
         actor: &Actor,
@@ -697,31 +699,77 @@ impl Store {
             .current_draw(app.id)
             .await?
             .ok_or(StoreError::NotFound)?;
+        let now = now_text();
         let mut tx = self.db.write().await?;
-        let n = sqlx::query("UPDATE draw_members SET conclusion = $1, opinion = $2, opinion_at = $3 WHERE draw_id = $4 AND status <> 'declined' AND expert_id IN (SELECT id FROM experts WHERE user_id = $5)")
-            .bind(conclusion)
-            .bind(opinion)
-            .bind(now_text())
+        let before = sqlx::query("SELECT dm.conclusion, dm.opinion FROM draw_members dm JOIN experts e ON e.id = dm.expert_id WHERE dm.draw_id = $1 AND dm.status <> 'declined' AND e.user_id = $2")
             .bind(d.id)
             .bind(user_id)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let (old_c, old_o): (Option<String>, Option<String>) = (before.get(0), before.get(1));
+        if old_c.as_deref() == Some(conclusion) && old_o.as_deref() == Some(opinion) {
+            return Ok(());
+        }
+        // Final once the 初评结果意见 is written: the state guard makes this race-free.
+        let n = sqlx::query("UPDATE filing_applications SET version = version + 1, updated_at = $1 WHERE id = $2 AND state IN ('experts_drawn', 'onsite_reviewed')")
+            .bind(&now)
+            .bind(app.id)
             .execute(tx.conn())
             .await?
             .rows_affected();
         if n == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::Invalid(
+                "初评结果意见已出具，专家意见已定稿，不能再修改".into(),
+            ));
         }
+        sqlx::query("UPDATE draw_members SET conclusion = $1, opinion = $2, opinion_at = $3 WHERE draw_id = $4 AND status <> 'declined' AND expert_id IN (SELECT id FROM experts WHERE user_id = $5)")
+            .bind(conclusion)
+            .bind(opinion)
+            .bind(&now)
+            .bind(d.id)
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
+        let (action, text) = match old_c {
+            Some(c) => (
+                "expert.opinion_change",
+                format!(
+                    "修改评审意见：原（{c}）{}；现（{conclusion}）{opinion}",
+                    old_o.unwrap_or_default()
+                ),
+            ),
+            None => (
+                "expert.opinion",
+                format!("现场评审意见（{conclusion}）：{opinion}"),
+            ),
+        };
         event(
             &mut tx,
             actor,
             app.id,
-            "expert.opinion",
+            action,
             &app.state,
             &app.state,
-            &format!("现场评审意见（{conclusion}）：{opinion}"),
+            &text,
             &[],
         )
         .await?;
         tx.commit().await
+    }
+
+    /// The conclusions of the current panel (members not declined, opinions recorded).
+    pub async fn panel_conclusions(&self, application_id: i64) -> Result<Vec<String>> {
+        let Some(d) = self.current_draw(application_id).await? else {
+            return Ok(vec![]);
+        };
+        Ok(self
+            .draw_members(d.id)
+            .await?
+            .into_iter()
+            .filter(|m| m.status != "declined")
+            .filter_map(|m| m.conclusion)
+            .collect())
     }
 
     /// Every member of the current draw (not declined) has recorded an opinion.

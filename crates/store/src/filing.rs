@@ -64,6 +64,15 @@ pub struct FilingApp {
     /// Whether the 公示期 was computed on a provisional calendar.
     pub publicity_calendar: CalendarBasis,
     pub items: Vec<FilingItem>,
+    /// 评审方式 (`onsite` | `written`) and why.
+    pub review_mode: Option<String>,
+    pub review_mode_reason: Option<String>,
+    /// 三(一): why levels above 三级 were accepted at a first filing (city route).
+    pub high_level_reason: Option<String>,
+    /// The expert panel's conclusion, recorded with the 初评结果意见.
+    pub panel_conclusion: Option<String>,
+    /// Why the application went on although most experts said 不通过.
+    pub panel_override_reason: Option<String>,
 }
 
 impl FilingApp {
@@ -137,7 +146,7 @@ pub struct TransitionInput {
     pub quota_recheck: Option<(i64, String)>,
 }
 
-const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version, a.publicity_calendar";
+const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version, a.review_mode, a.review_mode_reason, a.high_level_reason, a.panel_conclusion, a.panel_override_reason, a.publicity_calendar";
 const FROM: &str = "filing_applications a JOIN institutions i ON i.id = a.institution_id JOIN divisions d ON d.code = a.district_code LEFT JOIN filing_campaigns c ON c.id = a.campaign_id";
 
 fn from_row(r: &AnyRow) -> FilingApp {
@@ -174,9 +183,14 @@ fn from_row(r: &AnyRow) -> FilingApp {
         created_at: r.get(29),
         updated_at: r.get(30),
         version: r.get(31),
-        publicity_calendar: CalendarBasis::parse(&r.get::<String, _>(32))
+        publicity_calendar: CalendarBasis::parse(&r.get::<String, _>(37))
             .unwrap_or(CalendarBasis::Official),
         items: vec![],
+        review_mode: r.get(32),
+        review_mode_reason: r.get(33),
+        high_level_reason: r.get(34),
+        panel_conclusion: r.get(35),
+        panel_override_reason: r.get(36),
     }
 }
 
@@ -207,7 +221,7 @@ pub(crate) fn scope_filings(w: &mut Where, scope: &Scope) {
             w.raw(format!(
                 "(a.id IN (SELECT dm.application_id FROM draw_members dm JOIN experts e ON e.id = dm.expert_id JOIN expert_draws x ON x.id = dm.draw_id \
                  WHERE e.user_id = {p1} AND dm.status <> 'declined' AND x.status = 'drawn') \
-                 OR a.id IN (SELECT fs.application_id FROM filing_supervisors fs WHERE fs.user_id = {p2}))"
+                 OR a.id IN (SELECT fs.application_id FROM filing_supervisors fs WHERE fs.user_id = {p2} AND fs.status = 'dispatched'))"
             ));
         }
     }
@@ -608,6 +622,26 @@ impl Store {
                     .bind(app.id)
                     .execute(tx.conn())
                     .await?;
+                }
+                Effect::RecordReviewMode(mode) => {
+                    sqlx::query("UPDATE filing_applications SET review_mode = $1, review_mode_reason = $2 WHERE id = $3")
+                        .bind(mode.as_str()).bind(&input.reason).bind(app.id).execute(tx.conn()).await?;
+                }
+                Effect::HighLevelReason(r) => {
+                    sqlx::query(
+                        "UPDATE filing_applications SET high_level_reason = $1 WHERE id = $2",
+                    )
+                    .bind(r)
+                    .bind(app.id)
+                    .execute(tx.conn())
+                    .await?;
+                }
+                Effect::PanelConclusion {
+                    summary,
+                    override_reason,
+                } => {
+                    sqlx::query("UPDATE filing_applications SET panel_conclusion = $1, panel_override_reason = $2 WHERE id = $3")
+                        .bind(summary).bind(override_reason).bind(app.id).execute(tx.conn()).await?;
                 }
                 Effect::MarkSubmitted => {
                     sqlx::query("UPDATE filing_applications SET submitted_at = COALESCE(submitted_at, $1) WHERE id = $2")
@@ -1023,52 +1057,6 @@ impl Store {
             .fetch_all(&self.db.pool)
             .await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
-    }
-
-    // ---- 评审督导 ----
-
-    pub async fn dispatch_supervisor(
-        &self,
-        actor: &Actor,
-        app: &FilingApp,
-        user_id: i64,
-        username: &str,
-    ) -> Result<()> {
-        let mut tx = self.db.write().await?;
-        sqlx::query("INSERT INTO filing_supervisors (application_id, user_id, dispatched_by, dispatched_at) VALUES ($1, $2, $3, $4)")
-            .bind(app.id)
-            .bind(user_id)
-            .bind(&actor.username)
-            .bind(now_text())
-            .execute(tx.conn())
-            .await
-            .map_err(|e| StoreError::unique(e, "该督导员已派遣到本申请"))?;
-        event(
-            &mut tx,
-            actor,
-            app.id,
-            "filing.dispatch_supervisor",
-            &app.state,
-            &app.state,
-            &format!("派遣评审督导：{username}"),
-            &[],
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    pub async fn filing_supervisors(
-        &self,
-        application_id: i64,
-    ) -> Result<Vec<(i64, String, String, String)>> {
-        let rows = sqlx::query("SELECT u.id, u.username, u.display_name, fs.dispatched_by FROM filing_supervisors fs JOIN users u ON u.id = fs.user_id WHERE fs.application_id = $1 ORDER BY fs.id")
-            .bind(application_id)
-            .fetch_all(&self.db.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-            .collect())
     }
 
     /// Applications in 公示 on `today` (public page: no personal data). A period that has

@@ -232,6 +232,11 @@ impl Store {
         if n == 0 {
             return Err(StoreError::Conflict);
         }
+        // 二(一): after the city agreed to a move, the institution belongs to its premises' district.
+        sqlx::query("UPDATE institutions SET district_code = biz_district WHERE id = $1 AND district_basis = 'business'")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         let mut changed = serde_json::Map::new();
         let pairs = [
             ("name", &before.name, &input.name),
@@ -261,6 +266,16 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.institution(&Scope::City, id).await
+    }
+
+    /// 二(一): `registered` (default) or `business` (moved to its premises' district by the city).
+    pub async fn institution_district_basis(&self, id: i64) -> Result<String> {
+        sqlx::query("SELECT district_basis FROM institutions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .map(|r| r.get(0))
+            .ok_or(StoreError::NotFound)
     }
 
     pub(crate) async fn institution_district(&self, id: i64) -> Result<String> {

@@ -19,10 +19,12 @@ mod migrate;
 mod notifications;
 mod plans;
 mod reference;
+mod review;
 mod sessions;
 mod sql;
 
 pub mod demo;
+mod demo_filing_review;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
@@ -50,6 +52,7 @@ pub use notifications::{
 };
 pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
+pub use review::{Dispatch, DistrictMove, FilingSupervisor, ProvinceReport};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 
 use chrono::{SecondsFormat, Utc};

@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "calendar_basis",
         include_str!("../migrations/0005_calendar_basis.sql"),
     ),
+    (
+        7,
+        "filing_review",
+        include_str!("../migrations/0007_filing_review.sql"),
+    ),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.

@@ -346,6 +346,17 @@ pub async fn facts(state: &AppState, app: &FilingApp, cmd: &Command) -> Result<F
     } else {
         false
     };
+    let panel = if *cmd == Command::DistrictOpinion {
+        let c = store.panel_conclusions(app.id).await?;
+        filing::Panel::of(c.iter().map(String::as_str))
+    } else {
+        filing::Panel::default()
+    };
+    let supervision_opinions_missing = if *cmd == Command::Approve {
+        store.supervision_opinions_missing(app.id).await? as usize
+    } else {
+        0
+    };
     Ok(Facts {
         today: Some(today),
         occupation_count: app.items.len(),
@@ -359,6 +370,9 @@ pub async fn facts(state: &AppState, app: &FilingApp, cmd: &Command) -> Result<F
         quota,
         opinions_complete,
         publicity,
+        panel,
+        supervision_opinions_missing,
+        ..Facts::default()
     })
 }
 
@@ -373,6 +387,15 @@ pub struct ActionInput {
     pub upheld: bool,
     #[serde(default)]
     pub attachments: Vec<String>,
+    /// complete_onsite on the city route: `onsite` | `written` (评审方式; the reason says why).
+    #[serde(default)]
+    pub review_mode: Option<String>,
+    /// pass on the city route with levels above 三级 at a first filing (三(一)).
+    #[serde(default)]
+    pub high_level_reason: String,
+    /// opinion when most experts said 不通过: why the application goes on.
+    #[serde(default)]
+    pub override_reason: String,
 }
 
 /// The one generic transition entry point (API and pages).
@@ -388,7 +411,23 @@ pub async fn act(
     if app.version != input.version {
         return Err(conflict_text(&app));
     }
-    let f = facts(state, &app, &cmd).await?;
+    let mut f = facts(state, &app, &cmd).await?;
+    f.review_mode = match input
+        .review_mode
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        Some(m) => Some(filing::ReviewMode::parse(m).ok_or_else(|| {
+            AppError::invalid(
+                "review_mode",
+                "评审方式应为 onsite（现场评审）或 written（书面评审）",
+            )
+        })?),
+        None => None,
+    };
+    f.high_level_reason = input.high_level_reason.clone();
+    f.panel_override_reason = input.override_reason.clone();
     let outcome = filing::decide(
         &state.policy,
         &app_state(&app),
@@ -623,7 +662,8 @@ pub async fn detail(
         "state_label": app.state().label(),
         "events": events,
         "draws": draws,
-        "supervisors": supervisors.iter().map(|s| json!({"user_id": s.0, "username": s.1, "name": s.2, "dispatched_by": s.3})).collect::<Vec<_>>(),
+        "supervisors": supervisors,
+        "province_report": state.store.province_report_of(id).await?,
         "available_actions": available,
     }))
     .into_response())
@@ -704,11 +744,14 @@ pub async fn decline_expert(
     expert_id: i64,
     reason: &str,
 ) -> Result<Option<i64>, AppError> {
-    me.require(&[Role::District])?;
+    me.require(&[Role::District, Role::CityCenter, Role::CityDivision])?;
     if reason.trim().is_empty() {
         return Err(AppError::invalid("reason", "请填写专家谢绝的理由"));
     }
     let app = state.store.filing(&me.scope(), id).await?;
+    if !app_state(&app).flow.organised_by(me.role()) {
+        return Err(AppError::forbidden());
+    }
     if app.state() != FilingState::ExpertsDrawn {
         return Err(AppError::Conflict(format!(
             "当前状态为“{}”，不能登记专家谢绝",
@@ -740,9 +783,13 @@ pub async fn record_opinion(
 ) -> Result<(), AppError> {
     me.require(&[Role::Expert])?;
     let app = state.store.filing(&me.scope(), id).await?;
-    if app.state() != FilingState::ExpertsDrawn {
+    // Open until the 初评结果意见 is written; final afterwards.
+    if !matches!(
+        app.state(),
+        FilingState::ExpertsDrawn | FilingState::OnsiteReviewed
+    ) {
         return Err(AppError::Conflict(format!(
-            "当前状态为“{}”，不能提交现场评审意见",
+            "当前状态为“{}”，不能提交或修改评审意见（初评结果意见出具后专家意见即定稿）",
             app.state().label()
         )));
     }
@@ -764,7 +811,11 @@ pub async fn record_opinion(
             input.conclusion.trim(),
             input.opinion.trim(),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Invalid(m) => AppError::Conflict(m),
+            e => e.into(),
+        })?;
     Ok(())
 }
 
@@ -789,16 +840,17 @@ async fn supervisor(
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<SupervisorInput>,
 ) -> Result<Response, AppError> {
-    dispatch_supervisor(&state, &me, id, &input.username).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let d = dispatch_supervisor(&state, &me, id, &input.username).await?;
+    Ok(Json(json!({ "dispatch": d })).into_response())
 }
 
+/// One city role's part of the joint dispatch of a review supervisor (一(一)).
 pub async fn dispatch_supervisor(
     state: &AppState,
     me: &Authed,
     id: i64,
     username: &str,
-) -> Result<(), AppError> {
+) -> Result<store::Dispatch, AppError> {
     me.require(&[Role::CityCenter, Role::CityDivision])?;
     let app = state.store.filing(&me.scope(), id).await?;
     if !matches!(
@@ -817,11 +869,20 @@ pub async fn dispatch_supervisor(
     if acc.role != Role::Supervisor {
         return Err(AppError::invalid("username", "该账号不是督导员"));
     }
-    state
+    Ok(state
         .store
-        .dispatch_supervisor(&me.actor(), &app, acc.id, &acc.username)
-        .await?;
-    Ok(())
+        .dispatch_supervisor(
+            &me.actor(),
+            &app,
+            acc.id,
+            &acc.username,
+            state.policy.review_supervision_joint_dispatch.value,
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Invalid(m) => AppError::Conflict(m),
+            e => e.into(),
+        })?)
 }
 
 #[utoipa::path(get, path = "/api/v1/draws/{id}/verify", tag = "专家抽取", params(("id" = i64, Path)), responses((status = 200, description = "{ok, problems, draw}")))]
@@ -1220,6 +1281,7 @@ pub const FILING_DOC_KINDS: &[(&str, &str)] = &[
     ("scheme", "评价方案与题库说明"),
     ("correction", "补正材料"),
     ("review", "评审与审核材料"),
+    ("supervision", "督导意见附件"),
     ("other", "其他材料"),
 ];
 
@@ -1241,6 +1303,8 @@ pub async fn store_filing_uploads(
             )))
         }
         Role::District | Role::CityCenter | Role::CityDivision if !app.state().is_terminal() => {}
+        // The dispatched supervisor attaches to its 督导意见 (its scope shows dispatched ones only).
+        Role::Supervisor if !app.state().is_terminal() => {}
         _ => return Err(AppError::forbidden()),
     }
     let max = state.config.max_upload_bytes;
@@ -1248,6 +1312,9 @@ pub async fn store_filing_uploads(
     let kind = crate::upload::text_field(&parts, "kind").unwrap_or_default();
     if !FILING_DOC_KINDS.iter().any(|(k, _)| *k == kind) {
         return Err(AppError::invalid("kind", "请选择材料类别"));
+    }
+    if me.role() == Role::Supervisor && kind != "supervision" {
+        return Err(AppError::invalid("kind", "督导员只能上传督导意见附件"));
     }
     let uploads: Vec<_> = crate::upload::files(&parts).collect();
     if uploads.is_empty() {

@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod notifications;
 pub mod pages;
 mod queue;
+pub mod review;
 pub mod scheduler;
 pub mod upload;
 
@@ -124,7 +125,12 @@ pub fn router(state: AppState) -> Router {
         .merge(documents::router())
         .merge(jobs::router())
         .merge(notifications::router())
-        .nest("/api", api::router().merge(filing::api_router()))
+        .nest(
+            "/api",
+            api::router()
+                .merge(filing::api_router())
+                .merge(review::api_router()),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))

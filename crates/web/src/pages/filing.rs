@@ -33,6 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/filings/{id}/draw", post(draw))
         .route("/filings/{id}/opinion", post(opinion))
         .route("/filings/{id}/supervisor", post(dispatch))
+        .route(
+            "/filings/{id}/supervision-opinion",
+            post(supervision_opinion),
+        )
         .route("/filings/{id}/decline", post(decline))
         .route("/filings/overdue", get(overdue))
         .route("/filing-campaigns/new", get(campaign_form))
@@ -393,6 +397,15 @@ struct DetailView {
     declinable: Vec<(i64, String)>,
     sections: Vec<(String, Vec<&'static str>, Vec<Vec<Cell>>)>,
     panel: DocumentsPanel,
+    /// The city organises the review (统一组织开展): complete_onsite asks for the 评审方式.
+    city_route: bool,
+    /// 三(一): accepting this first filing needs a reason for levels above 三级.
+    needs_level_reason: bool,
+    /// The current panel's conclusion, shown with the 初评结果意见 form.
+    panel_summary: String,
+    panel_fail: bool,
+    /// The dispatched supervisor may file its 督导意见.
+    can_supervise: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -451,8 +464,38 @@ async fn detail_view(
             ),
         ));
     }
+    if let Some(r) = &app.high_level_reason {
+        props.push(("高于三级的受理理由（三(一)）", r.clone()));
+    }
+    if let Some(m) = app
+        .review_mode
+        .as_deref()
+        .and_then(domain::filing::ReviewMode::parse)
+    {
+        props.push((
+            "评审方式",
+            format!(
+                "{}（{}）",
+                m.label(),
+                app.review_mode_reason.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(c) = &app.panel_conclusion {
+        props.push(("专家组结论", c.clone()));
+    }
+    if let Some(r) = &app.panel_override_reason {
+        props.push(("多数专家不通过仍予报送的理由", r.clone()));
+    }
     if let Some(o) = &app.district_opinion {
-        props.push(("区县初评结果意见", o.clone()));
+        props.push((
+            if app.route == "city" {
+                "市级评审结论意见"
+            } else {
+                "区县初评结果意见"
+            },
+            o.clone(),
+        ));
     }
     props.push((
         "市级审核",
@@ -473,6 +516,15 @@ async fn detail_view(
     }
     if let Some(n) = &app.filing_no {
         props.push(("备案编号", n.clone()));
+    }
+    if let Some(r) = store.province_report_of(id).await? {
+        props.push((
+            "报至上级部门",
+            format!(
+                "{}，文号：{}（报送批次 #{}）",
+                r.reported_on, r.doc_no, r.id
+            ),
+        ));
     }
     if let Some(d) = &app.campaign_deadline {
         props.push(("完成期限（三(三)）", d.clone()));
@@ -523,7 +575,8 @@ async fn detail_view(
         })
         .collect();
     let draws = store.draws(id).await?;
-    let can_draw = me.role() == Role::District
+    let organiser = st_machine.flow.organised_by(me.role());
+    let can_draw = organiser
         && matches!(st, FilingState::DistrictPassed | FilingState::ExpertsDrawn)
         && st_machine.flow.onsite_review;
     let next_commitment = draws
@@ -562,14 +615,15 @@ async fn detail_view(
         ]);
         if d.status == "drawn" {
             for m in store.draw_members(d.id).await? {
+                // Open (and changeable) until the 初评结果意见 is written.
                 if me.role() == Role::Expert
                     && m.user_id == Some(me.account.id)
                     && m.status != "declined"
-                    && st == FilingState::ExpertsDrawn
+                    && matches!(st, FilingState::ExpertsDrawn | FilingState::OnsiteReviewed)
                 {
                     can_opine = true;
                 }
-                if me.role() == Role::District
+                if organiser
                     && m.status != "declined"
                     && m.opinion.is_none()
                     && st == FilingState::ExpertsDrawn
@@ -609,11 +663,37 @@ async fn detail_view(
             ]
         })
         .collect();
-    let sups = store
-        .filing_supervisors(id)
-        .await?
+    let sup_rows = store.filing_supervisors(id).await?;
+    let can_supervise = me.role() == Role::Supervisor
+        && sup_rows
+            .iter()
+            .any(|s| s.user_id == me.account.id && s.status == "dispatched");
+    let sups = sup_rows
         .into_iter()
-        .map(|s| vec![Cell::new(s.2), Cell::new(s.1), Cell::new(s.3)])
+        .map(|s| {
+            let who = match &s.confirmed_by {
+                Some(c) => format!("{}提出，{}会同确认", s.dispatched_by, c),
+                None => format!("{}提出，待另一市级部门会同确认", s.dispatched_by),
+            };
+            vec![
+                Cell::new(s.name),
+                Cell::new(s.username),
+                Cell::new(if s.status == "dispatched" {
+                    "已派遣"
+                } else {
+                    "待会同确认"
+                }),
+                Cell::new(who),
+                Cell::new(s.opinion.unwrap_or_else(|| "未提交".into())),
+                Cell::new(
+                    s.opinion_attachments
+                        .iter()
+                        .map(|d| format!("#{d}"))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                ),
+            ]
+        })
         .collect();
     let mut sections = vec![
         (
@@ -636,7 +716,7 @@ async fn detail_view(
         ),
         (
             "评审督导".to_string(),
-            vec!["督导员", "账号", "派遣人"],
+            vec!["督导员", "账号", "状态", "派遣", "督导意见", "附件"],
             sups,
         ),
         (
@@ -652,6 +732,7 @@ async fn detail_view(
     let can_upload = match me.role() {
         Role::Institution => st.editable(),
         Role::District | Role::CityCenter | Role::CityDivision => !st.is_terminal(),
+        Role::Supervisor => can_supervise && !st.is_terminal(),
         _ => false,
     };
     let docs = store.documents_of("filing_application", id).await?;
@@ -685,7 +766,14 @@ async fn detail_view(
         } else {
             docs
         },
-        FILING_DOC_KINDS,
+        if me.role() == Role::Supervisor {
+            &FILING_DOC_KINDS[FILING_DOC_KINDS
+                .iter()
+                .position(|(k, _)| *k == "supervision")
+                .unwrap_or(0)..][..1]
+        } else {
+            FILING_DOC_KINDS
+        },
         can_upload.then(|| format!("/filings/{id}/documents")),
         state.config.max_upload_bytes,
     );
@@ -710,8 +798,36 @@ async fn detail_view(
     } else {
         vec![]
     };
+    let panel_now = if st == FilingState::OnsiteReviewed && organiser {
+        let c = store.panel_conclusions(id).await?;
+        filing::Panel::of(c.iter().map(String::as_str))
+    } else {
+        filing::Panel::default()
+    };
+    let city_route = st_machine.flow.route == filing::Route::City;
+    let needs_level_reason = city_route
+        && organiser
+        && st == FilingState::Submitted
+        && app.kind != "increment"
+        && app.items.iter().any(|it| {
+            domain::occupation::parse_levels(&it.levels)
+                .unwrap_or_default()
+                .iter()
+                .any(|l| {
+                    !state
+                        .policy
+                        .district_initial_levels
+                        .value
+                        .contains(&l.number())
+                })
+        });
     Ok(DetailView {
-        show_panel: !matches!(me.role(), Role::Expert | Role::Supervisor),
+        city_route,
+        needs_level_reason,
+        panel_summary: panel_now.summary(),
+        panel_fail: panel_now.fail_majority(),
+        can_supervise,
+        show_panel: !matches!(me.role(), Role::Expert) || can_supervise,
         can_dispatch,
         supervisors,
         declinable,
@@ -791,6 +907,12 @@ struct ActForm {
     version: i64,
     #[serde(default)]
     upheld: Option<String>,
+    #[serde(default)]
+    review_mode: Option<String>,
+    #[serde(default)]
+    high_level_reason: String,
+    #[serde(default)]
+    override_reason: String,
 }
 
 async fn action(
@@ -805,6 +927,9 @@ async fn action(
         version: f.version,
         upheld: f.upheld.as_deref() == Some("true"),
         attachments: vec![],
+        review_mode: f.review_mode,
+        high_level_reason: f.high_level_reason,
+        override_reason: f.override_reason,
     };
     back_to_filing(&state, &me, id, act(&state, &me, id, &input).await, "done").await
 }
@@ -1089,6 +1214,7 @@ async fn public_filings(
                 Cell::new(kind_label(&a.kind)),
                 Cell::new(&a.district_name),
                 Cell::new(items_text(a)),
+                Cell::new(review_path_text(a)),
                 Cell::new(a.publicity_text().unwrap_or_default()),
                 Cell::new(if a.state == "publicity_paused" {
                     "异议处理中（公示暂停）"
@@ -1101,17 +1227,34 @@ async fn public_filings(
     Ok(render(&ListPage {
         layout: Layout::new(&state, me.as_ref(), "备案公示", "/public/filings"),
         heading: "评价机构备案公示".into(),
-        intro: "以下机构经区县初审、市职业技能鉴定中心会同市人社局职建处审核通过，现予公示。如有异议，请在公示期内以书面形式（署真实姓名和联系方式）向市职业技能鉴定中心反映，联系电话 0371-67185925、67185140；异议受理期间公示暂停，处理结果将书面答复。".into(),
+        intro: "以下机构经市职业技能鉴定中心会同市人社局职建处审核通过（评审经过见各行），现予公示。如有异议，请在公示期内以书面形式（署真实姓名和联系方式）向市职业技能鉴定中心反映，联系电话 0371-67185925、67185140；异议受理期间公示暂停，处理结果将书面答复。".into(),
         new_link: None,
         filters: vec![],
         filter_action: "/public/filings".into(),
-        headers: vec!["机构名称", "备案类型", "属地", "职业（工种）及等级", "公示期", "状态"],
+        headers: vec![
+            "机构名称",
+            "备案类型",
+            "属地",
+            "职业（工种）及等级",
+            "评审经过",
+            "公示期",
+            "状态",
+        ],
         rows,
         pager: (&page).into(),
         base: "/public/filings?".into(),
         empty: "目前没有正在公示的备案申请。",
         printable: true,
     }))
+}
+
+/// 二(一)/一(一): "经区县初审" only for filings that went through a district.
+fn review_path_text(a: &store::FilingApp) -> &'static str {
+    if crate::review::went_through_district(a) {
+        "经区县初审、专家评审，市级审核通过"
+    } else {
+        "市级统一组织专家评审，市级审核通过"
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -1277,6 +1420,40 @@ async fn dispatch(
         "done",
     )
     .await
+}
+
+#[derive(Deserialize)]
+struct SupervisionForm {
+    #[serde(default)]
+    opinion: String,
+}
+
+/// The supervisor's 督导意见; its attachments are the 督导意见附件 it uploaded to the application.
+async fn supervision_opinion(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+    FormBody(f): FormBody<SupervisionForm>,
+) -> Result<Response, AppError> {
+    let mine: Vec<i64> = state
+        .store
+        .documents_of("filing_application", id)
+        .await?
+        .into_iter()
+        .filter(|g| g.latest.kind == "supervision" && g.latest.uploaded_by == Some(me.account.id))
+        .map(|g| g.latest.id)
+        .collect();
+    let result = crate::review::file_supervision_opinion(
+        &state,
+        &me,
+        id,
+        &crate::review::SupervisionOpinionInput {
+            opinion: f.opinion,
+            attachments: mine,
+        },
+    )
+    .await;
+    back_to_filing(&state, &me, id, result, "done").await
 }
 
 #[derive(Deserialize)]

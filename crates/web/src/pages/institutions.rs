@@ -472,7 +472,13 @@ pub async fn apply_update(
 ) -> Result<(), AppError> {
     let input = f.validate(districts)?;
     let version = f.expected_version()?;
-    if !me.scope().covers(Some(&input.reg_district), Some(id)) && me.role() == Role::District {
+    // 二(一): an institution the city moved to its premises' district is managed there.
+    let effective = if state.store.institution_district_basis(id).await? == "business" {
+        &input.biz_district
+    } else {
+        &input.reg_district
+    };
+    if !me.scope().covers(Some(effective), Some(id)) && me.role() == Role::District {
         return Err(AppError::invalid(
             "reg_district",
             "迁出本辖区须由市级部门办理",

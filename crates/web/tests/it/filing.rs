@@ -9,9 +9,9 @@ use web::WebConfig;
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 
-const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \ntrailer<</Size 3/Root 1 0 R>>\nstartxref\n98\n%%EOF\n";
+pub(crate) const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \ntrailer<</Size 3/Root 1 0 R>>\nstartxref\n98\n%%EOF\n";
 
-async fn inst_of(app: &TestApp, username: &str) -> i64 {
+pub(crate) async fn inst_of(app: &TestApp, username: &str) -> i64 {
     sqlx::query("SELECT institution_id FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(&app.store.db.pool)
@@ -20,13 +20,13 @@ async fn inst_of(app: &TestApp, username: &str) -> i64 {
         .get(0)
 }
 
-async fn json_of(r: reqwest::Response) -> (u16, Value) {
+pub(crate) async fn json_of(r: reqwest::Response) -> (u16, Value) {
     let s = r.status().as_u16();
     let v = r.json::<Value>().await.unwrap_or(Value::Null);
     (s, v)
 }
 
-async fn create(app: &TestApp, c: &reqwest::Client, body: Value) -> (u16, Value) {
+pub(crate) async fn create(app: &TestApp, c: &reqwest::Client, body: Value) -> (u16, Value) {
     json_of(
         c.post(app.url("/api/v1/filings"))
             .json(&body)
@@ -37,7 +37,7 @@ async fn create(app: &TestApp, c: &reqwest::Client, body: Value) -> (u16, Value)
     .await
 }
 
-async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> (u16, Value) {
+pub(crate) async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> (u16, Value) {
     json_of(
         c.get(app.url(&format!("/api/v1/filings/{id}")))
             .send()
@@ -47,7 +47,7 @@ async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> (u16, Value) {
     .await
 }
 
-async fn version(app: &TestApp, id: i64) -> i64 {
+pub(crate) async fn version(app: &TestApp, id: i64) -> i64 {
     sqlx::query("SELECT version FROM filing_applications WHERE id = $1")
         .bind(id)
         .fetch_one(&app.store.db.pool)
@@ -56,7 +56,7 @@ async fn version(app: &TestApp, id: i64) -> i64 {
         .get(0)
 }
 
-async fn state_of(app: &TestApp, id: i64) -> String {
+pub(crate) async fn state_of(app: &TestApp, id: i64) -> String {
     sqlx::query("SELECT state FROM filing_applications WHERE id = $1")
         .bind(id)
         .fetch_one(&app.store.db.pool)
@@ -66,7 +66,7 @@ async fn state_of(app: &TestApp, id: i64) -> String {
 }
 
 /// Take an action with the current version; returns (status, body).
-async fn act(
+pub(crate) async fn act(
     app: &TestApp,
     c: &reqwest::Client,
     id: i64,
@@ -84,14 +84,20 @@ async fn act(
     .await
 }
 
-async fn ok_act(app: &TestApp, c: &reqwest::Client, id: i64, action: &str, reason: &str) -> Value {
+pub(crate) async fn ok_act(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: i64,
+    action: &str,
+    reason: &str,
+) -> Value {
     let (s, b) = act(app, c, id, action, reason).await;
     assert_eq!(s, 200, "{action}: {b}");
     b
 }
 
 /// End the publicity period (as if the days had passed) and finish as the center.
-async fn finish(app: &TestApp, center: &reqwest::Client, id: i64) -> Value {
+pub(crate) async fn finish(app: &TestApp, center: &reqwest::Client, id: i64) -> Value {
     let (s, b) = act(app, center, id, "finish", "").await;
     assert_eq!(s, 409, "finish before the period ends is refused: {b}");
     assert!(b["message"].as_str().unwrap().contains("期满后"), "{b}");
@@ -103,14 +109,14 @@ async fn finish(app: &TestApp, center: &reqwest::Client, id: i64) -> Value {
     ok_act(app, center, id, "finish", "").await
 }
 
-async fn new_app(app: &TestApp, who: &str, body: Value) -> (reqwest::Client, i64) {
+pub(crate) async fn new_app(app: &TestApp, who: &str, body: Value) -> (reqwest::Client, i64) {
     let c = app.login(who).await;
     let (s, b) = create(app, &c, body).await;
     assert_eq!(s, 201, "{b}");
     (c, b["id"].as_i64().unwrap())
 }
 
-async fn username_of(app: &TestApp, user_id: i64) -> String {
+pub(crate) async fn username_of(app: &TestApp, user_id: i64) -> String {
     sqlx::query("SELECT username FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(&app.store.db.pool)
@@ -120,7 +126,12 @@ async fn username_of(app: &TestApp, user_id: i64) -> String {
 }
 
 /// Draw experts for `id` as `district`; returns the draw JSON.
-async fn draw(app: &TestApp, district: &reqwest::Client, id: i64, reason: &str) -> (u16, Value) {
+pub(crate) async fn draw(
+    app: &TestApp,
+    district: &reqwest::Client,
+    id: i64,
+    reason: &str,
+) -> (u16, Value) {
     let v = version(app, id).await;
     json_of(
         district
@@ -169,15 +180,18 @@ async fn filing_social_org_full_path() {
         .as_str()
         .unwrap()
         .to_string();
-    // The city dispatches a review supervisor, who then sees the application.
+    // The division with the center dispatches a review supervisor, who then sees the application.
     let center = app.login("center").await;
-    let r = center
-        .post(app.url(&format!("/api/v1/filings/{id}/supervisors")))
-        .json(&json!({ "username": "sup-city-1" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let bureau = app.login("bureau").await;
+    for c in [&center, &bureau] {
+        let r = c
+            .post(app.url(&format!("/api/v1/filings/{id}/supervisors")))
+            .json(&json!({ "username": "sup-city-1" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
     let sup = app.login("sup-city-1").await;
     assert_eq!(get(&app, &sup, id).await.0, 200);
     // Draw: 3 experts, the commitment revealed and matching.
@@ -245,8 +259,14 @@ async fn filing_social_org_full_path() {
     let b = ok_act(&app, &district, id, "opinion", "建议予以备案").await;
     assert_eq!(b["state"], "city_review");
     assert_eq!(b["district_opinion"], "建议予以备案");
-    // Two keys, center first this time.
-    let bureau = app.login("bureau").await;
+    // The supervisor's 督导意见 comes first; then two keys, center first this time.
+    let r = sup
+        .post(app.url(&format!("/api/v1/filings/{id}/supervision-opinion")))
+        .json(&json!({ "opinion": "评审程序规范" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
     let b = ok_act(&app, &center, id, "approve", "").await;
     assert_eq!(b["state"], "city_review");
     let b = ok_act(&app, &bureau, id, "approve", "").await;
@@ -376,16 +396,25 @@ async fn filing_industry_association_city_path() {
     .await;
     let b = ok_act(&app, &ic, id, "submit", "").await;
     assert_eq!(b["route"], "city");
-    assert_eq!(b["state"], "city_review", "associations skip the district");
+    assert_eq!(
+        b["state"], "submitted",
+        "associations skip the district, not the review"
+    );
     let district = app.login("district-410105").await;
     let (s, _) = act(&app, &district, id, "pass", "x").await;
     assert!(s == 403 || s == 409, "district has no stage here: {s}");
     let bureau = app.login("bureau").await;
     let center = app.login("center").await;
-    // Either key can return; the institution corrects and resubmits.
+    // Either city role can return; the institution corrects and resubmits.
     let b = ok_act(&app, &bureau, id, "return", "请补充协会章程").await;
     assert_eq!(b["state"], "returned");
     ok_act(&app, &ic, id, "submit", "").await;
+    crate::notice_filing_review::city_review(
+        &app,
+        id,
+        json!({ "high_level_reason": "协会具备技师评价条件" }),
+    )
+    .await;
     ok_act(&app, &bureau, id, "approve", "").await;
     let (s, b) = act(&app, &bureau, id, "approve", "").await;
     assert_eq!(s, 409, "the same key twice: {b}");
@@ -428,7 +457,8 @@ async fn filing_special_ability_path() {
     )
     .await;
     let b = ok_act(&app, &ic, id, "submit", "").await;
-    assert_eq!(b["state"], "city_review");
+    assert_eq!(b["state"], "submitted");
+    crate::notice_filing_review::city_review(&app, id, json!({})).await;
     let bureau = app.login("bureau").await;
     let center = app.login("center").await;
     ok_act(&app, &center, id, "approve", "").await;
@@ -476,7 +506,7 @@ async fn filing_increment_window() {
     .await;
     assert_eq!(s, 422);
 
-    // September: accepted; straight to the city; the filed levels widen.
+    // September: accepted; reviewed by the city; the filed levels widen.
     let app = spawn_on("2026-09-10").await;
     let (ic, id) = new_app(
         &app,
@@ -485,7 +515,8 @@ async fn filing_increment_window() {
     )
     .await;
     let b = ok_act(&app, &ic, id, "submit", "").await;
-    assert_eq!(b["state"], "city_review");
+    assert_eq!(b["state"], "submitted");
+    crate::notice_filing_review::city_review(&app, id, json!({})).await;
     let center = app.login("center").await;
     let bureau = app.login("bureau").await;
     ok_act(&app, &center, id, "approve", "").await;
@@ -1099,7 +1130,7 @@ async fn draw_decline_redraw_recorded() {
         .unwrap()
         .iter()
         .any(|e| e["action"] == "expert_draw.decline"));
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = 'expert_draw.decline' AND object_id = '{did}'")).await, 1);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = 'expert_draw.decline' AND object_type = 'expert_draw' AND object_id = '{did}'")).await, 1);
 }
 
 // ------------------------------------------------------------------ concurrency

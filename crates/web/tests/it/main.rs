@@ -20,4 +20,5 @@ mod plans;
 mod filing;
 mod filing_browser;
 mod jurisdiction;
+mod notice_filing_review;
 mod webdriver;
