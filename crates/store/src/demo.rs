@@ -196,6 +196,11 @@ pub async fn seed(store: &Store) -> Result<bool> {
     }
     seed_filing(store).await?;
     seed_plans(store).await?;
+    crate::demo_filing_rules::seed_filing_rules(
+        store,
+        crate::now_text()[..10].parse().unwrap_or_default(),
+    )
+    .await?;
     Ok(true)
 }
 
@@ -284,7 +289,6 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
         .unwrap_or_default();
     let facts = Facts {
         today: Some(today),
-        occupation_count: 1,
         levels: vec![],
         legal_person: true,
         employees: 1000,
@@ -738,12 +742,19 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             i2,
             &district(i2).await?,
             "max_institutions_per_occupation_per_district",
-            Some(occ_id(0)),
+            &[occ_id(0)],
             "该机构为区内唯一具备高压电工实训基地的机构，申请统筹安排",
         )
         .await?;
     store
-        .decide_exception(&actor, x, true, true, "同意")
+        .decide_exception(
+            &actor,
+            x,
+            true,
+            true,
+            "同意",
+            policy.exception_expires_on(today),
+        )
         .await?;
     // 三(三) campaign: the transferred batch, deadline 2022-04-30, now overdue.
     store
