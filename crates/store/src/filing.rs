@@ -265,6 +265,15 @@ async fn quota_count(
         .get(0))
 }
 
+/// An item (`it`) of application `a` let through by an exception that application used: the
+/// exception raised the applicant's allowance, so the occupation does not count again.
+fn used_for(rule: &str) -> String {
+    format!(
+        "SELECT 1 FROM filing_exceptions x JOIN filing_exception_occupations xo ON xo.exception_id = x.id \
+         WHERE x.used_by_application = a.id AND x.rule = '{rule}' AND xo.occupation_id = it.occupation_id"
+    )
+}
+
 /// Exceptions usable by application `app_id` of `institution_id` on `today`: granted, and either
 /// unused and not expired, or already used by this application.
 const USABLE_EXCEPTIONS: &str = "SELECT x.id, x.rule FROM filing_exceptions x WHERE x.institution_id = $1 AND x.status = 'granted' \
@@ -596,9 +605,11 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT it.occupation_id FROM filing_items it JOIN filing_applications a ON a.id = it.application_id \
              WHERE a.institution_id = $1 AND a.id <> $2 AND a.kind IN ({}) AND a.state NOT IN ('draft', 'withdrawn', 'rejected') \
+             AND NOT EXISTS ({USED_FOR}) \
              UNION SELECT f.occupation_id FROM filed_occupations f JOIN occupations o ON o.id = f.occupation_id \
              WHERE f.institution_id = $3 AND f.revoked_at IS NULL AND o.kind = 'occupation'",
-            in_list(filing_kinds, &fk)
+            in_list(filing_kinds, &fk),
+            USED_FOR = used_for("max_occupations_per_applicant"),
         ))
         .bind(institution_id)
         .bind(except_app.unwrap_or(-1))
@@ -616,11 +627,12 @@ impl Store {
         round: &str,
         except_app: Option<i64>,
     ) -> Result<Vec<i64>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT DISTINCT it.occupation_id FROM filing_items it JOIN filing_applications a ON a.id = it.application_id \
              WHERE a.institution_id = $1 AND a.id <> $2 AND a.kind = 'increment' AND a.increment_round = $3 \
-             AND it.new_occupation = 1 AND a.state NOT IN ('draft', 'withdrawn', 'rejected')",
-        )
+             AND it.new_occupation = 1 AND a.state NOT IN ('draft', 'withdrawn', 'rejected') AND NOT EXISTS ({})",
+            used_for("increment_max_occupations")
+        ))
         .bind(institution_id)
         .bind(except_app.unwrap_or(-1))
         .bind(round)

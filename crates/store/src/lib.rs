@@ -23,7 +23,7 @@ mod sessions;
 mod sql;
 
 pub mod demo;
-mod demo_filing_rules;
+pub mod demo_filing_rules;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};

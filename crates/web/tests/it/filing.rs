@@ -103,11 +103,14 @@ async fn finish(app: &TestApp, center: &reqwest::Client, id: i64) -> Value {
     ok_act(app, center, id, "finish", "").await
 }
 
+/// A draft with the required materials uploaded, ready to submit.
 async fn new_app(app: &TestApp, who: &str, body: Value) -> (reqwest::Client, i64) {
     let c = app.login(who).await;
     let (s, b) = create(app, &c, body).await;
     assert_eq!(s, 201, "{b}");
-    (c, b["id"].as_i64().unwrap())
+    let id = b["id"].as_i64().unwrap();
+    app.attach_required_materials(id).await;
+    (c, id)
 }
 
 async fn username_of(app: &TestApp, user_id: i64) -> String {

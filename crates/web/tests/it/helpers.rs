@@ -121,6 +121,17 @@ impl TestApp {
             .get(0)
     }
 
+    /// Upload the materials the policy requires before an application of its kind is submitted.
+    pub async fn attach_required_materials(&self, application_id: i64) {
+        store::demo_filing_rules::attach_required_materials(
+            &self.store,
+            &domain::policy::Policy::zhengzhou_2022(),
+            application_id,
+        )
+        .await
+        .expect("attach required materials");
+    }
+
     pub async fn user_id(&self, username: &str) -> i64 {
         use sqlx::Row;
         sqlx::query("SELECT id FROM users WHERE username = $1")
