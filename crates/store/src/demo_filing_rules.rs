@@ -28,7 +28,9 @@ pub async fn attach_required_materials(
                     .fetch_one(&store.db.pool)
                     .await?
                     .get(0);
-            store.filing(&Scope::Institution(inst), application_id).await
+            store
+                .filing(&Scope::Institution(inst), application_id)
+                .await
         },
     )?;
     let kind = FilingKind::parse(&app.kind).ok_or(StoreError::NotFound)?;
@@ -233,7 +235,17 @@ pub async fn seed_filing_rules(store: &Store, today: NaiveDate) -> Result<()> {
         )
         .await?;
     attach_required_materials(store, &policy, a).await?;
-    step(store, &policy, a, Role::Institution, Command::Submit, "", today, None).await?;
+    step(
+        store,
+        &policy,
+        a,
+        Role::Institution,
+        Command::Submit,
+        "",
+        today,
+        None,
+    )
+    .await?;
 
     // An exception granted long ago and never used: expired.
     let x2 = store

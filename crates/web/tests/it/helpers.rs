@@ -121,6 +121,61 @@ impl TestApp {
             .get(0)
     }
 
+    /// An unfiled 社会培训评价组织 of `district` with the account `applicant-{district}` (created on
+    /// first use). The demo's inst-1 holds filed occupations, so it adds more only through
+    /// increments (一(四)); initial filings are made by an applicant like this one.
+    pub async fn applicant(&self, district: &str) -> i64 {
+        let username = format!("applicant-{district}");
+        if let Some((a, _)) = self.store.account_by_username(&username).await.unwrap() {
+            return a.institution_id.unwrap();
+        }
+        let actor = store::Actor::system("test");
+        let n: i64 = district.parse().unwrap_or(1);
+        let code =
+            domain::credit_code::with_check_digit(&format!("52{district}MA{:07}", n % 9_999_999))
+                .unwrap();
+        let inst = self
+            .store
+            .create_institution(
+                &actor,
+                &store::InstitutionInput {
+                    name: format!("{district}新申报职业培训学校"),
+                    credit_code: code,
+                    kind: "social_org".into(),
+                    legal_person: true,
+                    employees: 30,
+                    capital_yuan: 500_000,
+                    business_scope: "职业技能培训".into(),
+                    reg_address: "示范路1号".into(),
+                    reg_district: district.into(),
+                    biz_address: "示范路1号".into(),
+                    biz_district: district.into(),
+                    contact_name: "王老师".into(),
+                    contact_phone: "13800000001".into(),
+                },
+            )
+            .await
+            .unwrap();
+        self.store
+            .create_account(
+                &actor,
+                store::NewAccount {
+                    username,
+                    display_name: format!("{district}新申报职业培训学校"),
+                    role: domain::Role::Institution,
+                    district_code: None,
+                    institution_id: Some(inst.id),
+                    employer: String::new(),
+                    phone: String::new(),
+                    password: DEMO_PASSWORD.into(),
+                    must_change_password: false,
+                },
+            )
+            .await
+            .unwrap();
+        inst.id
+    }
+
     /// Upload the materials the policy requires before an application of its kind is submitted.
     pub async fn attach_required_materials(&self, application_id: i64) {
         store::demo_filing_rules::attach_required_materials(
