@@ -11,7 +11,7 @@ use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 
 const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \ntrailer<</Size 3/Root 1 0 R>>\nstartxref\n98\n%%EOF\n";
 
-async fn inst_of(app: &TestApp, username: &str) -> i64 {
+pub(crate) async fn inst_of(app: &TestApp, username: &str) -> i64 {
     if let Some(d) = username.strip_prefix("applicant-") {
         return app.applicant(d).await;
     }
@@ -23,13 +23,13 @@ async fn inst_of(app: &TestApp, username: &str) -> i64 {
         .get(0)
 }
 
-async fn json_of(r: reqwest::Response) -> (u16, Value) {
+pub(crate) async fn json_of(r: reqwest::Response) -> (u16, Value) {
     let s = r.status().as_u16();
     let v = r.json::<Value>().await.unwrap_or(Value::Null);
     (s, v)
 }
 
-async fn create(app: &TestApp, c: &reqwest::Client, body: Value) -> (u16, Value) {
+pub(crate) async fn create(app: &TestApp, c: &reqwest::Client, body: Value) -> (u16, Value) {
     json_of(
         c.post(app.url("/api/v1/filings"))
             .json(&body)
@@ -40,7 +40,7 @@ async fn create(app: &TestApp, c: &reqwest::Client, body: Value) -> (u16, Value)
     .await
 }
 
-async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> (u16, Value) {
+pub(crate) async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> (u16, Value) {
     json_of(
         c.get(app.url(&format!("/api/v1/filings/{id}")))
             .send()
@@ -50,7 +50,7 @@ async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> (u16, Value) {
     .await
 }
 
-async fn version(app: &TestApp, id: i64) -> i64 {
+pub(crate) async fn version(app: &TestApp, id: i64) -> i64 {
     sqlx::query("SELECT version FROM filing_applications WHERE id = $1")
         .bind(id)
         .fetch_one(&app.store.db.pool)
@@ -59,7 +59,7 @@ async fn version(app: &TestApp, id: i64) -> i64 {
         .get(0)
 }
 
-async fn state_of(app: &TestApp, id: i64) -> String {
+pub(crate) async fn state_of(app: &TestApp, id: i64) -> String {
     sqlx::query("SELECT state FROM filing_applications WHERE id = $1")
         .bind(id)
         .fetch_one(&app.store.db.pool)
@@ -69,7 +69,7 @@ async fn state_of(app: &TestApp, id: i64) -> String {
 }
 
 /// Take an action with the current version; returns (status, body).
-async fn act(
+pub(crate) async fn act(
     app: &TestApp,
     c: &reqwest::Client,
     id: i64,
@@ -87,7 +87,13 @@ async fn act(
     .await
 }
 
-async fn ok_act(app: &TestApp, c: &reqwest::Client, id: i64, action: &str, reason: &str) -> Value {
+pub(crate) async fn ok_act(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: i64,
+    action: &str,
+    reason: &str,
+) -> Value {
     let (s, b) = act(app, c, id, action, reason).await;
     assert_eq!(s, 200, "{action}: {b}");
     b
@@ -107,7 +113,7 @@ async fn finish(app: &TestApp, center: &reqwest::Client, id: i64) -> Value {
 }
 
 /// A draft with the required materials uploaded, ready to submit.
-async fn new_app(app: &TestApp, who: &str, body: Value) -> (reqwest::Client, i64) {
+pub(crate) async fn new_app(app: &TestApp, who: &str, body: Value) -> (reqwest::Client, i64) {
     inst_of(app, who).await;
     let c = app.login(who).await;
     let (s, b) = create(app, &c, body).await;
@@ -449,7 +455,7 @@ async fn filing_special_ability_path() {
     );
 }
 
-async fn spawn_on(day: &str) -> TestApp {
+pub(crate) async fn spawn_on(day: &str) -> TestApp {
     spawn_app_with(WebConfig {
         demo: true,
         fixed_today: Some(day.parse::<NaiveDate>().unwrap()),

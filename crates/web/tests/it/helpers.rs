@@ -125,25 +125,35 @@ impl TestApp {
     /// first use). The demo's inst-1 holds filed occupations, so it adds more only through
     /// increments (一(四)); initial filings are made by an applicant like this one.
     pub async fn applicant(&self, district: &str) -> i64 {
-        let username = format!("applicant-{district}");
-        if let Some((a, _)) = self.store.account_by_username(&username).await.unwrap() {
+        self.institution_account(&format!("applicant-{district}"), "social_org", district)
+            .await
+    }
+
+    /// An unfiled institution of `kind` in `district` (eligible as an enterprise: 200 employees)
+    /// with an account `username` (demo password); created on first use.
+    pub async fn institution_account(&self, username: &str, kind: &str, district: &str) -> i64 {
+        if let Some((a, _)) = self.store.account_by_username(username).await.unwrap() {
             return a.institution_id.unwrap();
         }
         let actor = store::Actor::system("test");
-        let n: i64 = district.parse().unwrap_or(1);
-        let code =
-            domain::credit_code::with_check_digit(&format!("52{district}MA{:07}", n % 9_999_999))
-                .unwrap();
+        let n = self.count("SELECT COUNT(*) FROM institutions").await + 1;
+        let prefix = if kind == "enterprise" { "91" } else { "52" };
+        let code = domain::credit_code::with_check_digit(&format!(
+            "{prefix}{district}MA{:07}",
+            7_000_000 + n
+        ))
+        .unwrap();
+        let name = format!("{district}第{n}号新申报评价机构");
         let inst = self
             .store
             .create_institution(
                 &actor,
                 &store::InstitutionInput {
-                    name: format!("{district}新申报职业培训学校"),
+                    name: name.clone(),
                     credit_code: code,
-                    kind: "social_org".into(),
+                    kind: kind.into(),
                     legal_person: true,
-                    employees: 30,
+                    employees: 200,
                     capital_yuan: 500_000,
                     business_scope: "职业技能培训".into(),
                     reg_address: "示范路1号".into(),
@@ -160,8 +170,8 @@ impl TestApp {
             .create_account(
                 &actor,
                 store::NewAccount {
-                    username,
-                    display_name: format!("{district}新申报职业培训学校"),
+                    username: username.into(),
+                    display_name: name,
                     role: domain::Role::Institution,
                     district_code: None,
                     institution_id: Some(inst.id),
@@ -174,6 +184,31 @@ impl TestApp {
             .await
             .unwrap();
         inst.id
+    }
+
+    /// Another app server on the same database whose today is `day`: time has passed.
+    pub async fn server_on(&self, day: chrono::NaiveDate) -> TestApp {
+        let state = AppState::new(
+            self.store.clone(),
+            WebConfig {
+                demo: true,
+                fixed_today: Some(day),
+                ..Default::default()
+            },
+            domain::policy::Policy::zhengzhou_2022(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+        tokio::spawn(web::serve(listener, state));
+        TestApp {
+            addr,
+            store: self.store.clone(),
+            db_url: self.db_url.clone(),
+            blobs_dir: self.blobs_dir.clone(),
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     /// Upload the materials the policy requires before an application of its kind is submitted.

@@ -19,4 +19,5 @@ mod plans;
 mod filing;
 mod filing_browser;
 mod jurisdiction;
+mod notice_filing_rules;
 mod webdriver;
