@@ -198,6 +198,7 @@ pub async fn seed(store: &Store, today: chrono::NaiveDate) -> Result<bool> {
     seed_filing(store, today).await?;
     seed_plans(store, today).await?;
     crate::demo_filing_review::seed_filing_review(store, today).await?;
+    crate::demo_filing_rules::seed_filing_rules(store, today).await?;
     Ok(true)
 }
 
@@ -293,7 +294,6 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
     };
     let facts_on = |on: chrono::NaiveDate| Facts {
         today: Some(on),
-        occupation_count: 1,
         levels: vec![],
         legal_person: true,
         employees: 1000,
@@ -760,12 +760,19 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
             i2,
             &district(i2).await?,
             "max_institutions_per_occupation_per_district",
-            Some(occ_id(0)),
+            &[occ_id(0)],
             "该机构为区内唯一具备高压电工实训基地的机构，申请统筹安排",
         )
         .await?;
     store
-        .decide_exception(&actor, x, true, true, "同意")
+        .decide_exception(
+            &actor,
+            x,
+            true,
+            true,
+            "同意",
+            policy.exception_expires_on(today),
+        )
         .await?;
     // 三(三) campaign: the transferred batch, deadline 2022-04-30, now overdue.
     store

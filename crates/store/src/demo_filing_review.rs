@@ -86,7 +86,15 @@ async fn step(
     };
     let facts = Facts {
         today: Some(today),
-        occupation_count: app.items.len(),
+        items: app
+            .items
+            .iter()
+            .map(|i| domain::filing::ItemFact {
+                occupation_id: i.occupation_id,
+                name: i.name.clone(),
+                new_occupation: true,
+            })
+            .collect(),
         legal_person: true,
         employees: 1000,
         capital_yuan: 10_000_000,

@@ -22,6 +22,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0005_calendar_basis.sql"),
     ),
     (
+        6,
+        "filing_rules",
+        include_str!("../migrations/0006_filing_rules.sql"),
+    ),
+    (
         7,
         "filing_review",
         include_str!("../migrations/0007_filing_review.sql"),

@@ -56,6 +56,8 @@ pub struct WebConfig {
     pub login_limits: LoginLimits,
     /// Pin "today" (China time) for drills and tests of date rules (增量备案 windows, 公示期).
     pub fixed_today: Option<chrono::NaiveDate>,
+    /// Run the scheduler (到期处理) in this server. Tests drive it by hand instead.
+    pub scheduler: bool,
 }
 
 impl Default for WebConfig {
@@ -69,6 +71,7 @@ impl Default for WebConfig {
             max_upload_bytes: 20 * 1024 * 1024,
             login_limits: LoginLimits::default(),
             fixed_today: None,
+            scheduler: true,
         }
     }
 }
@@ -159,7 +162,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Serve until ctrl-c (or SIGTERM).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    scheduler::spawn(state.clone());
+    if state.config.scheduler {
+        scheduler::spawn(state.clone());
+    }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -90,6 +90,7 @@ impl Layout {
                 }
                 if matches!(r, Role::CityCenter | Role::CityDivision | Role::District) {
                     nav.push(("/filing-exceptions", "特殊情况申请"));
+                    nav.push(("/increment-rounds", "增量批次"));
                     nav.push(("/experts", "专家库"));
                 }
                 if r != Role::Admin && r != Role::Expert {

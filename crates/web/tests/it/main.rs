@@ -21,4 +21,5 @@ mod filing;
 mod filing_browser;
 mod jurisdiction;
 mod notice_filing_review;
+mod notice_filing_rules;
 mod webdriver;

@@ -237,7 +237,7 @@ async fn publicity_end_moves_the_record() {
     .get(0);
     assert_eq!(by, "system:scheduler");
     assert_eq!(web::scheduler::run_due(&after).await.unwrap(), 0);
-    // A server started later sweeps at once and finds nothing left to do.
+    // A server started later (its scheduler sweeps at once) finds nothing left to do.
     let addr = serve(after).await;
     assert!(!public_on(addr).await.contains(&name));
 }

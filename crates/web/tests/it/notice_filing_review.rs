@@ -266,7 +266,7 @@ async fn expert_panel_fail_needs_reason() {
     let app = spawn_app().await;
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-02", "levels": [5, 4] }] }),
     )
     .await;
@@ -356,7 +356,7 @@ async fn review_supervision_joint_dispatch_and_report() {
     let app = spawn_app().await;
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-02", "levels": [5, 4] }] }),
     )
     .await;
@@ -612,7 +612,7 @@ async fn expert_opinion_change_bumps_version() {
     let app = spawn_app().await;
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-02", "levels": [5, 4] }] }),
     )
     .await;
