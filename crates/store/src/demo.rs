@@ -196,6 +196,7 @@ pub async fn seed(store: &Store) -> Result<bool> {
     }
     seed_filing(store).await?;
     seed_plans(store).await?;
+    crate::demo_inst_plans::seed_inst_plans(store, crate::demo_inst_plans::today_cn()).await?;
     Ok(true)
 }
 
@@ -900,6 +901,7 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
                         to,
                         cmd,
                         reason,
+                        None,
                     )
                     .await?;
             }

@@ -17,12 +17,14 @@ mod institutions;
 mod jobs;
 mod migrate;
 mod notifications;
+mod outreach;
 mod plans;
 mod reference;
 mod sessions;
 mod sql;
 
 pub mod demo;
+mod demo_inst_plans;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
@@ -48,7 +50,12 @@ pub use migrate::MIGRATIONS;
 pub use notifications::{
     NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
 };
-pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
+pub use outreach::{
+    Enterprise, EnterpriseFilter, Guidance, NewEnterprise, NewRegistration, Registration,
+};
+pub use plans::{
+    Efiling, EfilingFilter, PaperReceipt, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile,
+};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 

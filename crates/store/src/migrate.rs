@@ -16,6 +16,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "infra", include_str!("../migrations/0002_infra.sql")),
     (3, "filing", include_str!("../migrations/0003_filing.sql")),
     (4, "plans", include_str!("../migrations/0004_plans.sql")),
+    (
+        8,
+        "inst_plans",
+        include_str!("../migrations/0008_inst_plans.sql"),
+    ),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.

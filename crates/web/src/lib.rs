@@ -13,8 +13,10 @@ pub mod imports;
 pub mod jobs;
 pub mod middleware;
 pub mod notifications;
+pub mod outreach;
 pub mod pages;
 mod queue;
+pub mod registration;
 pub mod upload;
 
 use std::net::SocketAddr;
@@ -122,7 +124,15 @@ pub fn router(state: AppState) -> Router {
         .merge(documents::router())
         .merge(jobs::router())
         .merge(notifications::router())
-        .nest("/api", api::router().merge(filing::api_router()))
+        .merge(outreach::router())
+        .merge(registration::router())
+        .nest(
+            "/api",
+            api::router()
+                .merge(filing::api_router())
+                .merge(outreach::api_router())
+                .merge(registration::api_router()),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))

@@ -1,0 +1,117 @@
+//! Demo data for issue 7 items 3.1, 3.11–3.13: a plan whose paper copy was recorded with a
+//! date, a pending institution self-registration, and 金水区's enterprise register with every
+//! outreach status and a guidance note. Dates are relative to `today`.
+
+use chrono::NaiveDate;
+use domain::Scope;
+
+use crate::audit::Actor;
+use crate::{NewEnterprise, NewRegistration, Result, Store};
+
+pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
+    // 二(二)/二(三): the demo plans whose paper copy was received carry the receipt date and
+    // the paper retention date.
+    let policy = domain::policy::Policy::zhengzhou_2022();
+    sqlx::query("UPDATE plans SET paper_received_on = $1, paper_retention_until = $2 WHERE paper_received_at IS NOT NULL AND paper_received_on IS NULL")
+        .bind(today.format("%Y-%m-%d").to_string())
+        .bind(policy.retention_until(false, today).format("%Y-%m-%d").to_string())
+        .execute(&store.db.pool)
+        .await?;
+    let district = Actor::system("demo");
+    // 三(二): 金水区's register. The first row shares its credit code with a demo institution
+    // (so it links to that institution's filing); the others cover every outreach status.
+    let linked: Option<(String, String)> = {
+        use sqlx::Row;
+        sqlx::query("SELECT name, credit_code FROM institutions WHERE district_code = '410105' AND kind = 'enterprise' ORDER BY id LIMIT 1")
+            .fetch_optional(&store.db.pool)
+            .await?
+            .map(|r| (r.get(0), r.get(1)))
+    };
+    let mut rows = vec![];
+    if let Some((name, code)) = linked {
+        rows.push(NewEnterprise {
+            name,
+            credit_code: code,
+            employees: 420,
+            capital_yuan: 50_000_000,
+            main_business: "餐饮服务；餐饮管理".into(),
+        });
+    }
+    for (name, code, emp, cap, biz) in [
+        ("郑州金水示范餐饮有限公司", "91410105MA9G4QKX1L", 180, 2_000_000, "餐饮服务"),
+        ("郑州花园路汽车维修有限公司", "91410105MA9F8TRC2K", 60, 5_000_000, "机动车维修"),
+        ("郑州东风路物业服务有限公司", "91410105MA9H2LNY3J", 90, 1_000_000, "物业管理"),
+        ("郑州经三路电子商务有限公司", "91410105MA9K7PWB4H", 40, 500_000, ""),
+    ] {
+        rows.push(NewEnterprise {
+            name: name.into(),
+            credit_code: credit(code),
+            employees: emp,
+            capital_yuan: cap,
+            main_business: biz.into(),
+        });
+    }
+    store.import_enterprises(&district, "410105", &rows).await?;
+    let reg = store
+        .list_enterprises(
+            &Scope::District("410105".into()),
+            &Default::default(),
+            crate::PageRequest::new(Some(1), Some(50)),
+        )
+        .await?;
+    let statuses = ["informed", "interested", "ineligible", "uncontacted", "applied"];
+    for (e, s) in reg.items.iter().zip(statuses.iter().cycle()) {
+        store
+            .set_outreach(&district, &Scope::City, e.id, e.version, s)
+            .await?;
+    }
+    if let Some(e) = reg.items.iter().find(|e| e.institution_id.is_none()) {
+        store
+            .add_guidance(
+                &district,
+                e,
+                "演示：已上门宣传政策，建议企业按工作方案模板明确评价职业（工种）为中式烹调师四级、五级，场地可与本区实训基地共享。",
+            )
+            .await?;
+    }
+    // 二(二): a filed institution registered its own account; it waits for the district.
+    let filed: Option<(i64, String, String)> = {
+        use sqlx::Row;
+        sqlx::query("SELECT id, credit_code, filing_no FROM institutions WHERE filing_status = 'filed' AND filing_no IS NOT NULL ORDER BY id LIMIT 1")
+            .fetch_optional(&store.db.pool)
+            .await?
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+    };
+    if let Some((id, code, no)) = filed {
+        store
+            .register_institution(
+                &Actor::system("demo-register"),
+                &NewRegistration {
+                    institution_id: id,
+                    username: "inst-self-registered".into(),
+                    display_name: "自助注册账号（待区县确认）".into(),
+                    password: "demo-password".into(),
+                    credit_code: code,
+                    filing_no: no,
+                    contact_name: "王联系".into(),
+                    contact_phone: "0371-66660000".into(),
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// A demo credit code with its check character computed (the last character is replaced).
+fn credit(code: &str) -> String {
+    let base: String = code.chars().take(17).collect();
+    domain::credit_code::with_check_digit(&base).unwrap_or_else(|| code.to_string())
+}
+
+/// Today in China time, until `seed` receives `today` from its caller.
+pub(crate) fn today_cn() -> NaiveDate {
+    use chrono::{FixedOffset, Utc};
+    Utc::now()
+        .with_timezone(&FixedOffset::east_opt(8 * 3600).expect("offset"))
+        .date_naive()
+}
