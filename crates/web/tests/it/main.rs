@@ -13,6 +13,7 @@ mod browser;
 mod documents;
 mod imports;
 mod jobs;
+mod notice_inst_plans;
 mod notifications;
 mod plans;
 

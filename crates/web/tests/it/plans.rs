@@ -29,7 +29,7 @@ pub async fn ensure_next_year(app: &TestApp) {
     }
 }
 
-async fn occupation_id(app: &TestApp, code: &str) -> i64 {
+pub(crate) async fn occupation_id(app: &TestApp, code: &str) -> i64 {
     use sqlx::Row;
     sqlx::query("SELECT id FROM occupations WHERE code = $1 ORDER BY id LIMIT 1")
         .bind(code)
@@ -39,7 +39,7 @@ async fn occupation_id(app: &TestApp, code: &str) -> i64 {
         .get(0)
 }
 
-fn plan_body(occ: i64, start: NaiveDate, levels: &str, forms: &str) -> Value {
+pub(crate) fn plan_body(occ: i64, start: NaiveDate, levels: &str, forms: &str) -> Value {
     json!({
         "occupation_id": occ.to_string(),
         "levels": levels,
@@ -53,7 +53,7 @@ fn plan_body(occ: i64, start: NaiveDate, levels: &str, forms: &str) -> Value {
     })
 }
 
-async fn send(
+pub(crate) async fn send(
     c: &reqwest::Client,
     app: &TestApp,
     method: &str,
@@ -72,7 +72,7 @@ async fn send(
     (status, v)
 }
 
-async fn act(c: &reqwest::Client, app: &TestApp, id: i64, cmd: &str) -> (u16, Value) {
+pub(crate) async fn act(c: &reqwest::Client, app: &TestApp, id: i64, cmd: &str) -> (u16, Value) {
     send(
         c,
         app,
@@ -119,21 +119,21 @@ async fn confirmed_plan(app: &TestApp) -> (i64, reqwest::Client) {
     (id, inst)
 }
 
-fn candidate(name: &str, n: u32, gender_odd: bool, level: &str) -> Value {
+pub(crate) fn candidate(name: &str, n: u32, gender_odd: bool, level: &str) -> Value {
     let id = id_number(n, gender_odd);
     json!({ "name": name, "id_type": "居民身份证", "id_number": id, "gender": if gender_odd { "男" } else { "女" },
             "education": "高中", "source": "社会人员", "phone": "13800000000", "level": level })
 }
 
 /// A valid mainland ID number, distinct per `n`.
-fn id_number(n: u32, male: bool) -> String {
+pub(crate) fn id_number(n: u32, male: bool) -> String {
     let seq = (n % 500) * 2 + if male { 1 } else { 0 };
     let day = 1 + (n / 500) % 28;
     let year = 1970 + (n / 14000) % 30;
     domain::id_number::with_check_digit(&format!("410105{year}01{day:02}{seq:03}")).unwrap()
 }
 
-async fn assign_and_sign(app: &TestApp, id: i64, signers: &[&str]) {
+pub(crate) async fn assign_and_sign(app: &TestApp, id: i64, signers: &[&str]) {
     let center = app.login("center").await;
     let district = app.login("district-410105").await;
     let (s, v) = send(
