@@ -404,13 +404,18 @@ async fn plan_submission_lead_time_is_refused_with_clause() {
     .await;
     assert_eq!(s, 201, "{v}");
     let id = v["plan"]["id"].as_i64().unwrap();
+    // The online submission only has to precede the start; the working days count up to the
+    // district's receipt of the paper plan (issue 7, 3.1).
     let (s, v) = act(&inst, &app, id, "submit").await;
+    assert_eq!(s, 200, "{v}");
+    let district = app.login("district-410105").await;
+    let (s, v) = act(&district, &app, id, "paper").await;
     assert_eq!(s, 422, "{v}");
     let m = v["message"].as_str().unwrap();
     assert!(m.contains("二(二)") && m.contains("工作日"), "{m}");
     assert_eq!(
         app.count(&format!(
-            "SELECT COUNT(*) FROM plans WHERE id = {id} AND status = 'draft'"
+            "SELECT COUNT(*) FROM plans WHERE id = {id} AND status = 'submitted' AND paper_received_at IS NULL"
         ))
         .await,
         1
@@ -446,7 +451,10 @@ async fn plan_submission_in_unloaded_year_is_an_error() {
     .await;
     assert_eq!(s, 201, "{v}");
     let id = v["plan"]["id"].as_i64().unwrap();
-    let (s, v) = act(&inst, &app, id, "submit").await;
+    assert_eq!(act(&inst, &app, id, "submit").await.0, 200);
+    // The working-day rule is checked when the district records the paper plan.
+    let district = app.login("district-410105").await;
+    let (s, v) = act(&district, &app, id, "paper").await;
     assert_eq!(s, 422);
     assert!(
         v["message"]
@@ -716,9 +724,11 @@ async fn evaluation_invalid_without_three_signatures() {
         assert_eq!(sig["algorithm"], "HMAC-SHA256");
     }
     assert_eq!(v["signatures"].as_array().unwrap().len(), 3);
+    // Scores from the evaluation's first day (二(三)).
+    let on_start = app.at_date(today() + Duration::days(21)).await;
     let (s, v) = send(
-        &inst,
-        &app,
+        &on_start.login("inst-1").await,
+        &on_start,
         "PUT",
         &format!("/api/v1/plans/{id}/candidates/{cid}/scores"),
         json!({ "theory": "80", "skill": "80" }),
@@ -1010,6 +1020,9 @@ async fn results_pass_rule() {
         .iter()
         .map(|c| c["id"].as_i64().unwrap())
         .collect();
+    // Results come after the evaluation (二(三)): the rest happens the day after it ended.
+    let app = app.at_date(today() + Duration::days(23)).await;
+    let inst = app.login("inst-1").await;
     let score = |cid: i64, body: Value| {
         let inst = inst.clone();
         let app = &app;
@@ -1151,6 +1164,8 @@ async fn results_pass_rule() {
     assert_eq!(v["results_status"], "submitted");
 
     // Supervisors file their report (with an attachment) through the page after the evaluation.
+    let app = app.at_date(today()).await;
+    let inst = app.login("inst-1").await;
     let sup = app.login("sup-city-1").await;
     let form = || {
         reqwest::multipart::Form::new()
@@ -1384,13 +1399,19 @@ async fn plan_lead_time_over_national_day_with_pinned_today() {
         assert_eq!(s, 201, "{v}");
         ids.push(v["plan"]["id"].as_i64().unwrap());
     }
+    // Both are submitted online before their start; the paper plans arrive on 10-08.
+    for id in &ids {
+        let (s, v) = act(&inst, &app, *id, "submit").await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let district = app.login("district-410105").await;
     // Monday 10-12: only 10-09 and 10-10 lie between → refused, naming 二(二) and the deadline 09-30.
-    let (s, v) = act(&inst, &app, ids[0], "submit").await;
+    let (s, v) = act(&district, &app, ids[0], "paper").await;
     assert_eq!(s, 422, "{v}");
     let m = v["message"].as_str().unwrap();
     assert!(m.contains("二(二)") && m.contains("2026年09月30日"), "{m}");
     // Tuesday 10-13: 10-09, 10-10 (make-up Saturday) and 10-12 → in time.
-    let (s, v) = act(&inst, &app, ids[1], "submit").await;
+    let (s, v) = act(&district, &app, ids[1], "paper").await;
     assert_eq!(s, 200, "{v}");
 }
 
