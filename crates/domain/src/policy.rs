@@ -38,7 +38,7 @@ pub struct Policy {
     pub enterprise_min_employees: Rule<u32>,
     /// 企业注册资金下限，元（与员工数满足其一）.
     pub enterprise_min_capital_yuan: Rule<u64>,
-    /// 申报职业须在主营业务范围内（审核人员判断）.
+    /// 申报职业须在主营业务范围内（审核人员判断；企业筛查台账据此要求登记主营业务）.
     pub enterprise_occupation_in_business_scope: Rule<bool>,
     /// 书面承诺可免现场评估.
     pub enterprise_onsite_waiver_allowed: Rule<bool>,
@@ -52,11 +52,7 @@ pub struct Policy {
     pub increment_max_occupations: Rule<u32>,
     /// 评价工作计划提前工作日数.
     pub plan_min_working_days: Rule<u32>,
-    /// 市级督导员人数.
-    pub supervisors_city: Rule<u32>,
-    /// 区县督导员人数.
-    pub supervisors_district: Rule<u32>,
-    /// 纸质材料保存年限.
+    /// 纸质材料保存年限 (read by [`Policy::retention_until`] when a paper plan is received).
     pub retention_paper_years: Rule<u32>,
     /// 电子材料保存年限.
     pub retention_electronic_years: Rule<u32>,
@@ -280,18 +276,6 @@ impl Policy {
                 "评价工作计划提前提交",
                 &self.plan_min_working_days,
                 format!("{} 个工作日", self.plan_min_working_days.value),
-            ),
-            view(
-                "supervisors_city",
-                "市级督导员人数",
-                &self.supervisors_city,
-                format!("{} 名", self.supervisors_city.value),
-            ),
-            view(
-                "supervisors_district",
-                "区县（市）督导员人数",
-                &self.supervisors_district,
-                format!("{} 名", self.supervisors_district.value),
             ),
             view(
                 "retention_paper_years",
@@ -600,8 +584,9 @@ pub enum PlanLeadError {
     Calendar(#[from] CalendarError),
 }
 
-/// 二(二): the plan must be submitted at least N working days before the evaluation, read as
-/// N full working days strictly between the submission day and the start day
+/// 二(二): the paper plan must reach the district at least N working days before the
+/// evaluation, read as N full working days strictly between the day the district received it
+/// and the start day
 /// (see [`HolidayCalendar::latest_submission_date`]).
 pub fn check_plan_lead_time(
     policy: &Policy,
@@ -620,7 +605,7 @@ pub fn check_plan_lead_time(
         "plan_min_working_days",
         rule,
         format!(
-            "评价工作计划须至少提前{}个工作日提交：评价开始日期为{}，最晚应于{}提交，本次提交日{}与开始日之间仅有{}个工作日",
+            "纸质版评价工作计划须至少提前{}个工作日提交区县（市）人社部门：评价开始日期为{}，最晚应于{}提交，本次收取日{}与开始日之间仅有{}个工作日",
             rule.value,
             start_date.format("%Y年%m月%d日"),
             latest_working.format("%Y年%m月%d日"),
@@ -663,10 +648,6 @@ mod tests {
         assert_eq!(p.plan_min_working_days.value, 3);
         assert_eq!(p.plan_min_working_days.clause, "二(二)");
         assert_eq!(
-            (p.supervisors_city.value, p.supervisors_district.value),
-            (1, 1)
-        );
-        assert_eq!(
             (
                 p.retention_paper_years.value,
                 p.retention_electronic_years.value
@@ -687,7 +668,7 @@ mod tests {
     #[test]
     fn policy_rules_page_lists_every_rule_with_clause() {
         let rules = p().rules();
-        assert_eq!(rules.len(), 23);
+        assert_eq!(rules.len(), 21);
         assert!(rules
             .iter()
             .all(|r| !r.clause.is_empty() && !r.text.is_empty() && !r.value.is_empty()));
