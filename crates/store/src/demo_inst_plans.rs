@@ -99,6 +99,10 @@ pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
             )
             .await?;
     }
+    // As for the demo plans: the district's work queue shows the registration; the inbox stays empty.
+    sqlx::query("DELETE FROM notifications WHERE link = '/registrations'")
+        .execute(&store.db.pool)
+        .await?;
     Ok(())
 }
 
