@@ -126,8 +126,9 @@ pub fn registration_mismatch() -> Refusal {
     Refusal {
         rule: "institution_registration",
         clause: "二(二)".into(),
-        message: "未找到统一社会信用代码与备案编号相符的已备案机构；机构完成备案后方可注册评价机构账号"
-            .into(),
+        message:
+            "未找到统一社会信用代码与备案编号相符的已备案机构；机构完成备案后方可注册评价机构账号"
+                .into(),
     }
 }
 

@@ -797,8 +797,12 @@ mod tests {
     #[test]
     fn plan_online_submission_before_start() {
         assert!(check_online_submission_before_start(day(2026, 12, 7), day(2026, 12, 8)).is_ok());
-        let r = check_online_submission_before_start(day(2026, 12, 8), day(2026, 12, 8)).unwrap_err();
-        assert_eq!((r.rule, r.clause.as_str()), ("plan_online_before_start", "二(二)"));
+        let r =
+            check_online_submission_before_start(day(2026, 12, 8), day(2026, 12, 8)).unwrap_err();
+        assert_eq!(
+            (r.rule, r.clause.as_str()),
+            ("plan_online_before_start", "二(二)")
+        );
     }
 
     #[test]
@@ -806,12 +810,16 @@ mod tests {
         let today = day(2026, 12, 2);
         assert!(check_paper_receipt_date(today, today, "").is_ok());
         assert_eq!(
-            check_paper_receipt_date(today, day(2026, 12, 1), "").unwrap_err().field,
+            check_paper_receipt_date(today, day(2026, 12, 1), "")
+                .unwrap_err()
+                .field,
             "reason"
         );
         assert!(check_paper_receipt_date(today, day(2026, 12, 1), "补录").is_ok());
         assert_eq!(
-            check_paper_receipt_date(today, day(2026, 12, 3), "x").unwrap_err().field,
+            check_paper_receipt_date(today, day(2026, 12, 3), "x")
+                .unwrap_err()
+                .field,
             "paper_received_on"
         );
     }
@@ -820,7 +828,10 @@ mod tests {
     fn results_after_evaluation() {
         let (start, end) = (day(2026, 12, 8), day(2026, 12, 9));
         let r = check_scores_may_be_entered(day(2026, 12, 2), start).unwrap_err();
-        assert_eq!((r.rule, r.clause.as_str()), ("results_after_evaluation", "二(三)"));
+        assert_eq!(
+            (r.rule, r.clause.as_str()),
+            ("results_after_evaluation", "二(三)")
+        );
         assert!(check_scores_may_be_entered(start, start).is_ok());
         assert!(check_results_may_be_published(end, end).is_err());
         assert!(check_results_may_be_published(day(2026, 12, 10), end).is_ok());

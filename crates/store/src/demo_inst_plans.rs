@@ -38,10 +38,34 @@ pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
         });
     }
     for (name, code, emp, cap, biz) in [
-        ("郑州金水示范餐饮有限公司", "91410105MA9G4QKX1L", 180, 2_000_000, "餐饮服务"),
-        ("郑州花园路汽车维修有限公司", "91410105MA9F8TRC2K", 60, 5_000_000, "机动车维修"),
-        ("郑州东风路物业服务有限公司", "91410105MA9H2LNY3J", 90, 1_000_000, "物业管理"),
-        ("郑州经三路电子商务有限公司", "91410105MA9K7PWB4H", 40, 500_000, ""),
+        (
+            "郑州金水示范餐饮有限公司",
+            "91410105MA9G4QKX1L",
+            180,
+            2_000_000,
+            "餐饮服务",
+        ),
+        (
+            "郑州花园路汽车维修有限公司",
+            "91410105MA9F8TRC2K",
+            60,
+            5_000_000,
+            "机动车维修",
+        ),
+        (
+            "郑州东风路物业服务有限公司",
+            "91410105MA9H2LNY3J",
+            90,
+            1_000_000,
+            "物业管理",
+        ),
+        (
+            "郑州经三路电子商务有限公司",
+            "91410105MA9K7PWB4H",
+            40,
+            500_000,
+            "",
+        ),
     ] {
         rows.push(NewEnterprise {
             name: name.into(),
@@ -59,7 +83,13 @@ pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
             crate::PageRequest::new(Some(1), Some(50)),
         )
         .await?;
-    let statuses = ["informed", "interested", "ineligible", "uncontacted", "applied"];
+    let statuses = [
+        "informed",
+        "interested",
+        "ineligible",
+        "uncontacted",
+        "applied",
+    ];
     for (e, s) in reg.items.iter().zip(statuses.iter().cycle()) {
         store
             .set_outreach(&district, &Scope::City, e.id, e.version, s)

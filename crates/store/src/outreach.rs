@@ -106,7 +106,10 @@ impl Store {
     ) -> Result<Page<Enterprise>> {
         let mut w = Where::new();
         scope_register(&mut w, scope);
-        w.search(&["e.name", "e.credit_code", "e.main_business"], f.q.as_deref());
+        w.search(
+            &["e.name", "e.credit_code", "e.main_business"],
+            f.q.as_deref(),
+        );
         w.eq_text("e.outreach", f.outreach.as_deref());
         w.eq_text("e.district_code", f.district.as_deref());
         w.fetch_page(
@@ -540,11 +543,13 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         if confirm {
-            sqlx::query("UPDATE users SET active = 1, version = version + 1, updated_at = $1 WHERE id = $2")
-                .bind(&now)
-                .bind(r.user_id)
-                .execute(tx.conn())
-                .await?;
+            sqlx::query(
+                "UPDATE users SET active = 1, version = version + 1, updated_at = $1 WHERE id = $2",
+            )
+            .bind(&now)
+            .bind(r.user_id)
+            .execute(tx.conn())
+            .await?;
         }
         append(
             &mut tx,

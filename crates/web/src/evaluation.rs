@@ -261,7 +261,11 @@ pub async fn plan_action(
 }
 
 /// 二(二): `plan_min_working_days` working days between the paper plan's receipt and the start.
-async fn check_lead_time(state: &AppState, on: NaiveDate, start: NaiveDate) -> Result<(), AppError> {
+async fn check_lead_time(
+    state: &AppState,
+    on: NaiveDate,
+    start: NaiveDate,
+) -> Result<(), AppError> {
     let cal = state.store.holiday_calendar().await?;
     match check_plan_lead_time(&state.policy, &cal, on, start) {
         Ok(()) => Ok(()),

@@ -309,7 +309,9 @@ pub async fn totals(state: &AppState, me: &Authed) -> Result<Vec<DistrictTotals>
         t.total += 1;
         t.eligible += v.eligible as i64;
         t.linked_to_filing += v.row.filing_id.is_some() as i64;
-        *t.by_outreach.entry(v.outreach_effective.clone()).or_default() += 1;
+        *t.by_outreach
+            .entry(v.outreach_effective.clone())
+            .or_default() += 1;
     }
     Ok(out.into_values().collect())
 }
@@ -485,7 +487,11 @@ async fn totals_page(State(state): State<AppState>, me: Authed) -> Result<Respon
             ];
             for o in Outreach::ALL {
                 r.push(Cell::new(
-                    d.by_outreach.get(o.as_str()).copied().unwrap_or(0).to_string(),
+                    d.by_outreach
+                        .get(o.as_str())
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string(),
                 ));
             }
             r.push(Cell::new(d.linked_to_filing.to_string()));
@@ -505,7 +511,14 @@ async fn totals_page(State(state): State<AppState>, me: Authed) -> Result<Respon
         filters: vec![],
         filter_action: "/enterprises/totals".into(),
         headers: vec![
-            "区县", "企业数", "符合一(二)1", "未联系", "已宣传", "有意向", "已申报", "不符合",
+            "区县",
+            "企业数",
+            "符合一(二)1",
+            "未联系",
+            "已宣传",
+            "有意向",
+            "已申报",
+            "不符合",
             "已关联备案",
         ],
         rows,
@@ -557,7 +570,10 @@ async fn import_page(
         Ok(Err(rows)) => Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &page(
-                format!("发现{}处错误，全部数据未导入。请修正后重新上传。", rows.len()),
+                format!(
+                    "发现{}处错误，全部数据未导入。请修正后重新上传。",
+                    rows.len()
+                ),
                 rows,
             ),
         )),
@@ -602,14 +618,20 @@ async fn detail_page(
             _ => "尚未申报".into(),
         },
     ));
-    let mut links = vec![("/public/work-plan-template".to_string(), "工作方案模板（可打印）".to_string())];
+    let mut links = vec![(
+        "/public/work-plan-template".to_string(),
+        "工作方案模板（可打印）".to_string(),
+    )];
     if let Some(f) = e.filing_id {
         links.push((format!("/filings/{f}"), "查看备案申请".into()));
     }
     let mut buttons = vec![];
     if me.role() == Role::District {
         if e.institution_filing_status.as_deref() != Some("filed") {
-            links.push((format!("/enterprises/{id}/guidance"), "记录工作方案指导".into()));
+            links.push((
+                format!("/enterprises/{id}/guidance"),
+                "记录工作方案指导".into(),
+            ));
         }
         for o in Outreach::ALL {
             if o.as_str() != e.outreach {
@@ -758,6 +780,18 @@ async fn work_plan_template(
 // ---------------------------------------------------------------------------------------------
 // API
 
+/// The OpenAPI paths of this module (merged into `/api/openapi.json`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api_list,
+    api_totals,
+    api_detail,
+    api_import,
+    api_outreach,
+    api_guidance
+))]
+pub struct ApiDocs;
+
 #[derive(Deserialize, Default)]
 struct ApiQuery {
     q: Option<String>,
@@ -766,6 +800,7 @@ struct ApiQuery {
     page: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "企业筛查", params(("q" = Option<String>, Query), ("outreach" = Option<String>, Query, description = "uncontacted|informed|interested|applied|ineligible"), ("district" = Option<String>, Query), ("page" = Option<i64>, Query)), responses((status = 200, description = "{items:[{…, eligible, eligibility_notes, outreach_effective, filing_id}], total}"), (status = 403, description = "仅区县与市级")))]
 async fn api_list(
     State(state): State<AppState>,
     me: Authed,
@@ -777,13 +812,18 @@ async fn api_list(
         district: q.district,
     };
     let p = list(&state, &me, &f, q.page).await?;
-    Ok(Json(json!({ "items": p.items, "total": p.total, "page": p.page, "per_page": p.per_page })).into_response())
+    Ok(
+        Json(json!({ "items": p.items, "total": p.total, "page": p.page, "per_page": p.per_page }))
+            .into_response(),
+    )
 }
 
+#[utoipa::path(get, path = "/api/v1/enterprises/totals", tag = "企业筛查", responses((status = 200, description = "{districts:[{district_code, total, eligible, by_outreach, linked_to_filing}]}")))]
 async fn api_totals(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     Ok(Json(json!({ "districts": totals(&state, &me).await? })).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "企业筛查", params(("id" = i64, Path)), responses((status = 200, description = "{enterprise, guidance}"), (status = 404, description = "不存在或不在本区县")))]
 async fn api_detail(
     State(state): State<AppState>,
     me: Authed,
@@ -794,6 +834,7 @@ async fn api_detail(
 }
 
 /// Body: the xlsx file itself.
+#[utoipa::path(post, path = "/api/v1/enterprises/import", tag = "企业筛查", request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, description = "{added, updated}"), (status = 422, description = "全部未导入：{message, rows:[{row, field, message}]}")))]
 async fn api_import(
     State(state): State<AppState>,
     me: Authed,
@@ -816,6 +857,7 @@ struct OutreachBody {
     version: Option<i64>,
 }
 
+#[utoipa::path(post, path = "/api/v1/enterprises/{id}/outreach", tag = "企业筛查", params(("id" = i64, Path)), request_body(content = String, description = "{outreach: 未联系|已宣传|有意向|已申报|不符合 或其英文键, version?}"), responses((status = 200, description = "{enterprise}"), (status = 409, description = "版本冲突"), (status = 422, description = "状态无效")))]
 async fn api_outreach(
     State(state): State<AppState>,
     me: Authed,
@@ -832,6 +874,7 @@ struct GuidanceBody {
     note: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/enterprises/{id}/guidance", tag = "企业筛查", params(("id" = i64, Path)), request_body(content = String, description = "{note}"), responses((status = 201, description = "{guidance}"), (status = 422, description = "已备案企业（一(二)）或内容长度不符")))]
 async fn api_guidance(
     State(state): State<AppState>,
     me: Authed,

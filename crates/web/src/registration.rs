@@ -164,6 +164,11 @@ pub fn router() -> Router<AppState> {
         .route("/registrations/{id}/confirm", post(confirm_page))
 }
 
+/// The OpenAPI paths of this module (merged into `/api/openapi.json`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_register, api_list, api_decide))]
+pub struct ApiDocs;
+
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/v1/registrations", get(api_list).post(api_register))
@@ -352,11 +357,17 @@ async fn detail_page(
         ],
         links: if pending {
             vec![
-                (format!("/institutions/{}", r.institution_id), "核对机构信息".into()),
+                (
+                    format!("/institutions/{}", r.institution_id),
+                    "核对机构信息".into(),
+                ),
                 (format!("/registrations/{id}/refuse"), "不予确认".into()),
             ]
         } else {
-            vec![(format!("/institutions/{}", r.institution_id), "机构信息".into())]
+            vec![(
+                format!("/institutions/{}", r.institution_id),
+                "机构信息".into(),
+            )]
         },
         buttons: if pending {
             vec![ActionButton {
@@ -391,8 +402,15 @@ async fn confirm_page(
     Ok(Redirect::to("/registrations?msg=confirmed").into_response())
 }
 
-fn refuse_form_page(state: &AppState, me: &Authed, r: &Registration, error: Option<String>) -> FormPage {
-    let mut reason = Field::text("reason", "理由", "").kind("textarea").required();
+fn refuse_form_page(
+    state: &AppState,
+    me: &Authed,
+    r: &Registration,
+    error: Option<String>,
+) -> FormPage {
+    let mut reason = Field::text("reason", "理由", "")
+        .kind("textarea")
+        .required();
     reason.error = error;
     FormPage {
         layout: Layout::new(state, Some(me), "不予确认", "/registrations"),
@@ -441,6 +459,7 @@ async fn refuse_page(
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/registrations", tag = "机构账号注册", request_body(content = String, description = "{credit_code, filing_no, contact_name, contact_phone, username, password}（无需登录）"), responses((status = 201, description = "{registration}：待区县确认，确认前不能登录"), (status = 409, description = "已有待确认的注册"), (status = 422, description = "代码与备案编号不符（二(二)）或字段有误")))]
 async fn api_register(
     State(state): State<AppState>,
     MaybeAuthed(me): MaybeAuthed,
@@ -450,6 +469,7 @@ async fn api_register(
     Ok((StatusCode::CREATED, Json(json!({ "registration": r }))).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/registrations", tag = "机构账号注册", params(("status" = Option<String>, Query, description = "pending|confirmed|refused"), ("page" = Option<i64>, Query)), responses((status = 200, description = "{items, total}")))]
 async fn api_list(
     State(state): State<AppState>,
     me: Authed,
@@ -458,7 +478,11 @@ async fn api_list(
     me.require(&[Role::District, Role::CityCenter, Role::CityDivision])?;
     let p = state
         .store
-        .list_registrations(&me.scope(), q.status.as_deref(), PageRequest::new(q.page, None))
+        .list_registrations(
+            &me.scope(),
+            q.status.as_deref(),
+            PageRequest::new(q.page, None),
+        )
         .await?;
     Ok(Json(json!({ "items": p.items, "total": p.total })).into_response())
 }
@@ -472,6 +496,7 @@ struct DecisionBody {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/registrations/{id}/decision", tag = "机构账号注册", params(("id" = i64, Path)), request_body(content = String, description = "{decision: confirm|refuse, version?, reason?（refuse 必填）}"), responses((status = 200, description = "{registration}"), (status = 403, description = "仅区县"), (status = 404, description = "不在本区县"), (status = 409, description = "已处理或版本冲突")))]
 async fn api_decide(
     State(state): State<AppState>,
     me: Authed,
@@ -481,7 +506,12 @@ async fn api_decide(
     let confirm = match b.decision.as_str() {
         "confirm" => true,
         "refuse" => false,
-        _ => return Err(AppError::invalid("decision", "decision 应为 confirm 或 refuse")),
+        _ => {
+            return Err(AppError::invalid(
+                "decision",
+                "decision 应为 confirm 或 refuse",
+            ))
+        }
     };
     let r = decide(&state, &me, id, b.version, confirm, &b.reason).await?;
     Ok(Json(json!({ "registration": r })).into_response())

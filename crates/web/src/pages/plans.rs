@@ -448,7 +448,10 @@ async fn show(
     let sup = ev::supervision_view(&state, &p).await?;
     let latest = match chrono::NaiveDate::parse_from_str(&p.start_date, "%Y-%m-%d") {
         Ok(s) => match ev::latest_submission(&state, s).await {
-            Ok((a, b)) => format!("纸质件须于 {} 前（最晚工作日 {}）送达区县；平台提交须在开始日期之前", a, b),
+            Ok((a, b)) => format!(
+                "纸质件须于 {} 前（最晚工作日 {}）送达区县；平台提交须在开始日期之前",
+                a, b
+            ),
             Err(e) => e.to_string(),
         },
         Err(_) => "—".into(),
@@ -489,7 +492,9 @@ async fn show(
         ),
         (
             "纸质件保存至",
-            p.paper_retention_until.clone().unwrap_or_else(|| "—".into()),
+            p.paper_retention_until
+                .clone()
+                .unwrap_or_else(|| "—".into()),
         ),
         (
             "区县审核",
@@ -731,7 +736,10 @@ fn reason_form(
                 .required()
                 .hint("默认今天；早于今天的须说明理由。提前3个工作日的规则按此日期计算（二(二)）"),
         );
-        fields.push(Field::text("reason", "理由（收取日期早于今天时必填）", f.reason.clone()).kind("textarea"));
+        fields.push(
+            Field::text("reason", "理由（收取日期早于今天时必填）", f.reason.clone())
+                .kind("textarea"),
+        );
     } else {
         fields.push(
             Field::text("reason", "理由", f.reason.clone())

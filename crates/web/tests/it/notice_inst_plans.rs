@@ -73,7 +73,9 @@ async fn plan_three_working_days_counts_from_paper_receipt() {
     let (s, v) = act(&inst, &app, id, "submit").await;
     assert_eq!(s, 200, "{v}");
     let events_before = app
-        .count(&format!("SELECT COUNT(*) FROM plan_events WHERE plan_id = {id}"))
+        .count(&format!(
+            "SELECT COUNT(*) FROM plan_events WHERE plan_id = {id}"
+        ))
         .await;
 
     // Recorded today (the default): too late, refused naming 二(二) and the last day 12-02.
@@ -85,7 +87,11 @@ async fn plan_three_working_days_counts_from_paper_receipt() {
     let (s, v) = paper(&district, &app, id, Some("2026-12-02"), "").await;
     assert_eq!((s, v["field"].as_str()), (422, Some("reason")), "{v}");
     let (s, v) = paper(&district, &app, id, Some("2026-12-07"), "补录").await;
-    assert_eq!((s, v["field"].as_str()), (422, Some("paper_received_on")), "{v}");
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (422, Some("paper_received_on")),
+        "{v}"
+    );
     // Received on Thursday 12-03 is also too late (12-04 and 12-07 only).
     let (s, v) = paper(&district, &app, id, Some("2026-12-03"), "补录").await;
     assert_eq!(s, 422, "{v}");
@@ -96,8 +102,10 @@ async fn plan_three_working_days_counts_from_paper_receipt() {
         ("submitted".to_string(), None, None)
     );
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM plan_events WHERE plan_id = {id}"))
-            .await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM plan_events WHERE plan_id = {id}"
+        ))
+        .await,
         events_before
     );
 
@@ -140,7 +148,10 @@ async fn plan_three_working_days_counts_from_paper_receipt() {
         .unwrap();
     assert_eq!(form.status(), 200);
     let html = form.text().await.unwrap();
-    assert!(html.contains("纸质件收取日期") && html.contains("2026-12-04"), "{html}");
+    assert!(
+        html.contains("纸质件收取日期") && html.contains("2026-12-04"),
+        "{html}"
+    );
     let r = district
         .post(app.url(&format!("/plans/{third}/act/paper")))
         .form(&[("paper_received_on", "2026-12-04"), ("reason", "")])
@@ -163,7 +174,8 @@ async fn scores_only_after_evaluation_starts() {
     assert_eq!(s, 422, "{v}");
     let m = v["message"].as_str().unwrap();
     assert!(m.contains("二(三)") && m.contains("2026年12月08日"), "{m}");
-    let scored = format!("SELECT COUNT(*) FROM candidates WHERE id = {cid} AND theory_score IS NOT NULL");
+    let scored =
+        format!("SELECT COUNT(*) FROM candidates WHERE id = {cid} AND theory_score IS NOT NULL");
     assert_eq!(app.count(&scored).await, 0);
     // The xlsx import is refused the same way.
     let bytes = sheets::write_report(
@@ -196,7 +208,14 @@ async fn results_published_only_after_evaluation_ends() {
     // The last day of the evaluation (12-09): scores yes, publication no.
     let on_end = app.at_date(d(2026, 12, 9)).await;
     let inst = on_end.login("inst-1").await;
-    let (s, v) = send(&inst, &on_end, "PUT", &path, json!({ "theory": "80", "skill": "75" })).await;
+    let (s, v) = send(
+        &inst,
+        &on_end,
+        "PUT",
+        &path,
+        json!({ "theory": "80", "skill": "75" }),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = send(&inst, &on_end, "POST", &publish, json!({})).await;
     assert_eq!(s, 422, "{v}");
@@ -280,17 +299,42 @@ async fn institution_self_registration() {
     let regs = "SELECT COUNT(*) FROM institution_registrations";
     let (u0, r0) = (app.count(users).await, app.count(regs).await);
     // A wrong filing number is refused naming 二(二); the password rules are the usual ones.
-    let (s, v) = send(&visitor, &app, "POST", "/api/v1/registrations", form("self-reg-1", "郑人社评备〔2026〕99999号", "Self-reg-2026!")).await;
+    let (s, v) = send(
+        &visitor,
+        &app,
+        "POST",
+        "/api/v1/registrations",
+        form("self-reg-1", "郑人社评备〔2026〕99999号", "Self-reg-2026!"),
+    )
+    .await;
     assert_eq!(s, 422, "{v}");
     assert!(v["message"].as_str().unwrap().contains("二(二)"), "{v}");
-    let (s, v) = send(&visitor, &app, "POST", "/api/v1/registrations", form("self-reg-1", &filing_no, "short")).await;
+    let (s, v) = send(
+        &visitor,
+        &app,
+        "POST",
+        "/api/v1/registrations",
+        form("self-reg-1", &filing_no, "short"),
+    )
+    .await;
     assert_eq!((s, v["field"].as_str()), (422, Some("password")), "{v}");
     let (s, v) = send(&visitor, &app, "POST", "/api/v1/registrations", json!({ "credit_code": code, "filing_no": filing_no, "contact_name": "周", "contact_phone": "电话", "username": "self-reg-1", "password": "Self-reg-2026!" })).await;
-    assert_eq!((s, v["field"].as_str()), (422, Some("contact_phone")), "{v}");
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (422, Some("contact_phone")),
+        "{v}"
+    );
     assert_eq!((app.count(users).await, app.count(regs).await), (u0, r0));
 
     // Registered: pending, and the account cannot log in yet.
-    let (s, v) = send(&visitor, &app, "POST", "/api/v1/registrations", form("self-reg-1", &filing_no, "Self-reg-2026!")).await;
+    let (s, v) = send(
+        &visitor,
+        &app,
+        "POST",
+        "/api/v1/registrations",
+        form("self-reg-1", &filing_no, "Self-reg-2026!"),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     let rid = v["registration"]["id"].as_i64().unwrap();
     assert_eq!(v["registration"]["status"], "pending");
@@ -309,19 +353,51 @@ async fn institution_self_registration() {
     };
     assert_ne!(login(app.client()).await, 200);
     // A second registration while one is pending: 409, nothing stored.
-    let (s, _) = send(&visitor, &app, "POST", "/api/v1/registrations", form("self-reg-2", &filing_no, "Self-reg-2026!")).await;
+    let (s, _) = send(
+        &visitor,
+        &app,
+        "POST",
+        "/api/v1/registrations",
+        form("self-reg-2", &filing_no, "Self-reg-2026!"),
+    )
+    .await;
     assert_eq!(s, 409);
     assert_eq!(app.count(users).await, u0 + 1);
 
     // The district's queue shows it; another district cannot see or confirm it.
     let officer = app.login(&format!("district-{district}")).await;
-    let dash = officer.get(app.url("/dashboard")).send().await.unwrap().text().await.unwrap();
+    let dash = officer
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(dash.contains("注册评价机构账号待确认"), "work queue item");
-    let other = if district == "410102" { "410105" } else { "410102" };
+    let other = if district == "410102" {
+        "410105"
+    } else {
+        "410102"
+    };
     let stranger = app.login(&format!("district-{other}")).await;
-    let (s, _) = send(&stranger, &app, "POST", &format!("/api/v1/registrations/{rid}/decision"), json!({ "decision": "confirm" })).await;
+    let (s, _) = send(
+        &stranger,
+        &app,
+        "POST",
+        &format!("/api/v1/registrations/{rid}/decision"),
+        json!({ "decision": "confirm" }),
+    )
+    .await;
     assert_eq!(s, 404);
-    let (s, _) = send(&app.login("admin").await, &app, "POST", &format!("/api/v1/registrations/{rid}/decision"), json!({ "decision": "confirm" })).await;
+    let (s, _) = send(
+        &app.login("admin").await,
+        &app,
+        "POST",
+        &format!("/api/v1/registrations/{rid}/decision"),
+        json!({ "decision": "confirm" }),
+    )
+    .await;
     assert_eq!(s, 403);
     assert_ne!(login(app.client()).await, 200);
     // The district confirms (page): now the account logs in as the institution.
@@ -334,16 +410,24 @@ async fn institution_self_registration() {
     assert_eq!(r.status(), 303);
     assert_eq!(login(app.client()).await, 200);
     use sqlx::Row;
-    let row = sqlx::query("SELECT role, institution_id, active FROM users WHERE username = 'self-reg-1'")
-        .fetch_one(&app.store.db.pool)
-        .await
-        .unwrap();
+    let row =
+        sqlx::query("SELECT role, institution_id, active FROM users WHERE username = 'self-reg-1'")
+            .fetch_one(&app.store.db.pool)
+            .await
+            .unwrap();
     assert_eq!(
-        (row.get::<String, _>(0), row.get::<Option<i64>, _>(1), row.get::<i64, _>(2)),
+        (
+            row.get::<String, _>(0),
+            row.get::<Option<i64>, _>(1),
+            row.get::<i64, _>(2)
+        ),
         ("institution".to_string(), Some(inst_id), 1)
     );
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'institution_registration.confirm'").await,
+        app.count(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'institution_registration.confirm'"
+        )
+        .await,
         1
     );
     // The public page exists and works without an account.
@@ -359,7 +443,13 @@ fn register_xlsx(rows: &[[&str; 5]]) -> Vec<u8> {
         .collect();
     sheets::write_report(
         "企业筛查台账",
-        &["企业名称", "统一社会信用代码", "员工人数", "注册资本（元）", "主营业务"],
+        &[
+            "企业名称",
+            "统一社会信用代码",
+            "员工人数",
+            "注册资本（元）",
+            "主营业务",
+        ],
         &rows,
     )
     .unwrap()
@@ -378,7 +468,11 @@ async fn enterprise_screening_register() {
     let other = app.login("district-410102").await;
     let center = app.login("center").await;
     // The template downloads and reads back.
-    let t = district.get(app.url("/enterprises/template.xlsx")).send().await.unwrap();
+    let t = district
+        .get(app.url("/enterprises/template.xlsx"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(t.status(), 200);
     let t = t.bytes().await.unwrap();
     assert!(sheets::read(&web::outreach::register_spec(), &t).is_ok());
@@ -401,12 +495,25 @@ async fn enterprise_screening_register() {
         ["乙汽修有限公司", "123", "abc", "5000000", "机动车维修"],
         ["丙重复有限公司", &c1, "10", "10", "批发"],
     ]);
-    let r = district.post(app.url("/api/v1/enterprises/import")).body(bad).send().await.unwrap();
+    let r = district
+        .post(app.url("/api/v1/enterprises/import"))
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let v: Value = r.json().await.unwrap();
     let rows = v["rows"].as_array().unwrap();
-    assert!(rows.iter().any(|e| e["row"] == 3 && e["field"] == "统一社会信用代码"), "{v}");
-    assert!(rows.iter().any(|e| e["row"] == 4 && e["message"].as_str().unwrap().contains("两次")), "{v}");
+    assert!(
+        rows.iter()
+            .any(|e| e["row"] == 3 && e["field"] == "统一社会信用代码"),
+        "{v}"
+    );
+    assert!(
+        rows.iter()
+            .any(|e| e["row"] == 4 && e["message"].as_str().unwrap().contains("两次")),
+        "{v}"
+    );
     assert_eq!(app.count(register).await, before);
     // The good file imports.
     let good = register_xlsx(&[
@@ -415,12 +522,30 @@ async fn enterprise_screening_register() {
         ["丙商贸有限公司", &c3, "20", "100000", "批发零售"],
         [&linked_name, &linked_code, "300", "10000000", "餐饮服务"],
     ]);
-    let r = district.post(app.url("/api/v1/enterprises/import")).body(good).send().await.unwrap();
+    let r = district
+        .post(app.url("/api/v1/enterprises/import"))
+        .body(good)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let (s, v) = send(&district, &app, "GET", "/api/v1/enterprises?q=有限公司", json!({})).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "GET",
+        "/api/v1/enterprises?q=有限公司",
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 200);
     let find = |v: &Value, c: &str| {
-        v["items"].as_array().unwrap().iter().find(|e| e["credit_code"] == c).cloned().unwrap()
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["credit_code"] == c)
+            .cloned()
+            .unwrap()
     };
     let e1 = find(&v, &c1);
     let e3 = find(&v, &c3);
@@ -428,9 +553,22 @@ async fn enterprise_screening_register() {
     assert_eq!(e1["eligible"], true);
     assert_eq!(find(&v, &c2)["eligible"], true);
     assert_eq!(e3["eligible"], false);
-    assert!(e3["eligibility_notes"][0].as_str().unwrap().contains("一(二)1(2)"), "{e3}");
+    assert!(
+        e3["eligibility_notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("一(二)1(2)"),
+        "{e3}"
+    );
     // The enterprise with a filing links to it and shows 已申报.
-    let (_, all) = send(&district, &app, "GET", &format!("/api/v1/enterprises?q={linked_code}"), json!({})).await;
+    let (_, all) = send(
+        &district,
+        &app,
+        "GET",
+        &format!("/api/v1/enterprises?q={linked_code}"),
+        json!({}),
+    )
+    .await;
     let linked = find(&all, &linked_code);
     assert!(linked["filing_id"].as_i64().is_some(), "{linked}");
     assert_eq!(linked["outreach_effective"], "applied");
@@ -439,38 +577,128 @@ async fn enterprise_screening_register() {
     // Outreach status: 已宣传; a wrong value and a stale version are refused.
     let id1 = e1["id"].as_i64().unwrap();
     let path = format!("/api/v1/enterprises/{id1}/outreach");
-    let (s, _) = send(&district, &app, "POST", &path, json!({ "outreach": "联系过" })).await;
+    let (s, _) = send(
+        &district,
+        &app,
+        "POST",
+        &path,
+        json!({ "outreach": "联系过" }),
+    )
+    .await;
     assert_eq!(s, 422);
-    let (s, v) = send(&district, &app, "POST", &path, json!({ "outreach": "已宣传", "version": e1["version"] })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &path,
+        json!({ "outreach": "已宣传", "version": e1["version"] }),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["enterprise"]["outreach_label"], "已宣传");
-    let (s, _) = send(&district, &app, "POST", &path, json!({ "outreach": "有意向", "version": e1["version"] })).await;
+    let (s, _) = send(
+        &district,
+        &app,
+        "POST",
+        &path,
+        json!({ "outreach": "有意向", "version": e1["version"] }),
+    )
+    .await;
     assert_eq!(s, 409);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM enterprise_register WHERE id = {id1} AND outreach = 'informed'")).await, 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM enterprise_register WHERE id = {id1} AND outreach = 'informed'"
+        ))
+        .await,
+        1
+    );
 
     // Scope: another district neither sees nor changes 金水区's register; the city sees it.
-    let (_, v) = send(&other, &app, "GET", &format!("/api/v1/enterprises?q={c1}"), json!({})).await;
+    let (_, v) = send(
+        &other,
+        &app,
+        "GET",
+        &format!("/api/v1/enterprises?q={c1}"),
+        json!({}),
+    )
+    .await;
     assert_eq!(v["total"], 0);
     let (s, _) = send(&other, &app, "POST", &path, json!({ "outreach": "不符合" })).await;
     assert_eq!(s, 404);
-    let (s, _) = send(&center, &app, "POST", &path, json!({ "outreach": "不符合" })).await;
+    let (s, _) = send(
+        &center,
+        &app,
+        "POST",
+        &path,
+        json!({ "outreach": "不符合" }),
+    )
+    .await;
     assert_eq!(s, 403);
     let inst = app.login("inst-1").await;
-    assert_eq!(send(&inst, &app, "GET", "/api/v1/enterprises", json!({})).await.0, 403);
+    assert_eq!(
+        send(&inst, &app, "GET", "/api/v1/enterprises", json!({}))
+            .await
+            .0,
+        403
+    );
 
     // The city's totals by district.
-    let (s, v) = send(&center, &app, "GET", "/api/v1/enterprises/totals", json!({})).await;
+    let (s, v) = send(
+        &center,
+        &app,
+        "GET",
+        "/api/v1/enterprises/totals",
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 200);
-    let jinshui = v["districts"].as_array().unwrap().iter().find(|d| d["district_code"] == "410105").cloned().unwrap();
-    let n = app.count("SELECT COUNT(*) FROM enterprise_register WHERE district_code = '410105'").await;
+    let jinshui = v["districts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["district_code"] == "410105")
+        .cloned()
+        .unwrap();
+    let n = app
+        .count("SELECT COUNT(*) FROM enterprise_register WHERE district_code = '410105'")
+        .await;
     assert_eq!(jinshui["total"], n);
     assert!(jinshui["by_outreach"]["informed"].as_i64().unwrap() >= 1);
     assert!(jinshui["linked_to_filing"].as_i64().unwrap() >= 1);
-    let page = center.get(app.url("/enterprises/totals")).send().await.unwrap();
+    let page = center
+        .get(app.url("/enterprises/totals"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("金水区"));
-    let page = district.get(app.url("/enterprises")).send().await.unwrap().text().await.unwrap();
+    let page = district
+        .get(app.url("/enterprises"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("甲餐饮有限公司") && page.contains("已宣传"));
+    // The API is documented.
+    let doc: Value = app
+        .client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/enterprises/import",
+        "/api/v1/enterprises/{id}/guidance",
+        "/api/v1/registrations",
+        "/api/v1/registrations/{id}/decision",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} in openapi");
+    }
 }
 
 /// 一(二): the district guides enterprises that have not filed; a printable 工作方案 template.
@@ -479,16 +707,42 @@ async fn enterprise_guidance_notes() {
     let app = app_on(d(2026, 12, 2)).await;
     let district = app.login("district-410105").await;
     let good = register_xlsx(&[["丁制造有限公司", &code(9), "160", "0", "机械制造"]]);
-    let r = district.post(app.url("/api/v1/enterprises/import")).body(good).send().await.unwrap();
+    let r = district
+        .post(app.url("/api/v1/enterprises/import"))
+        .body(good)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let (_, v) = send(&district, &app, "GET", &format!("/api/v1/enterprises?q={}", code(9)), json!({})).await;
+    let (_, v) = send(
+        &district,
+        &app,
+        "GET",
+        &format!("/api/v1/enterprises?q={}", code(9)),
+        json!({}),
+    )
+    .await;
     let id = v["items"][0]["id"].as_i64().unwrap();
     let notes = format!("SELECT COUNT(*) FROM enterprise_guidance WHERE enterprise_id = {id}");
     // Too short: refused, nothing stored.
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/enterprises/{id}/guidance"), json!({ "note": "好" })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/enterprises/{id}/guidance"),
+        json!({ "note": "好" }),
+    )
+    .await;
     assert_eq!((s, v["field"].as_str()), (422, Some("note")), "{v}");
     assert_eq!(app.count(&notes).await, 0);
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/enterprises/{id}/guidance"), json!({ "note": "建议按模板明确评价职业与等级，场地可共享。" })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/enterprises/{id}/guidance"),
+        json!({ "note": "建议按模板明确评价职业与等级，场地可共享。" }),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     // The page form works too, and the detail page lists both.
     let r = district
@@ -499,7 +753,14 @@ async fn enterprise_guidance_notes() {
         .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(app.count(&notes).await, 2);
-    let page = district.get(app.url(&format!("/enterprises/{id}"))).send().await.unwrap().text().await.unwrap();
+    let page = district
+        .get(app.url(&format!("/enterprises/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("试题可购买服务") && page.contains("工作方案模板"));
     // An enterprise that has already filed gets no guidance (一(二) names 未备案企业).
     let (filed_code, filed_name): (String, String) = {
@@ -512,23 +773,55 @@ async fn enterprise_guidance_notes() {
     };
     let r = district
         .post(app.url("/api/v1/enterprises/import"))
-        .body(register_xlsx(&[[&filed_name, &filed_code, "300", "5000000", "餐饮服务"]]))
+        .body(register_xlsx(&[[
+            &filed_name,
+            &filed_code,
+            "300",
+            "5000000",
+            "餐饮服务",
+        ]]))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let (_, v) = send(&district, &app, "GET", &format!("/api/v1/enterprises?q={filed_code}"), json!({})).await;
+    let (_, v) = send(
+        &district,
+        &app,
+        "GET",
+        &format!("/api/v1/enterprises?q={filed_code}"),
+        json!({}),
+    )
+    .await;
     let fid = v["items"][0]["id"].as_i64().unwrap();
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/enterprises/{fid}/guidance"), json!({ "note": "建议按模板明确评价职业与等级。" })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/enterprises/{fid}/guidance"),
+        json!({ "note": "建议按模板明确评价职业与等级。" }),
+    )
+    .await;
     assert_eq!(s, 422, "{v}");
     assert!(v["message"].as_str().unwrap().contains("一(二)"), "{v}");
     // Another district cannot attach notes to 金水区's enterprises.
     let other = app.login("district-410102").await;
-    let (s, _) = send(&other, &app, "POST", &format!("/api/v1/enterprises/{id}/guidance"), json!({ "note": "越权的指导意见内容" })).await;
+    let (s, _) = send(
+        &other,
+        &app,
+        "POST",
+        &format!("/api/v1/enterprises/{id}/guidance"),
+        json!({ "note": "越权的指导意见内容" }),
+    )
+    .await;
     assert_eq!(s, 404);
     assert_eq!(app.count(&notes).await, 2);
     // The printable template is public.
-    let t = app.client().get(app.url("/public/work-plan-template")).send().await.unwrap();
+    let t = app
+        .client()
+        .get(app.url("/public/work-plan-template"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(t.status(), 200);
     let body = t.text().await.unwrap();
     assert!(body.contains("工作方案") && body.contains("150人以上") && body.contains("data-print"));
