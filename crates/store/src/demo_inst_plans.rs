@@ -104,22 +104,25 @@ pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
             )
             .await?;
     }
-    // 二(二): a filed institution registered its own account; it waits for the district.
-    let filed: Option<(i64, String, String)> = {
+    // 二(二): filed institutions registered their own accounts: one waits for its district,
+    // one was confirmed (it can log in), one was refused.
+    let filed: Vec<(i64, String, String)> = {
         use sqlx::Row;
-        sqlx::query("SELECT id, credit_code, filing_no FROM institutions WHERE filing_status = 'filed' AND filing_no IS NOT NULL ORDER BY id LIMIT 1")
-            .fetch_optional(&store.db.pool)
+        sqlx::query("SELECT id, credit_code, filing_no FROM institutions WHERE filing_status = 'filed' AND filing_no IS NOT NULL ORDER BY id LIMIT 3")
+            .fetch_all(&store.db.pool)
             .await?
+            .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect()
     };
-    if let Some((id, code, no)) = filed {
-        store
+    for (n, (id, code, no)) in filed.into_iter().enumerate() {
+        let r = store
             .register_institution(
                 &Actor::system("demo-register"),
                 &NewRegistration {
                     institution_id: id,
-                    username: "inst-self-registered".into(),
-                    display_name: "自助注册账号（待区县确认）".into(),
+                    username: format!("inst-self-{}", n + 1),
+                    display_name: "机构自助注册账号".into(),
                     password: "demo-password".into(),
                     credit_code: code,
                     filing_no: no,
@@ -128,6 +131,23 @@ pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
                 },
             )
             .await?;
+        if n > 0 {
+            let officer = Actor {
+                role: "district".into(),
+                ..Actor::system(&format!("district-{}", r.district_code))
+            };
+            let (confirm, reason) = if n == 1 {
+                (true, "")
+            } else {
+                (
+                    false,
+                    "演示：联系人与机构登记的联系人不一致，请核实后重新注册",
+                )
+            };
+            store
+                .decide_registration(&officer, &Scope::City, r.id, r.version, confirm, reason)
+                .await?;
+        }
     }
     // As for the demo plans: the district's work queue shows the registration; the inbox stays empty.
     sqlx::query("DELETE FROM notifications WHERE link = '/registrations'")

@@ -265,7 +265,7 @@ async fn plan_form_page(
             .kind("checkbox"),
         Field::text("start_date", "评价开始日期", &f.start_date)
             .kind("date")
-            .hint("须至少提前3个工作日提交（按国务院节假日安排，含调休上班日）；选择日期后显示最晚提交日期")
+            .hint("纸质版计划须至少提前3个工作日送达区县（按国务院节假日安排，含调休上班日）；选择日期后显示最晚提交日期")
             .required(),
         Field::text("end_date", "评价结束日期", &f.end_date)
             .kind("date")
@@ -449,7 +449,7 @@ async fn show(
     let latest = match chrono::NaiveDate::parse_from_str(&p.start_date, "%Y-%m-%d") {
         Ok(s) => match ev::latest_submission(&state, s).await {
             Ok((a, b)) => format!(
-                "纸质件须于 {} 前（最晚工作日 {}）送达区县；平台提交须在开始日期之前",
+                "纸质件最晚于 {} 送达区县（最后一个工作日为 {}）；平台提交须在开始日期之前",
                 a, b
             ),
             Err(e) => e.to_string(),

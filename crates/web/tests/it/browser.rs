@@ -164,8 +164,11 @@ async fn browser_plan_submit_district_approve_city_confirm() {
     logout().await;
 
     login(&b, &base, "district-410105").await;
-    b.goto(&plan_url).await;
-    act("paper").await;
+    // The paper copy is recorded on a form with its receipt date (today by default).
+    b.goto(&format!("{plan_url}/act/paper")).await;
+    b.click("form.stack button[type=submit]").await;
+    b.accept_alert().await;
+    b.wait_for_url("msg=done").await;
     act("approve").await;
     assert!(b.text("main").await.contains("区县已审核通过"));
     b.screenshot("plan-district-approved").await;

@@ -289,6 +289,15 @@ async fn filed_institution(app: &TestApp) -> (i64, String, String, String) {
 #[tokio::test]
 async fn institution_self_registration() {
     let app = app_on(d(2026, 12, 2)).await;
+    // The demo holds a registration in every state.
+    for st in ["pending", "confirmed", "refused"] {
+        let n = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM institution_registrations WHERE status = '{st}'"
+            ))
+            .await;
+        assert_eq!(n, 1, "demo registration {st}");
+    }
     let (inst_id, code, filing_no, district) = filed_institution(&app).await;
     let visitor = app.client();
     let form = |username: &str, filing_no: &str, password: &str| {
@@ -424,9 +433,9 @@ async fn institution_self_registration() {
         ("institution".to_string(), Some(inst_id), 1)
     );
     assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM audit_events WHERE action = 'institution_registration.confirm'"
-        )
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'institution_registration.confirm' AND object_id = '{rid}'"
+        ))
         .await,
         1
     );
