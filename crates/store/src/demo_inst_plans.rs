@@ -18,25 +18,27 @@ pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
         .execute(&store.db.pool)
         .await?;
     let district = Actor::system("demo");
-    // 三(二): 金水区's register. The first row shares its credit code with a demo institution
-    // (so it links to that institution's filing); the others cover every outreach status.
-    let linked: Option<(String, String)> = {
+    // 三(二): a demo enterprise that has applied for filing is in its own district's register:
+    // it links to its application and shows 已申报 whatever was recorded.
+    let linked: Option<(String, String, String)> = {
         use sqlx::Row;
-        sqlx::query("SELECT name, credit_code FROM institutions WHERE district_code = '410105' AND kind = 'enterprise' ORDER BY id LIMIT 1")
+        sqlx::query("SELECT i.name, i.credit_code, i.district_code FROM institutions i WHERE i.kind = 'enterprise' AND EXISTS (SELECT 1 FROM filing_applications f WHERE f.institution_id = i.id) ORDER BY i.id LIMIT 1")
             .fetch_optional(&store.db.pool)
             .await?
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
     };
-    let mut rows = vec![];
-    if let Some((name, code)) = linked {
-        rows.push(NewEnterprise {
+    if let Some((name, code, d)) = linked {
+        let row = NewEnterprise {
             name,
             credit_code: code,
             employees: 420,
             capital_yuan: 50_000_000,
-            main_business: "餐饮服务；餐饮管理".into(),
-        });
+            main_business: "机械制造；设备维修".into(),
+        };
+        store.import_enterprises(&district, &d, &[row]).await?;
     }
+    // 金水区's register covers every recorded status.
+    let mut rows = vec![];
     for (name, code, emp, cap, biz) in [
         (
             "郑州金水示范餐饮有限公司",
@@ -65,6 +67,13 @@ pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
             40,
             500_000,
             "",
+        ),
+        (
+            "郑州文化路家政服务有限公司",
+            "91410105MA9L3DQE5G",
+            260,
+            800_000,
+            "家政服务",
         ),
     ] {
         rows.push(NewEnterprise {
