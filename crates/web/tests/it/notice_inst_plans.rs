@@ -439,10 +439,71 @@ async fn institution_self_registration() {
         .await,
         1
     );
-    // The public page exists and works without an account.
+    // The public page exists and works without an account; a mismatch is shown on the form.
     let page = app.client().get(app.url("/register")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("备案编号"));
+    let r = app
+        .client()
+        .post(app.url("/register"))
+        .form(&[
+            ("credit_code", code.as_str()),
+            ("filing_no", "郑人社评备〔2026〕99999号"),
+            ("contact_name", "周联系"),
+            ("contact_phone", "13900001111"),
+            ("username", "self-reg-3"),
+            ("password", "Self-reg-2026!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("二(二)"));
+    assert_eq!(app.count(users).await, u0 + 1);
+
+    // Refusing needs a reason; a refused account stays unable to log in.
+    let (pid, pdistrict): (i64, String) = {
+        use sqlx::Row;
+        let r = sqlx::query("SELECT id, district_code FROM institution_registrations WHERE status = 'pending' ORDER BY id LIMIT 1")
+            .fetch_one(&app.store.db.pool)
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    let officer = app.login(&format!("district-{pdistrict}")).await;
+    let decide = format!("/api/v1/registrations/{pid}/decision");
+    let (s, v) = send(
+        &officer,
+        &app,
+        "POST",
+        &decide,
+        json!({ "decision": "refuse" }),
+    )
+    .await;
+    assert_eq!((s, v["field"].as_str()), (422, Some("reason")), "{v}");
+    let (s, v) = send(
+        &officer,
+        &app,
+        "POST",
+        &decide,
+        json!({ "decision": "refuse", "reason": "联系人不符" }),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["registration"]["status"], "refused");
+    let (s, _) = send(
+        &officer,
+        &app,
+        "POST",
+        &decide,
+        json!({ "decision": "confirm" }),
+    )
+    .await;
+    assert_eq!(s, 409, "decided once");
+    let refused_user = format!(
+        "SELECT COUNT(*) FROM users u JOIN institution_registrations r ON r.user_id = u.id WHERE r.id = {pid} AND u.active = 0"
+    );
+    assert_eq!(app.count(&refused_user).await, 1);
 }
 
 fn register_xlsx(rows: &[[&str; 5]]) -> Vec<u8> {
@@ -522,6 +583,32 @@ async fn enterprise_screening_register() {
         rows.iter()
             .any(|e| e["row"] == 4 && e["message"].as_str().unwrap().contains("两次")),
         "{v}"
+    );
+    assert_eq!(app.count(register).await, before);
+    // The page says the same in Chinese, with the rows.
+    let r = district
+        .post(app.url("/enterprises/import"))
+        .multipart(
+            reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(register_xlsx(&[[
+                    "乙汽修有限公司",
+                    "123",
+                    "20",
+                    "5000000",
+                    "机动车维修",
+                ]]))
+                .file_name("台账.xlsx"),
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("全部数据未导入") && html.contains("统一社会信用代码"),
+        "{html}"
     );
     assert_eq!(app.count(register).await, before);
     // The good file imports.
