@@ -1,6 +1,6 @@
-//! Demo data for issue 7 items 3.1, 3.11–3.13: a plan whose paper copy was recorded with a
-//! date, a pending institution self-registration, and 金水区's enterprise register with every
-//! outreach status and a guidance note. Dates are relative to `today`.
+//! Demo data for issue 7 items 3.1, 3.11–3.13: plans whose paper copy was recorded with a
+//! date, institution self-registrations in every state, and enterprise registers with every
+//! outreach status, a link to a filing and a guidance note. Dates are relative to `today`.
 
 use chrono::NaiveDate;
 use domain::Scope;
@@ -9,14 +9,42 @@ use crate::audit::Actor;
 use crate::{NewEnterprise, NewRegistration, Result, Store};
 
 pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
-    // 二(二)/二(三): the demo plans whose paper copy was received carry the receipt date and
-    // the paper retention date.
+    // 二(二)/二(三): the demo plans whose paper copy was received carry the receipt date (in
+    // time for the 3-working-day rule: today, or the last permitted day if that is earlier)
+    // and the paper retention date.
     let policy = domain::policy::Policy::zhengzhou_2022();
-    sqlx::query("UPDATE plans SET paper_received_on = $1, paper_retention_until = $2 WHERE paper_received_at IS NOT NULL AND paper_received_on IS NULL")
-        .bind(today.format("%Y-%m-%d").to_string())
-        .bind(policy.retention_until(false, today).format("%Y-%m-%d").to_string())
+    let cal = store.holiday_calendar().await?;
+    let received: Vec<(i64, String)> = {
+        use sqlx::Row;
+        sqlx::query("SELECT id, start_date FROM plans WHERE paper_received_at IS NOT NULL AND paper_received_on IS NULL")
+            .fetch_all(&store.db.pool)
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    };
+    for (id, start) in received {
+        let on = NaiveDate::parse_from_str(&start, "%Y-%m-%d")
+            .ok()
+            .and_then(|s| {
+                cal.latest_submission_date(s, policy.plan_min_working_days.value)
+                    .ok()
+            })
+            .map_or(today, |last| last.min(today));
+        sqlx::query(
+            "UPDATE plans SET paper_received_on = $1, paper_retention_until = $2 WHERE id = $3",
+        )
+        .bind(on.format("%Y-%m-%d").to_string())
+        .bind(
+            policy
+                .retention_until(false, on)
+                .format("%Y-%m-%d")
+                .to_string(),
+        )
+        .bind(id)
         .execute(&store.db.pool)
         .await?;
+    }
     let district = Actor::system("demo");
     // 三(二): a demo enterprise that has applied for filing is in its own district's register:
     // it links to its application and shows 已申报 whatever was recorded.
