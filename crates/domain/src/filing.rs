@@ -294,6 +294,26 @@ impl Flow {
         }
     }
 
+    /// The flow as the policy routes it: 一(三) special ability and 一(四) increments go to the
+    /// city only while `special_ability_city_only` / `increment_city_only` say so; otherwise
+    /// they take the district route (初审, expert draw, on-site review) like a social org.
+    pub fn under(self, policy: &Policy) -> Flow {
+        let city_only = match self.kind {
+            FilingKind::SpecialAbility => policy.special_ability_city_only.value,
+            FilingKind::Increment => policy.increment_city_only.value,
+            _ => return self,
+        };
+        if city_only {
+            self
+        } else {
+            Flow {
+                route: Route::District,
+                onsite_review: true,
+                ..self
+            }
+        }
+    }
+
     /// Which kinds an institution of `inst` may apply for.
     pub fn kind_allowed(kind: FilingKind, inst: InstitutionKind) -> Result<(), String> {
         match (kind, inst) {
@@ -941,7 +961,7 @@ pub fn decide(
     if cmd.needs_reason() && reason.trim().is_empty() {
         return Err(FilingError::ReasonRequired(cmd.label()));
     }
-    let flow = &app.flow;
+    let flow = &app.flow.under(policy);
     let s = app.state;
     let out = |to: S, effects: Vec<Effect>| Outcome {
         to,
@@ -1262,6 +1282,24 @@ mod tests {
         assert_eq!((sp.route, sp.catalogue), (Route::City, Catalogue::Special));
         let inc = Flow::of(FilingKind::Increment, InstitutionKind::Enterprise);
         assert!(inc.window && inc.increment_count && inc.route == Route::City);
+    }
+
+    #[test]
+    fn city_only_flags_route_special_ability_and_increments() {
+        let mut p = p();
+        let sp = Flow::of(FilingKind::SpecialAbility, InstitutionKind::SocialOrg);
+        let inc = Flow::of(FilingKind::Increment, InstitutionKind::Enterprise);
+        assert_eq!(sp.under(&p).route, Route::City);
+        assert_eq!(inc.under(&p).route, Route::City);
+        p.special_ability_city_only.value = false;
+        assert_eq!(sp.under(&p).route, Route::District);
+        assert!(sp.under(&p).onsite_review);
+        assert_eq!(inc.under(&p).route, Route::City);
+        p.increment_city_only.value = false;
+        assert_eq!(inc.under(&p).route, Route::District);
+        // A submitted special-ability filing then waits for the district's 初审, not the city's.
+        assert!(sp.under(&p).organised_by(Role::District));
+        assert!(!sp.under(&p).organised_by(Role::CityCenter));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod filing;
 pub mod id_number;
 pub mod institution;
 pub mod occupation;
+pub mod outreach;
 pub mod plan;
 pub mod policy;
 pub mod reference;

@@ -316,6 +316,80 @@ pub fn check_evaluation_may_start(status: PlanStatus) -> Result<(), Refusal> {
     }
 }
 
+/// 二(二): the online submission must come before the evaluation starts. The 3-working-day
+/// rule applies to the paper plan (see [`check_paper_receipt_date`]), not to this.
+pub fn check_online_submission_before_start(
+    today: NaiveDate,
+    start: NaiveDate,
+) -> Result<(), Refusal> {
+    if today < start {
+        return Ok(());
+    }
+    Err(refusal(
+        "plan_online_before_start",
+        "二(二)",
+        format!(
+            "评价工作计划须在评价开始日期（{}）之前在平台提交",
+            start.format("%Y年%m月%d日")
+        ),
+    ))
+}
+
+/// 二(二) "评价机构要提前3个工作日向区县（市）人社部门提交纸质版评价工作计划": the district
+/// records the day it received the paper plan. It defaults to today; a day in the future is
+/// not a receipt, and an earlier day needs a reason (it is recorded after the fact). The
+/// working-day rule itself is [`crate::policy::check_plan_lead_time`] on this date.
+pub fn check_paper_receipt_date(
+    today: NaiveDate,
+    received_on: NaiveDate,
+    reason: &str,
+) -> Result<(), FieldError> {
+    if received_on > today {
+        return Err(FieldError::new(
+            "paper_received_on",
+            "纸质件收取日期不能晚于今天",
+        ));
+    }
+    if received_on < today && reason.trim().is_empty() {
+        return Err(FieldError::new(
+            "reason",
+            "登记早于今天的纸质件收取日期，须说明理由",
+        ));
+    }
+    Ok(())
+}
+
+/// 二(三) "评价完成后 …": results follow the evaluation. Scores can be entered from the
+/// evaluation's start date.
+pub fn check_scores_may_be_entered(today: NaiveDate, start: NaiveDate) -> Result<(), Refusal> {
+    if today >= start {
+        return Ok(());
+    }
+    Err(refusal(
+        "results_after_evaluation",
+        "二(三)",
+        format!(
+            "评价自{}开始，开始前不能录入成绩",
+            start.format("%Y年%m月%d日")
+        ),
+    ))
+}
+
+/// 二(三): results are published only after the evaluation's last day.
+pub fn check_results_may_be_published(today: NaiveDate, end: NaiveDate) -> Result<(), Refusal> {
+    if today > end {
+        return Ok(());
+    }
+    Err(refusal(
+        "results_after_evaluation",
+        "二(三)",
+        format!(
+            "评价于{}结束，评价完成后（次日起）方可公示成绩",
+            end.format("%Y年%m月%d日")
+        ),
+    ))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Plan content
 
@@ -715,6 +789,53 @@ pub fn mask_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn plan_online_submission_before_start() {
+        assert!(check_online_submission_before_start(day(2026, 12, 7), day(2026, 12, 8)).is_ok());
+        let r =
+            check_online_submission_before_start(day(2026, 12, 8), day(2026, 12, 8)).unwrap_err();
+        assert_eq!(
+            (r.rule, r.clause.as_str()),
+            ("plan_online_before_start", "二(二)")
+        );
+    }
+
+    #[test]
+    fn paper_receipt_date_defaults_to_today_earlier_needs_reason() {
+        let today = day(2026, 12, 2);
+        assert!(check_paper_receipt_date(today, today, "").is_ok());
+        assert_eq!(
+            check_paper_receipt_date(today, day(2026, 12, 1), "")
+                .unwrap_err()
+                .field,
+            "reason"
+        );
+        assert!(check_paper_receipt_date(today, day(2026, 12, 1), "补录").is_ok());
+        assert_eq!(
+            check_paper_receipt_date(today, day(2026, 12, 3), "x")
+                .unwrap_err()
+                .field,
+            "paper_received_on"
+        );
+    }
+
+    #[test]
+    fn results_after_evaluation() {
+        let (start, end) = (day(2026, 12, 8), day(2026, 12, 9));
+        let r = check_scores_may_be_entered(day(2026, 12, 2), start).unwrap_err();
+        assert_eq!(
+            (r.rule, r.clause.as_str()),
+            ("results_after_evaluation", "二(三)")
+        );
+        assert!(check_scores_may_be_entered(start, start).is_ok());
+        assert!(check_results_may_be_published(end, end).is_err());
+        assert!(check_results_may_be_published(day(2026, 12, 10), end).is_ok());
+    }
     use crate::calendar::HolidayCalendar;
     use crate::policy::{check_plan_lead_time, PlanLeadError};
 

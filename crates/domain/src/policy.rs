@@ -40,7 +40,7 @@ pub struct Policy {
     pub enterprise_min_employees: Rule<u32>,
     /// 企业注册资金下限，元（与员工数满足其一）.
     pub enterprise_min_capital_yuan: Rule<u64>,
-    /// 申报职业须在主营业务范围内（审核人员判断）.
+    /// 申报职业须在主营业务范围内（审核人员判断；企业筛查台账据此要求登记主营业务）.
     pub enterprise_occupation_in_business_scope: Rule<bool>,
     /// 两项数量限制（申报职业数、同一职业同一区县机构数）适用的备案类型 (filing kind keys).
     pub quota_filing_kinds: Rule<Vec<String>>,
@@ -60,11 +60,7 @@ pub struct Policy {
     pub increment_max_occupations: Rule<u32>,
     /// 评价工作计划提前工作日数.
     pub plan_min_working_days: Rule<u32>,
-    /// 市级督导员人数.
-    pub supervisors_city: Rule<u32>,
-    /// 区县督导员人数.
-    pub supervisors_district: Rule<u32>,
-    /// 纸质材料保存年限.
+    /// 纸质材料保存年限 (read by [`Policy::retention_until`] when a paper plan is received).
     pub retention_paper_years: Rule<u32>,
     /// 电子材料保存年限.
     pub retention_electronic_years: Rule<u32>,
@@ -359,18 +355,6 @@ impl Policy {
                 "评价工作计划提前提交",
                 &self.plan_min_working_days,
                 format!("{} 个工作日", self.plan_min_working_days.value),
-            ),
-            view(
-                "supervisors_city",
-                "市级督导员人数",
-                &self.supervisors_city,
-                format!("{} 名", self.supervisors_city.value),
-            ),
-            view(
-                "supervisors_district",
-                "区县（市）督导员人数",
-                &self.supervisors_district,
-                format!("{} 名", self.supervisors_district.value),
             ),
             view(
                 "retention_paper_years",
@@ -745,8 +729,9 @@ pub enum PlanLeadError {
     Calendar(#[from] CalendarError),
 }
 
-/// 二(二): the plan must be submitted at least N working days before the evaluation, read as
-/// N full working days strictly between the submission day and the start day
+/// 二(二): the paper plan must reach the district at least N working days before the
+/// evaluation, read as N full working days strictly between the day the district received it
+/// and the start day
 /// (see [`HolidayCalendar::latest_submission_date`]).
 pub fn check_plan_lead_time(
     policy: &Policy,
@@ -765,7 +750,7 @@ pub fn check_plan_lead_time(
         "plan_min_working_days",
         rule,
         format!(
-            "评价工作计划须至少提前{}个工作日提交：评价开始日期为{}，最晚应于{}提交，本次提交日{}与开始日之间仅有{}个工作日",
+            "纸质版评价工作计划须至少提前{}个工作日提交区县（市）人社部门：评价开始日期为{}，最晚应于{}提交，本次收取日{}与开始日之间仅有{}个工作日",
             rule.value,
             start_date.format("%Y年%m月%d日"),
             latest_working.format("%Y年%m月%d日"),
@@ -808,10 +793,6 @@ mod tests {
         assert_eq!(p.increment_max_occupations.clause, "一(四)");
         assert_eq!(p.plan_min_working_days.value, 3);
         assert_eq!(p.plan_min_working_days.clause, "二(二)");
-        assert_eq!(
-            (p.supervisors_city.value, p.supervisors_district.value),
-            (1, 1)
-        );
         assert_eq!(
             (
                 p.retention_paper_years.value,

@@ -199,6 +199,7 @@ pub async fn seed(store: &Store, today: chrono::NaiveDate) -> Result<bool> {
     seed_plans(store, today).await?;
     crate::demo_filing_review::seed_filing_review(store, today).await?;
     crate::demo_filing_rules::seed_filing_rules(store, today).await?;
+    crate::demo_inst_plans::seed_inst_plans(store, today).await?;
     Ok(true)
 }
 
@@ -926,6 +927,7 @@ pub async fn seed_plans(store: &Store, today: chrono::NaiveDate) -> Result<()> {
                         to,
                         cmd,
                         reason,
+                        None,
                     )
                     .await?;
             }

@@ -17,6 +17,7 @@ mod institutions;
 mod jobs;
 mod migrate;
 mod notifications;
+mod outreach;
 mod plans;
 mod reference;
 mod review;
@@ -26,6 +27,7 @@ mod sql;
 pub mod demo;
 mod demo_filing_review;
 pub mod demo_filing_rules;
+mod demo_inst_plans;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
@@ -51,7 +53,12 @@ pub use migrate::MIGRATIONS;
 pub use notifications::{
     NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
 };
-pub use plans::{Efiling, EfilingFilter, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile};
+pub use outreach::{
+    Enterprise, EnterpriseFilter, Guidance, NewEnterprise, NewRegistration, Registration,
+};
+pub use plans::{
+    Efiling, EfilingFilter, PaperReceipt, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile,
+};
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use review::{Dispatch, DistrictMove, FilingSupervisor, ProvinceReport};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};

@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "filing_review",
         include_str!("../migrations/0007_filing_review.sql"),
     ),
+    (
+        8,
+        "inst_plans",
+        include_str!("../migrations/0008_inst_plans.sql"),
+    ),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.

@@ -325,6 +325,17 @@ pub struct Plan {
     pub results_publicity_from: Option<String>,
     /// Whether the results' 公示期 was computed on a provisional calendar.
     pub results_publicity_calendar: domain::calendar::CalendarBasis,
+    /// 二(二): the day the district received the paper plan (YYYY-MM-DD).
+    pub paper_received_on: Option<String>,
+    /// 二(三): the paper copy is kept until this day.
+    pub paper_retention_until: Option<String>,
+}
+
+/// The district's record of the paper plan (二(二)), with its retention date (二(三)).
+#[derive(Debug, Clone)]
+pub struct PaperReceipt {
+    pub received_on: String,
+    pub retention_until: String,
 }
 
 impl Plan {
@@ -375,7 +386,7 @@ pub struct PlanFilter {
     pub results_status: Option<String>,
 }
 
-const PLAN_COLUMNS: &str = "p.id, p.plan_no, p.institution_id, i.name, p.district_code, d.name, p.occupation_id, o.code, o.name, p.levels, p.forms, p.start_date, p.end_date, p.venue, p.expected_candidates, p.examiners, p.internal_supervisor, p.status, p.status_since, p.revision, p.submitted_at, p.paper_received_by, p.paper_received_at, p.district_decided_by, p.district_decided_at, p.entered_at, p.city_confirmed_by, p.city_confirmed_at, p.last_reason, p.results_status, p.results_published_on, p.results_publicity_until, p.results_submitted_at, p.version, p.created_at, p.results_publicity_from, p.results_publicity_calendar";
+const PLAN_COLUMNS: &str = "p.id, p.plan_no, p.institution_id, i.name, p.district_code, d.name, p.occupation_id, o.code, o.name, p.levels, p.forms, p.start_date, p.end_date, p.venue, p.expected_candidates, p.examiners, p.internal_supervisor, p.status, p.status_since, p.revision, p.submitted_at, p.paper_received_by, p.paper_received_at, p.district_decided_by, p.district_decided_at, p.entered_at, p.city_confirmed_by, p.city_confirmed_at, p.last_reason, p.results_status, p.results_published_on, p.results_publicity_until, p.results_submitted_at, p.version, p.created_at, p.results_publicity_from, p.results_publicity_calendar, p.paper_received_on, p.paper_retention_until";
 pub(crate) const PLAN_FROM: &str = "plans p JOIN institutions i ON i.id = p.institution_id JOIN divisions d ON d.code = p.district_code JOIN occupations o ON o.id = p.occupation_id";
 
 fn plan_row(r: &AnyRow) -> Plan {
@@ -418,6 +429,8 @@ fn plan_row(r: &AnyRow) -> Plan {
         results_publicity_from: r.get(35),
         results_publicity_calendar: domain::calendar::CalendarBasis::parse(&r.get::<String, _>(36))
             .unwrap_or(domain::calendar::CalendarBasis::Official),
+        paper_received_on: r.get(37),
+        paper_retention_until: r.get(38),
     }
 }
 
@@ -660,6 +673,7 @@ impl Store {
         to: PlanStatus,
         cmd: PlanCommand,
         reason: &str,
+        paper: Option<&PaperReceipt>,
     ) -> Result<Plan> {
         let plan = self.plan(scope, id).await?;
         let now = now_text();
@@ -678,6 +692,10 @@ impl Store {
             PlanCommand::RecordPaper => {
                 sets.push(("paper_received_at", now.clone()));
                 sets.push(("paper_received_by", who.clone()));
+                if let Some(p) = paper {
+                    sets.push(("paper_received_on", p.received_on.clone()));
+                    sets.push(("paper_retention_until", p.retention_until.clone()));
+                }
             }
             PlanCommand::DistrictApprove
             | PlanCommand::DistrictReturn
@@ -808,7 +826,7 @@ impl Store {
                 action: &format!("plan.{}", cmd.as_str()),
                 object_type: "plan",
                 object_id: id.to_string(),
-                summary: serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "revision": plan.revision }),
+                summary: serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "revision": plan.revision, "paper_received_on": paper.map(|p| p.received_on.as_str()) }),
             },
         )
         .await?;

@@ -188,7 +188,9 @@ pub async fn latest_submission(
     Ok((last, last_working, cal.basis(last_working, start)))
 }
 
-/// Apply a workflow command to a plan.
+/// Apply a workflow command to a plan. `paper_received_on` is the day the district received
+/// the paper plan (RecordPaper only; default today).
+#[allow(clippy::too_many_arguments)]
 pub async fn plan_action(
     state: &AppState,
     me: &Authed,
@@ -196,6 +198,7 @@ pub async fn plan_action(
     version: Option<i64>,
     cmd: PlanCommand,
     reason: &str,
+    paper_received_on: Option<&str>,
 ) -> Result<Plan, AppError> {
     let scope = me.scope();
     let p = state.store.plan(&scope, id).await?;
@@ -208,21 +211,34 @@ pub async fn plan_action(
     if reason.chars().count() > 1000 {
         return Err(AppError::invalid("reason", "理由不能超过1000字"));
     }
+    let today = state.today();
+    let mut paper = None;
     match cmd {
         PlanCommand::Submit => {
             let status = EfilingStatus::parse(&state.store.efiling_status(p.institution_id).await?);
             check_efiling_done(status).map_err(refused)?;
             // The filing scope may have changed since the draft was written.
             validate_plan_form(state, p.institution_id, &PlanForm::from_plan(&p)).await?;
-            let cal = state.store.holiday_calendar().await?;
             let start = parse_date("start_date", "评价开始日期", &p.start_date)?;
-            match check_plan_lead_time(&state.policy, &cal, state.today(), start) {
-                Ok(()) => {}
-                Err(PlanLeadError::Refused(r)) => return Err(refused(r)),
-                Err(PlanLeadError::Calendar(e)) => {
-                    return Err(AppError::invalid("start_date", e.to_string()))
-                }
-            }
+            plan::check_online_submission_before_start(today, start).map_err(refused)?;
+        }
+        PlanCommand::RecordPaper => {
+            let on = match paper_received_on.map(str::trim).filter(|s| !s.is_empty()) {
+                Some(s) => parse_date("paper_received_on", "纸质件收取日期", s)?,
+                None => today,
+            };
+            plan::check_paper_receipt_date(today, on, reason)?;
+            let start = parse_date("start_date", "评价开始日期", &p.start_date)?;
+            check_lead_time(state, on, start).await?;
+            paper = Some(store::PaperReceipt {
+                received_on: on.format("%Y-%m-%d").to_string(),
+                // 二(三): the paper copy is kept for the policy's years from its receipt.
+                retention_until: state
+                    .policy
+                    .retention_until(false, on)
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            });
         }
         PlanCommand::Cancel if p.results_status != "none" => {
             return Err(AppError::Conflict("成绩已公示或上报，计划不能取消".into()));
@@ -240,8 +256,23 @@ pub async fn plan_action(
             to,
             cmd,
             reason,
+            paper.as_ref(),
         )
         .await?)
+}
+
+/// 二(二): `plan_min_working_days` working days between the paper plan's receipt and the start.
+async fn check_lead_time(
+    state: &AppState,
+    on: NaiveDate,
+    start: NaiveDate,
+) -> Result<(), AppError> {
+    let cal = state.store.holiday_calendar().await?;
+    match check_plan_lead_time(&state.policy, &cal, on, start) {
+        Ok(()) => Ok(()),
+        Err(PlanLeadError::Refused(r)) => Err(refused(r)),
+        Err(PlanLeadError::Calendar(e)) => Err(AppError::invalid("start_date", e.to_string())),
+    }
 }
 
 /// Which commands `me` may apply to `p` now (for buttons).
@@ -1114,6 +1145,12 @@ async fn plan_for_results(state: &AppState, me: &Authed, plan_id: i64) -> Result
     Ok(p)
 }
 
+/// 二(三): scores from the evaluation's start date.
+fn check_scores_open(state: &AppState, p: &Plan) -> Result<(), AppError> {
+    let start = parse_date("start_date", "评价开始日期", &p.start_date)?;
+    plan::check_scores_may_be_entered(state.today(), start).map_err(refused)
+}
+
 fn decide_scores(
     state: &AppState,
     forms: &[EvalForm],
@@ -1136,6 +1173,7 @@ pub async fn save_score(
     f: &ScoreForm,
 ) -> Result<bool, AppError> {
     let p = plan_for_results(state, me, plan_id).await?;
+    check_scores_open(state, &p)?;
     let c = state
         .store
         .all_candidates(p.id)
@@ -1170,6 +1208,7 @@ pub async fn import_scores(
     bytes: &[u8],
 ) -> Result<Result<usize, Vec<RowError>>, AppError> {
     let p = plan_for_results(state, me, plan_id).await?;
+    check_scores_open(state, &p)?;
     let rows =
         sheets::read(&score_spec(), bytes).map_err(|e| AppError::invalid("file", e.to_string()))?;
     let by_hash = state.store.candidate_ids_by_hash(p.id).await?;
@@ -1233,6 +1272,8 @@ pub async fn publish_results(
     version: Option<i64>,
 ) -> Result<Plan, AppError> {
     let p = plan_for_results(state, me, plan_id).await?;
+    let end = parse_date("end_date", "评价结束日期", &p.end_date)?;
+    plan::check_results_may_be_published(state.today(), end).map_err(refused)?;
     let cands = state.store.all_candidates(p.id).await?;
     if cands.is_empty() {
         return Err(AppError::Conflict("本计划尚无考生，不能公示成绩".into()));

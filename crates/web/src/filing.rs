@@ -231,7 +231,7 @@ pub async fn create_filing(
     f: &FilingInput,
 ) -> Result<FilingApp, AppError> {
     let inst = my_institution(state, me).await?;
-    let flow = flow_of(&f.kind, &inst.kind)?;
+    let flow = flow_of(&f.kind, &inst.kind)?.under(&state.policy);
     let ik = InstitutionKind::parse(&inst.kind).unwrap_or(InstitutionKind::SocialOrg);
     Flow::kind_allowed(flow.kind, ik).map_err(|m| AppError::invalid("kind", m))?;
     if flow.kind == FilingKind::Increment && inst.filing_status != "filed" {

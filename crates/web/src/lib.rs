@@ -13,10 +13,12 @@ pub mod imports;
 pub mod jobs;
 pub mod middleware;
 pub mod notifications;
+pub mod outreach;
 pub mod pages;
 mod queue;
 pub mod review;
 pub mod scheduler;
+pub mod registration;
 pub mod upload;
 
 use std::net::SocketAddr;
@@ -128,11 +130,15 @@ pub fn router(state: AppState) -> Router {
         .merge(documents::router())
         .merge(jobs::router())
         .merge(notifications::router())
+        .merge(outreach::router())
+        .merge(registration::router())
         .nest(
             "/api",
             api::router()
                 .merge(filing::api_router())
-                .merge(review::api_router()),
+                .merge(review::api_router())
+                .merge(outreach::api_router())
+                .merge(registration::api_router()),
         )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

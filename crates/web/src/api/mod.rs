@@ -332,6 +332,8 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::documents::ApiDocs::openapi());
     doc.merge(crate::jobs::ApiDocs::openapi());
     doc.merge(crate::notifications::ApiDocs::openapi());
+    doc.merge(crate::outreach::ApiDocs::openapi());
+    doc.merge(crate::registration::ApiDocs::openapi());
     Json(doc)
 }
 

@@ -167,9 +167,12 @@ struct ActionBody {
     version: Option<i64>,
     #[serde(default)]
     reason: String,
+    /// paper: the day the district received the paper plan (YYYY-MM-DD, default today).
+    #[serde(default)]
+    paper_received_on: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/actions", tag = "评价管理", params(("id" = i64, Path)), request_body(content = String, description = "{command: submit|paper|approve|return|reject|enter|confirm|city_return|cancel, version?, reason?}"), responses((status = 200, description = "新状态"), (status = 409, description = "版本冲突"), (status = 422, description = "被规则拒绝，message 注明条款（如 二(二)）")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/actions", tag = "评价管理", params(("id" = i64, Path)), request_body(content = String, description = "{command: submit|paper|approve|return|reject|enter|confirm|city_return|cancel, version?, reason?, paper_received_on?（paper：纸质件收取日期，默认今天；早于今天须填理由）}"), responses((status = 200, description = "新状态"), (status = 409, description = "版本冲突"), (status = 422, description = "被规则拒绝，message 注明条款（如 二(二)）")))]
 async fn plan_action(
     State(state): State<AppState>,
     me: Authed,
@@ -179,7 +182,16 @@ async fn plan_action(
     let cmd = PlanCommand::parse(&b.command)
         .filter(|c| !matches!(c, PlanCommand::Edit | PlanCommand::Revise))
         .ok_or_else(|| AppError::invalid("command", "未知的操作"))?;
-    let p = ev::plan_action(&state, &me, id, b.version, cmd, &b.reason).await?;
+    let p = ev::plan_action(
+        &state,
+        &me,
+        id,
+        b.version,
+        cmd,
+        &b.reason,
+        b.paper_received_on.as_deref(),
+    )
+    .await?;
     Ok(Json(ev::plan_json(&state, &me, &p).await?).into_response())
 }
 
@@ -533,7 +545,7 @@ async fn submit_results(
 }
 
 /// 422 with a per-row report; marked as already rendered so the error middleware keeps it.
-fn rows_error(message: String, rows: &[ev::RowError]) -> Response {
+pub(crate) fn rows_error(message: String, rows: &[ev::RowError]) -> Response {
     let mut r = (
         StatusCode::UNPROCESSABLE_ENTITY,
         Json(json!({ "error": "invalid", "message": message, "rows": rows })),

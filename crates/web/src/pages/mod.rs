@@ -73,6 +73,7 @@ impl Layout {
                 nav.push(("/public/certificates", "证书查询"));
                 nav.push(("/public/results", "结果公示"));
                 nav.push(("/policy", "政策规则"));
+                nav.push(("/register", "机构账号注册"));
             }
             Some(r) => {
                 nav.push(("/dashboard", "工作台"));
@@ -101,6 +102,10 @@ impl Layout {
                 }
                 if r == Role::District {
                     nav.push(("/efilings", "电子备案"));
+                    nav.push(("/registrations", "账号注册确认"));
+                }
+                if matches!(r, Role::CityCenter | Role::CityDivision | Role::District) {
+                    nav.push(("/enterprises", "企业筛查"));
                 }
                 if matches!(r, Role::CityCenter | Role::CityDivision) {
                     nav.push(("/supervision/relations", "督导回避"));

@@ -265,7 +265,7 @@ async fn plan_form_page(
             .kind("checkbox"),
         Field::text("start_date", "评价开始日期", &f.start_date)
             .kind("date")
-            .hint("须至少提前3个工作日提交（按国务院节假日安排，含调休上班日）；选择日期后显示最晚提交日期")
+            .hint("纸质版计划须至少提前3个工作日送达区县（按国务院节假日安排，含调休上班日）；选择日期后显示最晚提交日期")
             .required(),
         Field::text("end_date", "评价结束日期", &f.end_date)
             .kind("date")
@@ -448,7 +448,12 @@ async fn show(
     let sup = ev::supervision_view(&state, &p).await?;
     let latest = match chrono::NaiveDate::parse_from_str(&p.start_date, "%Y-%m-%d") {
         Ok(s) => match ev::latest_submission(&state, s).await {
-            Ok((a, b, basis)) => format!("{}（纸质件请于 {} 前送达区县）{}", a, b, basis.note()),
+            Ok((a, b, basis)) => format!(
+                "纸质件最晚于 {} 送达区县（最后一个工作日为 {}）；平台提交须在开始日期之前{}",
+                a,
+                b,
+                basis.note()
+            ),
             Err(e) => e.to_string(),
         },
         Err(_) => "—".into(),
@@ -480,9 +485,18 @@ async fn show(
         (
             "纸质件收取",
             match (&p.paper_received_by, &p.paper_received_at) {
-                (Some(by), Some(at)) => format!("{} 于 {}", by, beijing_time(at)),
+                (Some(by), Some(at)) => match &p.paper_received_on {
+                    Some(on) => format!("{on} 收取（{} 于 {} 登记）", by, beijing_time(at)),
+                    None => format!("{} 于 {}", by, beijing_time(at)),
+                },
                 _ => "—".into(),
             },
+        ),
+        (
+            "纸质件保存至",
+            p.paper_retention_until
+                .clone()
+                .unwrap_or_else(|| "—".into()),
         ),
         (
             "区县审核",
@@ -517,7 +531,7 @@ async fn show(
     }
     let mut buttons = vec![];
     for cmd in ev::available_commands(&me, &p) {
-        if cmd.needs_reason() {
+        if has_form(cmd) {
             continue;
         }
         buttons.push(ActionButton {
@@ -530,7 +544,7 @@ async fn show(
     }
     let mut links = vec![];
     for cmd in ev::available_commands(&me, &p) {
-        if cmd.needs_reason() {
+        if has_form(cmd) {
             links.push((
                 format!("/plans/{id}/act/{}", cmd.as_str()),
                 cmd.label().to_string(),
@@ -687,6 +701,8 @@ struct ActForm {
     version: Option<String>,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    paper_received_on: Option<String>,
 }
 
 fn page_cmd(s: &str) -> Result<PlanCommand, AppError> {
@@ -695,22 +711,50 @@ fn page_cmd(s: &str) -> Result<PlanCommand, AppError> {
         .ok_or(AppError::NotFound)
 }
 
+/// Commands that open a form first: those that need a reason, and the paper receipt (its date).
+fn has_form(cmd: PlanCommand) -> bool {
+    cmd.needs_reason() || cmd == PlanCommand::RecordPaper
+}
+
 fn reason_form(
     state: &AppState,
     me: &Authed,
     id: i64,
     cmd: PlanCommand,
     p: &store::Plan,
-    error: Option<String>,
+    f: &ActForm,
+    error: Option<(String, String)>,
 ) -> FormPage {
-    let mut fields = vec![
-        Field::text("reason", "理由", "")
-            .kind("textarea")
-            .required(),
-        Field::text("version", "", p.version.to_string()).kind("hidden"),
-    ];
-    if let Some(e) = &error {
-        fields[0].error = Some(e.clone());
+    let mut fields = vec![];
+    if cmd == PlanCommand::RecordPaper {
+        let on = f
+            .paper_received_on
+            .clone()
+            .unwrap_or_else(|| state.today().format("%Y-%m-%d").to_string());
+        fields.push(
+            Field::text("paper_received_on", "纸质件收取日期", on)
+                .kind("date")
+                .required()
+                .hint("默认今天；早于今天的须说明理由。提前3个工作日的规则按此日期计算（二(二)）"),
+        );
+        fields.push(
+            Field::text("reason", "理由（收取日期早于今天时必填）", f.reason.clone())
+                .kind("textarea"),
+        );
+    } else {
+        fields.push(
+            Field::text("reason", "理由", f.reason.clone())
+                .kind("textarea")
+                .required(),
+        );
+    }
+    fields.push(Field::text("version", "", p.version.to_string()).kind("hidden"));
+    let mut form_error = None;
+    if let Some((field, message)) = error {
+        match fields.iter_mut().find(|x| x.name == field) {
+            Some(x) => x.error = Some(message),
+            None => form_error = Some(message),
+        }
     }
     FormPage {
         layout: Layout::new(state, Some(me), cmd.label(), "/plans"),
@@ -719,10 +763,14 @@ fn reason_form(
             ("/plans".into(), "评价工作计划".into()),
             (format!("/plans/{id}"), p.plan_no.clone()),
         ],
-        intro: "理由将记入流转记录并通知机构。".into(),
+        intro: if cmd == PlanCommand::RecordPaper {
+            "登记区县收到纸质版评价工作计划的日期，记入流转记录并通知机构。".into()
+        } else {
+            "理由将记入流转记录并通知机构。".into()
+        },
         action: format!("/plans/{id}/act/{}", cmd.as_str()),
         fields,
-        error: None,
+        error: form_error,
         submit: cmd.label(),
         cancel: format!("/plans/{id}"),
         confirm: Some(format!("确认“{}”？此操作将记录在案。", cmd.label())),
@@ -736,7 +784,15 @@ async fn act_form(
 ) -> Result<Response, AppError> {
     let cmd = page_cmd(&cmd)?;
     let p = state.store.plan(&me.scope(), id).await?;
-    Ok(render(&reason_form(&state, &me, id, cmd, &p, None)))
+    Ok(render(&reason_form(
+        &state,
+        &me,
+        id,
+        cmd,
+        &p,
+        &ActForm::default(),
+        None,
+    )))
 }
 
 async fn act(
@@ -747,13 +803,24 @@ async fn act(
 ) -> Result<Response, AppError> {
     let cmd = page_cmd(&cmd)?;
     let version = f.version.as_deref().and_then(|v| v.trim().parse().ok());
-    match ev::plan_action(&state, &me, id, version, cmd, &f.reason).await {
+    match ev::plan_action(
+        &state,
+        &me,
+        id,
+        version,
+        cmd,
+        &f.reason,
+        f.paper_received_on.as_deref(),
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/plans/{id}?msg=done")).into_response()),
-        Err(AppError::Invalid { field, message }) if field == "reason" => {
+        Err(e @ AppError::Invalid { .. }) if has_form(cmd) => {
+            let (status, err) = split_error(e)?;
             let p = state.store.plan(&me.scope(), id).await?;
             Ok(render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &reason_form(&state, &me, id, cmd, &p, Some(message)),
+                status,
+                &reason_form(&state, &me, id, cmd, &p, &f, Some(err)),
             ))
         }
         Err(e) => Err(e),

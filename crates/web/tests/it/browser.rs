@@ -34,8 +34,19 @@ async fn browser_district_officer_dashboard() {
         std::fs::metadata(&shot).unwrap().len() > 10_000,
         "a real screenshot"
     );
+    assert!(
+        queue.contains("注册评价机构账号待确认"),
+        "the demo's self-registration waits for the district: {queue}"
+    );
     b.goto(&format!("{base}/institutions")).await;
     b.screenshot("district-institutions").await;
+    // 三(二) the enterprise register and 一(二) guidance, 二(二) registrations.
+    b.goto(&format!("{base}/enterprises")).await;
+    assert_eq!(b.text("main h1").await, "企业筛查台账");
+    b.screenshot("district-enterprises").await;
+    b.goto(&format!("{base}/registrations")).await;
+    assert_eq!(b.text("main h1").await, "评价机构账号注册确认");
+    b.screenshot("district-registrations").await;
     // Log out with the header button.
     b.click(".userbox button[type=submit]").await;
     b.wait_for_url("/login").await;
@@ -67,6 +78,12 @@ async fn browser_page_tour() {
             "certificate-query",
         ),
         ("/policy", "政策规则", "policy"),
+        ("/register", "评价机构账号注册", "register"),
+        (
+            "/public/work-plan-template",
+            "企业职业技能等级认定工作方案（模板）",
+            "work-plan-template",
+        ),
         ("/no-such-page", "页面不存在", "not-found"),
     ];
     for (path, heading, shot) in public {
@@ -163,8 +180,11 @@ async fn browser_plan_submit_district_approve_city_confirm() {
     logout().await;
 
     login(&b, &base, "district-410105").await;
-    b.goto(&plan_url).await;
-    act("paper").await;
+    // The paper copy is recorded on a form with its receipt date (today by default).
+    b.goto(&format!("{plan_url}/act/paper")).await;
+    b.click("form.stack button[type=submit]").await;
+    b.accept_alert().await;
+    b.wait_for_url("msg=done").await;
     act("approve").await;
     assert!(b.text("main").await.contains("区县已审核通过"));
     b.screenshot("plan-district-approved").await;

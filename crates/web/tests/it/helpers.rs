@@ -12,7 +12,7 @@ pub struct TestApp {
     pub db_url: String,
     /// Where uploaded files of this app go (inside the temp dir).
     pub blobs_dir: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    _dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -48,11 +48,40 @@ pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
         store,
         db_url,
         blobs_dir,
-        _dir: dir,
+        _dir: std::sync::Arc::new(dir),
     }
 }
 
 impl TestApp {
+    /// A second app server on the same database whose "today" is pinned to `today`: date rules
+    /// seen on a later (or earlier) day, with the same accounts and records.
+    #[allow(dead_code)]
+    pub async fn at_date(&self, today: chrono::NaiveDate) -> TestApp {
+        let state = AppState::new(
+            self.store.clone(),
+            WebConfig {
+                demo: true,
+                fixed_today: Some(today),
+                // Tests run the scheduler by hand.
+                scheduler: false,
+                ..Default::default()
+            },
+            domain::policy::Policy::zhengzhou_2022(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+        tokio::spawn(web::serve(listener, state));
+        TestApp {
+            addr,
+            store: self.store.clone(),
+            db_url: self.db_url.clone(),
+            blobs_dir: self.blobs_dir.clone(),
+            _dir: self._dir.clone(),
+        }
+    }
+
     /// How many blob files are stored (temp files excluded).
     pub fn blob_files(&self) -> usize {
         fn walk(p: &std::path::Path) -> usize {
@@ -193,28 +222,7 @@ impl TestApp {
 
     /// Another app server on the same database whose today is `day`: time has passed.
     pub async fn server_on(&self, day: chrono::NaiveDate) -> TestApp {
-        let state = AppState::new(
-            self.store.clone(),
-            WebConfig {
-                demo: true,
-                fixed_today: Some(day),
-                scheduler: false,
-                ..Default::default()
-            },
-            domain::policy::Policy::zhengzhou_2022(),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-        tokio::spawn(web::serve(listener, state));
-        TestApp {
-            addr,
-            store: self.store.clone(),
-            db_url: self.db_url.clone(),
-            blobs_dir: self.blobs_dir.clone(),
-            _dir: tempfile::tempdir().expect("temp dir"),
-        }
+        self.at_date(day).await
     }
 
     /// Upload the materials the policy requires before an application of its kind is submitted.

@@ -14,6 +14,7 @@ mod documents;
 mod imports;
 mod jobs;
 mod notice_calendar;
+mod notice_inst_plans;
 mod notifications;
 mod plans;
 

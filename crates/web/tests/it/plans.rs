@@ -11,7 +11,7 @@ pub fn today() -> NaiveDate {
     store::testing::today()
 }
 
-async fn occupation_id(app: &TestApp, code: &str) -> i64 {
+pub(crate) async fn occupation_id(app: &TestApp, code: &str) -> i64 {
     use sqlx::Row;
     sqlx::query("SELECT id FROM occupations WHERE code = $1 ORDER BY id LIMIT 1")
         .bind(code)
@@ -21,7 +21,7 @@ async fn occupation_id(app: &TestApp, code: &str) -> i64 {
         .get(0)
 }
 
-fn plan_body(occ: i64, start: NaiveDate, levels: &str, forms: &str) -> Value {
+pub(crate) fn plan_body(occ: i64, start: NaiveDate, levels: &str, forms: &str) -> Value {
     json!({
         "occupation_id": occ.to_string(),
         "levels": levels,
@@ -35,7 +35,7 @@ fn plan_body(occ: i64, start: NaiveDate, levels: &str, forms: &str) -> Value {
     })
 }
 
-async fn send(
+pub(crate) async fn send(
     c: &reqwest::Client,
     app: &TestApp,
     method: &str,
@@ -54,7 +54,7 @@ async fn send(
     (status, v)
 }
 
-async fn act(c: &reqwest::Client, app: &TestApp, id: i64, cmd: &str) -> (u16, Value) {
+pub(crate) async fn act(c: &reqwest::Client, app: &TestApp, id: i64, cmd: &str) -> (u16, Value) {
     send(
         c,
         app,
@@ -100,21 +100,21 @@ async fn confirmed_plan(app: &TestApp) -> (i64, reqwest::Client) {
     (id, inst)
 }
 
-fn candidate(name: &str, n: u32, gender_odd: bool, level: &str) -> Value {
+pub(crate) fn candidate(name: &str, n: u32, gender_odd: bool, level: &str) -> Value {
     let id = id_number(n, gender_odd);
     json!({ "name": name, "id_type": "居民身份证", "id_number": id, "gender": if gender_odd { "男" } else { "女" },
             "education": "高中", "source": "社会人员", "phone": "13800000000", "level": level })
 }
 
 /// A valid mainland ID number, distinct per `n`.
-fn id_number(n: u32, male: bool) -> String {
+pub(crate) fn id_number(n: u32, male: bool) -> String {
     let seq = (n % 500) * 2 + if male { 1 } else { 0 };
     let day = 1 + (n / 500) % 28;
     let year = 1970 + (n / 14000) % 30;
     domain::id_number::with_check_digit(&format!("410105{year}01{day:02}{seq:03}")).unwrap()
 }
 
-async fn assign_and_sign(app: &TestApp, id: i64, signers: &[&str]) {
+pub(crate) async fn assign_and_sign(app: &TestApp, id: i64, signers: &[&str]) {
     let center = app.login("center").await;
     let district = app.login("district-410105").await;
     let (s, v) = send(
@@ -383,13 +383,18 @@ async fn plan_submission_lead_time_is_refused_with_clause() {
     .await;
     assert_eq!(s, 201, "{v}");
     let id = v["plan"]["id"].as_i64().unwrap();
+    // The online submission only has to precede the start; the working days count up to the
+    // district's receipt of the paper plan (issue 7, 3.1).
     let (s, v) = act(&inst, &app, id, "submit").await;
+    assert_eq!(s, 200, "{v}");
+    let district = app.login("district-410105").await;
+    let (s, v) = act(&district, &app, id, "paper").await;
     assert_eq!(s, 422, "{v}");
     let m = v["message"].as_str().unwrap();
     assert!(m.contains("二(二)") && m.contains("工作日"), "{m}");
     assert_eq!(
         app.count(&format!(
-            "SELECT COUNT(*) FROM plans WHERE id = {id} AND status = 'draft'"
+            "SELECT COUNT(*) FROM plans WHERE id = {id} AND status = 'submitted' AND paper_received_at IS NULL"
         ))
         .await,
         1
@@ -458,6 +463,12 @@ async fn plan_submission_in_provisional_year_is_marked() {
     .await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["latest_submission"]["calendar"], "provisional", "{v}");
+    let id = v["plan"]["id"].as_i64().unwrap();
+    // Submitting online and recording the paper plan work in a provisional year.
+    assert_eq!(act(&inst, &app, id, "submit").await.0, 200);
+    let district = app.login("district-410105").await;
+    let (s, v) = act(&district, &app, id, "paper").await;
+    assert_eq!(s, 200, "{v}");
 }
 
 #[tokio::test]
@@ -708,9 +719,11 @@ async fn evaluation_invalid_without_three_signatures() {
         assert_eq!(sig["algorithm"], "HMAC-SHA256");
     }
     assert_eq!(v["signatures"].as_array().unwrap().len(), 3);
+    // Scores from the evaluation's first day (二(三)).
+    let on_start = app.at_date(today() + Duration::days(21)).await;
     let (s, v) = send(
-        &inst,
-        &app,
+        &on_start.login("inst-1").await,
+        &on_start,
         "PUT",
         &format!("/api/v1/plans/{id}/candidates/{cid}/scores"),
         json!({ "theory": "80", "skill": "80" }),
@@ -1002,6 +1015,9 @@ async fn results_pass_rule() {
         .iter()
         .map(|c| c["id"].as_i64().unwrap())
         .collect();
+    // Results come after the evaluation (二(三)): the rest happens the day after it ended.
+    let app = app.at_date(today() + Duration::days(23)).await;
+    let inst = app.login("inst-1").await;
     let score = |cid: i64, body: Value| {
         let inst = inst.clone();
         let app = &app;
@@ -1143,6 +1159,8 @@ async fn results_pass_rule() {
     assert_eq!(v["results_status"], "submitted");
 
     // Supervisors file their report (with an attachment) through the page after the evaluation.
+    let app = app.at_date(today()).await;
+    let inst = app.login("inst-1").await;
     let sup = app.login("sup-city-1").await;
     let form = || {
         reqwest::multipart::Form::new()
@@ -1377,13 +1395,19 @@ async fn plan_lead_time_over_national_day_with_pinned_today() {
         assert_eq!(s, 201, "{v}");
         ids.push(v["plan"]["id"].as_i64().unwrap());
     }
+    // Both are submitted online before their start; the paper plans arrive on 10-08.
+    for id in &ids {
+        let (s, v) = act(&inst, &app, *id, "submit").await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let district = app.login("district-410105").await;
     // Monday 10-12: only 10-09 and 10-10 lie between → refused, naming 二(二) and the deadline 09-30.
-    let (s, v) = act(&inst, &app, ids[0], "submit").await;
+    let (s, v) = act(&district, &app, ids[0], "paper").await;
     assert_eq!(s, 422, "{v}");
     let m = v["message"].as_str().unwrap();
     assert!(m.contains("二(二)") && m.contains("2026年09月30日"), "{m}");
     // Tuesday 10-13: 10-09, 10-10 (make-up Saturday) and 10-12 → in time.
-    let (s, v) = act(&inst, &app, ids[1], "submit").await;
+    let (s, v) = act(&district, &app, ids[1], "paper").await;
     assert_eq!(s, 200, "{v}");
 }
 
