@@ -384,6 +384,8 @@ pub struct PlanFilter {
     pub status: Option<String>,
     pub district: Option<String>,
     pub results_status: Option<String>,
+    /// Only plans whose results' 公示 is still running on this day (public lists).
+    pub results_publicity_on: Option<chrono::NaiveDate>,
 }
 
 const PLAN_COLUMNS: &str = "p.id, p.plan_no, p.institution_id, i.name, p.district_code, d.name, p.occupation_id, o.code, o.name, p.levels, p.forms, p.start_date, p.end_date, p.venue, p.expected_candidates, p.examiners, p.internal_supervisor, p.status, p.status_since, p.revision, p.submitted_at, p.paper_received_by, p.paper_received_at, p.district_decided_by, p.district_decided_at, p.entered_at, p.city_confirmed_by, p.city_confirmed_at, p.last_reason, p.results_status, p.results_published_on, p.results_publicity_until, p.results_submitted_at, p.version, p.created_at, p.results_publicity_from, p.results_publicity_calendar, p.paper_received_on, p.paper_retention_until";
@@ -486,6 +488,10 @@ impl Store {
         w.eq_text("p.status", f.status.as_deref());
         w.eq_text("p.district_code", f.district.as_deref());
         w.eq_text("p.results_status", f.results_status.as_deref());
+        if let Some(day) = f.results_publicity_on {
+            let d = w.arg(Arg::Text(day.to_string()));
+            w.raw(format!("p.results_publicity_until >= {d}"));
+        }
         w.fetch_page(
             &self.db,
             PLAN_COLUMNS,

@@ -116,6 +116,7 @@ async fn list_plans(
         status: p.status,
         district: p.district,
         results_status: p.results,
+        results_publicity_on: None,
     };
     Ok(Json(
         state

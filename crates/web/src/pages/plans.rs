@@ -1631,6 +1631,8 @@ async fn public_results(
             &PlanFilter {
                 q: q.q.clone(),
                 results_status: Some("publicised".into()),
+                // An ended 公示 is never shown as running.
+                results_publicity_on: Some(state.today()),
                 ..Default::default()
             },
             PageRequest::new(q.page, None),

@@ -241,3 +241,30 @@ async fn publicity_end_moves_the_record() {
     let addr = serve(after).await;
     assert!(!public_on(addr).await.contains(&name));
 }
+
+#[tokio::test]
+async fn ended_results_publicity_is_not_listed_as_running() {
+    let app = spawn_on(d(2026, 12, 2)).await;
+    // The demo's results were published on 12-01: 公示 12-02..12-08 (publication day not counted).
+    let (plan_no, until): (String, String) = {
+        let r = sqlx::query("SELECT plan_no, results_publicity_until FROM plans WHERE results_status = 'publicised' LIMIT 1")
+            .fetch_one(&app.store.db.pool)
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(until, "2026-12-08");
+    let list = |a: TestApp| async move {
+        reqwest::get(a.url("/public/results"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let page = list(app.at_date(d(2026, 12, 8)).await).await;
+    assert!(page.contains(&plan_no) && page.contains("2026年12月02日至2026年12月08日"));
+    assert!(!list(app.at_date(d(2026, 12, 9)).await)
+        .await
+        .contains(&plan_no));
+}
