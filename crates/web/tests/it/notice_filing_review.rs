@@ -598,6 +598,29 @@ async fn filing_reported_to_province() {
     assert_eq!(rows[0].get("报送文号"), "郑人社鉴〔2026〕12号");
     assert_eq!(rows[0].get("评审方式"), "现场评审");
     assert_eq!(rows[0].get("办理方式"), "市级统一组织评审");
+    // The city's page lists the batch with its document number; a refused form re-shows the page.
+    let html = center
+        .get(app.url("/province-reports"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("郑人社鉴〔2026〕12号") && html.contains("已报送批次"));
+    let r = center
+        .post(app.url("/province-reports"))
+        .multipart(
+            Form::new()
+                .text("reported_on", today.clone())
+                .text("doc_no", ""),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("请填写报送文号"));
+    assert_eq!(reports().await, n0 + 1);
     let inst = app.login("inst-2").await;
     let r = inst
         .get(app.url("/api/v1/province-reports/export.xlsx"))
@@ -710,6 +733,17 @@ async fn institution_district_move_by_city() {
         (json!("410102"), json!("410105"), json!("pending"))
     );
     let mid = m["id"].as_i64().unwrap();
+    // The center's page offers the decision.
+    let center = app.login("center").await;
+    let html = center
+        .get(app.url("/district-moves"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/district-moves/{mid}/decide")));
     // One pending request at a time.
     let (s, _) = json_of(
         ic.post(app.url("/api/v1/district-moves"))
@@ -740,7 +774,6 @@ async fn institution_district_move_by_city() {
     };
     assert_eq!(decide(app.login("bureau").await, 1, true).await.0, 403);
     assert_eq!(decide(zhongyuan.clone(), 1, true).await.0, 403);
-    let center = app.login("center").await;
     assert_eq!(decide(center.clone(), 7, true).await.0, 409);
     let district_of = || async {
         sqlx::query("SELECT district_code FROM institutions WHERE id = $1")
@@ -751,9 +784,30 @@ async fn institution_district_move_by_city() {
             .get::<String, _>(0)
     };
     assert_eq!(district_of().await, "410102");
-    let (s, b) = decide(center.clone(), 1, true).await;
-    assert_eq!(s, 200, "{b}");
-    assert_eq!(b["status"], "approved");
+    let r = center
+        .post(app.url(&format!("/district-moves/{mid}/decide")))
+        .form(&[
+            ("approve", "true"),
+            ("reason", "经核实经营场所，同意划归"),
+            ("version", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, list) = json_of(
+        center
+            .get(app.url("/api/v1/district-moves?status=approved"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == mid && m["decided_by"] == "center"));
     // Recorded and audited; the institution now belongs to 金水区.
     assert_eq!(district_of().await, "410105");
     assert_eq!(
