@@ -332,6 +332,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::documents::ApiDocs::openapi());
     doc.merge(crate::jobs::ApiDocs::openapi());
     doc.merge(crate::notifications::ApiDocs::openapi());
+    doc.merge(crate::review::ApiDocs::openapi());
     Json(doc)
 }
 

@@ -621,6 +621,15 @@ async fn filing_reported_to_province() {
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("请填写报送文号"));
     assert_eq!(reports().await, n0 + 1);
+    let doc: Value = center
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/api/v1/province-reports"]["post"].is_object());
     let inst = app.login("inst-2").await;
     let r = inst
         .get(app.url("/api/v1/province-reports/export.xlsx"))
