@@ -10,7 +10,19 @@ use sqlx::Row;
 use crate::filing::{
     act, draw, get, json_of, new_app, ok_act, state_of, username_of, version, TINY_PDF,
 };
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app_with, TestApp};
+
+/// The day every test here runs on (a Monday): no test reads the wall clock.
+const TODAY: &str = "2026-11-16";
+
+async fn spawn() -> TestApp {
+    spawn_app_with(web::WebConfig {
+        demo: true,
+        fixed_today: Some(TODAY.parse().unwrap()),
+        ..Default::default()
+    })
+    .await
+}
 
 /// Take an action with extra fields (review_mode, high_level_reason, override_reason).
 pub(crate) async fn act_with(
@@ -129,7 +141,7 @@ async fn column(app: &TestApp, id: i64, col: &str) -> Option<String> {
 
 #[tokio::test]
 async fn city_organised_review_for_associations() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let (ic, id) = new_app(
         &app,
         "inst-6",
@@ -263,7 +275,7 @@ async fn city_organised_review_for_associations() {
 
 #[tokio::test]
 async fn expert_panel_fail_needs_reason() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let (ic, id) = new_app(
         &app,
         "inst-1",
@@ -353,7 +365,7 @@ async fn supervision_opinion(
 
 #[tokio::test]
 async fn review_supervision_joint_dispatch_and_report() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let (ic, id) = new_app(
         &app,
         "inst-1",
@@ -487,7 +499,7 @@ async fn report(
 
 #[tokio::test]
 async fn filing_reported_to_province() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let center = app.login("center").await;
     let bureau = app.login("bureau").await;
     // Two special-ability filings reviewed by the city; one gets both keys, one only one.
@@ -509,7 +521,7 @@ async fn filing_reported_to_province() {
     assert_eq!(b["state"], "publicity");
     let reports = || count(&app, "SELECT COUNT(*) FROM province_reports");
     let n0 = reports().await;
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = TODAY.to_string();
     let ok_fields = |ids: String| {
         vec![
             ("reported_on", today.clone()),
@@ -531,9 +543,17 @@ async fn filing_reported_to_province() {
             .0,
         422
     );
-    let mut f = ok_fields(done.to_string());
-    f[0].1 = "2999-01-01".into();
-    assert_eq!(report(&app, &center, &f, true).await.0, 422);
+    for day in ["2026-11-17", "2026-11-13"] {
+        // After today, or before the approval (the 公示 began today).
+        let mut f = ok_fields(done.to_string());
+        f[0].1 = day.into();
+        let (s, b) = report(&app, &center, &f, true).await;
+        assert_eq!(
+            (s, b["field"].clone()),
+            (422, json!("reported_on")),
+            "{day}: {b}"
+        );
+    }
     let district = app.login("district-410102").await;
     assert_eq!(
         report(&app, &district, &ok_fields(done.to_string()), true)
@@ -641,7 +661,7 @@ async fn filing_reported_to_province() {
 
 #[tokio::test]
 async fn expert_opinion_change_bumps_version() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let (ic, id) = new_app(
         &app,
         "inst-1",
@@ -703,7 +723,7 @@ async fn expert_opinion_change_bumps_version() {
 
 #[tokio::test]
 async fn institution_district_move_by_city() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let inst = crate::filing::inst_of(&app, "inst-2").await;
     // Registered in 中原区 (410102); its premises are in 金水区 (410105).
     sqlx::query("UPDATE institutions SET biz_district = '410105', biz_address = '郑州市金水区实训路8号' WHERE id = $1")
