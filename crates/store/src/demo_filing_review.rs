@@ -54,6 +54,7 @@ async fn occupation(store: &Store, code: &str, kind: &str) -> Result<i64> {
 }
 
 /// Decide and apply one command as `who`, with the facts the command needs.
+#[allow(clippy::too_many_arguments)]
 async fn step(
     store: &Store,
     policy: &Policy,
