@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::PublicityPeriod;
 use crate::institution::InstitutionKind;
 use crate::occupation::Level;
 use crate::policy::{self, Policy, Refusal};
@@ -186,6 +187,34 @@ pub enum Catalogue {
     Special,
 }
 
+/// Material kinds of a filing application (key, label). The policy lists which of them each kind
+/// must carry before it is submitted (`required_materials`).
+pub const MATERIAL_KINDS: &[(&str, &str)] = &[
+    ("application_form", "备案申请表"),
+    ("qualification", "场地设施、考评人员等条件证明"),
+    ("commitment", "书面承诺及佐证材料"),
+    ("scheme", "评价方案与题库说明"),
+    ("correction", "补正材料"),
+    ("review", "评审与审核材料"),
+    ("supervision", "督导意见附件"),
+    ("other", "其他材料"),
+];
+
+impl FilingKind {
+    /// Institution kinds whose initial filings are of this kind (for counting filed holders).
+    pub fn institution_kinds(self) -> &'static [InstitutionKind] {
+        match self {
+            FilingKind::SocialOrg => &[
+                InstitutionKind::SocialOrg,
+                InstitutionKind::Association,
+                InstitutionKind::Society,
+            ],
+            FilingKind::Enterprise => &[InstitutionKind::Enterprise],
+            FilingKind::SpecialAbility | FilingKind::Increment => &[],
+        }
+    }
+}
+
 /// What differs between the kinds: data, not code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flow {
@@ -202,8 +231,6 @@ pub struct Flow {
     pub window: bool,
     /// 三(一): a district accepts initial filings for levels 5, 4, 3 only.
     pub district_levels: bool,
-    /// 一(一): ≤ N institutions per occupation per district.
-    pub quota: bool,
     /// 一(四): the stricter incremental occupation limit instead of the general one.
     pub increment_count: bool,
 }
@@ -220,7 +247,6 @@ impl Flow {
             enterprise_eligibility: false,
             window: false,
             district_levels: true,
-            quota: true,
             increment_count: false,
         };
         match kind {
@@ -239,7 +265,6 @@ impl Flow {
                 route: Route::City,
                 catalogue: Catalogue::Special,
                 district_levels: false,
-                quota: false,
                 ..base
             },
             FilingKind::Increment => Flow {
@@ -498,25 +523,68 @@ pub struct AppState {
     pub publicity_end: Option<NaiveDate>,
 }
 
+/// A 特殊情况申请 the city granted (both keys) that this application may still use: unused and
+/// not expired, or already used by this very application (一(一), 一(四)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantedException {
+    pub id: i64,
+    /// The policy key of the limit it lifts.
+    pub rule: String,
+    /// The occupations it names.
+    pub occupations: Vec<i64>,
+}
+
+/// One occupation of the application, as the limits see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemFact {
+    pub occupation_id: i64,
+    pub name: String,
+    /// false: 增级别 on an occupation the institution already holds (一(四)): adds a level, not an
+    /// occupation.
+    pub new_occupation: bool,
+}
+
+/// Per occupation: the district's quota as counted now (一(一)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaFact {
+    pub name: String,
+    pub occupation_id: i64,
+    /// Institutions holding a slot in the district (other than the applicant).
+    pub holders: u32,
+}
+
 /// Facts gathered by the store for the checks a command runs.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// Today in China time (+08:00).
     pub today: Option<NaiveDate>,
-    pub occupation_count: usize,
+    /// This application's occupations.
+    pub items: Vec<ItemFact>,
+    /// Occupations counted together with this application's: for an initial filing, those of the
+    /// applicant's other open and filed filings; for an increment, the new occupations of its
+    /// other increments in the same round.
+    pub occupations_elsewhere: Vec<i64>,
+    /// Exceptions this application may use.
+    pub exceptions: Vec<GrantedException>,
     pub levels: Vec<Level>,
-    /// Granted 特殊情况申请 for the occupation count.
-    pub count_exception: bool,
     /// Enterprise profile (一(二)1).
     pub legal_person: bool,
     pub employees: u32,
     pub capital_yuan: u64,
-    /// Per occupation: (name, institutions holding a slot in the district, exception granted).
-    pub quota: Vec<(String, u32, bool)>,
+    pub quota: Vec<QuotaFact>,
+    /// The institution already holds filed occupations: more only through an increment (一(四)).
+    pub filed_institution: bool,
+    /// 一(四): the increment round this submission belongs to (a March/September window, an extra
+    /// round opened by the city, or the round of its first submission when it comes back after
+    /// correction); None outside every round.
+    pub increment_round: Option<String>,
+    /// Labels of the materials the policy requires for this kind that are not uploaded.
+    pub missing_materials: Vec<String>,
     /// Every drawn expert has recorded an opinion.
     pub opinions_complete: bool,
-    /// Publicity end chosen on the second key (default from the policy).
-    pub publicity_end: Option<NaiveDate>,
+    /// The 公示期 that would start today (`Policy::publicity_period`), for the second key and
+    /// for resuming after an objection.
+    pub publicity: Option<PublicityPeriod>,
     /// 评审方式 given with "complete_onsite".
     pub review_mode: Option<ReviewMode>,
     /// 三(一): why levels above 三级 are accepted at a first filing (city route, at 受理).
@@ -536,9 +604,7 @@ pub enum Effect {
     DivisionKey,
     ClearKeys,
     Waiver,
-    StartPublicity {
-        end: NaiveDate,
-    },
+    StartPublicity { period: PublicityPeriod },
     AssignFilingNo,
     SaveOpinion,
     MarkSubmitted,
@@ -551,6 +617,10 @@ pub enum Effect {
         summary: String,
         override_reason: Option<String>,
     },
+    /// The application relies on this 特殊情况申请: it is used, by this application only.
+    UseException(i64),
+    /// 一(四): the increment belongs to this round (kept from its first submission).
+    EnterRound(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -585,21 +655,100 @@ impl FilingError {
     }
 }
 
-/// Checks run when the institution submits (and again, for the quota, at 初审).
-pub fn submission_checks(policy: &Policy, flow: &Flow, f: &Facts) -> Result<(), Vec<Refusal>> {
+/// The occupation limit of 一(一) (initial filings of a quota kind: all the applicant's filings
+/// together) or of 一(四) (increments: new occupations per round; 增级别 does not count). Returns the
+/// exceptions the application relies on. Kinds outside the quotas have no limit.
+pub fn occupation_limit(policy: &Policy, flow: &Flow, f: &Facts) -> Result<Vec<i64>, Refusal> {
+    let (rule, check): (&str, fn(&Policy, usize, usize) -> Result<(), Refusal>) =
+        if flow.increment_count {
+            (
+                "increment_max_occupations",
+                policy::check_increment_occupation_count,
+            )
+        } else if policy.quota_applies(flow.kind) {
+            (
+                "max_occupations_per_applicant",
+                policy::check_occupation_count,
+            )
+        } else {
+            return Ok(vec![]);
+        };
+    let mine: Vec<i64> = f
+        .items
+        .iter()
+        .filter(|i| i.new_occupation || !flow.increment_count)
+        .map(|i| i.occupation_id)
+        .collect();
+    let mut all: Vec<i64> = f.occupations_elsewhere.clone();
+    all.extend(mine.iter().copied());
+    all.sort_unstable();
+    all.dedup();
+    let elsewhere = all.iter().filter(|o| !mine.contains(o)).count();
+    // Only the occupations of this application can be let through by an exception.
+    let exceptions: Vec<&GrantedException> = f
+        .exceptions
+        .iter()
+        .filter(|x| x.rule == rule && x.occupations.iter().any(|o| mine.contains(o)))
+        .collect();
+    let covered: Vec<i64> = mine
+        .iter()
+        .copied()
+        .filter(|o| exceptions.iter().any(|x| x.occupations.contains(o)))
+        .collect();
+    let counted = all.iter().filter(|o| !covered.contains(o)).count();
+    check(policy, counted, elsewhere)?;
+    if check(policy, all.len(), elsewhere).is_ok() {
+        return Ok(vec![]);
+    }
+    Ok(exceptions.iter().map(|x| x.id).collect())
+}
+
+/// Checks run when the institution submits (and again, for the quota, at 初审). On success,
+/// the effects that record what the submission relies on (exceptions, increment round).
+pub fn submission_checks(
+    policy: &Policy,
+    flow: &Flow,
+    f: &Facts,
+) -> Result<Vec<Effect>, Vec<Refusal>> {
     let mut out = vec![];
-    let count = if flow.increment_count {
-        policy::check_increment_occupation_count(policy, f.occupation_count, f.count_exception)
-    } else {
-        policy::check_occupation_count(policy, f.occupation_count, f.count_exception)
-    };
-    if let Err(r) = count {
-        out.push(r);
+    let mut effects = vec![];
+    if f.filed_institution && matches!(flow.kind, FilingKind::SocialOrg | FilingKind::Enterprise) {
+        out.push(Refusal {
+            rule: "increment_for_filed_institutions",
+            clause: policy.increment_months.clause.clone(),
+            message: "本机构已备案，新增职业（工种）或等级须通过增量增级别备案申报，不能再提交初次备案申请".into(),
+        });
+    }
+    if !f.missing_materials.is_empty() {
+        out.push(Refusal {
+            rule: "required_materials",
+            clause: policy.required_materials.clause.clone(),
+            message: format!(
+                "提交{}前须上传：{}",
+                flow.kind.label(),
+                f.missing_materials.join("、")
+            ),
+        });
+    }
+    match occupation_limit(policy, flow, f) {
+        Ok(used) => effects.extend(used.into_iter().map(Effect::UseException)),
+        Err(r) => out.push(r),
     }
     if flow.window {
-        let today = f.today.unwrap_or_default();
-        if let Err(r) = policy::check_increment_window(policy, today) {
-            out.push(r);
+        match &f.increment_round {
+            Some(round) => effects.push(Effect::EnterRound(round.clone())),
+            None => {
+                let today = f.today.unwrap_or_default();
+                out.push(
+                    policy::check_increment_window(policy, today)
+                        .err()
+                        .unwrap_or_else(|| Refusal {
+                            rule: "increment_months",
+                            clause: policy.increment_months.clause.clone(),
+                            message: "当前不在增量增级别备案申报期内".into(),
+                        }),
+                );
+            }
         }
     }
     if flow.district_levels && flow.route == Route::District {
@@ -617,26 +766,48 @@ pub fn submission_checks(policy: &Policy, flow: &Flow, f: &Facts) -> Result<(), 
             out.extend(rs);
         }
     }
-    if flow.quota {
-        out.extend(quota_checks(policy, f));
+    if policy.quota_applies(flow.kind) {
+        match quota_checks(policy, f) {
+            Ok(used) => effects.extend(used.into_iter().map(Effect::UseException)),
+            Err(rs) => out.extend(rs),
+        }
     }
     if out.is_empty() {
-        Ok(())
+        effects.dedup();
+        Ok(effects)
     } else {
         Err(out)
     }
 }
 
-fn quota_checks(policy: &Policy, f: &Facts) -> Vec<Refusal> {
+/// 一(一): ≤ N institutions per occupation per district, unless an exception names the occupation.
+fn quota_checks(policy: &Policy, f: &Facts) -> Result<Vec<i64>, Vec<Refusal>> {
+    let rule = "max_institutions_per_occupation_per_district";
     let mut out = vec![];
-    for (name, existing, exception) in &f.quota {
-        if let Err(mut r) = policy::check_institutions_per_occupation(policy, *existing, *exception)
+    let mut used = vec![];
+    for q in &f.quota {
+        let exception = f
+            .exceptions
+            .iter()
+            .find(|x| x.rule == rule && x.occupations.contains(&q.occupation_id));
+        if let Err(mut r) =
+            policy::check_institutions_per_occupation(policy, q.holders, exception.is_some())
         {
-            r.message = format!("“{name}”：{}", r.message);
+            r.message = format!("“{}”：{}", q.name, r.message);
             out.push(r);
+        } else if let Some(x) = exception {
+            if policy::check_institutions_per_occupation(policy, q.holders, false).is_err()
+                && !used.contains(&x.id)
+            {
+                used.push(x.id);
+            }
         }
     }
-    out
+    if out.is_empty() {
+        Ok(used)
+    } else {
+        Err(out)
+    }
 }
 
 fn not_organiser(flow: &Flow, role: Role, cmd: &Command) -> FilingError {
@@ -783,12 +954,11 @@ pub fn decide(
             if !s.editable() {
                 return Err(wrong_state(cmd, s));
             }
-            submission_checks(policy, flow, facts).map_err(FilingError::Rules)?;
+            let relied_on = submission_checks(policy, flow, facts).map_err(FilingError::Rules)?;
             // Both routes are received and reviewed before the two keys; only the organiser differs.
-            Ok(out(
-                S::Submitted,
-                vec![Effect::ClearKeys, Effect::MarkSubmitted],
-            ))
+            let mut effects = vec![Effect::ClearKeys, Effect::MarkSubmitted];
+            effects.extend(relied_on);
+            Ok(out(S::Submitted, effects))
         }
         Command::Withdraw => match s {
             S::Draft | S::Submitted | S::Returned => Ok(out(S::Withdrawn, vec![])),
@@ -800,20 +970,18 @@ pub fn decide(
                 return Err(wrong_state(cmd, s));
             }
             // The quota is re-checked when the district accepts: accepted applications hold a slot.
-            if flow.quota {
-                let r = quota_checks(policy, facts);
-                if !r.is_empty() {
-                    return Err(FilingError::Rules(r));
-                }
+            let mut effects = vec![];
+            if policy.quota_applies(flow.kind) {
+                let used = quota_checks(policy, facts).map_err(FilingError::Rules)?;
+                effects.extend(used.into_iter().map(Effect::UseException));
             }
-            let mut eff = vec![];
             if let Some(r) = high_level_reason(policy, flow, facts)? {
-                eff.push(Effect::HighLevelReason(r));
+                effects.push(Effect::HighLevelReason(r));
             }
             if flow.onsite_review {
-                Ok(out(S::DistrictPassed, eff))
+                Ok(out(S::DistrictPassed, effects))
             } else {
-                Ok(out(S::OnsiteReviewed, eff))
+                Ok(out(S::OnsiteReviewed, effects))
             }
         }
         Command::Return | Command::Reject => {
@@ -938,10 +1106,13 @@ pub fn decide(
                 }]));
             }
             if other {
-                let end = facts.publicity_end.ok_or_else(|| {
-                    FilingError::Incomplete("无法计算公示期（工作日历未录入）".into())
+                let period = facts.publicity.ok_or_else(|| {
+                    FilingError::Incomplete("无法计算公示期，请联系平台管理员核对工作日历".into())
                 })?;
-                Ok(out(S::Publicity, vec![key, Effect::StartPublicity { end }]))
+                Ok(out(
+                    S::Publicity,
+                    vec![key, Effect::StartPublicity { period }],
+                ))
             } else {
                 Ok(out(S::CityReview, vec![key]))
             }
@@ -954,8 +1125,8 @@ pub fn decide(
             S::PublicityPaused if *upheld => Ok(out(S::Rejected, vec![])),
             S::PublicityPaused => {
                 let mut eff = vec![];
-                if let Some(end) = facts.publicity_end {
-                    eff.push(Effect::StartPublicity { end });
+                if let Some(period) = facts.publicity {
+                    eff.push(Effect::StartPublicity { period });
                 }
                 Ok(out(S::Publicity, eff))
             }
@@ -997,9 +1168,14 @@ pub fn available(policy: &Policy, app: &AppState, role: Role) -> Vec<Command> {
     ];
     let facts = Facts {
         today: Some(NaiveDate::MAX),
-        occupation_count: 1,
         opinions_complete: true,
-        publicity_end: Some(NaiveDate::MAX),
+        publicity: Some(PublicityPeriod {
+            published_on: NaiveDate::MAX,
+            from: NaiveDate::MAX,
+            until: NaiveDate::MAX,
+            working_days: 1,
+            basis: crate::calendar::CalendarBasis::Official,
+        }),
         employees: u32::MAX,
         capital_yuan: u64::MAX,
         legal_person: true,
@@ -1045,16 +1221,30 @@ mod tests {
             publicity_end: None,
         }
     }
+    fn item(id: i64, new_occupation: bool) -> ItemFact {
+        ItemFact {
+            occupation_id: id,
+            name: format!("职业{id}"),
+            new_occupation,
+        }
+    }
     fn ok_facts() -> Facts {
         Facts {
             today: Some(d(2026, 3, 16)),
-            occupation_count: 2,
+            items: vec![item(1, true), item(2, true)],
+            increment_round: Some("2026-03".into()),
             levels: vec![Level::Five, Level::Four],
             legal_person: true,
             employees: 200,
             capital_yuan: 0,
             opinions_complete: true,
-            publicity_end: Some(d(2026, 3, 23)),
+            publicity: Some(crate::calendar::PublicityPeriod {
+                published_on: d(2026, 3, 16),
+                from: d(2026, 3, 17),
+                until: d(2026, 3, 23),
+                working_days: 5,
+                basis: crate::calendar::CalendarBasis::Official,
+            }),
             ..Facts::default()
         }
     }
@@ -1115,7 +1305,7 @@ mod tests {
                 match e {
                     Effect::CenterKey => a.center_approved = true,
                     Effect::DivisionKey => a.division_approved = true,
-                    Effect::StartPublicity { end } => a.publicity_end = Some(*end),
+                    Effect::StartPublicity { period } => a.publicity_end = Some(period.until),
                     _ => {}
                 }
             }
@@ -1432,9 +1622,14 @@ mod tests {
             FilingState::Draft,
         );
         let f = Facts {
-            occupation_count: 4,
+            items: (1..=4).map(|i| item(i, true)).collect(),
             levels: vec![Level::Two],
-            quota: vec![("电工".into(), 3, false)],
+            quota: vec![QuotaFact {
+                name: "电工".into(),
+                occupation_id: 1,
+                holders: 3,
+            }],
+            missing_materials: vec!["备案申请表".into()],
             ..ok_facts()
         };
         let e = decide(&p, &a, Role::Institution, &Command::Submit, "", &f).unwrap_err();
@@ -1443,7 +1638,8 @@ mod tests {
         assert_eq!(
             rules,
             vec![
-                ("max_occupations_per_application", "一(一)"),
+                ("required_materials", p.required_materials.clause.as_str()),
+                ("max_occupations_per_applicant", "一(一)"),
                 ("district_initial_levels", "三(一)"),
                 ("max_institutions_per_occupation_per_district", "一(一)"),
             ]
@@ -1455,6 +1651,7 @@ mod tests {
         );
         let f = Facts {
             today: Some(d(2026, 4, 1)),
+            increment_round: None,
             ..ok_facts()
         };
         let e = decide(&p, &inc, Role::Institution, &Command::Submit, "", &f).unwrap_err();
@@ -1471,6 +1668,158 @@ mod tests {
         };
         let e = decide(&p, &ent, Role::Institution, &Command::Submit, "", &f).unwrap_err();
         assert_eq!(e.first_rule().unwrap().clause, "一(二)1(2)");
+    }
+
+    #[test]
+    fn occupation_limit_per_applicant() {
+        let p = p();
+        let flow = Flow::of(FilingKind::SocialOrg, InstitutionKind::SocialOrg);
+        // Two here, two in another open application: four in all.
+        let f = Facts {
+            occupations_elsewhere: vec![7, 8],
+            ..ok_facts()
+        };
+        let r = occupation_limit(&p, &flow, &f).unwrap_err();
+        assert_eq!(r.rule, "max_occupations_per_applicant");
+        assert!(r.message.contains("现为4个"), "{}", r.message);
+        // The same occupation in two applications counts once.
+        let f = Facts {
+            occupations_elsewhere: vec![1, 7],
+            ..ok_facts()
+        };
+        assert_eq!(occupation_limit(&p, &flow, &f), Ok(vec![]));
+        // An exception naming one of this application's occupations lets it through, and is used.
+        let f = Facts {
+            occupations_elsewhere: vec![7, 8],
+            exceptions: vec![GrantedException {
+                id: 9,
+                rule: "max_occupations_per_applicant".into(),
+                occupations: vec![2],
+            }],
+            ..ok_facts()
+        };
+        assert_eq!(occupation_limit(&p, &flow, &f), Ok(vec![9]));
+        // An exception for another rule, or for occupations not in this application, does not.
+        let mut g = f.clone();
+        g.exceptions[0].occupations = vec![5];
+        assert!(occupation_limit(&p, &flow, &g).is_err());
+        g.exceptions[0] = GrantedException {
+            id: 9,
+            rule: "increment_max_occupations".into(),
+            occupations: vec![2],
+        };
+        assert!(occupation_limit(&p, &flow, &g).is_err());
+        // Enterprises and special-ability filings have no occupation quota under this policy.
+        for k in [FilingKind::Enterprise, FilingKind::SpecialAbility] {
+            let flow = Flow::of(k, InstitutionKind::Enterprise);
+            assert_eq!(occupation_limit(&p, &flow, &f), Ok(vec![]));
+        }
+    }
+
+    #[test]
+    fn increment_levels_do_not_count_and_exception_takes_effect() {
+        let p = p();
+        let flow = Flow::of(FilingKind::Increment, InstitutionKind::SocialOrg);
+        // Three new occupations plus two level additions: within the limit of three.
+        let mut f = Facts {
+            items: vec![
+                item(1, true),
+                item(2, true),
+                item(3, true),
+                item(4, false),
+                item(5, false),
+            ],
+            ..ok_facts()
+        };
+        assert_eq!(occupation_limit(&p, &flow, &f), Ok(vec![]));
+        // A fourth new occupation in another increment of the same round is counted.
+        f.occupations_elsewhere = vec![6];
+        let r = occupation_limit(&p, &flow, &f).unwrap_err();
+        assert_eq!(
+            (r.rule, r.clause.as_str()),
+            ("increment_max_occupations", "一(四)")
+        );
+        f.exceptions = vec![GrantedException {
+            id: 4,
+            rule: "increment_max_occupations".into(),
+            occupations: vec![3],
+        }];
+        assert_eq!(occupation_limit(&p, &flow, &f), Ok(vec![4]));
+        let a = app(
+            FilingKind::Increment,
+            InstitutionKind::SocialOrg,
+            FilingState::Draft,
+        );
+        let o = decide(&p, &a, Role::Institution, &Command::Submit, "", &f).unwrap();
+        assert!(o.effects.contains(&Effect::UseException(4)));
+        assert!(o.effects.contains(&Effect::EnterRound("2026-03".into())));
+    }
+
+    #[test]
+    fn filed_institution_uses_increments() {
+        let p = p();
+        let a = app(
+            FilingKind::SocialOrg,
+            InstitutionKind::SocialOrg,
+            FilingState::Draft,
+        );
+        let f = Facts {
+            filed_institution: true,
+            ..ok_facts()
+        };
+        let e = decide(&p, &a, Role::Institution, &Command::Submit, "", &f).unwrap_err();
+        let r = e.first_rule().unwrap();
+        assert_eq!(
+            (r.rule, r.clause.as_str()),
+            ("increment_for_filed_institutions", "一(四)")
+        );
+        let inc = app(
+            FilingKind::Increment,
+            InstitutionKind::SocialOrg,
+            FilingState::Draft,
+        );
+        assert!(decide(&p, &inc, Role::Institution, &Command::Submit, "", &f).is_ok());
+    }
+
+    #[test]
+    fn quota_exception_is_used_at_submission_and_pass() {
+        let p = p();
+        let a = app(
+            FilingKind::SocialOrg,
+            InstitutionKind::SocialOrg,
+            FilingState::Draft,
+        );
+        let f = Facts {
+            quota: vec![QuotaFact {
+                name: "电工".into(),
+                occupation_id: 1,
+                holders: 3,
+            }],
+            exceptions: vec![GrantedException {
+                id: 5,
+                rule: "max_institutions_per_occupation_per_district".into(),
+                occupations: vec![1],
+            }],
+            ..ok_facts()
+        };
+        let o = decide(&p, &a, Role::Institution, &Command::Submit, "", &f).unwrap();
+        assert!(o.effects.contains(&Effect::UseException(5)));
+        // Enterprises are not under the per-district cap.
+        let ent = app(
+            FilingKind::Enterprise,
+            InstitutionKind::Enterprise,
+            FilingState::Draft,
+        );
+        let g = Facts {
+            exceptions: vec![],
+            ..f.clone()
+        };
+        let o = decide(&p, &ent, Role::Institution, &Command::Submit, "", &g).unwrap();
+        assert!(!o
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::UseException(_))));
+        assert!(decide(&p, &a, Role::Institution, &Command::Submit, "", &g).is_err());
     }
 
     #[test]

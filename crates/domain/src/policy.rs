@@ -1,12 +1,14 @@
 //! 规则: the values of 郑人社办〔2022〕87号 as data, each with its clause, and the checks
 //! that refuse with a citation. Another city adopts the platform by writing its own policy file.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{CalendarError, HolidayCalendar};
+use crate::filing::{FilingKind, MATERIAL_KINDS};
 use crate::occupation::Level;
 
 /// One policy value with its source clause (条款) and a short Chinese description.
@@ -28,8 +30,8 @@ pub struct Policy {
     pub title: String,
     /// 文号, e.g. 郑人社办〔2022〕87号.
     pub document: String,
-    /// 每次申报职业（工种）数上限.
-    pub max_occupations_per_application: Rule<u32>,
+    /// 申报单位申报职业（工种）数上限：同一申报单位所有在办及已备案的初次备案合计.
+    pub max_occupations_per_applicant: Rule<u32>,
     /// 同一职业在同一区县备案机构数上限.
     pub max_institutions_per_occupation_per_district: Rule<u32>,
     /// 企业须有独立法人.
@@ -40,6 +42,12 @@ pub struct Policy {
     pub enterprise_min_capital_yuan: Rule<u64>,
     /// 申报职业须在主营业务范围内（审核人员判断）.
     pub enterprise_occupation_in_business_scope: Rule<bool>,
+    /// 两项数量限制（申报职业数、同一职业同一区县机构数）适用的备案类型 (filing kind keys).
+    pub quota_filing_kinds: Rule<Vec<String>>,
+    /// 特殊情况申请经市级同意后未使用的有效天数（自然日）.
+    pub exception_valid_days: Rule<u32>,
+    /// 各备案类型提交时必须上传的材料 (filing kind key → material kind keys).
+    pub required_materials: Rule<BTreeMap<String, Vec<String>>>,
     /// 书面承诺可免现场评估.
     pub enterprise_onsite_waiver_allowed: Rule<bool>,
     /// 专项职业能力考核备案仅由市级办理.
@@ -70,6 +78,8 @@ pub struct Policy {
     pub results_publicity_working_days: Rule<u32>,
     /// 备案公示期，工作日数.
     pub filing_publicity_days: Rule<u32>,
+    /// 公示期是否计入发布当日 (one rule for every 公示).
+    pub publicity_first_day_counts: Rule<bool>,
     /// 每次抽取专家人数.
     pub expert_draw_size: Rule<u32>,
     /// 专家回避：近若干个月评审过同一机构者不再抽取.
@@ -154,13 +164,35 @@ impl Policy {
                 "等级应为1至5之间的数字，且至少一个",
             ));
         }
+        for k in &self.quota_filing_kinds.value {
+            if FilingKind::parse(k).is_none() || k == FilingKind::Increment.as_str() {
+                return Err(invalid(
+                    "quota_filing_kinds",
+                    format!("“{k}”不是可适用数量限制的备案类型（social_org、enterprise、special_ability）"),
+                ));
+            }
+        }
+        for (kind, materials) in &self.required_materials.value {
+            if FilingKind::parse(kind).is_none() {
+                return Err(invalid(
+                    "required_materials",
+                    format!("“{kind}”不是备案类型"),
+                ));
+            }
+            if let Some(m) = materials
+                .iter()
+                .find(|m| !MATERIAL_KINDS.iter().any(|(k, _)| k == m))
+            {
+                return Err(invalid("required_materials", format!("“{m}”不是材料类别")));
+            }
+        }
         if self.pass_score.value > 100 {
             return Err(invalid("pass_score", "合格分数线不能超过100分"));
         }
         for (key, rule) in [
             (
-                "max_occupations_per_application",
-                &self.max_occupations_per_application,
+                "max_occupations_per_applicant",
+                &self.max_occupations_per_applicant,
             ),
             (
                 "max_institutions_per_occupation_per_district",
@@ -211,10 +243,10 @@ impl Policy {
             .join("、");
         vec![
             view(
-                "max_occupations_per_application",
-                "每次申报职业（工种）数上限",
-                &self.max_occupations_per_application,
-                format!("{} 个", self.max_occupations_per_application.value),
+                "max_occupations_per_applicant",
+                "申报单位申报职业（工种）数上限（各申请合计）",
+                &self.max_occupations_per_applicant,
+                format!("{} 个", self.max_occupations_per_applicant.value),
             ),
             view(
                 "max_institutions_per_occupation_per_district",
@@ -224,6 +256,49 @@ impl Policy {
                     "{} 家",
                     self.max_institutions_per_occupation_per_district.value
                 ),
+            ),
+            view(
+                "quota_filing_kinds",
+                "上述两项数量限制适用的备案类型",
+                &self.quota_filing_kinds,
+                self.quota_filing_kinds
+                    .value
+                    .iter()
+                    .filter_map(|k| FilingKind::parse(k))
+                    .map(FilingKind::label)
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            ),
+            view(
+                "exception_valid_days",
+                "特殊情况申请同意后的有效期（未使用即失效）",
+                &self.exception_valid_days,
+                format!("{} 天", self.exception_valid_days.value),
+            ),
+            view(
+                "required_materials",
+                "提交备案申请须上传的材料",
+                &self.required_materials,
+                FilingKind::ALL
+                    .iter()
+                    .map(|k| {
+                        let list = self
+                            .required_materials(*k)
+                            .iter()
+                            .map(|(_, label)| *label)
+                            .collect::<Vec<_>>();
+                        format!(
+                            "{}：{}",
+                            k.label(),
+                            if list.is_empty() {
+                                "无".to_string()
+                            } else {
+                                list.join("、")
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("；"),
             ),
             view(
                 "enterprise_requires_legal_person",
@@ -343,6 +418,16 @@ impl Policy {
                 format!("{} 个工作日", self.filing_publicity_days.value),
             ),
             view(
+                "publicity_first_day_counts",
+                "公示期起算",
+                &self.publicity_first_day_counts,
+                if self.publicity_first_day_counts.value {
+                    "发布当日为工作日的，计入公示期".to_string()
+                } else {
+                    "发布当日不计入，自下一个工作日起算".to_string()
+                },
+            ),
+            view(
                 "expert_draw_size",
                 "每次抽取评审专家人数",
                 &self.expert_draw_size,
@@ -369,8 +454,52 @@ impl Policy {
         ]
     }
 
+    /// 一(一): whether the two quotas (occupations per applicant, institutions per occupation per
+    /// district) apply to filings of `kind`.
+    pub fn quota_applies(&self, kind: FilingKind) -> bool {
+        self.quota_filing_kinds
+            .value
+            .iter()
+            .any(|k| k == kind.as_str())
+    }
+
+    /// The materials (key, label) a filing of `kind` must carry before it is submitted.
+    pub fn required_materials(&self, kind: FilingKind) -> Vec<(&'static str, &'static str)> {
+        let keys = self
+            .required_materials
+            .value
+            .get(kind.as_str())
+            .cloned()
+            .unwrap_or_default();
+        MATERIAL_KINDS
+            .iter()
+            .filter(|(k, _)| keys.iter().any(|x| x == k))
+            .copied()
+            .collect()
+    }
+
+    /// The last day an exception granted on `granted_on` may still be used.
+    pub fn exception_expires_on(&self, granted_on: NaiveDate) -> NaiveDate {
+        granted_on + chrono::Days::new(self.exception_valid_days.value as u64)
+    }
+
     /// 保存期限: the date until which a record made on `made_on` must be kept.
     /// Feb 29 rolls to Feb 28 in a non-leap target year.
+    /// 公示期 of something published on `published_on`, for `days` (the filing or the results
+    /// rule): every publicity period is counted by this one function.
+    pub fn publicity_period(
+        &self,
+        cal: &HolidayCalendar,
+        published_on: NaiveDate,
+        days: &Rule<u32>,
+    ) -> Result<crate::calendar::PublicityPeriod, CalendarError> {
+        cal.publicity_period(
+            published_on,
+            days.value,
+            self.publicity_first_day_counts.value,
+        )
+    }
+
     pub fn retention_until(&self, electronic: bool, made_on: NaiveDate) -> NaiveDate {
         let years = if electronic {
             self.retention_electronic_years.value
@@ -437,34 +566,35 @@ impl fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
-/// 一(一): at most N occupations per application unless the city granted an exception.
-/// Zero occupations is refused as well: an application must name at least one.
-pub fn check_occupation_count(
-    policy: &Policy,
-    n: usize,
-    exception_granted: bool,
-) -> Result<(), Refusal> {
+/// 一(一) "申报单位申报职业(工种)不超过三个": `n` counts every occupation of the applicant's open
+/// and filed initial filings together, this application included (`elsewhere` of them in other
+/// applications); occupations covered by a granted exception are left out by the caller.
+/// Zero is refused: an application names at least one occupation.
+pub fn check_occupation_count(policy: &Policy, n: usize, elsewhere: usize) -> Result<(), Refusal> {
     count_check(
-        "max_occupations_per_application",
-        &policy.max_occupations_per_application,
-        "每次申报",
+        "max_occupations_per_applicant",
+        &policy.max_occupations_per_applicant,
+        "申报单位申报的职业（工种）合计",
+        "本单位其他在办或已备案的申请",
         n,
-        exception_granted,
+        elsewhere,
     )
 }
 
-/// 一(四): at most N occupations per incremental (增量) application, exception as above.
+/// 一(四): at most N new occupations per increment round (增级别 items do not count); `elsewhere`
+/// of them in the applicant's other increments of the same round. Exception as above.
 pub fn check_increment_occupation_count(
     policy: &Policy,
     n: usize,
-    exception_granted: bool,
+    elsewhere: usize,
 ) -> Result<(), Refusal> {
     count_check(
         "increment_max_occupations",
         &policy.increment_max_occupations,
-        "增量备案每次申报",
+        "增量备案本轮新增的职业（工种）（增级别不计）",
+        "本轮其他增量申请",
         n,
-        exception_granted,
+        elsewhere,
     )
 }
 
@@ -472,23 +602,22 @@ fn count_check(
     key: &'static str,
     rule: &Rule<u32>,
     what: &str,
+    other: &str,
     n: usize,
-    exception_granted: bool,
+    elsewhere: usize,
 ) -> Result<(), Refusal> {
-    if n == 0 {
-        return Err(Refusal::new(
-            key,
-            rule,
-            "备案申请应至少包含1个职业（工种）".into(),
-        ));
-    }
-    if n > rule.value as usize && !exception_granted {
+    if n > rule.value as usize {
+        let detail = if elsewhere > 0 {
+            format!("，其中{other}{elsewhere}个")
+        } else {
+            String::new()
+        };
         return Err(Refusal::new(
             key,
             rule,
             format!(
-                "{what}的职业（工种）不得超过{}个，本次为{}个；确有特殊情况的，须由区县（市）人社部门提出特殊情况申请，经市人社部门审核同意",
-                rule.value, n
+                "{what}不得超过{}个，现为{n}个{detail}；确有特殊情况的，须由区县（市）人社部门提出特殊情况申请，经市人社部门审核同意",
+                rule.value
             ),
         ));
     }
@@ -667,8 +796,9 @@ mod tests {
     fn policy_file_holds_the_notice_values() {
         let p = p();
         assert_eq!(p.document, "郑人社办〔2022〕87号");
-        assert_eq!(p.max_occupations_per_application.value, 3);
-        assert_eq!(p.max_occupations_per_application.clause, "一(一)");
+        assert_eq!(p.max_occupations_per_applicant.value, 3);
+        assert_eq!(p.max_occupations_per_applicant.clause, "一(一)");
+        assert_eq!(p.quota_filing_kinds.value, vec!["social_org".to_string()]);
         assert_eq!(p.max_institutions_per_occupation_per_district.value, 3);
         assert!(p.enterprise_requires_legal_person.value);
         assert_eq!(p.enterprise_min_employees.value, 150);
@@ -703,7 +833,17 @@ mod tests {
     #[test]
     fn policy_rules_page_lists_every_rule_with_clause() {
         let rules = p().rules();
-        assert_eq!(rules.len(), 25);
+        // Every rule of the policy file is listed, once.
+        let file: toml::Table = toml::from_str(ZHENGZHOU_2022).unwrap();
+        let mut in_file: Vec<&str> = file
+            .iter()
+            .filter(|(_, v)| v.is_table())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let mut listed: Vec<&str> = rules.iter().map(|r| r.key).collect();
+        in_file.sort();
+        listed.sort();
+        assert_eq!(listed, in_file);
         assert!(rules
             .iter()
             .all(|r| !r.clause.is_empty() && !r.text.is_empty() && !r.value.is_empty()));
@@ -744,24 +884,34 @@ mod tests {
     #[test]
     fn policy_another_city_can_change_values() {
         let text = ZHENGZHOU_2022.replace(
-            "[max_occupations_per_application]\nvalue = 3",
-            "[max_occupations_per_application]\nvalue = 5",
+            "[max_occupations_per_applicant]\nvalue = 3",
+            "[max_occupations_per_applicant]\nvalue = 5",
         );
         let other = Policy::from_toml(&text).unwrap();
-        assert_eq!(other.max_occupations_per_application.value, 5);
-        assert!(check_occupation_count(&other, 5, false).is_ok());
-        assert!(check_occupation_count(&p(), 5, false).is_err());
+        assert_eq!(other.max_occupations_per_applicant.value, 5);
+        assert!(check_occupation_count(&other, 5, 0).is_ok());
+        assert!(check_occupation_count(&p(), 5, 0).is_err());
+        // Enterprises can be put under the quotas by the policy file.
+        assert!(!p().quota_applies(FilingKind::Enterprise));
+        let text = ZHENGZHOU_2022.replace(
+            "value = [\"social_org\"]",
+            "value = [\"social_org\", \"enterprise\"]",
+        );
+        assert!(Policy::from_toml(&text)
+            .unwrap()
+            .quota_applies(FilingKind::Enterprise));
     }
 
     #[test]
-    fn max_occupations_per_application() {
+    fn max_occupations_per_applicant() {
         let p = p();
-        assert!(check_occupation_count(&p, 3, false).is_ok());
-        let r = check_occupation_count(&p, 4, false).unwrap_err();
-        assert_eq!(r.rule, "max_occupations_per_application");
+        assert!(check_occupation_count(&p, 3, 2).is_ok());
+        let r = check_occupation_count(&p, 4, 2).unwrap_err();
+        assert_eq!(r.rule, "max_occupations_per_applicant");
         assert_eq!(r.clause, "一(一)");
         assert!(
-            r.message.contains("不得超过3个，本次为4个"),
+            r.message
+                .contains("合计不得超过3个，现为4个，其中本单位其他在办或已备案的申请2个"),
             "{}",
             r.message
         );
@@ -770,20 +920,57 @@ mod tests {
                 .ends_with("（依据：郑人社办〔2022〕87号 一(一)）"),
             "{r}"
         );
-        assert!(check_occupation_count(&p, 4, true).is_ok());
-        assert!(check_occupation_count(&p, 0, true).is_err());
+    }
+
+    #[test]
+    fn quotas_apply_to_social_orgs_only() {
+        let p = p();
+        assert!(p.quota_applies(FilingKind::SocialOrg));
+        for k in [
+            FilingKind::Enterprise,
+            FilingKind::SpecialAbility,
+            FilingKind::Increment,
+        ] {
+            assert!(!p.quota_applies(k), "{k:?}");
+        }
+        let text = ZHENGZHOU_2022.replace("value = [\"social_org\"]", "value = [\"increment\"]");
+        assert!(Policy::from_toml(&text).is_err());
+    }
+
+    #[test]
+    fn required_materials_per_kind() {
+        let p = p();
+        let so: Vec<_> = p
+            .required_materials(FilingKind::SocialOrg)
+            .iter()
+            .map(|(k, _)| *k)
+            .collect();
+        assert_eq!(so, vec!["application_form", "qualification", "scheme"]);
+        assert!(!p.required_materials(FilingKind::Enterprise).is_empty());
+        let text = ZHENGZHOU_2022.replace("\"scheme\"]", "\"schema\"]");
+        let e = Policy::from_toml(&text).unwrap_err();
+        assert!(e.to_string().contains("schema"), "{e}");
+    }
+
+    #[test]
+    fn exception_validity_period() {
+        let p = p();
+        assert_eq!(
+            p.exception_expires_on(d(2026, 3, 2)),
+            d(2026, 3, 2) + chrono::Days::new(p.exception_valid_days.value as u64)
+        );
     }
 
     #[test]
     fn increment_max_occupations() {
         let p = p();
-        assert!(check_increment_occupation_count(&p, 3, false).is_ok());
-        let r = check_increment_occupation_count(&p, 4, false).unwrap_err();
+        assert!(check_increment_occupation_count(&p, 3, 1).is_ok());
+        let r = check_increment_occupation_count(&p, 4, 1).unwrap_err();
         assert_eq!(
             (r.rule, r.clause.as_str()),
             ("increment_max_occupations", "一(四)")
         );
-        assert!(check_increment_occupation_count(&p, 4, true).is_ok());
+        assert!(r.message.contains("增级别不计"), "{}", r.message);
     }
 
     #[test]
@@ -881,15 +1068,16 @@ mod tests {
     }
 
     #[test]
-    fn plan_min_working_days_unknown_year_surfaces_calendar_error() {
+    fn plan_min_working_days_out_of_range_year_surfaces_calendar_error() {
         let p = p();
         let cal = HolidayCalendar::builtin();
-        let e = check_plan_lead_time(&p, &cal, d(2027, 1, 4), d(2027, 1, 20)).unwrap_err();
+        // A provisional year answers; only years outside 2000–2100 are an error.
+        assert!(check_plan_lead_time(&p, &cal, d(2027, 1, 4), d(2027, 1, 20)).is_ok());
+        let e = check_plan_lead_time(&p, &cal, d(2101, 1, 4), d(2101, 1, 20)).unwrap_err();
         assert_eq!(
             e,
-            PlanLeadError::Calendar(CalendarError::YearNotLoaded(2027))
+            PlanLeadError::Calendar(CalendarError::YearOutOfRange(2101))
         );
-        assert_eq!(e.to_string(), "2027 年节假日安排尚未录入");
     }
 
     #[test]

@@ -223,7 +223,8 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
             "reference data loaded"
         );
     }
-    if s.demo && store::demo::seed(&store).await? {
+    let today = s.web_config().fixed_today.unwrap_or_else(web::today_cn);
+    if s.demo && store::demo::seed(&store, today).await? {
         tracing::info!("demo data created; every demo account uses the password demo-password");
     }
     let policy = match &s.policy {
@@ -263,7 +264,7 @@ async fn bench_import(store: Store, rows: u32) -> anyhow::Result<()> {
     use std::time::Instant;
     store.db.migrate().await?;
     store.load_reference(&ReferenceFiles::builtin()).await?;
-    store::demo::seed(&store).await?;
+    store::demo::seed(&store, web::today_cn()).await?;
     let plans = store
         .list_plans(
             &domain::Scope::City,

@@ -50,6 +50,9 @@ pub struct Settings {
     /// must be shared storage.
     pub blobs_dir: String,
     pub log: String,
+    /// 演练日期 (`today`, YYYY-MM-DD): pin "today" for drills and training; every page then
+    /// shows it in a banner. Empty = the real date in China time.
+    pub today: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -79,6 +82,7 @@ impl Default for Settings {
             max_upload_mb: 20,
             blobs_dir: String::new(),
             log: "info,sqlx=warn,tower_http=warn".into(),
+            today: String::new(),
         }
     }
 }
@@ -126,6 +130,14 @@ impl Settings {
         if s.blobs_dir.is_empty() {
             s.blobs_dir = format!("{}/blobs", s.data_dir.trim_end_matches('/'));
         }
+        if !s.today.trim().is_empty()
+            && chrono::NaiveDate::parse_from_str(s.today.trim(), "%Y-%m-%d").is_err()
+        {
+            anyhow::bail!(
+                "配置项 today 应为 YYYY-MM-DD 格式的日期，当前为“{}”",
+                s.today
+            );
+        }
         // SQLite has one writer; a small pool avoids lock churn.
         if s.database.starts_with("sqlite:") {
             s.db_max_connections = s.db_max_connections.min(4);
@@ -141,6 +153,7 @@ impl Settings {
             session_hours: self.session_hours,
             max_body_bytes: self.max_body_mb * 1024 * 1024,
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
+            fixed_today: chrono::NaiveDate::parse_from_str(self.today.trim(), "%Y-%m-%d").ok(),
             ..Default::default()
         }
     }

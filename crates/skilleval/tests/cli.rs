@@ -125,3 +125,82 @@ fn a_bad_database_url_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("不支持的数据库地址"));
 }
+
+/// Three app servers started together on a fresh PostgreSQL database, after `skilleval migrate`,
+/// all come up: the reference data (divisions, occupations, calendars) is loaded once, under a
+/// lock, and the others find it loaded. Four rounds, each on a new database.
+#[tokio::test]
+async fn servers_starting_together_all_start() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    if !store::testing::on_postgres() {
+        eprintln!("SKIPPED servers_starting_together_all_start: needs SKILLEVAL_TEST_PG");
+        return;
+    }
+    for round in 0..4 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = store::testing::fresh_database_url(dir.path()).await;
+        let out = skilleval(&["migrate", "--database", &url]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut children: Vec<std::process::Child> = (0..3)
+            .map(|n| {
+                Command::new(env!("CARGO_BIN_EXE_skilleval"))
+                    .args([
+                        "serve",
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--database",
+                        &url,
+                        "--data-dir",
+                        &dir.path().join(format!("s{n}")).to_string_lossy(),
+                    ])
+                    .env("SKILLEVAL_LOG", "warn")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("start server")
+            })
+            .collect();
+        let mut started = 0;
+        for c in &mut children {
+            let stdout = c.stdout.take().unwrap();
+            let line = tokio::task::spawn_blocking(move || {
+                let mut line = String::new();
+                let _ = BufReader::new(stdout).read_line(&mut line);
+                line
+            });
+            let line = tokio::time::timeout(std::time::Duration::from_secs(60), line)
+                .await
+                .expect("server answered within 60 s")
+                .unwrap();
+            if line.contains("已启动") {
+                started += 1;
+            } else {
+                let mut err = String::new();
+                let _ = std::io::Read::read_to_string(c.stderr.as_mut().unwrap(), &mut err);
+                eprintln!("round {round}: server failed: {err}");
+            }
+        }
+        for c in &mut children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        assert_eq!(started, 3, "round {round}: every server starts");
+        // Reference data loaded exactly once.
+        let store = store::Store::open(&url, 2, store::PasswordParams::fast_for_tests())
+            .await
+            .unwrap();
+        use sqlx::Row;
+        let loads: i64 =
+            sqlx::query("SELECT COUNT(*) FROM audit_events WHERE action = 'reference.load'")
+                .fetch_one(&store.db.pool)
+                .await
+                .unwrap()
+                .get(0);
+        assert_eq!(loads, 1, "round {round}");
+    }
+}

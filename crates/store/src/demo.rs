@@ -70,8 +70,9 @@ const EXPERT_EMPLOYERS: &[&str] = &[
     "郑州铁路职业技术学院",
 ];
 
-/// Fill an empty database with demo data. Does nothing when accounts exist already.
-pub async fn seed(store: &Store) -> Result<bool> {
+/// Fill an empty database with demo data laid out around `today` (so the demo works in any
+/// year). Does nothing when accounts exist already.
+pub async fn seed(store: &Store, today: chrono::NaiveDate) -> Result<bool> {
     if store.count_accounts().await? > 0 {
         return Ok(false);
     }
@@ -194,19 +195,16 @@ pub async fn seed(store: &Store) -> Result<bool> {
             )
             .await?;
     }
-    seed_filing(store).await?;
-    seed_plans(store).await?;
-    crate::demo_filing_review::seed_filing_review(
-        store,
-        crate::now_text()[..10].parse().unwrap_or_default(),
-    )
-    .await?;
+    seed_filing(store, today).await?;
+    seed_plans(store, today).await?;
+    crate::demo_filing_review::seed_filing_review(store, today).await?;
+    crate::demo_filing_rules::seed_filing_rules(store, today).await?;
     Ok(true)
 }
 
 /// Demo filing data: the expert library (one record per expert-N account) and applications of
 /// every kind at every stage. Called at the end of [`seed`].
-pub async fn seed_filing(store: &Store) -> Result<()> {
+pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> {
     use domain::filing::{decide, AppState, Command, Facts, FilingKind, Flow};
     use domain::institution::InstitutionKind;
     use domain::policy::Policy;
@@ -284,24 +282,36 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             .await
             .map(|a| a.and_then(|(a, _)| a.institution_id))
     };
-    let today = crate::now_text()[..10]
-        .parse::<chrono::NaiveDate>()
-        .unwrap_or_default();
-    let facts = Facts {
-        today: Some(today),
-        occupation_count: 1,
+    let calendar = store.holiday_calendar().await?;
+    // The day the next steps happen: filed applications were approved weeks ago, so that their
+    // 公示 is over today; the others act today.
+    let on_day = std::sync::atomic::AtomicI32::new(chrono::Datelike::num_days_from_ce(&today));
+    let set_on = |d: chrono::NaiveDate| {
+        on_day.store(
+            chrono::Datelike::num_days_from_ce(&d),
+            std::sync::atomic::Ordering::SeqCst,
+        )
+    };
+    let facts_on = |on: chrono::NaiveDate| Facts {
+        today: Some(on),
         levels: vec![],
         legal_person: true,
         employees: 1000,
         capital_yuan: 10_000_000,
         opinions_complete: true,
-        publicity_end: Some(today + chrono::Days::new(7)),
+        publicity: policy
+            .publicity_period(&calendar, on, &policy.filing_publicity_days)
+            .ok(),
         review_mode: Some(domain::filing::ReviewMode::Onsite),
         ..Facts::default()
     };
     // Apply commands in order with the given roles (the demo data is valid by construction).
     let steps = |inst_id: i64, app_id: i64, cmds: Vec<(domain::Role, Command, &'static str)>| {
-        let facts = facts.clone();
+        let today = chrono::NaiveDate::from_num_days_from_ce_opt(
+            on_day.load(std::sync::atomic::Ordering::SeqCst),
+        )
+        .expect("valid demo date");
+        let facts = facts_on(today);
         let policy = policy.clone();
         let actor = actor.clone();
         async move {
@@ -469,7 +479,8 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
         ],
     )
     .await?;
-    // inst-3 企业: written-commitment waiver path, filed.
+    // inst-3 企业: written-commitment waiver path, approved six weeks ago, filed today.
+    set_on(today - chrono::Days::new(42));
     let a3 = store
         .create_filing(
             &actor,
@@ -504,10 +515,7 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
         ],
     )
     .await?;
-    sqlx::query("UPDATE filing_applications SET publicity_end = '2020-01-01' WHERE id = $1")
-        .bind(a3)
-        .execute(&store.db.pool)
-        .await?;
+    set_on(today);
     steps(i3, a3, vec![(C, Command::Finish, "")]).await?;
     // inst-4 企业: submitted, waiting for 初审 (part of the transferred batch of 三(三)).
     let a4 = store
@@ -722,6 +730,7 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             ]),
         )
         .await?;
+        set_on(today - chrono::Days::new(42));
         let a12 = store
             .create_filing(
                 &actor,
@@ -741,10 +750,7 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             city_reviewed(vec![(V, Command::Approve, ""), (C, Command::Approve, "")]),
         )
         .await?;
-        sqlx::query("UPDATE filing_applications SET publicity_end = '2020-01-01' WHERE id = $1")
-            .bind(a12)
-            .execute(&store.db.pool)
-            .await?;
+        set_on(today);
         steps(i5, a12, vec![(C, Command::Finish, "")]).await?;
     }
     // 特殊情况申请: 中原区 asks for a 4th 电工 institution; the center has agreed, the division not yet.
@@ -754,12 +760,19 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
             i2,
             &district(i2).await?,
             "max_institutions_per_occupation_per_district",
-            Some(occ_id(0)),
+            &[occ_id(0)],
             "该机构为区内唯一具备高压电工实训基地的机构，申请统筹安排",
         )
         .await?;
     store
-        .decide_exception(&actor, x, true, true, "同意")
+        .decide_exception(
+            &actor,
+            x,
+            true,
+            true,
+            "同意",
+            policy.exception_expires_on(today),
+        )
         .await?;
     // 三(三) campaign: the transferred batch, deadline 2022-04-30, now overdue.
     store
@@ -775,8 +788,8 @@ pub async fn seed_filing(store: &Store) -> Result<()> {
 }
 
 /// 二、评价管理 demo: filed scopes, electronic filings and plans at every stage.
-pub async fn seed_plans(store: &Store) -> Result<()> {
-    use chrono::{Duration, FixedOffset, Utc};
+pub async fn seed_plans(store: &Store, today: chrono::NaiveDate) -> Result<()> {
+    use chrono::Duration;
     use domain::plan::{self as dp, Party, PlanCommand as C, PlanStatus as S};
     use domain::Scope;
 
@@ -816,9 +829,6 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
     };
     let inst1 = inst_id("inst-1").await?;
     let inst3 = inst_id("inst-3").await?;
-    let today = Utc::now()
-        .with_timezone(&FixedOffset::east_opt(8 * 3600).expect("offset"))
-        .date_naive();
     let filed_on = (today - Duration::days(200)).format("%Y-%m-%d").to_string();
     store
         .record_filed_occupation(
@@ -952,10 +962,10 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
             .await?;
         walk(p.id, steps).await?;
     }
-    // A confirmed plan with supervisors, a fully signed letter, candidates and publicised results,
-    // and one confirmed plan still waiting for supervisors.
+    // A confirmed plan held ten days ago, with supervisors, a fully signed letter, candidates and
+    // results publicised yesterday; and one confirmed plan still waiting for supervisors.
     let p = store
-        .create_plan(&i1, inst1, &input(cook, "5,4", "theory,skill", 10))
+        .create_plan(&i1, inst1, &input(cook, "5,4", "theory,skill", -10))
         .await?;
     walk(p.id, full.clone()).await?;
     let p2 = store
@@ -1048,17 +1058,16 @@ pub async fn seed_plans(store: &Store) -> Result<()> {
         .collect();
     store.save_scores(&i1, p.id, &scores, "demo").await?;
     let p = store.plan(&Scope::City, p.id).await?;
-    let until = today + Duration::days(7);
-    store
-        .set_results_status(
-            &i1,
-            p.id,
-            p.version,
-            "none",
-            "publicised",
-            Some(&today.format("%Y-%m-%d").to_string()),
-            Some(&until.format("%Y-%m-%d").to_string()),
+    let policy = domain::policy::Policy::zhengzhou_2022();
+    let period = policy
+        .publicity_period(
+            &store.holiday_calendar().await?,
+            today - Duration::days(1),
+            &policy.results_publicity_working_days,
         )
+        .map_err(|e| crate::StoreError::Invalid(e.to_string()))?;
+    store
+        .set_results_status(&i1, p.id, p.version, "none", "publicised", Some(&period))
         .await?;
     let _ = S::Draft;
     // Walking the demo plans notified the parties; drop those so the demo inbox stays readable.

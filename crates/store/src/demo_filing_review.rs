@@ -87,12 +87,26 @@ async fn step(
     };
     let facts = Facts {
         today: Some(today),
-        occupation_count: app.items.len(),
+        items: app
+            .items
+            .iter()
+            .map(|i| domain::filing::ItemFact {
+                occupation_id: i.occupation_id,
+                name: i.name.clone(),
+                new_occupation: true,
+            })
+            .collect(),
         legal_person: true,
         employees: 1000,
         capital_yuan: 10_000_000,
         opinions_complete: true,
-        publicity_end: Some(today + chrono::Days::new(7)),
+        publicity: policy
+            .publicity_period(
+                &store.holiday_calendar().await?,
+                today,
+                &policy.filing_publicity_days,
+            )
+            .ok(),
         ..extra
     };
     let a = actor(store, who).await?;

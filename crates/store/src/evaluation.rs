@@ -914,20 +914,25 @@ impl Store {
         expected_version: i64,
         from: &str,
         to: &str,
-        published_on: Option<&str>,
-        until: Option<&str>,
+        period: Option<&domain::calendar::PublicityPeriod>,
     ) -> Result<()> {
         let now = now_text();
         let mut tx = self.db.write().await?;
+        let published_on = period.map(|p| p.published_on.to_string());
+        let from_day = period.map(|p| p.from.to_string());
+        let until = period.map(|p| p.until.to_string());
+        let basis = period.map_or("official", |p| p.basis.as_str());
         let n = if to == "publicised" {
-            sqlx::query("UPDATE plans SET results_status = $1, results_published_on = $2, results_publicity_until = $3, updated_at = $4, status_since = $4, version = version + 1 WHERE id = $5 AND version = $6 AND results_status = $7")
+            sqlx::query("UPDATE plans SET results_status = $1, results_published_on = $2, results_publicity_until = $3, updated_at = $4, status_since = $4, version = version + 1, results_publicity_from = $8, results_publicity_calendar = $9 WHERE id = $5 AND version = $6 AND results_status = $7")
                 .bind(to)
-                .bind(published_on)
-                .bind(until)
+                .bind(&published_on)
+                .bind(&until)
                 .bind(&now)
                 .bind(plan_id)
                 .bind(expected_version)
                 .bind(from)
+                .bind(&from_day)
+                .bind(basis)
                 .execute(tx.conn())
                 .await?
         } else {
@@ -951,7 +956,7 @@ impl Store {
                 action: &format!("results.{to}"),
                 object_type: "plan",
                 object_id: plan_id.to_string(),
-                summary: serde_json::json!({ "published_on": published_on, "until": until }),
+                summary: serde_json::json!({ "published_on": published_on, "from": from_day, "until": until, "calendar": period.map(|p| p.basis.as_str()) }),
             },
         )
         .await?;

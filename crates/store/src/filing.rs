@@ -4,6 +4,7 @@
 //! optimistic version check, its event row and its audit event.
 
 use chrono::NaiveDate;
+use domain::calendar::CalendarBasis;
 use domain::filing::{Effect, FilingState, Outcome};
 use domain::Scope;
 use serde::Serialize;
@@ -24,6 +25,8 @@ pub struct FilingItem {
     pub kind: String,
     /// "5,4,3".
     pub levels: String,
+    /// false: 增级别 on an occupation the institution already holds (一(四)).
+    pub new_occupation: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,6 +63,10 @@ pub struct FilingApp {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// Whether the 公示期 was computed on a provisional calendar.
+    pub publicity_calendar: CalendarBasis,
+    /// 一(四): the round an increment was first submitted in ("2026-03", "extra-2").
+    pub increment_round: Option<String>,
     pub items: Vec<FilingItem>,
     /// 评审方式 (`onsite` | `written`) and why.
     pub review_mode: Option<String>,
@@ -73,6 +80,15 @@ pub struct FilingApp {
 }
 
 impl FilingApp {
+    /// 公示期 as shown on pages, in the API and on printouts (one format everywhere).
+    pub fn publicity_text(&self) -> Option<String> {
+        Some(period_text(
+            self.publicity_start.as_deref()?,
+            self.publicity_end.as_deref()?,
+            self.publicity_calendar,
+        ))
+    }
+
     pub fn state(&self) -> FilingState {
         FilingState::parse(&self.state).unwrap_or(FilingState::Draft)
     }
@@ -121,6 +137,17 @@ pub struct NewFiling {
     pub commitment: String,
 }
 
+/// The per-district quota re-check at 初审 (一(一)).
+#[derive(Debug, Clone)]
+pub struct QuotaRecheck {
+    pub limit: i64,
+    /// The refusal's message, naming the clause.
+    pub message: String,
+    /// Filing kinds and institution kinds the quota counts (policy `quota_filing_kinds`).
+    pub filing_kinds: Vec<String>,
+    pub institution_kinds: Vec<String>,
+}
+
 /// Extra data a transition may carry.
 #[derive(Debug, Clone, Default)]
 pub struct TransitionInput {
@@ -129,12 +156,12 @@ pub struct TransitionInput {
     pub attachments: Vec<String>,
     pub today: Option<NaiveDate>,
     pub retention_until: Option<String>,
-    /// Re-check the per-district quota inside the transaction (初审 pass): (limit, message
-    /// prefix naming the clause). Occupations with a granted exception are skipped.
-    pub quota_recheck: Option<(i64, String)>,
+    /// Re-check the per-district quota inside the transaction (初审 pass). Occupations named by
+    /// an exception this application may use are skipped.
+    pub quota_recheck: Option<QuotaRecheck>,
 }
 
-const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version, a.review_mode, a.review_mode_reason, a.high_level_reason, a.panel_conclusion, a.panel_override_reason";
+const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version, a.review_mode, a.review_mode_reason, a.high_level_reason, a.panel_conclusion, a.panel_override_reason, a.publicity_calendar, a.increment_round";
 const FROM: &str = "filing_applications a JOIN institutions i ON i.id = a.institution_id JOIN divisions d ON d.code = a.district_code LEFT JOIN filing_campaigns c ON c.id = a.campaign_id";
 
 fn from_row(r: &AnyRow) -> FilingApp {
@@ -171,6 +198,9 @@ fn from_row(r: &AnyRow) -> FilingApp {
         created_at: r.get(29),
         updated_at: r.get(30),
         version: r.get(31),
+        publicity_calendar: CalendarBasis::parse(&r.get::<String, _>(37))
+            .unwrap_or(CalendarBasis::Official),
+        increment_round: r.get(38),
         items: vec![],
         review_mode: r.get(32),
         review_mode_reason: r.get(33),
@@ -178,6 +208,17 @@ fn from_row(r: &AnyRow) -> FilingApp {
         panel_conclusion: r.get(35),
         panel_override_reason: r.get(36),
     }
+}
+
+/// A stored 公示期 ("2026年12月03日至2026年12月09日", with the provisional note when it applies):
+/// one format for every publicity period.
+pub fn period_text(from: &str, until: &str, basis: CalendarBasis) -> String {
+    let fmt = |d: &str| {
+        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(|d| d.format("%Y年%m月%d日").to_string())
+            .unwrap_or_else(|_| d.to_string())
+    };
+    format!("{}至{}{}", fmt(from), fmt(until), basis.note())
 }
 
 /// Restrict a query on applications (alias `a`) to what `scope` may see. Drafts are the
@@ -202,21 +243,45 @@ pub(crate) fn scope_filings(w: &mut Where, scope: &Scope) {
     }
 }
 
-fn quota_sql() -> String {
+/// Quoted list of known keys for an `IN (...)` (the keys are checked against a fixed set).
+fn in_list(keys: &[String], known: &[&str]) -> String {
+    let v: Vec<String> = keys
+        .iter()
+        .filter(|k| known.contains(&k.as_str()))
+        .map(|k| format!("'{k}'"))
+        .collect();
+    if v.is_empty() {
+        "''".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn quota_sql(filing_kinds: &[String], institution_kinds: &[String]) -> String {
     let states: Vec<String> = FilingState::ALL
         .into_iter()
         .filter(|s| s.holds_quota_slot())
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
+    let fk: Vec<&str> = domain::filing::FilingKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    let ik: Vec<&str> = domain::institution::InstitutionKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
     format!(
         "SELECT COUNT(DISTINCT t.inst) FROM ( \
            SELECT f.institution_id AS inst FROM filed_occupations f JOIN institutions i ON i.id = f.institution_id \
-           WHERE i.district_code = $1 AND f.occupation_id = $2 AND f.revoked_at IS NULL \
+           WHERE i.district_code = $1 AND f.occupation_id = $2 AND f.revoked_at IS NULL AND i.kind IN ({}) \
            UNION \
            SELECT a.institution_id AS inst FROM filing_applications a JOIN filing_items it ON it.application_id = a.id \
-           WHERE a.district_code = $3 AND it.occupation_id = $4 AND a.state IN ({}) \
+           WHERE a.district_code = $3 AND it.occupation_id = $4 AND a.state IN ({}) AND a.kind IN ({}) \
          ) t WHERE t.inst <> $5",
-        states.join(", ")
+        in_list(institution_kinds, &ik),
+        states.join(", "),
+        in_list(filing_kinds, &fk),
     )
 }
 
@@ -225,8 +290,10 @@ async fn quota_count(
     district: &str,
     occupation_id: i64,
     institution_id: i64,
+    filing_kinds: &[String],
+    institution_kinds: &[String],
 ) -> Result<i64> {
-    Ok(sqlx::query(&quota_sql())
+    Ok(sqlx::query(&quota_sql(filing_kinds, institution_kinds))
         .bind(district)
         .bind(occupation_id)
         .bind(district)
@@ -235,6 +302,53 @@ async fn quota_count(
         .fetch_one(&mut *conn)
         .await?
         .get(0))
+}
+
+/// An item (`it`) of application `a` let through by an exception that application used: the
+/// exception raised the applicant's allowance, so the occupation does not count again.
+fn used_for(rule: &str) -> String {
+    format!(
+        "SELECT 1 FROM filing_exceptions x JOIN filing_exception_occupations xo ON xo.exception_id = x.id \
+         WHERE x.used_by_application = a.id AND x.rule = '{rule}' AND xo.occupation_id = it.occupation_id"
+    )
+}
+
+/// Exceptions usable by application `app_id` of `institution_id` on `today`: granted, and either
+/// unused and not expired, or already used by this application.
+const USABLE_EXCEPTIONS: &str = "SELECT x.id, x.rule FROM filing_exceptions x WHERE x.institution_id = $1 AND x.status = 'granted' \
+     AND ((x.used_by_application IS NULL AND (x.expires_on IS NULL OR x.expires_on >= $2)) OR x.used_by_application = $3) ORDER BY x.id";
+
+async fn usable_exceptions(
+    conn: &mut sqlx::AnyConnection,
+    institution_id: i64,
+    app_id: Option<i64>,
+    today: NaiveDate,
+) -> Result<Vec<domain::filing::GrantedException>> {
+    let rows = sqlx::query(USABLE_EXCEPTIONS)
+        .bind(institution_id)
+        .bind(today.to_string())
+        .bind(app_id.unwrap_or(-1))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = vec![];
+    for r in &rows {
+        let id: i64 = r.get(0);
+        let occupations = sqlx::query(
+            "SELECT occupation_id FROM filing_exception_occupations WHERE exception_id = $1 ORDER BY occupation_id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.get::<i64, _>(0))
+        .collect();
+        out.push(domain::filing::GrantedException {
+            id,
+            rule: r.get(1),
+            occupations,
+        });
+    }
+    Ok(out)
 }
 
 /// Key for `pg_advisory_xact_lock`, serialising quota re-checks of one district and occupation.
@@ -288,13 +402,18 @@ async fn insert_items(tx: &mut WriteTx, id: i64, items: &[(i64, String)]) -> Res
         .bind(id)
         .execute(tx.conn())
         .await?;
+    // An occupation the institution already holds is 增级别 (一(四)): it adds levels, not an occupation.
     for (occ, levels) in items {
         sqlx::query(
-            "INSERT INTO filing_items (application_id, occupation_id, levels) VALUES ($1, $2, $3)",
+            "INSERT INTO filing_items (application_id, occupation_id, levels, new_occupation) VALUES ($1, $2, $3, \
+             CASE WHEN EXISTS (SELECT 1 FROM filed_occupations f JOIN filing_applications a ON a.institution_id = f.institution_id \
+                               WHERE a.id = $4 AND f.occupation_id = $5 AND f.revoked_at IS NULL) THEN 0 ELSE 1 END)",
         )
         .bind(id)
         .bind(*occ)
         .bind(levels)
+        .bind(id)
+        .bind(*occ)
         .execute(tx.conn())
         .await?;
     }
@@ -388,7 +507,7 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         let rows = sqlx::query(&format!(
-            "SELECT it.application_id, o.id, o.code, o.name, o.kind, it.levels FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE it.application_id IN ({ids}) ORDER BY it.id"
+            "SELECT it.application_id, o.id, o.code, o.name, o.kind, it.levels, it.new_occupation FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE it.application_id IN ({ids}) ORDER BY it.id"
         ))
         .fetch_all(&self.db.pool)
         .await?;
@@ -401,6 +520,7 @@ impl Store {
                     name: r.get(3),
                     kind: r.get(4),
                     levels: r.get(5),
+                    new_occupation: r.get::<i64, _>(6) != 0,
                 });
             }
         }
@@ -487,14 +607,115 @@ impl Store {
     /// Institutions holding a slot for `occupation_id` in `district`, other than `institution_id`:
     /// filed institutions plus applications the district has accepted (past 初审, not finished).
     /// Drafts and applications awaiting 初审 do not count (see docs/notes/filing.md).
+    /// Only filings of the quota kinds count (一(一): 社会培训评价组织), and filed institutions of
+    /// the matching institution kinds.
     pub async fn quota_holders(
         &self,
         district: &str,
         occupation_id: i64,
         institution_id: i64,
+        filing_kinds: &[String],
+        institution_kinds: &[String],
     ) -> Result<i64> {
         let mut conn = self.db.pool.acquire().await?;
-        quota_count(&mut conn, district, occupation_id, institution_id).await
+        quota_count(
+            &mut conn,
+            district,
+            occupation_id,
+            institution_id,
+            filing_kinds,
+            institution_kinds,
+        )
+        .await
+    }
+
+    /// 一(一): occupations of the applicant's other open (submitted, not withdrawn or rejected)
+    /// filings of `filing_kinds`, and those it holds filed.
+    pub async fn applicant_occupations(
+        &self,
+        institution_id: i64,
+        except_app: Option<i64>,
+        filing_kinds: &[String],
+    ) -> Result<Vec<i64>> {
+        let fk: Vec<&str> = domain::filing::FilingKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        let rows = sqlx::query(&format!(
+            "SELECT it.occupation_id FROM filing_items it JOIN filing_applications a ON a.id = it.application_id \
+             WHERE a.institution_id = $1 AND a.id <> $2 AND a.kind IN ({}) AND a.state NOT IN ('draft', 'withdrawn', 'rejected') \
+             AND NOT EXISTS ({USED_FOR}) \
+             UNION SELECT f.occupation_id FROM filed_occupations f JOIN occupations o ON o.id = f.occupation_id \
+             WHERE f.institution_id = $3 AND f.revoked_at IS NULL AND o.kind = 'occupation'",
+            in_list(filing_kinds, &fk),
+            USED_FOR = used_for("max_occupations_per_applicant"),
+        ))
+        .bind(institution_id)
+        .bind(except_app.unwrap_or(-1))
+        .bind(institution_id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows.iter().map(|r| r.get::<i64, _>(0)).collect())
+    }
+
+    /// 一(四): new occupations of the applicant's other increments in `round` (not drafts,
+    /// withdrawn or rejected ones).
+    pub async fn round_new_occupations(
+        &self,
+        institution_id: i64,
+        round: &str,
+        except_app: Option<i64>,
+    ) -> Result<Vec<i64>> {
+        let rows = sqlx::query(&format!(
+            "SELECT DISTINCT it.occupation_id FROM filing_items it JOIN filing_applications a ON a.id = it.application_id \
+             WHERE a.institution_id = $1 AND a.id <> $2 AND a.kind = 'increment' AND a.increment_round = $3 \
+             AND it.new_occupation = 1 AND a.state NOT IN ('draft', 'withdrawn', 'rejected') AND NOT EXISTS ({})",
+            used_for("increment_max_occupations")
+        ))
+        .bind(institution_id)
+        .bind(except_app.unwrap_or(-1))
+        .bind(round)
+        .fetch_all(&self.db.pool)
+        .await?;
+        Ok(rows.iter().map(|r| r.get::<i64, _>(0)).collect())
+    }
+
+    /// Whether the institution holds filed occupations (catalogue of 职业（工种）): it adds more
+    /// only through an increment (一(四)).
+    pub async fn holds_filed_occupations(&self, institution_id: i64) -> Result<bool> {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM filed_occupations f JOIN occupations o ON o.id = f.occupation_id \
+             WHERE f.institution_id = $1 AND f.revoked_at IS NULL AND o.kind = 'occupation'",
+        )
+        .bind(institution_id)
+        .fetch_one(&self.db.pool)
+        .await?
+        .get(0);
+        Ok(n > 0)
+    }
+
+    /// Whether `occupation_id` is filed for the institution (an increment item on it is 增级别).
+    pub async fn holds_occupation(&self, institution_id: i64, occupation_id: i64) -> Result<bool> {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM filed_occupations WHERE institution_id = $1 AND occupation_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(institution_id)
+        .bind(occupation_id)
+        .fetch_one(&self.db.pool)
+        .await?
+        .get(0);
+        Ok(n > 0)
+    }
+
+    /// Exceptions application `app_id` (None: a new draft) of the institution may use on `today`.
+    pub async fn usable_exceptions(
+        &self,
+        institution_id: i64,
+        app_id: Option<i64>,
+        today: NaiveDate,
+    ) -> Result<Vec<domain::filing::GrantedException>> {
+        let mut conn = self.db.pool.acquire().await?;
+        usable_exceptions(&mut conn, institution_id, app_id, today).await
     }
 
     /// Persist a decided transition: one transaction, optimistic version check, event row, audit.
@@ -516,7 +737,12 @@ impl Store {
         // The quota is taken at 初审: re-count inside the transaction, serialised per district
         // and occupation (PostgreSQL advisory lock; SQLite writers are serialised already), so two
         // districts officers passing at once cannot both take the last slot.
-        if let Some((limit, prefix)) = &input.quota_recheck {
+        if let Some(q) = &input.quota_recheck {
+            let today = input
+                .today
+                .ok_or_else(|| StoreError::Other("quota re-check needs today".into()))?;
+            let exceptions =
+                usable_exceptions(tx.conn(), app.institution_id, Some(app.id), today).await?;
             for it in &app.items {
                 if tx.backend == crate::Backend::Postgres {
                     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -524,13 +750,10 @@ impl Store {
                         .execute(tx.conn())
                         .await?;
                 }
-                let exception: i64 = sqlx::query("SELECT COUNT(*) FROM filing_exceptions WHERE institution_id = $1 AND rule = 'max_institutions_per_occupation_per_district' AND status = 'granted' AND (occupation_id IS NULL OR occupation_id = $2)")
-                    .bind(app.institution_id)
-                    .bind(it.occupation_id)
-                    .fetch_one(tx.conn())
-                    .await?
-                    .get(0);
-                if exception > 0 {
+                if exceptions.iter().any(|x| {
+                    x.rule == "max_institutions_per_occupation_per_district"
+                        && x.occupations.contains(&it.occupation_id)
+                }) {
                     continue;
                 }
                 let n = quota_count(
@@ -538,12 +761,14 @@ impl Store {
                     &app.district_code,
                     it.occupation_id,
                     app.institution_id,
+                    &q.filing_kinds,
+                    &q.institution_kinds,
                 )
                 .await?;
-                if n >= *limit {
+                if n >= q.limit {
                     return Err(StoreError::Invalid(format!(
-                        "“{}”：{prefix}（已有{n}家）",
-                        it.name
+                        "“{}”：{}（已有{n}家）",
+                        it.name, q.message
                     )));
                 }
             }
@@ -567,10 +792,27 @@ impl Store {
                     sqlx::query("UPDATE filing_applications SET waiver = 1, waiver_by = $1, waiver_reason = $2 WHERE id = $3")
                         .bind(&actor.username).bind(&input.reason).bind(app.id).execute(tx.conn()).await?;
                 }
-                Effect::StartPublicity { end } => {
-                    let start = input.today.map(|d| d.to_string()).unwrap_or_default();
-                    sqlx::query("UPDATE filing_applications SET publicity_start = COALESCE(publicity_start, $1), publicity_end = $2 WHERE id = $3")
-                        .bind(start).bind(end.to_string()).bind(app.id).execute(tx.conn()).await?;
+                Effect::StartPublicity { period } => {
+                    // A resumed publicity keeps its first day and gets a new end.
+                    sqlx::query("UPDATE filing_applications SET publicity_start = COALESCE(publicity_start, $1), publicity_end = $2, publicity_calendar = $3 WHERE id = $4")
+                        .bind(period.from.to_string()).bind(period.until.to_string()).bind(period.basis.as_str()).bind(app.id).execute(tx.conn()).await?;
+                    append(
+                        &mut tx,
+                        actor,
+                        NewEvent {
+                            action: "filing.publicity_period",
+                            object_type: "filing_application",
+                            object_id: app.id.to_string(),
+                            summary: serde_json::json!({
+                                "published_on": period.published_on.to_string(),
+                                "from": period.from.to_string(),
+                                "until": period.until.to_string(),
+                                "working_days": period.working_days,
+                                "calendar": period.basis.as_str(),
+                            }),
+                        },
+                    )
+                    .await?;
                 }
                 Effect::SaveOpinion => {
                     sqlx::query(
@@ -606,6 +848,39 @@ impl Store {
                         .bind(&now).bind(app.id).execute(tx.conn()).await?;
                     sqlx::query("UPDATE institutions SET filing_status = 'filing' WHERE id = $1 AND filing_status = 'unfiled'")
                         .bind(app.institution_id).execute(tx.conn()).await?;
+                }
+                Effect::UseException(x) => {
+                    let by: Option<i64> = sqlx::query(
+                        "SELECT used_by_application FROM filing_exceptions WHERE id = $1",
+                    )
+                    .bind(*x)
+                    .fetch_one(tx.conn())
+                    .await?
+                    .get(0);
+                    if by == Some(app.id) {
+                        continue;
+                    }
+                    // Once, by this application: another application that used it first wins.
+                    let n = sqlx::query("UPDATE filing_exceptions SET used_by_application = $1, used_at = $2, version = version + 1 WHERE id = $3 AND status = 'granted' AND used_by_application IS NULL")
+                        .bind(app.id).bind(&now).bind(*x).execute(tx.conn()).await?.rows_affected();
+                    if n == 0 {
+                        return Err(StoreError::Conflict);
+                    }
+                    append(
+                        &mut tx,
+                        actor,
+                        NewEvent {
+                            action: "filing_exception.use",
+                            object_type: "filing_exception",
+                            object_id: x.to_string(),
+                            summary: serde_json::json!({ "application_id": app.id, "command": outcome.action }),
+                        },
+                    )
+                    .await?;
+                }
+                Effect::EnterRound(round) => {
+                    sqlx::query("UPDATE filing_applications SET increment_round = COALESCE(increment_round, $1) WHERE id = $2")
+                        .bind(round).bind(app.id).execute(tx.conn()).await?;
                 }
                 Effect::AssignFilingNo => {
                     let today = input
@@ -733,13 +1008,14 @@ impl Store {
 
     // ---- 特殊情况申请 ----
 
+    /// 特殊情况申请 raised by the district: one applicant, the limit, the occupations it names.
     pub async fn raise_exception(
         &self,
         actor: &Actor,
         institution_id: i64,
         district: &str,
         rule: &str,
-        occupation_id: Option<i64>,
+        occupation_ids: &[i64],
         reason: &str,
     ) -> Result<i64> {
         let mut tx = self.db.write().await?;
@@ -747,13 +1023,20 @@ impl Store {
             .bind(institution_id)
             .bind(district)
             .bind(rule)
-            .bind(occupation_id)
+            .bind(occupation_ids.first().copied())
             .bind(reason)
             .bind(&actor.username)
             .bind(now_text())
             .fetch_one(tx.conn())
             .await?
             .get(0);
+        for o in occupation_ids {
+            sqlx::query("INSERT INTO filing_exception_occupations (exception_id, occupation_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(*o)
+                .execute(tx.conn())
+                .await?;
+        }
         append(
             &mut tx,
             actor,
@@ -761,12 +1044,39 @@ impl Store {
                 action: "filing_exception.raise",
                 object_type: "filing_exception",
                 object_id: id.to_string(),
-                summary: serde_json::json!({ "institution_id": institution_id, "rule": rule, "occupation_id": occupation_id, "reason": reason }),
+                summary: serde_json::json!({ "institution_id": institution_id, "rule": rule, "occupation_ids": occupation_ids, "reason": reason }),
             },
         )
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Fill in the names of the occupations each exception names.
+    async fn load_exception_occupations(&self, xs: &mut [ExceptionRow]) -> Result<()> {
+        for x in xs.iter_mut() {
+            x.occupations = sqlx::query("SELECT o.id, o.code, o.name FROM filing_exception_occupations xo JOIN occupations o ON o.id = xo.occupation_id WHERE xo.exception_id = $1 ORDER BY o.code")
+                .bind(x.id)
+                .fetch_all(&self.db.pool)
+                .await?
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect();
+        }
+        Ok(())
+    }
+
+    /// The exceptions an application used (shown on the application).
+    pub async fn exceptions_used_by(&self, application_id: i64) -> Result<Vec<ExceptionRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EXC_COLUMNS} FROM {EXC_FROM} WHERE x.used_by_application = $1 ORDER BY x.id"
+        ))
+        .bind(application_id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let mut xs: Vec<ExceptionRow> = rows.iter().map(exc_from_row).collect();
+        self.load_exception_occupations(&mut xs).await?;
+        Ok(xs)
     }
 
     pub async fn list_exceptions(
@@ -783,9 +1093,18 @@ impl Store {
             Scope::Assigned(_) => w.raw("1 = 0"),
         }
         w.eq_text("x.status", status);
-        let from = "filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id";
-        w.fetch_page(&self.db, EXC_COLUMNS, from, "x.id DESC", page, exc_from_row)
-            .await
+        let mut p = w
+            .fetch_page(
+                &self.db,
+                EXC_COLUMNS,
+                EXC_FROM,
+                "x.id DESC",
+                page,
+                exc_from_row,
+            )
+            .await?;
+        self.load_exception_occupations(&mut p.items).await?;
+        Ok(p)
     }
 
     pub async fn exception(&self, scope: &Scope, id: i64) -> Result<ExceptionRow> {
@@ -796,20 +1115,25 @@ impl Store {
         if let Some(x) = p.items.into_iter().find(|x| x.id == id) {
             return Ok(x);
         }
-        let r = sqlx::query(&format!("SELECT {EXC_COLUMNS} FROM filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id WHERE x.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .map(|r| exc_from_row(&r))
-            .ok_or(StoreError::NotFound)?;
+        let r = sqlx::query(&format!(
+            "SELECT {EXC_COLUMNS} FROM {EXC_FROM} WHERE x.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .map(|r| exc_from_row(&r))
+        .ok_or(StoreError::NotFound)?;
         if scope.covers(Some(&r.district_code), Some(r.institution_id)) {
-            Ok(r)
+            let mut v = vec![r];
+            self.load_exception_occupations(&mut v).await?;
+            Ok(v.remove(0))
         } else {
             Err(StoreError::NotFound)
         }
     }
 
-    /// One key of the city's two-key decision. `approve=false` refuses at once; both keys grant.
+    /// One key of the city's two-key decision. `approve=false` refuses at once; both keys grant,
+    /// usable until `expires_on` (unless used by then).
     pub async fn decide_exception(
         &self,
         actor: &Actor,
@@ -817,6 +1141,7 @@ impl Store {
         center: bool,
         approve: bool,
         reason: &str,
+        expires_on: NaiveDate,
     ) -> Result<ExceptionRow> {
         let x = self.exception(&Scope::City, id).await?;
         if x.status != "pending" {
@@ -861,10 +1186,11 @@ impl Store {
             "pending"
         };
         if status != "pending" {
-            sqlx::query("UPDATE filing_exceptions SET status = $1, decision_reason = $2, decided_at = $3 WHERE id = $4")
+            sqlx::query("UPDATE filing_exceptions SET status = $1, decision_reason = $2, decided_at = $3, expires_on = $4 WHERE id = $5")
                 .bind(status)
                 .bind(reason)
                 .bind(&now)
+                .bind((status == "granted").then(|| expires_on.to_string()))
                 .bind(id)
                 .execute(tx.conn())
                 .await?;
@@ -900,21 +1226,67 @@ impl Store {
         self.exception(&Scope::City, id).await
     }
 
-    /// Is a granted exception on file for this institution and rule (and occupation)?
-    pub async fn exception_granted(
+    // ---- 一(四) extra increment rounds ----
+
+    /// The city opens an extra increment round (原则上每年3月和9月: another needs a reason); audited.
+    pub async fn open_increment_round(
         &self,
-        institution_id: i64,
-        rule: &str,
-        occupation_id: Option<i64>,
-    ) -> Result<bool> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM filing_exceptions WHERE institution_id = $1 AND rule = $2 AND status = 'granted' AND (occupation_id IS NULL OR occupation_id = $3)")
-            .bind(institution_id)
-            .bind(rule)
-            .bind(occupation_id.unwrap_or(-1))
-            .fetch_one(&self.db.pool)
+        actor: &Actor,
+        opens_on: NaiveDate,
+        closes_on: NaiveDate,
+        reason: &str,
+    ) -> Result<i64> {
+        let mut tx = self.db.write().await?;
+        let id: i64 = sqlx::query("INSERT INTO increment_rounds (opens_on, closes_on, reason, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(opens_on.to_string())
+            .bind(closes_on.to_string())
+            .bind(reason)
+            .bind(&actor.username)
+            .bind(now_text())
+            .fetch_one(tx.conn())
             .await?
             .get(0);
-        Ok(n > 0)
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: "increment_round.open",
+                object_type: "increment_round",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "opens_on": opens_on.to_string(), "closes_on": closes_on.to_string(), "reason": reason }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Extra rounds, newest first.
+    pub async fn increment_rounds(&self) -> Result<Vec<IncrementRound>> {
+        let rows = sqlx::query("SELECT id, opens_on, closes_on, reason, opened_by, opened_at FROM increment_rounds ORDER BY opens_on DESC, id DESC")
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| IncrementRound {
+                id: r.get(0),
+                opens_on: r.get(1),
+                closes_on: r.get(2),
+                reason: r.get(3),
+                opened_by: r.get(4),
+                opened_at: r.get(5),
+            })
+            .collect())
+    }
+
+    /// The extra round open on `date`, if any.
+    pub async fn increment_round_on(&self, date: NaiveDate) -> Result<Option<IncrementRound>> {
+        let d = date.to_string();
+        Ok(self
+            .increment_rounds()
+            .await?
+            .into_iter()
+            .find(|r| r.opens_on <= d && d <= r.closes_on))
     }
 
     // ---- campaigns (三(三)) ----
@@ -1008,10 +1380,27 @@ impl Store {
         })
     }
 
-    /// Applications in 公示 (public page: no personal data).
-    pub async fn public_filings(&self, page: PageRequest) -> Result<Page<FilingApp>> {
+    /// Ids of applications whose 公示 ended before `today` without an objection: due to be filed.
+    pub async fn filings_publicity_over(&self, today: NaiveDate) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT id FROM filing_applications WHERE state = 'publicity' AND publicity_end < $1 ORDER BY publicity_end, id")
+            .bind(today.to_string())
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Applications in 公示 on `today` (public page: no personal data). A period that has
+    /// ended is never shown as 公示中, even before the scheduler has moved the record on.
+    pub async fn public_filings(
+        &self,
+        today: NaiveDate,
+        page: PageRequest,
+    ) -> Result<Page<FilingApp>> {
         let mut w = Where::new();
-        w.raw("a.state IN ('publicity', 'publicity_paused')");
+        let t = w.arg(Arg::Text(today.to_string()));
+        w.raw(&format!(
+            "(a.state = 'publicity_paused' OR (a.state = 'publicity' AND a.publicity_end >= {t}))"
+        ));
         let total = w.count(&self.db, FROM).await?;
         let rows = w
             .page(
@@ -1090,6 +1479,17 @@ pub struct Campaign {
     pub open: i64,
 }
 
+/// An extra increment round opened by the city (一(四) 原则上).
+#[derive(Debug, Clone, Serialize)]
+pub struct IncrementRound {
+    pub id: i64,
+    pub opens_on: String,
+    pub closes_on: String,
+    pub reason: String,
+    pub opened_by: String,
+    pub opened_at: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ExceptionRow {
     pub id: i64,
@@ -1107,9 +1507,47 @@ pub struct ExceptionRow {
     pub division_by: Option<String>,
     pub decision_reason: Option<String>,
     pub version: i64,
+    /// Last day a granted, unused exception may be used.
+    pub expires_on: Option<String>,
+    /// The application that used it (once).
+    pub used_by_application: Option<i64>,
+    pub used_at: Option<String>,
+    /// The occupations it names: (id, code, name).
+    pub occupations: Vec<(i64, String, String)>,
 }
 
-const EXC_COLUMNS: &str = "x.id, x.institution_id, i.name, x.district_code, x.rule, x.occupation_id, o.name, x.reason, x.status, x.raised_by, x.raised_at, x.center_by, x.division_by, x.decision_reason, x.version";
+impl ExceptionRow {
+    /// 待市级审核 / 已同意（有效期至…）/ 已使用 / 已失效 / 不同意, on `today`.
+    pub fn status_label(&self, today: NaiveDate) -> String {
+        match self.status.as_str() {
+            "granted" => match (self.used_by_application, self.expires_on.as_deref()) {
+                (Some(a), _) => format!("已由申请 #{a} 使用"),
+                (None, Some(e)) if e < today.to_string().as_str() => {
+                    format!("已失效（{e}前未使用）")
+                }
+                (None, Some(e)) => format!("已同意，{e}前有效"),
+                (None, None) => "已同意".into(),
+            },
+            "refused" => "不同意".into(),
+            _ => "待市级审核".into(),
+        }
+    }
+
+    /// The occupations it names, as text.
+    pub fn occupations_text(&self) -> String {
+        if self.occupations.is_empty() {
+            return "—".into();
+        }
+        self.occupations
+            .iter()
+            .map(|(_, c, n)| format!("{c} {n}"))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+const EXC_COLUMNS: &str = "x.id, x.institution_id, i.name, x.district_code, x.rule, x.occupation_id, o.name, x.reason, x.status, x.raised_by, x.raised_at, x.center_by, x.division_by, x.decision_reason, x.version, x.expires_on, x.used_by_application, x.used_at";
+const EXC_FROM: &str = "filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id";
 
 fn exc_from_row(r: &AnyRow) -> ExceptionRow {
     ExceptionRow {
@@ -1128,6 +1566,10 @@ fn exc_from_row(r: &AnyRow) -> ExceptionRow {
         division_by: r.get(12),
         decision_reason: r.get(13),
         version: r.get(14),
+        expires_on: r.get(15),
+        used_by_application: r.get(16),
+        used_at: r.get(17),
+        occupations: vec![],
     }
 }
 

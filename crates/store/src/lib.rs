@@ -25,6 +25,7 @@ mod sql;
 
 pub mod demo;
 mod demo_filing_review;
+pub mod demo_filing_rules;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
@@ -41,8 +42,8 @@ pub use evaluation::{
 pub use experts::{DrawMember, DrawRow, Expert, ExpertFilter, NewExpert};
 pub use filed::FiledOccupation;
 pub use filing::{
-    Campaign, ExceptionRow, FilingApp, FilingEvent, FilingFilter, FilingItem, NewFiling,
-    PublicFiled, TransitionInput,
+    Campaign, ExceptionRow, FilingApp, FilingEvent, FilingFilter, FilingItem, IncrementRound,
+    NewFiling, PublicFiled, QuotaRecheck, TransitionInput,
 };
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use jobs::{Job, STALE_AFTER_MINUTES};

@@ -17,6 +17,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "filing", include_str!("../migrations/0003_filing.sql")),
     (4, "plans", include_str!("../migrations/0004_plans.sql")),
     (
+        5,
+        "calendar_basis",
+        include_str!("../migrations/0005_calendar_basis.sql"),
+    ),
+    (
+        6,
+        "filing_rules",
+        include_str!("../migrations/0006_filing_rules.sql"),
+    ),
+    (
         7,
         "filing_review",
         include_str!("../migrations/0007_filing_review.sql"),

@@ -321,9 +321,27 @@ pub struct Plan {
     pub results_submitted_at: Option<String>,
     pub version: i64,
     pub created_at: String,
+    /// First counted day of the results' 公示期.
+    pub results_publicity_from: Option<String>,
+    /// Whether the results' 公示期 was computed on a provisional calendar.
+    pub results_publicity_calendar: domain::calendar::CalendarBasis,
 }
 
 impl Plan {
+    /// The results' 公示期 as shown on pages, in the API and on printouts.
+    pub fn results_publicity_text(&self) -> Option<String> {
+        let until = self.results_publicity_until.as_deref()?;
+        let from = self
+            .results_publicity_from
+            .as_deref()
+            .or(self.results_published_on.as_deref())?;
+        Some(crate::filing::period_text(
+            from,
+            until,
+            self.results_publicity_calendar,
+        ))
+    }
+
     pub fn status(&self) -> PlanStatus {
         PlanStatus::parse(&self.status).unwrap_or(PlanStatus::Draft)
     }
@@ -357,7 +375,7 @@ pub struct PlanFilter {
     pub results_status: Option<String>,
 }
 
-const PLAN_COLUMNS: &str = "p.id, p.plan_no, p.institution_id, i.name, p.district_code, d.name, p.occupation_id, o.code, o.name, p.levels, p.forms, p.start_date, p.end_date, p.venue, p.expected_candidates, p.examiners, p.internal_supervisor, p.status, p.status_since, p.revision, p.submitted_at, p.paper_received_by, p.paper_received_at, p.district_decided_by, p.district_decided_at, p.entered_at, p.city_confirmed_by, p.city_confirmed_at, p.last_reason, p.results_status, p.results_published_on, p.results_publicity_until, p.results_submitted_at, p.version, p.created_at";
+const PLAN_COLUMNS: &str = "p.id, p.plan_no, p.institution_id, i.name, p.district_code, d.name, p.occupation_id, o.code, o.name, p.levels, p.forms, p.start_date, p.end_date, p.venue, p.expected_candidates, p.examiners, p.internal_supervisor, p.status, p.status_since, p.revision, p.submitted_at, p.paper_received_by, p.paper_received_at, p.district_decided_by, p.district_decided_at, p.entered_at, p.city_confirmed_by, p.city_confirmed_at, p.last_reason, p.results_status, p.results_published_on, p.results_publicity_until, p.results_submitted_at, p.version, p.created_at, p.results_publicity_from, p.results_publicity_calendar";
 pub(crate) const PLAN_FROM: &str = "plans p JOIN institutions i ON i.id = p.institution_id JOIN divisions d ON d.code = p.district_code JOIN occupations o ON o.id = p.occupation_id";
 
 fn plan_row(r: &AnyRow) -> Plan {
@@ -397,6 +415,9 @@ fn plan_row(r: &AnyRow) -> Plan {
         results_submitted_at: r.get(32),
         version: r.get(33),
         created_at: r.get(34),
+        results_publicity_from: r.get(35),
+        results_publicity_calendar: domain::calendar::CalendarBasis::parse(&r.get::<String, _>(36))
+            .unwrap_or(domain::calendar::CalendarBasis::Official),
     }
 }
 

@@ -128,6 +128,9 @@ fn day_kind_str(k: &DayKind) -> &'static str {
     }
 }
 
+/// `pg_advisory_xact_lock` key of reference-data loading ("skilref" in ASCII).
+const REFERENCE_LOCK_KEY: i64 = 0x736b_696c_7265_66;
+
 impl Store {
     /// Fill empty reference tables from the files; add calendar years not yet loaded.
     /// Returns (divisions, occupations, calendar years) added.
@@ -148,6 +151,15 @@ impl Store {
         }
         let now = now_text();
         let mut tx = self.db.write().await?;
+        // Several app servers may start together on a fresh database: the first loads, the
+        // others wait for it here and then find the tables filled (SQLite writers are
+        // serialised already).
+        if tx.backend == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(REFERENCE_LOCK_KEY)
+                .execute(tx.conn())
+                .await?;
+        }
         let mut added = (0, 0, 0);
         let have_divisions: i64 = sqlx::query("SELECT COUNT(*) FROM divisions")
             .fetch_one(tx.conn())
@@ -517,6 +529,7 @@ impl Store {
                         year: y as i32,
                         source,
                         days: BTreeMap::new(),
+                        provisional: false,
                     },
                 )
             })

@@ -43,6 +43,12 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     }
 }
 
+/// The date every test runs on unless it pins another: no test reads the wall clock, so the
+/// suite passes in any year (CI also runs it under libfaketime in 2028 and 2031).
+pub fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("valid date")
+}
+
 /// A migrated store with reference data and demo data, with cheap password hashing; uploaded
 /// files go to a fresh temporary directory.
 pub async fn demo_store(url: &str) -> Store {
@@ -56,6 +62,15 @@ pub async fn demo_store(url: &str) -> Store {
 
 /// [`demo_store`] with uploaded files in `blobs_dir`.
 pub async fn demo_store_with_blobs(url: &str, blobs_dir: &std::path::Path) -> Store {
+    demo_store_on(url, blobs_dir, today()).await
+}
+
+/// [`demo_store_with_blobs`] with the demo laid out around `today`.
+pub async fn demo_store_on(
+    url: &str,
+    blobs_dir: &std::path::Path,
+    today: chrono::NaiveDate,
+) -> Store {
     let store = Store::open(url, 4, PasswordParams::fast_for_tests())
         .await
         .expect("open store")
@@ -65,6 +80,6 @@ pub async fn demo_store_with_blobs(url: &str, blobs_dir: &std::path::Path) -> St
         .load_reference(&ReferenceFiles::builtin())
         .await
         .expect("reference data");
-    crate::demo::seed(&store).await.expect("demo data");
+    crate::demo::seed(&store, today).await.expect("demo data");
     store
 }

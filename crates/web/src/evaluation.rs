@@ -171,11 +171,12 @@ pub async fn update_plan(
         .await?)
 }
 
-/// The last permitted submission date for a start date, with an explicit calendar error.
+/// The last permitted submission date for a start date: (last calendar day, last working day,
+/// calendar basis), with an explicit calendar error outside 2000–2100.
 pub async fn latest_submission(
     state: &AppState,
     start: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), AppError> {
+) -> Result<(NaiveDate, NaiveDate, domain::calendar::CalendarBasis), AppError> {
     let cal = state.store.holiday_calendar().await?;
     let n = state.policy.plan_min_working_days.value;
     let last = cal
@@ -184,7 +185,7 @@ pub async fn latest_submission(
     let last_working = cal
         .latest_working_submission_date(start, n)
         .map_err(|e| AppError::invalid("start_date", e.to_string()))?;
-    Ok((last, last_working))
+    Ok((last, last_working, cal.basis(last_working, start)))
 }
 
 /// Apply a workflow command to a plan.
@@ -1225,22 +1226,6 @@ pub async fn import_scores(
     Ok(Ok(updates.len()))
 }
 
-/// The last day of publicity: N working days counted from the publication day (itself included
-/// when it is a working day).
-pub fn publicity_until(
-    cal: &domain::calendar::HolidayCalendar,
-    from: NaiveDate,
-    days: u32,
-) -> Result<NaiveDate, domain::calendar::CalendarError> {
-    let first_is_working = cal.is_working_day(from)?;
-    let n = if first_is_working {
-        days as i64 - 1
-    } else {
-        days as i64
-    };
-    cal.add_working_days(from, n)
-}
-
 pub async fn publish_results(
     state: &AppState,
     me: &Authed,
@@ -1260,12 +1245,10 @@ pub async fn publish_results(
     }
     let today = state.today();
     let cal = state.store.holiday_calendar().await?;
-    let until = publicity_until(
-        &cal,
-        today,
-        state.policy.results_publicity_working_days.value,
-    )
-    .map_err(|e| AppError::invalid("date", e.to_string()))?;
+    let period = state
+        .policy
+        .publicity_period(&cal, today, &state.policy.results_publicity_working_days)
+        .map_err(|e| AppError::invalid("date", e.to_string()))?;
     state
         .store
         .set_results_status(
@@ -1274,8 +1257,7 @@ pub async fn publish_results(
             version.unwrap_or(p.version),
             "none",
             "publicised",
-            Some(&today.format("%Y-%m-%d").to_string()),
-            Some(&until.format("%Y-%m-%d").to_string()),
+            Some(&period),
         )
         .await?;
     Ok(state.store.plan(&me.scope(), plan_id).await?)
@@ -1319,7 +1301,6 @@ pub async fn submit_results(
             "publicised",
             "submitted",
             None,
-            None,
         )
         .await?;
     Ok(state.store.plan(&me.scope(), plan_id).await?)
@@ -1336,7 +1317,7 @@ pub async fn plan_json(
     let latest = match start {
         Some(s) => latest_submission(state, s)
             .await
-            .map(|(a, b)| serde_json::json!({ "latest": a.to_string(), "latest_working": b.to_string() }))
+            .map(|(a, b, basis)| serde_json::json!({ "latest": a.to_string(), "latest_working": b.to_string(), "calendar": basis }))
             .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() })),
         None => serde_json::Value::Null,
     };

@@ -9,7 +9,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use domain::draw;
-use domain::filing::{self, Catalogue, Command, Facts, FilingError, FilingKind, FilingState, Flow};
+use domain::filing::{
+    self, Catalogue, Command, Facts, FilingError, FilingKind, FilingState, Flow, ItemFact,
+    QuotaFact,
+};
 use domain::institution::InstitutionKind;
 use domain::occupation::parse_levels;
 use domain::Role;
@@ -50,6 +53,10 @@ pub fn api_router() -> Router<AppState> {
         )
         .route("/v1/filing-exceptions/{id}/decide", post(decide_exception))
         .route("/v1/filing-campaigns", get(campaigns).post(create_campaign))
+        .route(
+            "/v1/increment-rounds",
+            get(increment_rounds).post(open_increment_round),
+        )
         .route("/v1/experts", get(list_experts).post(create_expert))
         .route("/v1/experts/template.xlsx", get(expert_template))
         .route(
@@ -126,16 +133,6 @@ pub async fn validate_items(
             "请至少选择一个职业（工种）",
         ));
     }
-    let exception = state
-        .store
-        .exception_granted(institution_id, "max_occupations_per_application", None)
-        .await?;
-    let count = if flow.increment_count {
-        domain::policy::check_increment_occupation_count(&state.policy, items.len(), exception)
-    } else {
-        domain::policy::check_occupation_count(&state.policy, items.len(), exception)
-    };
-    count.map_err(|r| AppError::invalid("occupations", r.to_string()))?;
     let kind = match flow.catalogue {
         Catalogue::Occupation => "occupation",
         Catalogue::Special => "special",
@@ -186,6 +183,27 @@ pub async fn validate_items(
                 }
             }
             ls.sort_unstable_by(|a, b| b.cmp(a));
+            // 增级别 (一(四)): on an occupation already filed, only levels not yet filed.
+            if flow.kind == FilingKind::Increment {
+                if let Some(f) = state
+                    .store
+                    .filed_occupations(institution_id)
+                    .await?
+                    .into_iter()
+                    .find(|f| f.occupation_id == id)
+                {
+                    let held = parse_levels(&f.levels).unwrap_or_default();
+                    if ls.iter().all(|l| held.iter().any(|h| h.number() == *l)) {
+                        return Err(AppError::invalid(
+                            "levels",
+                            format!(
+                                "“{name}”已备案{}，增级别备案请选择尚未备案的等级（一(四)）",
+                                f.levels.replace(',', "、") + "级"
+                            ),
+                        ));
+                    }
+                }
+            }
             ls
         };
         let text = levels
@@ -223,6 +241,7 @@ pub async fn create_filing(
         ));
     }
     let items = validate_items(state, &flow, inst.id, &f.occupations).await?;
+    check_draft_limits(state, &flow, inst.id, None, &items).await?;
     let id = state
         .store
         .create_filing(
@@ -258,6 +277,7 @@ pub async fn update_filing(
     }
     let flow = flow_of(&app.kind, &inst.kind)?;
     let items = validate_items(state, &flow, inst.id, &f.occupations).await?;
+    check_draft_limits(state, &flow, inst.id, Some(&app), &items).await?;
     let version = f
         .version
         .ok_or_else(|| AppError::invalid("version", "请提供版本号 version"))?;
@@ -284,6 +304,128 @@ pub async fn update_filing(
             e => e.into(),
         })?;
     Ok(state.store.filing(&me.scope(), id).await?)
+}
+
+/// The occupation limits (一(一), 一(四)) and the filed-institution rule, checked already when a
+/// draft is saved so that the applicant hears of them early; submission checks them again.
+async fn check_draft_limits(
+    state: &AppState,
+    flow: &Flow,
+    institution_id: i64,
+    app: Option<&FilingApp>,
+    items: &[(i64, String)],
+) -> Result<(), AppError> {
+    if matches!(flow.kind, FilingKind::SocialOrg | FilingKind::Enterprise)
+        && state.store.holds_filed_occupations(institution_id).await?
+    {
+        return Err(AppError::invalid(
+            "kind",
+            format!(
+                "本机构已备案，新增职业（工种）或等级须通过增量增级别备案申报（依据：{} {}）",
+                state.policy.document, state.policy.increment_months.clause
+            ),
+        ));
+    }
+    let mut item_facts = vec![];
+    for (occ, _) in items {
+        item_facts.push(ItemFact {
+            occupation_id: *occ,
+            name: String::new(),
+            new_occupation: !state.store.holds_occupation(institution_id, *occ).await?,
+        });
+    }
+    let round = match app.and_then(|a| a.increment_round.clone()) {
+        Some(r) => Some(r),
+        None => current_round(state).await?,
+    };
+    let f = Facts {
+        items: item_facts,
+        occupations_elsewhere: occupations_elsewhere(
+            state,
+            flow,
+            institution_id,
+            app.map(|a| a.id),
+            round.as_deref(),
+        )
+        .await?,
+        exceptions: state
+            .store
+            .usable_exceptions(institution_id, app.map(|a| a.id), state.today())
+            .await?,
+        ..Facts::default()
+    };
+    filing::occupation_limit(&state.policy, flow, &f)
+        .map(|_| ())
+        .map_err(|r| AppError::invalid("occupations", r.to_string()))
+}
+
+/// Occupations counted together with an application's own (一(一): the applicant's other open
+/// and filed initial filings of the quota kinds; 一(四): new occupations of its other increments
+/// in the same round).
+async fn occupations_elsewhere(
+    state: &AppState,
+    flow: &Flow,
+    institution_id: i64,
+    app_id: Option<i64>,
+    round: Option<&str>,
+) -> Result<Vec<i64>, AppError> {
+    if flow.increment_count {
+        return Ok(match round {
+            Some(r) => {
+                state
+                    .store
+                    .round_new_occupations(institution_id, r, app_id)
+                    .await?
+            }
+            None => vec![],
+        });
+    }
+    if !state.policy.quota_applies(flow.kind) {
+        return Ok(vec![]);
+    }
+    Ok(state
+        .store
+        .applicant_occupations(
+            institution_id,
+            app_id,
+            &state.policy.quota_filing_kinds.value,
+        )
+        .await?)
+}
+
+/// 一(四): the increment round open today: the window month ("2026-03") or an extra round
+/// opened by the city ("extra-2"); None outside every round.
+pub async fn current_round(state: &AppState) -> Result<Option<String>, AppError> {
+    use chrono::Datelike;
+    let today = state.today();
+    if state.policy.increment_months.value.contains(&today.month()) {
+        return Ok(Some(format!("{}-{:02}", today.year(), today.month())));
+    }
+    Ok(state
+        .store
+        .increment_round_on(today)
+        .await?
+        .map(|r| format!("extra-{}", r.id)))
+}
+
+/// The policy's checklist for the application's kind: (label, present).
+pub async fn materials_checklist(
+    state: &AppState,
+    app: &FilingApp,
+) -> Result<Vec<(&'static str, &'static str, bool)>, AppError> {
+    let Some(kind) = FilingKind::parse(&app.kind) else {
+        return Ok(vec![]);
+    };
+    let docs = state
+        .store
+        .documents_of("filing_application", app.id)
+        .await?;
+    Ok(state
+        .policy
+        .required_materials(kind)
+        .into_iter()
+        .map(|(k, label)| (k, label, docs.iter().any(|d| d.latest.kind == k)))
+        .collect())
 }
 
 pub fn app_state(app: &FilingApp) -> filing::AppState {
@@ -313,27 +455,37 @@ pub async fn facts(state: &AppState, app: &FilingApp, cmd: &Command) -> Result<F
             }
         }
     }
+    let flow = app_state(app).flow;
     let mut quota = vec![];
-    if matches!(cmd, Command::Submit | Command::Pass) && app.kind != "special_ability" {
+    let quota_kinds = &state.policy.quota_filing_kinds.value;
+    let inst_kinds = quota_institution_kinds(state);
+    if matches!(cmd, Command::Submit | Command::Pass) && state.policy.quota_applies(flow.kind) {
         for it in &app.items {
             let n = store
-                .quota_holders(&app.district_code, it.occupation_id, app.institution_id)
-                .await?;
-            let exc = store
-                .exception_granted(
+                .quota_holders(
+                    &app.district_code,
+                    it.occupation_id,
                     app.institution_id,
-                    "max_institutions_per_occupation_per_district",
-                    Some(it.occupation_id),
+                    quota_kinds,
+                    &inst_kinds,
                 )
                 .await?;
-            quota.push((it.name.clone(), n as u32, exc));
+            quota.push(QuotaFact {
+                name: it.name.clone(),
+                occupation_id: it.occupation_id,
+                holders: n as u32,
+            });
         }
     }
-    let publicity_end = match cmd {
+    let publicity = match cmd {
         Command::Approve | Command::ResolveObjection { .. } => {
             let cal = store.holiday_calendar().await?;
-            cal.add_working_days(today, state.policy.filing_publicity_days.value as i64)
-                .ok()
+            Some(
+                state
+                    .policy
+                    .publicity_period(&cal, today, &state.policy.filing_publicity_days)
+                    .map_err(|e| AppError::invalid("publicity", e.to_string()))?,
+            )
         }
         _ => None,
     };
@@ -353,23 +505,78 @@ pub async fn facts(state: &AppState, app: &FilingApp, cmd: &Command) -> Result<F
     } else {
         0
     };
+    let submit = *cmd == Command::Submit;
+    // 一(四): a correction comes back in the round of its first submission, even after it closed.
+    let increment_round = if flow.window && submit {
+        match (&app.increment_round, app.state()) {
+            (Some(r), FilingState::Returned) => Some(r.clone()),
+            _ => current_round(state).await?,
+        }
+    } else {
+        None
+    };
+    let (occupations_elsewhere, missing_materials, filed_institution) = if submit {
+        (
+            occupations_elsewhere(
+                state,
+                &flow,
+                app.institution_id,
+                Some(app.id),
+                increment_round.as_deref(),
+            )
+            .await?,
+            materials_checklist(state, app)
+                .await?
+                .into_iter()
+                .filter(|(_, _, present)| !present)
+                .map(|(_, label, _)| label.to_string())
+                .collect(),
+            store.holds_filed_occupations(app.institution_id).await?,
+        )
+    } else {
+        (vec![], vec![], false)
+    };
     Ok(Facts {
         today: Some(today),
-        occupation_count: app.items.len(),
-        levels,
-        count_exception: store
-            .exception_granted(app.institution_id, "max_occupations_per_application", None)
+        items: app
+            .items
+            .iter()
+            .map(|i| ItemFact {
+                occupation_id: i.occupation_id,
+                name: i.name.clone(),
+                new_occupation: i.new_occupation,
+            })
+            .collect(),
+        occupations_elsewhere,
+        exceptions: store
+            .usable_exceptions(app.institution_id, Some(app.id), today)
             .await?,
+        levels,
         legal_person: inst.legal_person,
         employees: inst.employees.clamp(0, u32::MAX as i64) as u32,
         capital_yuan: inst.capital_yuan.max(0) as u64,
         quota,
+        filed_institution,
+        increment_round,
+        missing_materials,
         opinions_complete,
-        publicity_end,
+        publicity,
         panel,
         supervision_opinions_missing,
         ..Facts::default()
     })
+}
+
+/// Institution kinds whose filed occupations count against the per-district quota.
+fn quota_institution_kinds(state: &AppState) -> Vec<String> {
+    state
+        .policy
+        .quota_filing_kinds
+        .value
+        .iter()
+        .filter_map(|k| FilingKind::parse(k))
+        .flat_map(|k| k.institution_kinds().iter().map(|i| i.as_str().to_string()))
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -465,11 +672,13 @@ pub async fn act(
                 attachments,
                 today: Some(state.today()),
                 retention_until: retention,
-                quota_recheck: (cmd == Command::Pass && app_state(&app).flow.quota).then(|| {
+                quota_recheck: (cmd == Command::Pass
+                    && state.policy.quota_applies(app_state(&app).flow.kind))
+                .then(|| {
                     let r = &state.policy.max_institutions_per_occupation_per_district;
-                    (
-                        r.value as i64,
-                        domain::policy::Refusal {
+                    store::QuotaRecheck {
+                        limit: r.value as i64,
+                        message: domain::policy::Refusal {
                             rule: "max_institutions_per_occupation_per_district",
                             clause: r.clause.clone(),
                             message: format!(
@@ -478,7 +687,9 @@ pub async fn act(
                             ),
                         }
                         .to_string(),
-                    )
+                        filing_kinds: state.policy.quota_filing_kinds.value.clone(),
+                        institution_kinds: quota_institution_kinds(state),
+                    }
                 }),
             },
         )
@@ -649,6 +860,12 @@ pub async fn detail(
         draws.push(json!({ "draw": d, "members": members }));
     }
     let supervisors = state.store.filing_supervisors(id).await?;
+    let materials: Vec<_> = materials_checklist(&state, &app)
+        .await?
+        .into_iter()
+        .map(|(k, label, present)| json!({ "kind": k, "label": label, "present": present }))
+        .collect();
+    let exceptions = state.store.exceptions_used_by(id).await?;
     let available: Vec<&str> = filing::available(&state.policy, &app_state(&app), me.role())
         .iter()
         .map(|c| c.as_str())
@@ -661,6 +878,8 @@ pub async fn detail(
         "supervisors": supervisors,
         "province_report": state.store.province_report_of(id).await?,
         "available_actions": available,
+        "required_materials": materials,
+        "exceptions_used": exceptions,
     }))
     .into_response())
 }
@@ -895,12 +1114,23 @@ pub async fn verify_draw(
 #[derive(Deserialize)]
 pub struct ExceptionInput {
     pub institution_id: i64,
-    /// max_occupations_per_application | max_institutions_per_occupation_per_district | increment_max_occupations
+    /// max_occupations_per_applicant | max_institutions_per_occupation_per_district | increment_max_occupations
     pub rule: String,
+    /// The occupations it names (codes); `occupation_code` may hold one, or several separated by commas.
+    #[serde(default)]
+    pub occupation_codes: Vec<String>,
     pub occupation_code: Option<String>,
     pub reason: String,
 }
 
+/// The limits an exception may lift (一(一), 一(四)).
+pub const EXCEPTION_RULES: [&str; 3] = [
+    "max_occupations_per_applicant",
+    "max_institutions_per_occupation_per_district",
+    "increment_max_occupations",
+];
+
+/// 特殊情况申请: the district names one applicant of its area, the limit and the occupations.
 pub async fn raise_exception_for(
     state: &AppState,
     me: &Authed,
@@ -912,20 +1142,30 @@ pub async fn raise_exception_for(
         .institution(&me.scope(), input.institution_id)
         .await?;
     let rule = input.rule.trim();
-    if ![
-        "max_occupations_per_application",
-        "max_institutions_per_occupation_per_district",
-        "increment_max_occupations",
-    ]
-    .contains(&rule)
-    {
+    if !EXCEPTION_RULES.contains(&rule) {
         return Err(AppError::invalid(
             "rule",
             "特殊情况申请只适用于职业数或机构数限制",
         ));
     }
-    let occupation_id = if rule == "max_institutions_per_occupation_per_district" {
-        let code = input.occupation_code.as_deref().unwrap_or("").trim();
+    let codes: Vec<String> = input
+        .occupation_codes
+        .iter()
+        .map(String::as_str)
+        .chain(input.occupation_code.as_deref())
+        .flat_map(|c| c.split([',', '，', '、', ';', '；', ' ']))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    if codes.is_empty() {
+        return Err(AppError::invalid(
+            "occupation_code",
+            "请填写特殊情况申请所涉及的职业（工种）代码",
+        ));
+    }
+    let mut occupation_ids = vec![];
+    for code in &codes {
         let (id, _, _) = state
             .store
             .occupation_by_code(code, "occupation")
@@ -936,10 +1176,10 @@ pub async fn raise_exception_for(
                     format!("职业（工种）代码“{code}”不在目录中"),
                 )
             })?;
-        Some(id)
-    } else {
-        None
-    };
+        if !occupation_ids.contains(&id) {
+            occupation_ids.push(id);
+        }
+    }
     if input.reason.trim().is_empty() {
         return Err(AppError::invalid("reason", "请说明特殊情况"));
     }
@@ -950,7 +1190,7 @@ pub async fn raise_exception_for(
             inst.id,
             &inst.district_code,
             rule,
-            occupation_id,
+            &occupation_ids,
             input.reason.trim(),
         )
         .await?)
@@ -1012,6 +1252,7 @@ pub async fn decide_exception_for(
             me.role() == Role::CityCenter,
             input.approve,
             input.reason.trim(),
+            state.policy.exception_expires_on(state.today()),
         )
         .await
         .map_err(|e| match e {
@@ -1027,6 +1268,84 @@ async fn decide_exception(
     JsonBody(input): JsonBody<DecideInput>,
 ) -> Result<Response, AppError> {
     Ok(Json(decide_exception_for(&state, &me, id, &input).await?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RoundInput {
+    pub opens_on: String,
+    pub closes_on: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// 一(四) "原则上每年3月和9月各开展一次": the city opens an extra round, with a reason; audited.
+pub async fn open_round(
+    state: &AppState,
+    me: &Authed,
+    input: &RoundInput,
+) -> Result<store::IncrementRound, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    let date = |field: &'static str, v: &str| {
+        NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::invalid(field, "日期应为 YYYY-MM-DD"))
+    };
+    let opens = date("opens_on", &input.opens_on)?;
+    let closes = date("closes_on", &input.closes_on)?;
+    if closes < opens {
+        return Err(AppError::invalid("closes_on", "结束日期不能早于开始日期"));
+    }
+    if input.reason.trim().is_empty() {
+        return Err(AppError::invalid(
+            "reason",
+            format!(
+                "增量增级别备案原则上每年{}开展，另行开放须说明理由（依据：{} {}）",
+                state
+                    .policy
+                    .increment_months
+                    .value
+                    .iter()
+                    .map(|m| format!("{m}月"))
+                    .collect::<Vec<_>>()
+                    .join("和"),
+                state.policy.document,
+                state.policy.increment_months.clause
+            ),
+        ));
+    }
+    let id = state
+        .store
+        .open_increment_round(&me.actor(), opens, closes, input.reason.trim())
+        .await?;
+    state
+        .store
+        .increment_rounds()
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound)
+}
+
+async fn open_increment_round(
+    State(state): State<AppState>,
+    me: Authed,
+    JsonBody(input): JsonBody<RoundInput>,
+) -> Result<Response, AppError> {
+    let r = open_round(&state, &me, &input).await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+async fn increment_rounds(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    me.require(&[
+        Role::CityCenter,
+        Role::CityDivision,
+        Role::District,
+        Role::Institution,
+    ])?;
+    Ok(Json(json!({
+        "current": current_round(&state).await?,
+        "extra_rounds": state.store.increment_rounds().await?,
+    }))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -1270,16 +1589,7 @@ async fn expert_unavailable(
 }
 
 /// Material kinds of a filing application (key, label).
-pub const FILING_DOC_KINDS: &[(&str, &str)] = &[
-    ("application_form", "备案申请表"),
-    ("qualification", "场地设施、考评人员等条件证明"),
-    ("commitment", "书面承诺及佐证材料"),
-    ("scheme", "评价方案与题库说明"),
-    ("correction", "补正材料"),
-    ("review", "评审与审核材料"),
-    ("supervision", "督导意见附件"),
-    ("other", "其他材料"),
-];
+pub const FILING_DOC_KINDS: &[(&str, &str)] = domain::filing::MATERIAL_KINDS;
 
 /// Store the files of a multipart request as materials of the application; all files are
 /// checked (type from content, size, name) before any is stored.

@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod pages;
 mod queue;
 pub mod review;
+pub mod scheduler;
 pub mod upload;
 
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
+pub use queue::today_cn;
 
 /// Settings of the web layer.
 #[derive(Debug, Clone)]
@@ -54,6 +56,8 @@ pub struct WebConfig {
     pub login_limits: LoginLimits,
     /// Pin "today" (China time) for drills and tests of date rules (增量备案 windows, 公示期).
     pub fixed_today: Option<chrono::NaiveDate>,
+    /// Run the scheduler (到期处理) in this server. Tests drive it by hand instead.
+    pub scheduler: bool,
 }
 
 impl Default for WebConfig {
@@ -67,6 +71,7 @@ impl Default for WebConfig {
             max_upload_bytes: 20 * 1024 * 1024,
             login_limits: LoginLimits::default(),
             fixed_today: None,
+            scheduler: true,
         }
     }
 }
@@ -157,6 +162,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Serve until ctrl-c (or SIGTERM).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    if state.config.scheduler {
+        scheduler::spawn(state.clone());
+    }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

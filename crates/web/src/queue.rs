@@ -20,19 +20,11 @@ pub struct WorkItem {
     pub waited: Option<i64>,
 }
 
-/// Today in Beijing time (+08:00), the date every rule of the notice speaks of.
+/// Today in Beijing time (+08:00), the date every rule of the notice speaks of. Only
+/// `AppState::today` calls it, so that a pinned date (drills, tests) reaches every rule.
 pub fn today_cn() -> NaiveDate {
     let cn = FixedOffset::east_opt(8 * 3600).expect("valid offset");
     Utc::now().with_timezone(&cn).date_naive()
-}
-
-fn waited(cal: &HolidayCalendar, since: &str) -> Option<i64> {
-    let cn = FixedOffset::east_opt(8 * 3600)?;
-    let d = DateTime::parse_from_rfc3339(since)
-        .ok()?
-        .with_timezone(&cn)
-        .date_naive();
-    cal.working_days_between(d, today_cn()).ok()
 }
 
 /// Working days from an RFC 3339 time (China date) to `today`.
@@ -136,6 +128,23 @@ fn items_push_exception(out: &mut Vec<WorkItem>, e: &store::ExceptionRow) {
     });
 }
 
+/// 节假日安排未录入提醒 for the admin and the city, from 1 November (see
+/// `HolidayCalendar::missing_schedule_warning`).
+pub async fn calendar_warning(state: &AppState) -> Result<Option<WorkItem>, AppError> {
+    let cal = state.store.holiday_calendar().await?;
+    Ok(cal
+        .missing_schedule_warning(state.today())
+        .map(|year| WorkItem {
+            title: format!("{year} 年节假日安排尚未录入"),
+            detail: format!(
+                "国务院办公厅通常于每年11月发布次年节假日安排。录入前，涉及 {year} 年的工作日按临时日历（法定节假日及周末）推算，并在页面、接口和审计记录中标注“临时日历”；请平台管理员尽快录入正式安排。"
+            ),
+            href: "/admin/calendar".into(),
+            since: None,
+            waited: None,
+        }))
+}
+
 pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppError> {
     let store = &state.store;
     let mut items = vec![];
@@ -180,28 +189,18 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
                     waited: None,
                 });
             }
-            let next_year = {
-                use chrono::Datelike;
-                today_cn().year() as i64 + 1
-            };
-            let loaded: Vec<i64> = store
-                .calendar_years()
-                .await?
-                .into_iter()
-                .map(|(y, _)| y)
-                .collect();
-            if !loaded.contains(&next_year) {
-                items.push(WorkItem {
-                    title: format!("录入 {next_year} 年节假日安排"),
-                    detail:
-                        "国务院办公厅每年11月前后发布次年安排；未录入前，跨年的工作日计算会报错。"
-                            .into(),
-                    href: "/admin/calendar".into(),
-                    since: None,
-                    waited: None,
-                });
-            }
         }
+        _ => {}
+    }
+    if matches!(
+        me.role(),
+        Role::Admin | Role::CityCenter | Role::CityDivision
+    ) {
+        if let Some(item) = calendar_warning(state).await? {
+            items.insert(0, item);
+        }
+    }
+    match me.role() {
         Role::CityCenter => {
             // 二(一): the city center allocates each district's account.
             let accounts = store
@@ -266,14 +265,15 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
                 });
             }
         }
-        Role::CityDivision | Role::Expert | Role::Supervisor => {}
+        Role::Admin | Role::CityDivision | Role::Expert | Role::Supervisor => {}
     }
     items.extend(plan_items(state, me).await?);
     items.extend(filing_items(state, me).await?);
     let cal = state.display_calendar().await?;
+    let today = state.today();
     for it in &mut items {
         if let Some(s) = &it.since {
-            it.waited = waited(&cal, s);
+            it.waited = waited_days(&cal, s, today);
         }
     }
     // Oldest first; items without a start date after them.

@@ -189,7 +189,7 @@ struct StartParam {
 }
 
 /// 最晚提交日期 for a planned start (used by the plan form's script).
-#[utoipa::path(get, path = "/api/v1/calendar/latest-submission", tag = "评价管理", params(("start" = String, Query, description = "评价开始日期 YYYY-MM-DD")), responses((status = 200, description = "{latest, latest_working, min_working_days, clause, text}"), (status = 422, description = "日期无效或该年节假日安排尚未录入")))]
+#[utoipa::path(get, path = "/api/v1/calendar/latest-submission", tag = "评价管理", params(("start" = String, Query, description = "评价开始日期 YYYY-MM-DD")), responses((status = 200, description = "{latest, latest_working, min_working_days, clause, calendar: official|provisional, text}"), (status = 422, description = "日期无效或超出 2000—2100 年")))]
 async fn latest_submission(
     State(state): State<AppState>,
     _me: Authed,
@@ -197,15 +197,16 @@ async fn latest_submission(
 ) -> Result<Response, AppError> {
     let start = NaiveDate::parse_from_str(q.start.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid("start", "请填写有效的开始日期（YYYY-MM-DD）"))?;
-    let (last, working) = ev::latest_submission(&state, start).await?;
+    let (last, working, basis) = ev::latest_submission(&state, start).await?;
     Ok(Json(json!({
         "start": start.to_string(),
         "latest": last.to_string(),
         "latest_working": working.to_string(),
         "min_working_days": state.policy.plan_min_working_days.value,
         "clause": state.policy.plan_min_working_days.clause,
-        "text": format!("最晚提交日期：{}（须在开始日前至少留出{}个完整工作日；如遇节假日，纸质件请于{}前送达）",
-            last.format("%Y年%m月%d日"), state.policy.plan_min_working_days.value, working.format("%Y年%m月%d日")),
+        "calendar": basis,
+        "text": format!("最晚提交日期：{}（须在开始日前至少留出{}个完整工作日；如遇节假日，纸质件请于{}前送达）{}",
+            last.format("%Y年%m月%d日"), state.policy.plan_min_working_days.value, working.format("%Y年%m月%d日"), basis.note()),
     }))
     .into_response())
 }

@@ -646,7 +646,22 @@ async fn calendar(
     me.require(&[Role::Admin])?;
     let years = state.store.calendar_years().await?;
     let year = q.year.or_else(|| years.last().map(|y| y.0)).unwrap_or(2026);
-    let days = state.store.calendar_days(year).await?;
+    let official = years.iter().any(|y| y.0 == year);
+    let mut days = state.store.calendar_days(year).await?;
+    if !official {
+        // Show the provisional schedule the platform computes with until the official one is entered.
+        if let Ok(p) = domain::calendar::provisional_year(year as i32) {
+            days = p
+                .days
+                .values()
+                .map(|d| store::CalendarDayRow {
+                    day: d.date.to_string(),
+                    kind: "off".into(),
+                    name: d.name.clone(),
+                })
+                .collect();
+        }
+    }
     let rows = days
         .iter()
         .map(|d| {
@@ -672,7 +687,10 @@ async fn calendar(
     if let Some((_, src)) = years.iter().find(|y| y.0 == year) {
         props.push(("依据", src.clone()));
     } else {
-        props.push(("状态", format!("{year} 年节假日安排尚未录入")));
+        props.push((
+            "状态",
+            format!("{year} 年节假日安排尚未录入：暂按临时日历（《全国年节及纪念日放假办法》法定节假日、周末及补休）推算，涉及该年度的日期均标注“临时日历”。请在国务院办公厅发布通知后录入正式安排。"),
+        ));
     }
     props.push((
         "说明",
@@ -720,6 +738,7 @@ fn render_calendar(mut sheet: DetailPage, year: i64) -> Response {
             nav: vec![],
             demo: false,
             flash: None,
+            pinned_today: None,
         },
     );
     render(&CalendarPage {

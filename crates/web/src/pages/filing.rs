@@ -41,6 +41,8 @@ pub fn router() -> Router<AppState> {
         .route("/filings/overdue", get(overdue))
         .route("/filing-campaigns/new", get(campaign_form))
         .route("/filing-campaigns", post(campaign_submit))
+        .route("/increment-rounds", get(rounds).post(round_submit))
+        .route("/increment-rounds/new", get(round_form))
         .route("/filing-exceptions", get(exceptions).post(raise_exception))
         .route("/filing-exceptions/new", get(raise_form))
         .route("/filing-exceptions/{id}", get(decide_form))
@@ -78,13 +80,25 @@ fn state_label(s: &str) -> &'static str {
 }
 
 fn items_text(app: &store::FilingApp) -> String {
+    let increment = app.kind == FilingKind::Increment.as_str();
     app.items
         .iter()
         .map(|i| {
+            // 一(四): on an occupation already filed an increment adds levels, not an occupation.
+            let tag = match (increment, i.new_occupation) {
+                (true, true) => "［增量］",
+                (true, false) => "［增级别］",
+                _ => "",
+            };
             if i.levels.is_empty() {
-                format!("{} {}", i.code, i.name)
+                format!("{tag}{} {}", i.code, i.name)
             } else {
-                format!("{} {}（{}级）", i.code, i.name, i.levels.replace(',', "、"))
+                format!(
+                    "{tag}{} {}（{}级）",
+                    i.code,
+                    i.name,
+                    i.levels.replace(',', "、")
+                )
             }
         })
         .collect::<Vec<_>>()
@@ -511,15 +525,8 @@ async fn detail_view(
                 .unwrap_or_else(|| "待审核".into()),
         ),
     ));
-    if let Some(e) = &app.publicity_end {
-        props.push((
-            "公示期",
-            format!(
-                "{} 至 {}",
-                app.publicity_start.clone().unwrap_or_default(),
-                e
-            ),
-        ));
+    if let Some(t) = app.publicity_text() {
+        props.push(("公示期", t));
     }
     if let Some(n) = &app.filing_no {
         props.push(("备案编号", n.clone()));
@@ -535,6 +542,22 @@ async fn detail_view(
     }
     if let Some(d) = &app.campaign_deadline {
         props.push(("完成期限（三(三)）", d.clone()));
+    }
+    if let Some(r) = &app.increment_round {
+        props.push(("增量备案批次（一(四)）", round_label(r)));
+    }
+    for x in store.exceptions_used_by(id).await? {
+        props.push((
+            "使用的特殊情况申请",
+            format!(
+                "#{}（{}：{}；{}；理由：{}）",
+                x.id,
+                rule_label(&x.rule),
+                x.occupations_text(),
+                x.status_label(state.today()),
+                x.reason
+            ),
+        ));
     }
     props.push(("版本", app.version.to_string()));
     let mut links = vec![];
@@ -735,6 +758,29 @@ async fn detail_view(
     if draws.is_empty() {
         sections.remove(0);
         sections.remove(0);
+    }
+    let checklist = crate::filing::materials_checklist(state, &app).await?;
+    if !checklist.is_empty() && !matches!(me.role(), Role::Expert | Role::Supervisor) {
+        sections.insert(
+            0,
+            (
+                format!(
+                    "提交前须上传的材料（{}，依据：{}）",
+                    kind_label(&app.kind),
+                    state.policy.required_materials.clause
+                ),
+                vec!["材料", "状态"],
+                checklist
+                    .into_iter()
+                    .map(|(_, label, present)| {
+                        vec![
+                            Cell::new(label),
+                            Cell::new(if present { "已上传" } else { "未上传" }),
+                        ]
+                    })
+                    .collect(),
+            ),
+        );
     }
     let can_upload = match me.role() {
         Role::Institution => st.editable(),
@@ -1210,7 +1256,7 @@ async fn public_filings(
 ) -> Result<Response, AppError> {
     let page = state
         .store
-        .public_filings(PageRequest::new(q.page, None))
+        .public_filings(state.today(), PageRequest::new(q.page, None))
         .await?;
     let rows = page
         .items
@@ -1222,11 +1268,7 @@ async fn public_filings(
                 Cell::new(&a.district_name),
                 Cell::new(items_text(a)),
                 Cell::new(review_path_text(a)),
-                Cell::new(format!(
-                    "{} 至 {}",
-                    a.publicity_start.clone().unwrap_or_default(),
-                    a.publicity_end.clone().unwrap_or_default()
-                )),
+                Cell::new(a.publicity_text().unwrap_or_default()),
                 Cell::new(if a.state == "publicity_paused" {
                     "异议处理中（公示暂停）"
                 } else {
@@ -1552,9 +1594,20 @@ struct ExcQuery {
     msg: Option<String>,
 }
 
+/// "2026年3月批次" or "市级另行开放批次 #2".
+fn round_label(r: &str) -> String {
+    match r.strip_prefix("extra-") {
+        Some(id) => format!("市级另行开放批次 #{id}"),
+        None => r
+            .split_once('-')
+            .map(|(y, m)| format!("{y}年{}月批次", m.trim_start_matches('0')))
+            .unwrap_or_else(|| r.to_string()),
+    }
+}
+
 fn rule_label(r: &str) -> &'static str {
     match r {
-        "max_occupations_per_application" => "每次申报职业数（一(一)）",
+        "max_occupations_per_applicant" => "申报单位职业数（一(一)）",
         "increment_max_occupations" => "增量备案职业数（一(四)）",
         "max_institutions_per_occupation_per_district" => "同一职业同一区县机构数（一(一)）",
         _ => "其他",
@@ -1579,11 +1632,7 @@ async fn exceptions(
         .items
         .iter()
         .map(|x| {
-            let status = match x.status.as_str() {
-                "granted" => "已同意",
-                "refused" => "不同意",
-                _ => "待市级审核",
-            };
+            let status = x.status_label(state.today());
             let keys = format!(
                 "中心：{}；职建处：{}",
                 x.center_by.as_deref().unwrap_or("待审"),
@@ -1593,7 +1642,7 @@ async fn exceptions(
                 Cell::link(format!("#{}", x.id), format!("/filing-exceptions/{}", x.id)),
                 Cell::new(&x.institution_name),
                 Cell::new(rule_label(&x.rule)),
-                Cell::new(x.occupation_name.clone().unwrap_or_else(|| "—".into())),
+                Cell::new(x.occupations_text()),
                 Cell::new(&x.reason),
                 Cell::new(status),
                 Cell::new(keys),
@@ -1601,7 +1650,7 @@ async fn exceptions(
             ]
         })
         .collect();
-    let mut intro = "特殊情况申请由区县（市）人社部门提出，经市鉴定中心与市人社局职建处共同审核（两方均同意方为同意，任一方不同意即不同意），全程记入审计日志。".to_string();
+    let mut intro = format!("特殊情况申请由区县（市）人社部门为一家申报单位及其所列职业（工种）提出，经市鉴定中心与市人社局职建处共同审核（两方均同意方为同意，任一方不同意即不同意）；同意后{}天内有效，只能被一份申请使用一次，全程记入审计日志。", state.policy.exception_valid_days.value);
     if me.role().is_city_officer() {
         intro.push_str("点击编号进入审核。");
     }
@@ -1664,6 +1713,7 @@ async fn raise_exception(
         &crate::filing::ExceptionInput {
             institution_id: f.institution_id,
             rule: f.rule,
+            occupation_codes: vec![],
             occupation_code: Some(f.occupation_code),
             reason: f.reason,
         },
@@ -1721,11 +1771,11 @@ async fn raise_form(State(state): State<AppState>, me: Authed) -> Result<Respons
             Field::text("rule", "突破的限制", "max_institutions_per_occupation_per_district")
                 .select(vec![
                     ("max_institutions_per_occupation_per_district".into(), rule_label("max_institutions_per_occupation_per_district").into()),
-                    ("max_occupations_per_application".into(), rule_label("max_occupations_per_application").into()),
+                    ("max_occupations_per_applicant".into(), rule_label("max_occupations_per_applicant").into()),
                     ("increment_max_occupations".into(), rule_label("increment_max_occupations").into()),
                 ])
                 .required(),
-            Field::text("occupation_code", "职业（工种）代码", "").hint("突破同一职业机构数限制时必填，如 6-31-01-03"),
+            Field::text("occupation_code", "所涉职业（工种）代码", "").required().hint("本申请所列的职业（工种），多个用逗号分隔，如 6-31-01-03,6-18-02-04；只对这些职业有效"),
             Field::text("reason", "特殊情况说明", "").kind("textarea").required(),
         ],
         error: None,
@@ -1751,13 +1801,10 @@ async fn decide_form(
         heading: format!("审核特殊情况申请 #{id}"),
         crumbs: vec![("/filing-exceptions".into(), "特殊情况申请".into())],
         intro: format!(
-            "{}：{}{}。理由：{}（提出人 {}）",
+            "{}：{}（{}）。理由：{}（提出人 {}）",
             x.institution_name,
             rule_label(&x.rule),
-            x.occupation_name
-                .as_deref()
-                .map(|o| format!("（{o}）"))
-                .unwrap_or_default(),
+            x.occupations_text(),
             x.reason,
             x.raised_by
         ),
@@ -1872,6 +1919,151 @@ async fn campaign_submit(
                 status,
                 &campaign_page(&state, &me, &f, Some(e.to_string())),
             ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---------------------------------------------------------------- 一(四) extra increment rounds
+
+async fn rounds(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(q): Query<MsgQuery>,
+) -> Result<Response, AppError> {
+    me.require(&[
+        Role::CityCenter,
+        Role::CityDivision,
+        Role::District,
+        Role::Institution,
+    ])?;
+    let items = state.store.increment_rounds().await?;
+    let total = items.len() as i64;
+    let page = store::Page {
+        items,
+        total,
+        page: 1,
+        per_page: total.max(1),
+    };
+    let current = crate::filing::current_round(&state).await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::new(format!("#{}", r.id)),
+                Cell::new(format!("{} 至 {}", r.opens_on, r.closes_on)),
+                Cell::new(&r.reason),
+                Cell::new(&r.opened_by),
+                Cell::new(beijing_time(&r.opened_at)),
+            ]
+        })
+        .collect();
+    let p = &state.policy;
+    Ok(render(&ListPage {
+        layout: Layout::new(&state, Some(&me), "增量增级别备案批次", "/filings")
+            .with_flash(flash_text(q.msg.as_deref())),
+        heading: "增量增级别备案批次".into(),
+        intro: format!(
+            "{}（{} {}）。当前：{}。市级可说明理由另行开放批次，开放记入审计日志；退回补正的增量申请，首次提交在批次内的，批次结束后仍可重新提交。",
+            p.increment_months.text,
+            p.document,
+            p.increment_months.clause,
+            current
+                .as_deref()
+                .map(round_label)
+                .unwrap_or_else(|| "不在申报期内".into())
+        ),
+        new_link: me.role().is_city_officer().then(|| {
+            (
+                "/increment-rounds/new".to_string(),
+                "另行开放批次".to_string(),
+            )
+        }),
+        filters: vec![],
+        filter_action: "/increment-rounds".into(),
+        headers: vec!["编号", "开放期间", "理由", "开放人", "开放时间"],
+        rows,
+        pager: (&page).into(),
+        base: list_base("/increment-rounds", &[]),
+        empty: "市级尚未另行开放批次。",
+        printable: true,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct RoundForm {
+    #[serde(default)]
+    opens_on: String,
+    #[serde(default)]
+    closes_on: String,
+    #[serde(default)]
+    reason: String,
+}
+
+fn round_page(state: &AppState, me: &Authed, f: &RoundForm, err: Option<AppError>) -> FormPage {
+    let mut fields = vec![
+        Field::text("opens_on", "开始日期", f.opens_on.clone())
+            .kind("date")
+            .required(),
+        Field::text("closes_on", "结束日期", f.closes_on.clone())
+            .kind("date")
+            .required(),
+        Field::text("reason", "另行开放的理由", f.reason.clone())
+            .kind("textarea")
+            .required(),
+    ];
+    let mut error = None;
+    if let Some(e) = err {
+        match e {
+            AppError::Invalid { field, message } => {
+                error = super::kit::attach_error(&mut fields, &field, message);
+            }
+            other => error = Some(other.to_string()),
+        }
+    }
+    FormPage {
+        layout: Layout::new(state, Some(me), "另行开放增量增级别备案批次", "/filings"),
+        heading: "另行开放增量增级别备案批次".into(),
+        crumbs: vec![("/increment-rounds".into(), "增量增级别备案批次".into())],
+        intro: format!(
+            "“{}”（{}）：3月、9月以外另行开放须说明理由。",
+            state.policy.increment_months.text, state.policy.increment_months.clause
+        ),
+        action: "/increment-rounds".into(),
+        fields,
+        error,
+        submit: "开放批次",
+        cancel: "/increment-rounds".into(),
+        confirm: Some("确认另行开放增量增级别备案批次？开放将记入审计日志。".into()),
+    }
+}
+
+async fn round_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    Ok(render(&round_page(
+        &state,
+        &me,
+        &RoundForm::default(),
+        None,
+    )))
+}
+
+async fn round_submit(
+    State(state): State<AppState>,
+    me: Authed,
+    FormBody(f): FormBody<RoundForm>,
+) -> Result<Response, AppError> {
+    let input = crate::filing::RoundInput {
+        opens_on: f.opens_on.clone(),
+        closes_on: f.closes_on.clone(),
+        reason: f.reason.clone(),
+    };
+    match crate::filing::open_round(&state, &me, &input).await {
+        Ok(_) => Ok(Redirect::to("/increment-rounds?msg=saved").into_response()),
+        Err(e @ AppError::Invalid { .. }) => {
+            let status = e.status();
+            Ok(render_status(status, &round_page(&state, &me, &f, Some(e))))
         }
         Err(e) => Err(e),
     }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::Duration;
+use domain::Role;
 use serde::Deserialize;
 use store::{InstitutionFilter, LoginOutcome, PasswordParams};
 
@@ -200,6 +201,8 @@ struct DashboardPage {
     institution_count: i64,
     account_count: i64,
     today: String,
+    /// (title, detail) of the missing-calendar warning, for the admin and the city.
+    calendar_warning: Option<(String, String)>,
 }
 
 async fn dashboard(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
@@ -214,6 +217,16 @@ async fn dashboard(State(state): State<AppState>, me: Authed) -> Result<Response
         Some(code) => Some(state.store.division(code).await?.name),
         None => None,
     };
+    let calendar_warning = if matches!(
+        me.role(),
+        Role::Admin | Role::CityCenter | Role::CityDivision
+    ) {
+        queue::calendar_warning(&state)
+            .await?
+            .map(|w| (w.title, w.detail))
+    } else {
+        None
+    };
     Ok(render(&DashboardPage {
         layout: Layout::new(&state, Some(&me), "工作台", "/dashboard"),
         greeting: me.account.display_name.clone(),
@@ -222,7 +235,8 @@ async fn dashboard(State(state): State<AppState>, me: Authed) -> Result<Response
         queue,
         institution_count,
         account_count,
-        today: queue::today_cn().format("%Y年%m月%d日").to_string(),
+        today: state.today().format("%Y年%m月%d日").to_string(),
+        calendar_warning,
     }))
 }
 

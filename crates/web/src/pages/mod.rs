@@ -53,6 +53,8 @@ pub struct Layout {
     pub nav: Vec<NavItem>,
     pub demo: bool,
     pub flash: Option<String>,
+    /// 演练日期: the configured `today`, shown on every page while it is pinned.
+    pub pinned_today: Option<String>,
 }
 
 impl Layout {
@@ -90,6 +92,7 @@ impl Layout {
                 }
                 if matches!(r, Role::CityCenter | Role::CityDivision | Role::District) {
                     nav.push(("/filing-exceptions", "特殊情况申请"));
+                    nav.push(("/increment-rounds", "增量批次"));
                     nav.push(("/experts", "专家库"));
                 }
                 if r != Role::Admin && r != Role::Expert {
@@ -140,6 +143,10 @@ impl Layout {
                 .collect(),
             demo: state.config.demo,
             flash: None,
+            pinned_today: state
+                .config
+                .fixed_today
+                .map(|d| d.format("%Y年%m月%d日").to_string()),
         }
     }
 
@@ -209,6 +216,7 @@ pub fn error_page(status: StatusCode, message: &str, logged_in: bool) -> String 
             ],
             demo: false,
             flash: None,
+            pinned_today: None,
         },
         heading,
         message: message.to_string(),

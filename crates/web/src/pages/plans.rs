@@ -448,7 +448,7 @@ async fn show(
     let sup = ev::supervision_view(&state, &p).await?;
     let latest = match chrono::NaiveDate::parse_from_str(&p.start_date, "%Y-%m-%d") {
         Ok(s) => match ev::latest_submission(&state, s).await {
-            Ok((a, b)) => format!("{}（纸质件请于 {} 前送达区县）", a, b),
+            Ok((a, b, basis)) => format!("{}（纸质件请于 {} 前送达区县）{}", a, b, basis.note()),
             Err(e) => e.to_string(),
         },
         Err(_) => "—".into(),
@@ -504,9 +504,8 @@ async fn show(
             "成绩",
             match p.results_status.as_str() {
                 "publicised" => format!(
-                    "公示中（{} 至 {}）",
-                    p.results_published_on.clone().unwrap_or_default(),
-                    p.results_publicity_until.clone().unwrap_or_default()
+                    "公示中（{}）",
+                    p.results_publicity_text().unwrap_or_default()
                 ),
                 "submitted" => format!("已上报市级（{}）", opt_time(&p.results_submitted_at)),
                 _ => "未公示".into(),
@@ -1578,11 +1577,7 @@ async fn public_results(
                 Cell::link(&p.plan_no, format!("/public/results/{}", p.id)).class("mono"),
                 Cell::new(&p.institution_name),
                 Cell::new(format!("{} {}", p.occupation_code, p.occupation_name)),
-                Cell::new(format!(
-                    "{} 至 {}",
-                    p.results_published_on.clone().unwrap_or_default(),
-                    p.results_publicity_until.clone().unwrap_or_default()
-                )),
+                Cell::new(p.results_publicity_text().unwrap_or_default()),
             ]
         })
         .collect();
@@ -1624,14 +1619,7 @@ async fn public_result(
                 format!("{} {}", p.occupation_code, p.occupation_name),
             ),
             ("评价时间", format!("{} 至 {}", p.start_date, p.end_date)),
-            (
-                "公示期",
-                format!(
-                    "{} 至 {}",
-                    p.results_published_on.clone().unwrap_or_default(),
-                    p.results_publicity_until.clone().unwrap_or_default()
-                ),
-            ),
+            ("公示期", p.results_publicity_text().unwrap_or_default()),
         ],
         links: vec![],
         buttons: vec![],

@@ -112,7 +112,6 @@ async fn browser_plan_submit_district_approve_city_confirm() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    crate::plans::ensure_next_year(&app).await;
     let base = format!("http://{}", app.addr);
     let occ: i64 = {
         use sqlx::Row;

@@ -12,6 +12,9 @@ use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 pub(crate) const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \ntrailer<</Size 3/Root 1 0 R>>\nstartxref\n98\n%%EOF\n";
 
 pub(crate) async fn inst_of(app: &TestApp, username: &str) -> i64 {
+    if let Some(d) = username.strip_prefix("applicant-") {
+        return app.applicant(d).await;
+    }
     sqlx::query("SELECT institution_id FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(&app.store.db.pool)
@@ -109,11 +112,15 @@ pub(crate) async fn finish(app: &TestApp, center: &reqwest::Client, id: i64) -> 
     ok_act(app, center, id, "finish", "").await
 }
 
+/// A draft with the required materials uploaded, ready to submit.
 pub(crate) async fn new_app(app: &TestApp, who: &str, body: Value) -> (reqwest::Client, i64) {
+    inst_of(app, who).await;
     let c = app.login(who).await;
     let (s, b) = create(app, &c, body).await;
     assert_eq!(s, 201, "{b}");
-    (c, b["id"].as_i64().unwrap())
+    let id = b["id"].as_i64().unwrap();
+    app.attach_required_materials(id).await;
+    (c, id)
 }
 
 pub(crate) async fn username_of(app: &TestApp, user_id: i64) -> String {
@@ -147,10 +154,10 @@ pub(crate) async fn draw(
 #[tokio::test]
 async fn filing_social_org_full_path() {
     let app = spawn_app().await;
-    let inst = inst_of(&app, "inst-1").await;
+    let inst = inst_of(&app, "applicant-410105").await;
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [5, 4, 3] }], "note": "申报电工" }),
     )
     .await;
@@ -472,7 +479,7 @@ async fn filing_special_ability_path() {
     );
 }
 
-async fn spawn_on(day: &str) -> TestApp {
+pub(crate) async fn spawn_on(day: &str) -> TestApp {
     spawn_app_with(WebConfig {
         demo: true,
         fixed_today: Some(day.parse::<NaiveDate>().unwrap()),
@@ -488,7 +495,7 @@ async fn filing_increment_window() {
     let (ic, id) = new_app(
         &app,
         "inst-3",
-        json!({ "kind": "increment", "occupations": [{ "code": "6-18-02-04", "levels": [2, 1] }] }),
+        json!({ "kind": "increment", "occupations": [{ "code": "6-20-01-01", "levels": [2, 1] }] }),
     )
     .await;
     let (s, b) = act(&app, &ic, id, "submit", "").await;
@@ -501,7 +508,7 @@ async fn filing_increment_window() {
     let (s, _) = create(
         &app,
         &c2,
-        json!({ "kind": "increment", "occupations": [{ "code": "6-18-02-04", "levels": [2] }] }),
+        json!({ "kind": "increment", "occupations": [{ "code": "6-20-01-01", "levels": [2] }] }),
     )
     .await;
     assert_eq!(s, 422);
@@ -511,7 +518,7 @@ async fn filing_increment_window() {
     let (ic, id) = new_app(
         &app,
         "inst-3",
-        json!({ "kind": "increment", "occupations": [{ "code": "6-18-02-04", "levels": [2, 1] }] }),
+        json!({ "kind": "increment", "occupations": [{ "code": "6-20-01-01", "levels": [2, 1] }] }),
     )
     .await;
     let b = ok_act(&app, &ic, id, "submit", "").await;
@@ -524,7 +531,7 @@ async fn filing_increment_window() {
     assert!(b["publicity_end"].as_str().unwrap() > "2026-09-10");
     finish(&app, &center, id).await;
     let inst = inst_of(&app, "inst-3").await;
-    let levels: String = sqlx::query("SELECT f.levels FROM filed_occupations f JOIN occupations o ON o.id = f.occupation_id WHERE f.institution_id = $1 AND o.code = '6-18-02-04'")
+    let levels: String = sqlx::query("SELECT f.levels FROM filed_occupations f JOIN occupations o ON o.id = f.occupation_id WHERE f.institution_id = $1 AND o.code = '6-20-01-01'")
         .bind(inst)
         .fetch_one(&app.store.db.pool)
         .await
@@ -538,7 +545,8 @@ async fn filing_increment_window() {
 #[tokio::test]
 async fn rule_max_occupations_per_application() {
     let app = spawn_app().await;
-    let c = app.login("inst-1").await;
+    inst_of(&app, "applicant-410105").await;
+    let c = app.login("applicant-410105").await;
     let before = app.count("SELECT COUNT(*) FROM filing_applications").await;
     let (s, b) = create(
         &app,
@@ -579,7 +587,7 @@ async fn rule_district_initial_levels() {
     let app = spawn_app().await;
     let (c, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [3, 2] }] }),
     )
     .await;
@@ -645,7 +653,7 @@ async fn rule_onsite_waiver_requires_commitment() {
     // A social organisation cannot be waived at all.
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-01", "levels": [5] }] }),
     )
     .await;
@@ -661,7 +669,7 @@ async fn rule_reason_required() {
     let app = spawn_app().await;
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-01", "levels": [5] }] }),
     )
     .await;
@@ -732,7 +740,7 @@ async fn fill_quota_n(app: &TestApp, count: usize) {
 async fn rule_max_institutions_per_occupation_per_district() {
     let app = spawn_app().await;
     fill_quota(&app).await;
-    let (c, id) = new_app(&app, "inst-1", json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [5, 4] }] })).await;
+    let (c, id) = new_app(&app, "applicant-410105", json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [5, 4] }] })).await;
     let (s, b) = act(&app, &c, id, "submit", "").await;
     assert_eq!(s, 422);
     assert_eq!(b["field"], "max_institutions_per_occupation_per_district");
@@ -748,8 +756,8 @@ async fn rule_max_institutions_per_occupation_per_district() {
 async fn quota_exception_two_key() {
     let app = spawn_app().await;
     fill_quota(&app).await;
-    let inst = inst_of(&app, "inst-1").await;
-    let (c, id) = new_app(&app, "inst-1", json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [5, 4] }] })).await;
+    let inst = inst_of(&app, "applicant-410105").await;
+    let (c, id) = new_app(&app, "applicant-410105", json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [5, 4] }] })).await;
     assert_eq!(act(&app, &c, id, "submit", "").await.0, 422);
     let body = json!({ "institution_id": inst, "rule": "max_institutions_per_occupation_per_district", "occupation_code": "6-31-01-03", "reason": "该机构具备区内唯一高压电工实训基地" });
     // Only the district of the institution raises it.
@@ -841,7 +849,15 @@ async fn quota_exception_two_key() {
     ok_act(&app, &district, id, "pass", "按特殊情况申请统筹安排").await;
     assert_eq!(
         app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE object_type = 'filing_exception' AND object_id = '{xid}'")).await,
-        3
+        4,
+        "raised, two keys, used once (by this application, at submission)"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT used_by_application FROM filing_exceptions WHERE id = {xid}"
+        ))
+        .await,
+        id
     );
 }
 
@@ -850,7 +866,7 @@ async fn rule_campaign_deadline_overdue_view() {
     let app = spawn_app().await;
     let (c, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-01", "levels": [5] }] }),
     )
     .await;
@@ -924,7 +940,11 @@ async fn expert_id(app: &TestApp, n: usize) -> i64 {
 }
 
 async fn passed_app(app: &TestApp) -> (reqwest::Client, i64) {
-    let (ic, id) = new_app(app, "inst-1", json!({ "kind": "social_org", "occupations": [{ "code": "4-10-01-06", "levels": [5, 4] }] })).await;
+    passed_app_of(app, "applicant-410105").await
+}
+
+async fn passed_app_of(app: &TestApp, who: &str) -> (reqwest::Client, i64) {
+    let (ic, id) = new_app(app, who, json!({ "kind": "social_org", "occupations": [{ "code": "4-10-01-06", "levels": [5, 4] }] })).await;
     ok_act(app, &ic, id, "submit", "").await;
     let d = app.login("district-410105").await;
     ok_act(app, &d, id, "pass", "材料齐全").await;
@@ -962,7 +982,7 @@ async fn draw_excludes_conflicts() {
         .await
         .unwrap();
     let center = app.login("center").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = store::testing::today();
     let r = center
         .post(app.url(&format!("/api/v1/experts/{unavailable}/unavailable")))
         .json(&json!({ "from": (today - chrono::Days::new(3)).to_string(), "to": (today + chrono::Days::new(3)).to_string(), "reason": "出差" }))
@@ -970,7 +990,13 @@ async fn draw_excludes_conflicts() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let (d, id) = passed_app(&app).await;
+    // inst-1 applies again after its demo filed scope was revoked (a filed institution adds
+    // occupations only through increments, 一(四)).
+    sqlx::query("UPDATE filed_occupations SET revoked_at = '2026-01-01T00:00:00Z' WHERE institution_id = (SELECT institution_id FROM users WHERE username = 'inst-1')")
+        .execute(&app.store.db.pool)
+        .await
+        .unwrap();
+    let (d, id) = passed_app_of(&app, "inst-1").await;
     let (s, dr) = draw(&app, &d, id, "").await;
     assert_eq!(s, 201, "{dr}");
     let excl: Vec<(i64, String)> = dr["exclusions"]
@@ -1149,7 +1175,7 @@ async fn concurrent_review_one_wins() {
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-01", "levels": [5] }] }),
     )
     .await;
@@ -1196,7 +1222,8 @@ async fn concurrent_review_one_wins() {
 #[tokio::test]
 async fn filing_bad_input_is_refused_and_nothing_stored() {
     let app = spawn_app().await;
-    let c = app.login("inst-1").await;
+    inst_of(&app, "applicant-410105").await;
+    let c = app.login("applicant-410105").await;
     let apps = app.count("SELECT COUNT(*) FROM filing_applications").await;
     // Unknown occupation code.
     let (s, b) = create(
@@ -1230,7 +1257,7 @@ async fn filing_bad_input_is_refused_and_nothing_stored() {
     // Text in a numeric field (version) on an action.
     let (_, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [5] }] }),
     )
     .await;
@@ -1307,7 +1334,7 @@ async fn filing_other_district_is_invisible() {
     let app = spawn_app().await;
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [5] }] }),
     )
     .await;
@@ -1642,7 +1669,7 @@ async fn quota_last_slot_taken_once_at_district_pass() {
         .await
         .unwrap();
     let body = json!({ "kind": "social_org", "occupations": [{ "code": "6-31-01-03", "levels": [5, 4] }] });
-    let (c1, a1) = new_app(&app, "inst-1", body.clone()).await;
+    let (c1, a1) = new_app(&app, "applicant-410105", body.clone()).await;
     let (c2, a2) = new_app(&app, "inst-new", body).await;
     ok_act(&app, &c1, a1, "submit", "").await;
     ok_act(&app, &c2, a2, "submit", "").await;

@@ -13,7 +13,9 @@ async fn browser_filing_apply_and_district_pass() {
         return;
     };
     let base = format!("http://{}", app.addr);
-    login(&b, &base, "inst-1").await;
+    // An unfiled social organisation (inst-1 is filed: it would file an increment, 一(四)).
+    app.applicant("410105").await;
+    login(&b, &base, "applicant-410105").await;
     b.goto(&format!("{base}/filings/new")).await;
     assert_eq!(b.text("main h1").await, "新建备案申请");
     b.click("#f-occ1 option[value='4-10-03-01']").await;
@@ -28,6 +30,12 @@ async fn browser_filing_apply_and_district_pass() {
         .and_then(|s| s.parse().ok())
         .expect("application id in the URL");
     assert!(b.source().await.contains("草稿"));
+    assert!(
+        b.source().await.contains("未上传"),
+        "the materials checklist"
+    );
+    app.attach_required_materials(id).await;
+    b.goto(&format!("{base}/filings/{id}")).await;
     // Submit (the first action of a draft).
     b.click(&format!("form[action='/filings/{id}/act'] button"))
         .await;
@@ -38,7 +46,7 @@ async fn browser_filing_apply_and_district_pass() {
 
     login(&b, &base, "district-410105").await;
     b.goto(&format!("{base}/filings")).await;
-    assert!(b.source().await.contains("郑州市金水区华信职业培训学校"));
+    assert!(b.source().await.contains("410105第"));
     b.goto(&format!("{base}/filings/{id}")).await;
     b.type_into("#r-passfalse", "材料齐全，同意初审通过").await;
     b.click("form:has(#r-passfalse) button[type=submit]").await;

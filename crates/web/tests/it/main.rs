@@ -13,6 +13,7 @@ mod browser;
 mod documents;
 mod imports;
 mod jobs;
+mod notice_calendar;
 mod notifications;
 mod plans;
 
@@ -20,4 +21,5 @@ mod filing;
 mod filing_browser;
 mod jurisdiction;
 mod notice_filing_review;
+mod notice_filing_rules;
 mod webdriver;

@@ -278,7 +278,7 @@ async fn expert_panel_fail_needs_reason() {
     let app = spawn().await;
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-02", "levels": [5, 4] }] }),
     )
     .await;
@@ -368,7 +368,7 @@ async fn review_supervision_joint_dispatch_and_report() {
     let app = spawn().await;
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-02", "levels": [5, 4] }] }),
     )
     .await;
@@ -664,7 +664,7 @@ async fn expert_opinion_change_bumps_version() {
     let app = spawn().await;
     let (ic, id) = new_app(
         &app,
-        "inst-1",
+        "applicant-410105",
         json!({ "kind": "social_org", "occupations": [{ "code": "4-03-02-02", "levels": [5, 4] }] }),
     )
     .await;

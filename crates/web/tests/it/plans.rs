@@ -1,32 +1,14 @@
 //! 二、评价管理 over HTTP: electronic filing, plans (two-step approval, the working-day rule),
 //! supervision (tripartite letter), candidates (xlsx import, all or nothing) and results.
 
-use chrono::{Datelike, Duration, FixedOffset, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 
+/// The pinned date the test app runs on (no test reads the wall clock).
 pub fn today() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
-        .date_naive()
-}
-
-/// Next year's schedule may not be published yet: load a plain one (weekends only) so that
-/// dates a few weeks ahead work whatever the day the suite runs.
-pub async fn ensure_next_year(app: &TestApp) {
-    let y = today().year() + 1;
-    let years = app.store.calendar_years().await.unwrap();
-    if !years.iter().any(|(yy, _)| *yy == y as i64) {
-        let s = domain::calendar::YearSchedule::from_toml(&format!(
-            "year = {y}\nsource = \"测试用（仅周末）\"\n"
-        ))
-        .unwrap();
-        app.store
-            .add_calendar_year(&store::Actor::system("test"), &s)
-            .await
-            .unwrap();
-    }
+    store::testing::today()
 }
 
 async fn occupation_id(app: &TestApp, code: &str) -> i64 {
@@ -85,7 +67,6 @@ async fn act(c: &reqwest::Client, app: &TestApp, id: i64, cmd: &str) -> (u16, Va
 
 /// A plan of inst-1 (金水区, filed for 中式烹调师 5/4/3 in the demo data) starting in ~3 weeks.
 async fn new_plan(app: &TestApp, inst: &reqwest::Client) -> i64 {
-    ensure_next_year(app).await;
     let occ = occupation_id(app, "4-03-02-01").await;
     let start = today() + Duration::days(21);
     let (s, v) = send(
@@ -336,7 +317,6 @@ async fn plan_needs_district_then_city() {
 #[tokio::test]
 async fn plan_only_for_filed_occupations_and_levels() {
     let app = spawn_app().await;
-    ensure_next_year(&app).await;
     let inst = app.login("inst-1").await;
     let start = today() + Duration::days(21);
     let welder = occupation_id(&app, "6-18-02-04").await;
@@ -390,7 +370,6 @@ async fn plan_only_for_filed_occupations_and_levels() {
 #[tokio::test]
 async fn plan_submission_lead_time_is_refused_with_clause() {
     let app = spawn_app().await;
-    ensure_next_year(&app).await;
     let inst = app.login("inst-1").await;
     let occ = occupation_id(&app, "4-03-02-01").await;
     let start = today() + Duration::days(1);
@@ -430,12 +409,45 @@ async fn plan_submission_lead_time_is_refused_with_clause() {
 }
 
 #[tokio::test]
-async fn plan_submission_in_unloaded_year_is_an_error() {
+async fn plan_submission_in_provisional_year_is_marked() {
     let app = spawn_app().await;
     let inst = app.login("inst-1").await;
     let occ = occupation_id(&app, "4-03-02-01").await;
+    // Three years ahead: no official schedule, so the provisional calendar answers and says so.
     let year = today().year() + 3;
     let start = NaiveDate::from_ymd_opt(year, 3, 9).unwrap();
+    let (s, v) = send(
+        &inst,
+        &app,
+        "GET",
+        &format!("/api/v1/calendar/latest-submission?start={start}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["calendar"], "provisional", "{v}");
+    assert!(v["text"].as_str().unwrap().contains("临时日历"), "{v}");
+    // A start in an official year says "official".
+    let (_, v) = send(
+        &inst,
+        &app,
+        "GET",
+        "/api/v1/calendar/latest-submission?start=2026-12-21",
+        json!({}),
+    )
+    .await;
+    assert_eq!(v["calendar"], "official", "{v}");
+    // Outside 2000–2100 is a 422 with a Chinese message, never a guess.
+    let (s, v) = send(
+        &inst,
+        &app,
+        "GET",
+        "/api/v1/calendar/latest-submission?start=2101-03-09",
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("2000—2100"), "{v}");
     let (s, v) = send(
         &inst,
         &app,
@@ -445,32 +457,12 @@ async fn plan_submission_in_unloaded_year_is_an_error() {
     )
     .await;
     assert_eq!(s, 201, "{v}");
-    let id = v["plan"]["id"].as_i64().unwrap();
-    let (s, v) = act(&inst, &app, id, "submit").await;
-    assert_eq!(s, 422);
-    assert!(
-        v["message"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("{year} 年节假日安排尚未录入")),
-        "{v}"
-    );
-    let (s, v) = send(
-        &inst,
-        &app,
-        "GET",
-        &format!("/api/v1/calendar/latest-submission?start={start}"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(s, 422);
-    assert!(v["message"].as_str().unwrap().contains("尚未录入"), "{v}");
+    assert_eq!(v["latest_submission"]["calendar"], "provisional", "{v}");
 }
 
 #[tokio::test]
 async fn plan_submission_needs_electronic_filing() {
     let app = spawn_app().await;
-    ensure_next_year(&app).await;
     // inst-2 (中原区): filed here, but it has not completed its electronic filing.
     let occ = occupation_id(&app, "4-03-02-02").await;
     let inst_id = app.institution_in("410102").await;
@@ -1195,17 +1187,18 @@ async fn results_pass_rule() {
 #[test]
 fn publicity_counts_working_days() {
     let cal = domain::calendar::HolidayCalendar::builtin();
+    let policy = domain::policy::Policy::zhengzhou_2022();
     let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-    // Published Wednesday 2026-09-30: 9/30 + 10/8, 10/9, 10/10 (make-up Saturday), 10/12.
-    assert_eq!(
-        web::evaluation::publicity_until(&cal, d(9, 30), 5).unwrap(),
-        d(10, 12)
-    );
+    let until = |on| {
+        policy
+            .publicity_period(&cal, on, &policy.results_publicity_working_days)
+            .unwrap()
+            .until
+    };
+    // Published Wednesday 2026-09-30 (not counted): 10/8, 10/9, 10/10 (make-up Saturday), 10/12, 10/13.
+    assert_eq!(until(d(9, 30)), d(10, 13));
     // Published on a holiday: five working days after it.
-    assert_eq!(
-        web::evaluation::publicity_until(&cal, d(10, 3), 5).unwrap(),
-        d(10, 13)
-    );
+    assert_eq!(until(d(10, 3)), d(10, 13));
 }
 
 #[tokio::test]

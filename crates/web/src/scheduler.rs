@@ -1,0 +1,78 @@
+//! 到期处理: time moves the workflow. When a filing's 公示 ends without an objection, the
+//! application is filed (备案) by itself. Every app server runs the sweep; the optimistic
+//! version check in the store lets exactly one of them apply each transition, the others see
+//! a conflict and skip it, so the sweep is safe with several servers.
+
+use std::time::Duration;
+
+use domain::filing::{self, Command};
+use domain::Role;
+use store::{Actor, StoreError, TransitionInput};
+
+use crate::error::AppError;
+use crate::filing::{app_state, facts};
+use crate::AppState;
+
+/// How often each server sweeps.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+/// One sweep on `state.today()`: returns how many records moved on.
+pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
+    let actor = Actor::system("scheduler");
+    let today = state.today();
+    let mut moved = 0;
+    for id in state.store.filings_publicity_over(today).await? {
+        let app = state.store.filing(&domain::Scope::City, id).await?;
+        let cmd = Command::Finish;
+        let f = facts(state, &app, &cmd).await?;
+        // The scheduler acts for the city center, whose command this is (公示期满，完成备案).
+        let outcome = match filing::decide(
+            &state.policy,
+            &app_state(&app),
+            Role::CityCenter,
+            &cmd,
+            "公示期满无异议，自动完成备案",
+            &f,
+        ) {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(application = id, error = %e, "publicity sweep: not finished");
+                continue;
+            }
+        };
+        let input = TransitionInput {
+            reason: "公示期满无异议，自动完成备案".into(),
+            attachments: vec![],
+            today: Some(today),
+            retention_until: Some(state.policy.retention_until(true, today).to_string()),
+            quota_recheck: None,
+        };
+        match state
+            .store
+            .apply_filing(&actor, &app, app.version, &outcome, &input)
+            .await
+        {
+            Ok(_) => moved += 1,
+            // Another server (or an officer) got there first.
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(moved)
+}
+
+/// Run [`run_due`] now and then every [`SWEEP_EVERY`], for the life of the server.
+pub fn spawn(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match run_due(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(moved = n, "publicity sweep"),
+                Err(e) => tracing::warn!(error = %e, "publicity sweep failed"),
+            }
+        }
+    });
+}
