@@ -604,7 +604,9 @@ pub enum Effect {
     DivisionKey,
     ClearKeys,
     Waiver,
-    StartPublicity { period: PublicityPeriod },
+    StartPublicity {
+        period: PublicityPeriod,
+    },
     AssignFilingNo,
     SaveOpinion,
     MarkSubmitted,

@@ -204,17 +204,6 @@ pub async fn record_report(
                 a.state().label()
             )));
         }
-        // Reported after the approval, never before it: the 公示 starts on the day of the second key.
-        let approved = a
-            .publicity_start
-            .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        if approved.is_some_and(|d| reported_on < d) {
-            return Err(AppError::invalid(
-                "reported_on",
-                format!("报送日期不能早于申请 #{} 的市级审核通过日期", a.id),
-            ));
-        }
     }
     let blob = state.store.blobs.put(&file.bytes).await?;
     let doc = store::NewDocument {
