@@ -161,7 +161,14 @@ async fn city_organised_review_for_associations() {
     assert_eq!(s, 409, "{b}");
     assert_eq!(version(&app, id).await, v0);
     assert_eq!(column(&app, id, "center_approved_by").await, None);
-    // 三(一): 二级 at a first filing needs a recorded reason when the city accepts.
+    // 三(一): 二级 at a first filing needs a recorded reason when the city accepts (the page asks).
+    let page = |c: reqwest::Client, id: i64| {
+        let url = app.url(&format!("/filings/{id}"));
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page(center.clone(), id)
+        .await
+        .contains("初次备案申报高于三级的受理理由"));
     let (s, b) = act(&app, &center, id, "pass", "材料齐全").await;
     assert_eq!(s, 422, "{b}");
     assert!(b["message"].as_str().unwrap().contains("三(一)"), "{b}");
@@ -287,7 +294,17 @@ async fn expert_panel_fail_needs_reason() {
     ok_act(&app, &district, id, "pass", "材料齐全").await;
     draw_and_opine(&app, &district, id, &["不通过", "不通过", "通过"]).await;
     ok_act(&app, &district, id, "complete_onsite", "现场评审完成").await;
-    // Two of three experts said 不通过: passing it on needs a written reason; nothing is stored.
+    // Two of three experts said 不通过: passing it on needs a written reason (the page asks for
+    // it); nothing is stored without it.
+    let html = district
+        .get(app.url(&format!("/filings/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("继续报送的书面理由") && html.contains("不通过2人"));
     let v = version(&app, id).await;
     let (s, b) = act(&app, &district, id, "opinion", "建议予以备案").await;
     assert_eq!(s, 422, "{b}");
@@ -455,12 +472,23 @@ async fn review_supervision_joint_dispatch_and_report() {
     assert_eq!(s, 204, "{b}");
     // Still one supervisor without an opinion.
     assert_eq!(act(&app, &center, id, "approve", "").await.0, 422);
-    assert_eq!(
-        supervision_opinion(&app, &sup2, id, "同意专家组意见", vec![])
-            .await
-            .0,
-        204
-    );
+    // The second supervisor files through its page.
+    let html = sup2
+        .get(app.url(&format!("/filings/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("提交督导意见") && html.contains("督导意见附件"));
+    let r = sup2
+        .post(app.url(&format!("/filings/{id}/supervision-opinion")))
+        .form(&[("opinion", "同意专家组意见")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
     // The city sees the opinions (with the attachment) before approving.
     let (_, d) = get(&app, &center, id).await;
     let sups = d["supervisors"].as_array().unwrap();
