@@ -54,6 +54,7 @@ async fn occupation(store: &Store, code: &str, kind: &str) -> Result<i64> {
 }
 
 /// Decide and apply one command as `who`, with the facts the command needs.
+#[allow(clippy::too_many_arguments)]
 async fn step(
     store: &Store,
     policy: &Policy,
@@ -450,11 +451,17 @@ pub async fn seed_filing_review(store: &Store, today: NaiveDate) -> Result<()> {
             .await?;
     }
 
-    // 4. 属地 (二(一)): two institutions whose premises lie in another district; the city agreed
-    //    to move one, the other's request waits.
+    // 4. 属地 (二(一)): institutions whose premises lie in another district; the city agreed to
+    //    move one, refused another, and a third request waits.
     for (n, (name, reg, biz, agree)) in [
-        ("郑州二七区启航职业技能培训学校", "410103", "410105", true),
-        ("郑州管城众创技能培训中心", "410104", "410102", false),
+        (
+            "郑州二七区启航职业技能培训学校",
+            "410103",
+            "410105",
+            Some(true),
+        ),
+        ("郑州管城众创技能培训中心", "410104", "410102", None),
+        ("郑州惠济宏图职业培训学校", "410108", "410105", Some(false)),
     ]
     .into_iter()
     .enumerate()
@@ -493,14 +500,18 @@ pub async fn seed_filing_review(store: &Store, today: NaiveDate) -> Result<()> {
                 "注册地仅为办公地址，培训与考核均在经营场所进行，申请划归经营场所所在区县管理",
             )
             .await?;
-        if agree {
+        if let Some(agree) = agree {
             store
                 .decide_district_move(
                     &quiet(actor(store, "center").await?),
                     m,
                     1,
-                    true,
-                    "经核实经营场所，同意按经营场所所在地划归",
+                    agree,
+                    if agree {
+                        "经核实经营场所，同意按经营场所所在地划归"
+                    } else {
+                        "经营场所仅为临时租用的教室，仍按注册地管理"
+                    },
                 )
                 .await?;
         }

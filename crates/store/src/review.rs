@@ -347,6 +347,21 @@ impl Store {
         })
     }
 
+    /// Every report, newest first.
+    pub async fn province_reports(&self) -> Result<Vec<ProvinceReport>> {
+        let ids: Vec<i64> = sqlx::query("SELECT id FROM province_reports ORDER BY id DESC")
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut out = vec![];
+        for id in ids {
+            out.push(self.province_report(id).await?);
+        }
+        Ok(out)
+    }
+
     /// The report an application was part of, if any.
     pub async fn province_report_of(&self, application_id: i64) -> Result<Option<ProvinceReport>> {
         let id: Option<i64> =

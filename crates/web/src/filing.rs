@@ -1084,7 +1084,7 @@ pub async fn dispatch_supervisor(
     if acc.role != Role::Supervisor {
         return Err(AppError::invalid("username", "该账号不是督导员"));
     }
-    Ok(state
+    state
         .store
         .dispatch_supervisor(
             &me.actor(),
@@ -1097,7 +1097,7 @@ pub async fn dispatch_supervisor(
         .map_err(|e| match e {
             store::StoreError::Invalid(m) => AppError::Conflict(m),
             e => e.into(),
-        })?)
+        })
 }
 
 #[utoipa::path(get, path = "/api/v1/draws/{id}/verify", tag = "专家抽取", params(("id" = i64, Path)), responses((status = 200, description = "{ok, problems, draw}")))]

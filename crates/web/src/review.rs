@@ -38,6 +38,19 @@ pub fn api_router() -> Router<AppState> {
         .route("/v1/district-moves/{id}/decide", post(api_decide_move))
 }
 
+/// The OpenAPI paths of this module (merged into `/api/openapi.json`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api_supervision_opinion,
+    api_create_report,
+    api_report,
+    api_export,
+    api_request_move,
+    api_list_moves,
+    api_decide_move
+))]
+pub struct ApiDocs;
+
 // ------------------------------------------------------------------ 督导意见
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +118,7 @@ pub async fn file_supervision_opinion(
     Ok(())
 }
 
+#[utoipa::path(post, path = "/api/v1/filings/{id}/supervision-opinion", tag = "机构备案", params(("id" = i64, Path)), request_body(content = String, description = "{opinion, attachments: [本申请“督导意见附件”材料的 id]}"), responses((status = 204, description = "已提交"), (status = 409, description = "未被两个市级部门共同派遣，或阶段已过"), (status = 422, description = "缺少意见或附件不属于本申请")))]
 async fn api_supervision_opinion(
     State(state): State<AppState>,
     me: Authed,
@@ -237,6 +251,7 @@ pub async fn report_from_multipart(
     record_report(state, me, &input, file).await
 }
 
+#[utoipa::path(post, path = "/api/v1/province-reports", tag = "机构备案", request_body(content = String, description = "multipart：reported_on（YYYY-MM-DD）、doc_no、note、application_ids（逗号分隔，空=全部待报送）、file（报送文件）"), responses((status = 201, description = "报送记录"), (status = 409, description = "有申请尚未经两方审核通过，或已报送"), (status = 422, description = "字段有误")))]
 async fn api_create_report(
     State(state): State<AppState>,
     me: Authed,
@@ -250,6 +265,7 @@ async fn api_create_report(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/province-reports/{id}", tag = "机构备案", params(("id" = i64, Path)), responses((status = 200, description = "报送记录：日期、文号、附件、申请")))]
 async fn api_report(
     State(state): State<AppState>,
     me: Authed,
@@ -392,6 +408,7 @@ pub async fn export_batch(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/province-reports/export.xlsx", tag = "机构备案", params(("report" = Option<i64>, Query, description = "报送批次；省略则为待报送的审核通过申请")), responses((status = 200, description = "xlsx，格式见 docs/interchange.md")))]
 async fn api_export(
     State(state): State<AppState>,
     me: Authed,
@@ -485,6 +502,7 @@ pub async fn decide_move(
         })
 }
 
+#[utoipa::path(post, path = "/api/v1/district-moves", tag = "评价机构", request_body(content = String, description = "{reason}：申请划归经营场所所在区县（二(一)）"), responses((status = 201, description = "待市级审核"), (status = 409, description = "已有待审核申请"), (status = 422, description = "缺少理由或经营场所与所属区县相同")))]
 async fn api_request_move(
     State(state): State<AppState>,
     me: Authed,
@@ -503,6 +521,7 @@ pub struct MoveParams {
     pub status: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/district-moves", tag = "评价机构", params(("status" = Option<String>, Query, description = "pending | approved | refused")), responses((status = 200, description = "属地变更申请（按辖区）")))]
 async fn api_list_moves(
     State(state): State<AppState>,
     me: Authed,
@@ -517,6 +536,7 @@ async fn api_list_moves(
     .into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/district-moves/{id}/decide", tag = "评价机构", params(("id" = i64, Path)), request_body(content = String, description = "{approve, reason, version}（市职业技能鉴定中心）"), responses((status = 200, description = "结论"), (status = 403, description = "仅市职业技能鉴定中心"), (status = 409, description = "已有结论或版本已变")))]
 async fn api_decide_move(
     State(state): State<AppState>,
     me: Authed,

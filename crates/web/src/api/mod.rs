@@ -334,6 +334,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::notifications::ApiDocs::openapi());
     doc.merge(crate::outreach::ApiDocs::openapi());
     doc.merge(crate::registration::ApiDocs::openapi());
+    doc.merge(crate::review::ApiDocs::openapi());
     Json(doc)
 }
 

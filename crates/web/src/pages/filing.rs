@@ -169,7 +169,7 @@ async fn list(
         layout: Layout::new(&state, Some(&me), "备案申请", "/filings")
             .with_flash(flash_text(q.msg.as_deref())),
         heading: "机构备案申请".into(),
-        intro: "按等待时间排列（最早的在前）。社会培训评价组织、企业由区县初审；行业协会（学会）、专项职业能力、增量增级别备案由市级直接办理。".into(),
+        intro: "按等待时间排列（最早的在前）。社会培训评价组织、企业由区县初审并组织专家现场评审；行业协会（学会）、专项职业能力、增量增级别备案由市级统一组织受理与专家评审。".into(),
         new_link: (me.role() == Role::Institution)
             .then(|| ("/filings/new".to_string(), "新建备案申请".to_string())),
         filters: vec![
@@ -1374,7 +1374,7 @@ pub async fn public_institutions(
             "/public/institutions",
         ),
         heading: "已备案评价机构".into(),
-        intro: "经区县初审、市级复审并公示无异议后备案的评价机构及其备案职业（工种）和等级。"
+        intro: "经专家评审、市职业技能鉴定中心会同市人社局职建处审核并公示无异议后备案的评价机构及其备案职业（工种）和等级（社会培训评价组织、企业经区县初审；行业协会（学会）、专项职业能力、增量增级别由市级统一组织评审）。"
             .into(),
         new_link: None,
         filters: vec![

@@ -234,7 +234,15 @@ async fn show(
         props: vec![
             ("统一社会信用代码", i.credit_code.clone()),
             ("机构类型", kind_label(&i.kind).to_string()),
-            ("属地（管理区县）", i.district_name.clone()),
+            (
+                "属地（管理区县）",
+                // 二(一): registered address by default; premises after a move the city agreed to.
+                if state.store.institution_district_basis(id).await? == "business" {
+                    format!("{}（经市级同意，按经营场所所在地划归）", i.district_name)
+                } else {
+                    format!("{}（按注册地）", i.district_name)
+                },
+            ),
             (
                 "独立法人",
                 if i.legal_person { "是" } else { "否" }.to_string(),

@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod filing;
+mod filing_review;
 mod home;
 mod institutions;
 pub mod kit;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(public::router())
         .merge(plans::router())
         .merge(filing::router())
+        .merge(filing_review::router())
 }
 
 pub struct UserBadge {
@@ -109,6 +111,10 @@ impl Layout {
                 }
                 if matches!(r, Role::CityCenter | Role::CityDivision) {
                     nav.push(("/supervision/relations", "督导回避"));
+                    nav.push(("/province-reports", "报至上级"));
+                }
+                if matches!(r, Role::CityCenter | Role::District | Role::Institution) {
+                    nav.push(("/district-moves", "属地变更"));
                 }
                 if matches!(r, Role::Admin | Role::CityCenter | Role::District) {
                     nav.push(("/users", "用户账号"));

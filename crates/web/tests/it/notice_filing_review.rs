@@ -10,7 +10,19 @@ use sqlx::Row;
 use crate::filing::{
     act, draw, get, json_of, new_app, ok_act, state_of, username_of, version, TINY_PDF,
 };
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app_with, TestApp};
+
+/// The day every test here runs on (a Monday): no test reads the wall clock.
+const TODAY: &str = "2026-11-16";
+
+async fn spawn() -> TestApp {
+    spawn_app_with(web::WebConfig {
+        demo: true,
+        fixed_today: Some(TODAY.parse().unwrap()),
+        ..Default::default()
+    })
+    .await
+}
 
 /// Take an action with extra fields (review_mode, high_level_reason, override_reason).
 pub(crate) async fn act_with(
@@ -129,7 +141,7 @@ async fn column(app: &TestApp, id: i64, col: &str) -> Option<String> {
 
 #[tokio::test]
 async fn city_organised_review_for_associations() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let (ic, id) = new_app(
         &app,
         "inst-6",
@@ -149,7 +161,14 @@ async fn city_organised_review_for_associations() {
     assert_eq!(s, 409, "{b}");
     assert_eq!(version(&app, id).await, v0);
     assert_eq!(column(&app, id, "center_approved_by").await, None);
-    // 三(一): 二级 at a first filing needs a recorded reason when the city accepts.
+    // 三(一): 二级 at a first filing needs a recorded reason when the city accepts (the page asks).
+    let page = |c: reqwest::Client, id: i64| {
+        let url = app.url(&format!("/filings/{id}"));
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page(center.clone(), id)
+        .await
+        .contains("初次备案申报高于三级的受理理由"));
     let (s, b) = act(&app, &center, id, "pass", "材料齐全").await;
     assert_eq!(s, 422, "{b}");
     assert!(b["message"].as_str().unwrap().contains("三(一)"), "{b}");
@@ -263,7 +282,7 @@ async fn city_organised_review_for_associations() {
 
 #[tokio::test]
 async fn expert_panel_fail_needs_reason() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let (ic, id) = new_app(
         &app,
         "applicant-410105",
@@ -275,7 +294,17 @@ async fn expert_panel_fail_needs_reason() {
     ok_act(&app, &district, id, "pass", "材料齐全").await;
     draw_and_opine(&app, &district, id, &["不通过", "不通过", "通过"]).await;
     ok_act(&app, &district, id, "complete_onsite", "现场评审完成").await;
-    // Two of three experts said 不通过: passing it on needs a written reason; nothing is stored.
+    // Two of three experts said 不通过: passing it on needs a written reason (the page asks for
+    // it); nothing is stored without it.
+    let html = district
+        .get(app.url(&format!("/filings/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("继续报送的书面理由") && html.contains("不通过2人"));
     let v = version(&app, id).await;
     let (s, b) = act(&app, &district, id, "opinion", "建议予以备案").await;
     assert_eq!(s, 422, "{b}");
@@ -353,7 +382,7 @@ async fn supervision_opinion(
 
 #[tokio::test]
 async fn review_supervision_joint_dispatch_and_report() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let (ic, id) = new_app(
         &app,
         "applicant-410105",
@@ -443,12 +472,23 @@ async fn review_supervision_joint_dispatch_and_report() {
     assert_eq!(s, 204, "{b}");
     // Still one supervisor without an opinion.
     assert_eq!(act(&app, &center, id, "approve", "").await.0, 422);
-    assert_eq!(
-        supervision_opinion(&app, &sup2, id, "同意专家组意见", vec![])
-            .await
-            .0,
-        204
-    );
+    // The second supervisor files through its page.
+    let html = sup2
+        .get(app.url(&format!("/filings/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("提交督导意见") && html.contains("督导意见附件"));
+    let r = sup2
+        .post(app.url(&format!("/filings/{id}/supervision-opinion")))
+        .form(&[("opinion", "同意专家组意见")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
     // The city sees the opinions (with the attachment) before approving.
     let (_, d) = get(&app, &center, id).await;
     let sups = d["supervisors"].as_array().unwrap();
@@ -487,7 +527,7 @@ async fn report(
 
 #[tokio::test]
 async fn filing_reported_to_province() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let center = app.login("center").await;
     let bureau = app.login("bureau").await;
     // Two special-ability filings reviewed by the city; one gets both keys, one only one.
@@ -509,7 +549,7 @@ async fn filing_reported_to_province() {
     assert_eq!(b["state"], "publicity");
     let reports = || count(&app, "SELECT COUNT(*) FROM province_reports");
     let n0 = reports().await;
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = TODAY.to_string();
     let ok_fields = |ids: String| {
         vec![
             ("reported_on", today.clone()),
@@ -531,9 +571,18 @@ async fn filing_reported_to_province() {
             .0,
         422
     );
-    let mut f = ok_fields(done.to_string());
-    f[0].1 = "2999-01-01".into();
-    assert_eq!(report(&app, &center, &f, true).await.0, 422);
+    {
+        // A report date after today.
+        let day = "2026-11-17";
+        let mut f = ok_fields(done.to_string());
+        f[0].1 = day.into();
+        let (s, b) = report(&app, &center, &f, true).await;
+        assert_eq!(
+            (s, b["field"].clone()),
+            (422, json!("reported_on")),
+            "{day}: {b}"
+        );
+    }
     let district = app.login("district-410102").await;
     assert_eq!(
         report(&app, &district, &ok_fields(done.to_string()), true)
@@ -598,6 +647,38 @@ async fn filing_reported_to_province() {
     assert_eq!(rows[0].get("报送文号"), "郑人社鉴〔2026〕12号");
     assert_eq!(rows[0].get("评审方式"), "现场评审");
     assert_eq!(rows[0].get("办理方式"), "市级统一组织评审");
+    // The city's page lists the batch with its document number; a refused form re-shows the page.
+    let html = center
+        .get(app.url("/province-reports"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("郑人社鉴〔2026〕12号") && html.contains("已报送批次"));
+    let r = center
+        .post(app.url("/province-reports"))
+        .multipart(
+            Form::new()
+                .text("reported_on", today.clone())
+                .text("doc_no", ""),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("请填写报送文号"));
+    assert_eq!(reports().await, n0 + 1);
+    let doc: Value = center
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/api/v1/province-reports"]["post"].is_object());
     let inst = app.login("inst-2").await;
     let r = inst
         .get(app.url("/api/v1/province-reports/export.xlsx"))
@@ -609,7 +690,7 @@ async fn filing_reported_to_province() {
 
 #[tokio::test]
 async fn expert_opinion_change_bumps_version() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let (ic, id) = new_app(
         &app,
         "applicant-410105",
@@ -671,7 +752,7 @@ async fn expert_opinion_change_bumps_version() {
 
 #[tokio::test]
 async fn institution_district_move_by_city() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let inst = crate::filing::inst_of(&app, "inst-2").await;
     // Registered in 中原区 (410102); its premises are in 金水区 (410105).
     sqlx::query("UPDATE institutions SET biz_district = '410105', biz_address = '郑州市金水区实训路8号' WHERE id = $1")
@@ -710,6 +791,17 @@ async fn institution_district_move_by_city() {
         (json!("410102"), json!("410105"), json!("pending"))
     );
     let mid = m["id"].as_i64().unwrap();
+    // The center's page offers the decision.
+    let center = app.login("center").await;
+    let html = center
+        .get(app.url("/district-moves"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/district-moves/{mid}/decide")));
     // One pending request at a time.
     let (s, _) = json_of(
         ic.post(app.url("/api/v1/district-moves"))
@@ -740,7 +832,6 @@ async fn institution_district_move_by_city() {
     };
     assert_eq!(decide(app.login("bureau").await, 1, true).await.0, 403);
     assert_eq!(decide(zhongyuan.clone(), 1, true).await.0, 403);
-    let center = app.login("center").await;
     assert_eq!(decide(center.clone(), 7, true).await.0, 409);
     let district_of = || async {
         sqlx::query("SELECT district_code FROM institutions WHERE id = $1")
@@ -751,9 +842,30 @@ async fn institution_district_move_by_city() {
             .get::<String, _>(0)
     };
     assert_eq!(district_of().await, "410102");
-    let (s, b) = decide(center.clone(), 1, true).await;
-    assert_eq!(s, 200, "{b}");
-    assert_eq!(b["status"], "approved");
+    let r = center
+        .post(app.url(&format!("/district-moves/{mid}/decide")))
+        .form(&[
+            ("approve", "true"),
+            ("reason", "经核实经营场所，同意划归"),
+            ("version", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, list) = json_of(
+        center
+            .get(app.url("/api/v1/district-moves?status=approved"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == mid && m["decided_by"] == "center"));
     // Recorded and audited; the institution now belongs to 金水区.
     assert_eq!(district_of().await, "410105");
     assert_eq!(
