@@ -46,6 +46,7 @@ pub struct Applicant {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Exclusion {
     pub expert_id: i64,
     pub reason: String,
@@ -155,6 +156,7 @@ pub fn order(pool: &[i64], seed: [u8; 32]) -> Vec<i64> {
 
 /// A complete draw record, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrawRecord {
     pub application_id: i64,
     pub attempt: i64,

@@ -30,6 +30,7 @@ fn refusal(rule: &'static str, clause: &str, message: impl Into<String>) -> Refu
 // Electronic filing (电子备案), 二(二)
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EfilingStatus {
     /// Nothing uploaded yet.
@@ -90,6 +91,7 @@ pub fn check_efiling_done(status: EfilingStatus) -> Result<(), Refusal> {
 // The plan state machine
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PlanStatus {
     Draft,
@@ -320,6 +322,7 @@ pub fn check_evaluation_may_start(status: PlanStatus) -> Result<(), Refusal> {
 // Plan content
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EvalForm {
     Theory,
@@ -471,6 +474,7 @@ pub fn validate_plan(c: &PlanContent, filed_levels: Option<&[Level]>) -> Result<
 // Supervision (二(三))
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     City,
@@ -633,6 +637,7 @@ pub fn required_components(forms: &[EvalForm], level: Level) -> Vec<EvalForm> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResultOutcome {
     pub passed: bool,
     /// Components below the pass score.

@@ -17,6 +17,7 @@ use crate::sql::{Arg, Where};
 use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilingItem {
     pub occupation_id: i64,
     pub code: String,
@@ -30,6 +31,7 @@ pub struct FilingItem {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilingApp {
     pub id: i64,
     pub kind: String,
@@ -100,6 +102,7 @@ impl FilingApp {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilingEvent {
     pub id: i64,
     pub action: String,
@@ -1458,6 +1461,7 @@ impl Store {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicFiled {
     pub institution: String,
     pub district: String,
@@ -1470,6 +1474,7 @@ pub struct PublicFiled {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Campaign {
     pub id: i64,
     pub name: String,
@@ -1481,6 +1486,7 @@ pub struct Campaign {
 
 /// An extra increment round opened by the city (一(四) 原则上).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncrementRound {
     pub id: i64,
     pub opens_on: String,
@@ -1491,6 +1497,7 @@ pub struct IncrementRound {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceptionRow {
     pub id: i64,
     pub institution_id: i64,

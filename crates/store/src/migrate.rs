@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "filing_review",
         include_str!("../migrations/0007_filing_review.sql"),
     ),
+    (10, "api", include_str!("../migrations/0010_api.sql")),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.

@@ -128,12 +128,7 @@ pub fn router(state: AppState) -> Router {
         .merge(documents::router())
         .merge(jobs::router())
         .merge(notifications::router())
-        .nest(
-            "/api",
-            api::router()
-                .merge(filing::api_router())
-                .merge(review::api_router()),
-        )
+        .merge(api::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))

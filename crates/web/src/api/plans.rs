@@ -4,95 +4,46 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
 use domain::plan::PlanCommand;
 use domain::Role;
 use serde::Deserialize;
 use serde_json::json;
 use store::{PageRequest, PlanFilter, UploadedFile};
+use utoipa_axum::routes;
 
+use super::{with_upload_limit, ApiRouter};
 use crate::auth::Authed;
 use crate::body::JsonBody;
 use crate::error::AppError;
 use crate::evaluation::{self as ev, CandidateForm, ImportStart, PlanForm, ScoreForm};
 use crate::AppState;
 
-/// OpenAPI of the evaluation-management endpoints (merged into the main document).
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        list_plans,
-        create_plan,
-        get_plan,
-        update_plan,
-        plan_action,
-        latest_submission,
-        my_efiling,
-        submit_efiling,
-        review_efiling,
-        supervision,
-        assign,
-        sign,
-        report,
-        add_relation,
-        list_candidates,
-        add_candidate,
-        import_candidates,
-        template,
-        score_template,
-        id_number,
-        candidate_photo,
-        save_score,
-        import_scores,
-        publish,
-        submit_results
-    ),
-    components(schemas(PlanForm, CandidateForm, ScoreForm))
-)]
-pub struct PlansDoc;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/plans", get(list_plans).post(create_plan))
-        .route("/v1/plans/{id}", get(get_plan).put(update_plan))
-        .route("/v1/plans/{id}/actions", post(plan_action))
-        .route("/v1/calendar/latest-submission", get(latest_submission))
-        .route(
-            "/v1/efiling",
-            get(my_efiling)
-                .post(submit_efiling)
-                .layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/efilings/{institution_id}/review", post(review_efiling))
-        .route("/v1/plans/{id}/supervision", get(supervision))
-        .route("/v1/plans/{id}/supervisors", post(assign))
-        .route("/v1/plans/{id}/letter/sign", post(sign))
-        .route("/v1/plans/{id}/reports", post(report))
-        .route("/v1/supervision/relations", post(add_relation))
-        .route(
-            "/v1/plans/{id}/candidates",
-            get(list_candidates).post(add_candidate),
-        )
-        .route(
-            "/v1/plans/{id}/candidates/import",
-            post(import_candidates).layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/plans/{id}/candidates/template.xlsx", get(template))
-        .route("/v1/candidates/{id}/id-number", get(id_number))
-        .route("/v1/plans/{id}/candidates/{cid}/scores", put(save_score))
-        .route(
-            "/v1/plans/{id}/candidates/{cid}/photo",
-            post(candidate_photo).layer(crate::upload::upload_limit_layer()),
-        )
-        .route(
-            "/v1/plans/{id}/scores/import",
-            post(import_scores).layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/plans/{id}/scores/template.xlsx", get(score_template))
-        .route("/v1/plans/{id}/results/publish", post(publish))
-        .route("/v1/plans/{id}/results/submit", post(submit_results))
+/// The evaluation-management routes with their documentation (see `api::v1`).
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(list_plans, create_plan))
+        .routes(routes!(get_plan, update_plan))
+        .routes(routes!(plan_action))
+        .routes(routes!(latest_submission))
+        .routes(with_upload_limit(routes!(my_efiling, submit_efiling)))
+        .routes(routes!(review_efiling))
+        .routes(routes!(supervision))
+        .routes(routes!(assign))
+        .routes(routes!(sign))
+        .routes(routes!(report))
+        .routes(routes!(add_relation))
+        .routes(routes!(list_candidates, add_candidate))
+        .routes(with_upload_limit(routes!(import_candidates)))
+        .routes(routes!(template))
+        .routes(routes!(id_number))
+        .routes(routes!(save_score))
+        .routes(with_upload_limit(routes!(candidate_photo)))
+        .routes(with_upload_limit(routes!(import_scores)))
+        .routes(routes!(score_template))
+        .routes(routes!(publish))
+        .routes(routes!(submit_results))
 }
 
 #[derive(Deserialize, Default)]

@@ -989,7 +989,7 @@ async fn draw_excludes_conflicts() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(r.status(), 200, "the changed expert comes back");
     // inst-1 applies again after its demo filed scope was revoked (a filed institution adds
     // occupations only through increments, 一(四)).
     sqlx::query("UPDATE filed_occupations SET revoked_at = '2026-01-01T00:00:00Z' WHERE institution_id = (SELECT institution_id FROM users WHERE username = 'inst-1')")

@@ -360,7 +360,10 @@ async fn increment_exception_raises_the_limit() {
         "钳工 adds a level: {d}"
     );
     let b = ok_act(&app, &c, id, "submit", "").await;
-    assert_eq!(b["state"], "submitted", "the city receives it first (city-organised review)");
+    assert_eq!(
+        b["state"], "submitted",
+        "the city receives it first (city-organised review)"
+    );
     assert_eq!(b["increment_round"], "2026-03");
     assert_eq!(
         app.count(&format!(
@@ -407,7 +410,10 @@ async fn increment_resubmission_after_window() {
     assert_eq!(snapshot(&oct).await, before);
     // First submitted in September, returned for correction: it comes back in its round.
     let b = ok_act(&oct, &c, id, "submit", "").await;
-    assert_eq!(b["state"], "submitted", "the city receives it first (city-organised review)");
+    assert_eq!(
+        b["state"], "submitted",
+        "the city receives it first (city-organised review)"
+    );
     assert_eq!(b["increment_round"], "2026-09");
 }
 
@@ -471,7 +477,10 @@ async fn increment_extra_round_opened_by_city() {
     .await;
     assert_eq!(rounds["current"], format!("extra-{rid}"));
     let b = ok_act(&app, &c, id, "submit", "").await;
-    assert_eq!(b["state"], "submitted", "the city receives it first (city-organised review)");
+    assert_eq!(
+        b["state"], "submitted",
+        "the city receives it first (city-organised review)"
+    );
     assert_eq!(b["increment_round"], format!("extra-{rid}"));
     // The page lists it for the city.
     let page = center
