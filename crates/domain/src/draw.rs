@@ -298,6 +298,21 @@ mod tests {
         assert!(excl[1].reason.contains("同一单位"));
     }
 
+    /// The same vectors come out of docs/draw_verify.py (Python, standard library only): the
+    /// order is ChaCha20 as rand_chacha 0.3 and the shuffle as rand 0.8, nothing platform-specific.
+    #[test]
+    fn draw_order_matches_reference_vectors() {
+        assert_eq!(
+            order(&(1..=30).collect::<Vec<_>>(), [7; 32]),
+            vec![
+                5, 17, 18, 29, 25, 10, 7, 20, 19, 2, 13, 3, 12, 11, 27, 16, 30, 26, 22, 14, 6, 9,
+                4, 28, 23, 1, 24, 21, 8, 15
+            ]
+        );
+        let seed: [u8; 32] = std::array::from_fn(|i| i as u8);
+        assert_eq!(order(&[100, 3, 77, 10, 42], seed), vec![3, 100, 77, 10, 42]);
+    }
+
     #[test]
     fn draw_replays_identically() {
         let pool: Vec<i64> = (1..=20).collect();

@@ -241,6 +241,12 @@ impl PlanCommand {
     }
 }
 
+/// Refusal of a role that may not give the command (HTTP 403).
+pub const RULE_ROLE: &str = "plan_role";
+/// Refusal of a command the plan's current status does not allow (HTTP 409, like a stale version:
+/// the caller acted on a state that is not, or no longer, the plan's).
+pub const RULE_STATE: &str = "plan_state";
+
 /// The transition: (current status, actor role, command) → the new status, or a refusal
 /// naming the rule. Jurisdiction (which district, which institution) is the caller's scope.
 pub fn transition(status: PlanStatus, role: Role, cmd: PlanCommand) -> Result<PlanStatus, Refusal> {
@@ -257,7 +263,7 @@ pub fn transition(status: PlanStatus, role: Role, cmd: PlanCommand) -> Result<Pl
     };
     if !who_ok {
         return Err(refusal(
-            "plan_workflow",
+            RULE_ROLE,
             "二(二)",
             format!("{}不能执行“{}”", role.label(), cmd.label()),
         ));
@@ -289,7 +295,7 @@ pub fn transition(status: PlanStatus, role: Role, cmd: PlanCommand) -> Result<Pl
             _ => "",
         };
         refusal(
-            "plan_workflow",
+            RULE_STATE,
             "二(二)",
             format!(
                 "计划当前状态为“{}”，不能执行“{}”{}",
