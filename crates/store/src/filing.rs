@@ -34,14 +34,17 @@ pub struct FilingItem {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilingApp {
     pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = domain::filing::FilingKind))]
     pub kind: String,
     pub route: String,
     pub institution_id: i64,
     pub institution_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = domain::institution::InstitutionKind))]
     pub institution_kind: String,
     pub credit_code: String,
     pub district_code: String,
     pub district_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = domain::filing::FilingState))]
     pub state: String,
     pub state_since: String,
     pub note: String,

@@ -305,6 +305,7 @@ pub struct Plan {
     pub expected_candidates: i64,
     pub examiners: String,
     pub internal_supervisor: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = domain::plan::PlanStatus))]
     pub status: String,
     pub status_since: String,
     pub revision: i64,

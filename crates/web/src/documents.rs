@@ -124,7 +124,7 @@ async fn store_uploads(
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
 
 #[utoipa::path(get, path = "/api/v1/institutions/{id}/documents", tag = "材料", operation_id = "list_institution_documents", params(("id" = i64, Path)),
-    responses((status = 200, description = "机构材料，按类别与文件名分组：[{latest, older[]}]，最新版本在前"), (status = 404, description = "不存在或不在辖区内")))]
+    responses((status = 200, body = Vec<store::DocumentVersions>, description = "机构材料，按类别与文件名分组：[{latest, older[]}]，最新版本在前"), (status = 404, description = "不存在或不在辖区内")))]
 async fn api_list(
     State(state): State<AppState>,
     me: Authed,
@@ -136,7 +136,7 @@ async fn api_list(
 
 #[utoipa::path(post, path = "/api/v1/institutions/{id}/documents", tag = "材料", operation_id = "upload_institution_documents", params(("id" = i64, Path)),
     request_body(content_type = "multipart/form-data", description = "kind=材料类别（business_license | filing_materials | qualification | other），file=一个或多个文件（PDF、PNG、JPEG、Word、Excel、PowerPoint；按内容识别类型）"),
-    responses((status = 201, description = "已上传的文件（同名再次上传为新版本）"), (status = 404, description = "不存在或不在辖区内"), (status = 413, description = "文件超过上限"), (status = 422, description = "类型不受支持、内容与扩展名不符、文件名不合法")))]
+    responses((status = 201, body = Vec<store::Document>, description = "已上传的文件（同名再次上传为新版本）"), (status = 404, description = "不存在或不在辖区内"), (status = 413, description = "文件超过上限"), (status = 422, description = "类型不受支持、内容与扩展名不符、文件名不合法")))]
 async fn api_upload(
     State(state): State<AppState>,
     me: Authed,

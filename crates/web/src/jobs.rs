@@ -198,7 +198,7 @@ impl From<Job> for JobView {
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "后台任务", params(("id" = i64, Path)),
-    responses((status = 200, description = "{id, kind, status: queued|running|succeeded|failed, status_label, done, total, message, result, finished}"), (status = 404, description = "不存在，或既非发起人也非市级用户")))]
+    responses((status = 200, body = crate::api::schema::Object, description = "{id, kind, status: queued|running|succeeded|failed, status_label, done, total, message, result, finished}"), (status = 404, description = "不存在，或既非发起人也非市级用户")))]
 async fn api_job(
     State(state): State<AppState>,
     me: Authed,

@@ -133,7 +133,7 @@ async fn read_all(State(state): State<AppState>, me: Authed) -> Result<Response,
 
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "消息", operation_id = "list_notifications",
     params(("unread" = Option<String>, Query, description = "1 = 只看未读"), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, description = "本人及本机构的消息，分页 {items, total, page, per_page}，最新在前")))]
+    responses((status = 200, body = crate::api::schema::PageOf<store::Notification>, description = "本人及本机构的消息，分页 {items, total, page, per_page}，最新在前")))]
 async fn api_list(
     State(state): State<AppState>,
     me: Authed,
@@ -153,7 +153,7 @@ async fn api_list(
     .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/notifications/unread", tag = "消息", responses((status = 200, description = "{unread: 未读条数}")))]
+#[utoipa::path(get, path = "/api/v1/notifications/unread", tag = "消息", responses((status = 200, body = crate::api::schema::Object, description = "{unread: 未读条数}")))]
 async fn api_unread(
     State(state): State<AppState>,
     me: Authed,
@@ -166,7 +166,7 @@ async fn api_unread(
 }
 
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "消息", params(("id" = i64, Path)),
-    responses((status = 200, description = "已标记为已读"), (status = 404, description = "不是本人或本机构的消息")))]
+    responses((status = 200, body = crate::api::schema::Object, description = "已标记为已读"), (status = 404, description = "不是本人或本机构的消息")))]
 async fn api_read_one(
     State(state): State<AppState>,
     me: Authed,

@@ -78,7 +78,8 @@ pub async fn change_password(
     if !ok {
         return Err(AppError::invalid("current", "当前密码不正确"));
     }
-    domain::account::validate_password(&me.account.username, &input.new_password)?;
+    domain::account::validate_password(&me.account.username, &input.new_password)
+        .map_err(|e| AppError::invalid("new_password", e.message))?;
     if input
         .confirm
         .as_ref()

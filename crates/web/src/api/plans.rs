@@ -420,7 +420,7 @@ async fn id_number(
 }
 
 /// Multipart with one file field `photo` (JPEG/PNG, ≤ 5 MB).
-#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/{cid}/photo", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), responses((status = 201, body = super::schema::Object, description = "{document_id}"), (status = 422, description = "不是 JPG/PNG 图片")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/{cid}/photo", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body(content_type = "multipart/form-data", description = "file=考生照片（JPG/PNG）"), responses((status = 201, body = super::schema::Object, description = "{document_id}"), (status = 422, description = "不是 JPG/PNG 图片")))]
 async fn candidate_photo(
     State(state): State<AppState>,
     me: Authed,

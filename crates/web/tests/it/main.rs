@@ -17,6 +17,8 @@ mod notice_calendar;
 mod notifications;
 mod plans;
 
+mod api_complete;
+
 mod filing;
 mod filing_browser;
 mod jurisdiction;

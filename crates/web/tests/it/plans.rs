@@ -11,7 +11,7 @@ pub fn today() -> NaiveDate {
     store::testing::today()
 }
 
-async fn occupation_id(app: &TestApp, code: &str) -> i64 {
+pub(crate) async fn occupation_id(app: &TestApp, code: &str) -> i64 {
     use sqlx::Row;
     sqlx::query("SELECT id FROM occupations WHERE code = $1 ORDER BY id LIMIT 1")
         .bind(code)
@@ -21,7 +21,7 @@ async fn occupation_id(app: &TestApp, code: &str) -> i64 {
         .get(0)
 }
 
-fn plan_body(occ: i64, start: NaiveDate, levels: &str, forms: &str) -> Value {
+pub(crate) fn plan_body(occ: i64, start: NaiveDate, levels: &str, forms: &str) -> Value {
     json!({
         "occupation_id": occ.to_string(),
         "levels": levels,
