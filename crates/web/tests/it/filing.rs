@@ -1189,6 +1189,14 @@ async fn concurrent_review_one_wins() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // A new account changes its first password before it may act (issue 8, item 12).
+    let r = b
+        .post(app.url("/api/v1/me/password"))
+        .json(&json!({ "current": "Another-demo-pass-1", "new_password": "Second-officer-pass-2" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let v = version(&app, id).await;
     let send = |c: reqwest::Client, action: &'static str| {
         let url = app.url(&format!("/api/v1/filings/{id}/actions"));
