@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// Kind of a listed day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DayKind {
     /// 放假: statutory holiday or the rest days around it.
@@ -25,6 +26,7 @@ pub enum DayKind {
 
 /// One listed day of a year's schedule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarDay {
     pub date: NaiveDate,
     pub kind: DayKind,
@@ -34,6 +36,7 @@ pub struct CalendarDay {
 
 /// 年度节假日安排: the listed exceptions to the Monday–Friday rule for one year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct YearSchedule {
     pub year: i32,
     /// The notice it was copied from, shown next to computed deadlines.
@@ -47,6 +50,7 @@ pub struct YearSchedule {
 /// 日历依据: whether a computed date rests on official schedules only, or on at least one
 /// provisional year. Shown next to every computed date (page, API field `calendar`, audit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CalendarBasis {
     /// 正式日历: every year touched has its State Council schedule entered.
@@ -439,6 +443,7 @@ impl HolidayCalendar {
 
 /// 公示期: one rule for every publicity period (filings, results).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicityPeriod {
     /// The day it was published (发布之日).
     pub published_on: NaiveDate,

@@ -46,6 +46,7 @@ pub struct Applicant {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Exclusion {
     pub expert_id: i64,
     pub reason: String,
@@ -155,6 +156,7 @@ pub fn order(pool: &[i64], seed: [u8; 32]) -> Vec<i64> {
 
 /// A complete draw record, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrawRecord {
     pub application_id: i64,
     pub attempt: i64,
@@ -294,6 +296,21 @@ mod tests {
         assert_eq!(ids, vec![1, 2, 3, 4, 6, 8]);
         assert!(excl[3].reason.contains("12个月内评审过"));
         assert!(excl[1].reason.contains("同一单位"));
+    }
+
+    /// The same vectors come out of docs/draw_verify.py (Python, standard library only): the
+    /// order is ChaCha20 as rand_chacha 0.3 and the shuffle as rand 0.8, nothing platform-specific.
+    #[test]
+    fn draw_order_matches_reference_vectors() {
+        assert_eq!(
+            order(&(1..=30).collect::<Vec<_>>(), [7; 32]),
+            vec![
+                5, 17, 18, 29, 25, 10, 7, 20, 19, 2, 13, 3, 12, 11, 27, 16, 30, 26, 22, 14, 6, 9,
+                4, 28, 23, 1, 24, 21, 8, 15
+            ]
+        );
+        let seed: [u8; 32] = std::array::from_fn(|i| i as u8);
+        assert_eq!(order(&[100, 3, 77, 10, 42], seed), vec![3, 100, 77, 10, 42]);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::role::Role;
 
 /// The four filing kinds of section 一.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FilingKind {
     /// 社会培训评价组织备案 一(一) (incl. 行业协会/学会, routed to the city).
@@ -67,6 +68,7 @@ impl FilingKind {
 
 /// Who runs the stages before the city's two-key review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
     /// 区县初审 → 专家抽取/现场评审 → 初评结果意见 → 市级审核.
@@ -101,6 +103,7 @@ impl Route {
 /// 评审方式: how the expert review was organised. The district's review of 一(一) is on site
 /// (现场勘察并组织评审); the city records which one it chose and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewMode {
     /// 现场评审.
@@ -330,6 +333,7 @@ impl Flow {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FilingState {
     Draft,

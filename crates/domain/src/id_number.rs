@@ -13,6 +13,7 @@ const FIELD: &str = "id_number";
 
 /// 性别, from the 17th digit (顺序码 odd = male).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
     Male,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The kind of an institution decides which filing flow it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InstitutionKind {
     /// 社会培训评价组织 — 一(一).

@@ -240,3 +240,18 @@ mod tests {
         assert!(serde_json::from_str::<Level>("7").is_err());
     }
 }
+
+/// 职业技能等级 as the API writes it: 1 (一级/高级技师) … 5 (五级/初级工).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Level {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .enum_values(Some([1, 2, 3, 4, 5]))
+            .description(Some("职业技能等级：1 一级/高级技师 … 5 五级/初级工"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Level {}

@@ -30,6 +30,7 @@ fn refusal(rule: &'static str, clause: &str, message: impl Into<String>) -> Refu
 // Electronic filing (电子备案), 二(二)
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EfilingStatus {
     /// Nothing uploaded yet.
@@ -90,6 +91,7 @@ pub fn check_efiling_done(status: EfilingStatus) -> Result<(), Refusal> {
 // The plan state machine
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PlanStatus {
     Draft,
@@ -239,6 +241,12 @@ impl PlanCommand {
     }
 }
 
+/// Refusal of a role that may not give the command (HTTP 403).
+pub const RULE_ROLE: &str = "plan_role";
+/// Refusal of a command the plan's current status does not allow (HTTP 409, like a stale version:
+/// the caller acted on a state that is not, or no longer, the plan's).
+pub const RULE_STATE: &str = "plan_state";
+
 /// The transition: (current status, actor role, command) → the new status, or a refusal
 /// naming the rule. Jurisdiction (which district, which institution) is the caller's scope.
 pub fn transition(status: PlanStatus, role: Role, cmd: PlanCommand) -> Result<PlanStatus, Refusal> {
@@ -255,7 +263,7 @@ pub fn transition(status: PlanStatus, role: Role, cmd: PlanCommand) -> Result<Pl
     };
     if !who_ok {
         return Err(refusal(
-            "plan_workflow",
+            RULE_ROLE,
             "二(二)",
             format!("{}不能执行“{}”", role.label(), cmd.label()),
         ));
@@ -287,7 +295,7 @@ pub fn transition(status: PlanStatus, role: Role, cmd: PlanCommand) -> Result<Pl
             _ => "",
         };
         refusal(
-            "plan_workflow",
+            RULE_STATE,
             "二(二)",
             format!(
                 "计划当前状态为“{}”，不能执行“{}”{}",
@@ -394,6 +402,7 @@ pub fn check_results_may_be_published(today: NaiveDate, end: NaiveDate) -> Resul
 // Plan content
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EvalForm {
     Theory,
@@ -545,6 +554,7 @@ pub fn validate_plan(c: &PlanContent, filed_levels: Option<&[Level]>) -> Result<
 // Supervision (二(三))
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     City,
@@ -707,6 +717,7 @@ pub fn required_components(forms: &[EvalForm], level: Level) -> Vec<EvalForm> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResultOutcome {
     pub passed: bool,
     /// Components below the pass score.

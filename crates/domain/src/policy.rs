@@ -13,6 +13,7 @@ use crate::occupation::Level;
 
 /// One policy value with its source clause (条款) and a short Chinese description.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rule<T> {
     pub value: T,
@@ -24,6 +25,7 @@ pub struct Rule<T> {
 
 /// 评价工作规则 (default: Zhengzhou 2022). Field docs give the unit of each value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     pub id: String,
@@ -96,6 +98,7 @@ pub enum PolicyError {
 
 /// One line of the public 规则 page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleView {
     pub key: &'static str,
     pub name: &'static str,
@@ -512,6 +515,7 @@ fn yuan(v: u64) -> String {
 
 /// A refusal that names its rule and clause.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
     /// The policy key, e.g. "max_occupations_per_application".
     pub rule: &'static str,

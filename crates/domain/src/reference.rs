@@ -26,6 +26,7 @@ fn line_err(line: usize, message: impl Into<String>) -> ReferenceError {
 
 /// 区划类型.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DivisionKind {
     /// 市
@@ -76,6 +77,7 @@ impl DivisionKind {
 /// 行政区划 record. `code` is the platform's key: the official code where one exists,
 /// an internal id otherwise (郑东新区 → "zdxq").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DivisionRecord {
     pub code: String,
     pub name: String,
@@ -155,6 +157,7 @@ pub fn parse_divisions(text: &str) -> Result<Vec<DivisionRecord>, ReferenceError
 
 /// 目录条目类型: an occupation of the 大典, or a 专项职业能力 item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     /// 职业（工种）
@@ -181,6 +184,7 @@ impl ItemKind {
 
 /// One catalogue row. `confirmed` is false for rows marked 待核对 (to be checked against the 大典).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OccupationRecord {
     pub code: String,
     pub name: String,

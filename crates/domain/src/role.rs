@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A platform role. The string forms are stored in the database and used in the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 平台管理员: technical administration, no business decisions.

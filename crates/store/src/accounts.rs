@@ -64,6 +64,7 @@ impl PasswordParams {
 
 /// A platform account.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: i64,
     pub username: String,

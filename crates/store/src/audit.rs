@@ -98,6 +98,7 @@ pub async fn append(tx: &mut WriteTx, actor: &Actor, ev: NewEvent<'_>) -> Result
 
 /// A stored event, for the audit pages.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRow {
     pub seq: i64,
     pub at: String,
@@ -121,6 +122,7 @@ pub struct AuditFilter {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     pub entries: i64,
     pub head: String,

@@ -8,6 +8,7 @@ use crate::{Result, Store};
 
 /// What the public sees of a certificate: the ID number only masked.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicCertificate {
     pub cert_no: String,
     pub holder_name: String,

@@ -39,6 +39,7 @@ pub struct NewDocument {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Document {
     pub id: i64,
     pub owner_type: String,
@@ -78,6 +79,7 @@ impl Document {
 
 /// The latest version of one (kind, filename) with its earlier versions, newest first.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocumentVersions {
     pub latest: Document,
     pub older: Vec<Document>,

@@ -20,6 +20,7 @@ pub fn id_number_hash(id_number: &str) -> String {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assignment {
     pub side: String,
     pub supervisor_id: i64,
@@ -29,6 +30,7 @@ pub struct Assignment {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Relation {
     pub id: i64,
     pub supervisor_id: i64,
@@ -41,6 +43,7 @@ pub struct Relation {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Letter {
     pub id: i64,
     pub plan_id: i64,
@@ -51,6 +54,7 @@ pub struct Letter {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signature {
     pub party: String,
     pub signer_id: i64,
@@ -63,6 +67,7 @@ pub struct Signature {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub id: i64,
     pub supervisor_name: String,
@@ -89,6 +94,7 @@ pub struct NewCandidate {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     pub id: i64,
     pub plan_id: i64,
@@ -147,6 +153,7 @@ pub struct ScoreUpdate {
 
 /// A row of the public results list: masked.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicResult {
     pub name_masked: String,
     pub id_masked: String,

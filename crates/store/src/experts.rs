@@ -15,6 +15,7 @@ use crate::sql::{Arg, Where};
 use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Expert {
     pub id: i64,
     pub name: String,
@@ -79,6 +80,7 @@ fn from_row(r: &AnyRow) -> Expert {
 
 /// A draw attempt as stored.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrawRow {
     pub id: i64,
     pub application_id: i64,
@@ -118,6 +120,7 @@ impl DrawRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrawMember {
     pub expert_id: i64,
     pub name: String,

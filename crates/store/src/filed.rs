@@ -8,6 +8,7 @@ use crate::db::WriteTx;
 use crate::{Result, Store};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FiledOccupation {
     pub institution_id: i64,
     pub occupation_id: i64,

@@ -17,6 +17,7 @@ use crate::sql::{Arg, Where};
 use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilingItem {
     pub occupation_id: i64,
     pub code: String,
@@ -30,16 +31,20 @@ pub struct FilingItem {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilingApp {
     pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = domain::filing::FilingKind))]
     pub kind: String,
     pub route: String,
     pub institution_id: i64,
     pub institution_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = domain::institution::InstitutionKind))]
     pub institution_kind: String,
     pub credit_code: String,
     pub district_code: String,
     pub district_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = domain::filing::FilingState))]
     pub state: String,
     pub state_since: String,
     pub note: String,
@@ -100,6 +105,7 @@ impl FilingApp {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilingEvent {
     pub id: i64,
     pub action: String,
@@ -1458,6 +1464,7 @@ impl Store {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicFiled {
     pub institution: String,
     pub district: String,
@@ -1470,6 +1477,7 @@ pub struct PublicFiled {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Campaign {
     pub id: i64,
     pub name: String,
@@ -1481,6 +1489,7 @@ pub struct Campaign {
 
 /// An extra increment round opened by the city (一(四) 原则上).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncrementRound {
     pub id: i64,
     pub opens_on: String,
@@ -1491,6 +1500,7 @@ pub struct IncrementRound {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceptionRow {
     pub id: i64,
     pub institution_id: i64,

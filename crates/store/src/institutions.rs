@@ -10,10 +10,12 @@ use crate::sql::{Arg, Where};
 use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Institution {
     pub id: i64,
     pub name: String,
     pub credit_code: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = domain::institution::InstitutionKind))]
     pub kind: String,
     /// The district that manages it (属地), from its registered address.
     pub district_code: String,

@@ -20,6 +20,7 @@ use crate::{now_text, time_text, Result, Store, StoreError};
 pub const STALE_AFTER_MINUTES: i64 = 15;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
     pub id: i64,
     pub kind: String,

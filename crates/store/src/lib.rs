@@ -97,6 +97,7 @@ impl Store {
 
 /// A page of a list: every list in the platform is paginated.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,

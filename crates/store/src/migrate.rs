@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "inst_plans",
         include_str!("../migrations/0008_inst_plans.sql"),
     ),
+    (10, "api", include_str!("../migrations/0010_api.sql")),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.

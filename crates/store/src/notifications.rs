@@ -60,6 +60,7 @@ impl NewNotification {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
     pub recipient_user_id: Option<i64>,
@@ -108,6 +109,7 @@ impl OutboxMessage {
 
 /// A stored outbox row.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxRow {
     pub id: i64,
     pub channel: String,

@@ -16,6 +16,7 @@ use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
 // Electronic filing
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Efiling {
     pub id: i64,
     pub institution_id: i64,
@@ -283,6 +284,7 @@ impl Store {
 // Plans
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Plan {
     pub id: i64,
     pub plan_no: String,
@@ -303,6 +305,7 @@ pub struct Plan {
     pub expected_candidates: i64,
     pub examiners: String,
     pub internal_supervisor: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = domain::plan::PlanStatus))]
     pub status: String,
     pub status_since: String,
     pub revision: i64,
@@ -437,6 +440,7 @@ fn plan_row(r: &AnyRow) -> Plan {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanEvent {
     pub revision: i64,
     pub action: String,

@@ -42,6 +42,7 @@ impl ReferenceFiles {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Division {
     pub code: String,
     pub name: String,
@@ -66,6 +67,7 @@ impl Division {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Occupation {
     pub id: i64,
     pub code: String,
@@ -87,6 +89,7 @@ pub struct OccupationFilter {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarDayRow {
     pub day: String,
     pub kind: String,

@@ -14,6 +14,7 @@ use crate::{now_text, Result, Store, StoreError};
 
 /// A review supervisor (评审督导) of an application.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilingSupervisor {
     pub user_id: i64,
     pub username: String,
@@ -33,6 +34,7 @@ pub struct FilingSupervisor {
 
 /// A report to the provincial authority of a batch of approved applications.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProvinceReport {
     pub id: i64,
     pub reported_on: String,
@@ -46,6 +48,7 @@ pub struct ProvinceReport {
 
 /// A request to move an institution to the district of its premises.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DistrictMove {
     pub id: i64,
     pub institution_id: i64,
@@ -82,6 +85,7 @@ fn move_from_row(r: &AnyRow) -> DistrictMove {
 
 /// What a dispatch call did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Dispatch {
     /// The first city role proposed; the other must confirm.

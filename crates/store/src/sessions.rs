@@ -42,17 +42,23 @@ pub enum LoginOutcome {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub token_hash: String,
     pub expires_at: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
     pub user_id: i64,
     pub username: String,
+    /// The role the token acts in: it works only while its account holds this role.
+    pub role: Option<domain::Role>,
+    /// The district the token is limited to (its account's district).
+    pub district_code: Option<String>,
     pub created_at: String,
     pub expires_at: Option<String>,
     pub revoked_at: Option<String>,
@@ -256,26 +262,28 @@ impl Store {
         tx.commit().await
     }
 
-    /// Issue an API token for `user_id`; the plain token is shown once and never stored.
+    /// Issue an API token for `user_id`, scoped to the account's role and district; the plain
+    /// token is shown once and never stored. Returns the token and its id.
     pub async fn issue_api_token(
         &self,
         actor: &Actor,
         user_id: i64,
         name: &str,
         valid_days: Option<i64>,
-    ) -> Result<String> {
+    ) -> Result<(String, i64)> {
         let token = new_token("sev_");
         let expires = valid_days.map(|d| time_text(Utc::now() + Duration::days(d)));
         let mut tx = self.db.write().await?;
-        let id: i64 = sqlx::query("INSERT INTO api_tokens (token_hash, name, user_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        let id: i64 = sqlx::query("INSERT INTO api_tokens (token_hash, name, user_id, created_by, created_at, expires_at, role, district_code) SELECT $1, $2, u.id, $3, $4, $5, u.role, u.district_code FROM users u WHERE u.id = $6 RETURNING id")
             .bind(token_digest(&token))
             .bind(name)
-            .bind(user_id)
             .bind(actor.user_id.unwrap_or_default())
             .bind(now_text())
             .bind(&expires)
-            .fetch_one(tx.conn())
+            .bind(user_id)
+            .fetch_optional(tx.conn())
             .await?
+            .ok_or(StoreError::NotFound)?
             .get(0);
         append(
             &mut tx,
@@ -289,7 +297,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(token)
+        Ok((token, id))
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<()> {
@@ -321,7 +329,7 @@ impl Store {
 
     pub async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
         let rows = sqlx::query(
-            "SELECT t.id, t.name, t.user_id, u.username, t.created_at, t.expires_at, t.revoked_at \
+            "SELECT t.id, t.name, t.user_id, u.username, t.created_at, t.expires_at, t.revoked_at, t.role, t.district_code \
              FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC LIMIT 500",
         )
         .fetch_all(&self.db.pool)
@@ -336,6 +344,11 @@ impl Store {
                 created_at: r.get(4),
                 expires_at: r.get(5),
                 revoked_at: r.get(6),
+                role: r
+                    .get::<Option<String>, _>(7)
+                    .as_deref()
+                    .and_then(domain::Role::parse),
+                district_code: r.get(8),
             })
             .collect())
     }
@@ -346,7 +359,8 @@ impl Store {
         let now = now_text();
         let row = sqlx::query(&format!(
             "SELECT {cols} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = 1"
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = 1 \
+             AND t.role = u.role AND (t.district_code IS NULL OR t.district_code = u.district_code)"
         ))
         .bind(token_digest(token))
         .bind(&now)

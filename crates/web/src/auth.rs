@@ -156,7 +156,9 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<Authed>, 
 impl FromRequestParts<AppState> for Authed {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        resolve(parts, state).await?.ok_or(AppError::Unauthorized)
+        let authed = resolve(parts, state).await?.ok_or(AppError::Unauthorized)?;
+        crate::api::account::forced_password_change(parts, &authed.account)?;
+        Ok(authed)
     }
 }
 

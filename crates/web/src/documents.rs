@@ -17,6 +17,7 @@ use domain::Role;
 use serde::Deserialize;
 use store::{audit, Document, DocumentVersions, NewDocument, NewEvent};
 
+use crate::api::ApiRouter;
 use crate::auth::Authed;
 use crate::error::AppError;
 use crate::pages::{flash_text, render, Layout};
@@ -24,18 +25,18 @@ use crate::upload::{
     check_file, download_response, files, read_upload, text_field, upload_limit_layer,
 };
 use crate::AppState;
+use utoipa_axum::routes;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/documents/{id}", get(download))
-        .route(
-            "/api/v1/institutions/{id}/documents",
-            get(api_list).post(api_upload).layer(upload_limit_layer()),
-        )
-        .route(
-            "/institutions/{id}/documents",
-            get(page).post(page_upload).layer(upload_limit_layer()),
-        )
+    Router::new().route("/documents/{id}", get(download)).route(
+        "/institutions/{id}/documents",
+        get(page).post(page_upload).layer(upload_limit_layer()),
+    )
+}
+
+/// The material routes of the API with their documentation (see `api::v1`).
+pub fn api_routes() -> ApiRouter {
+    ApiRouter::new().routes(crate::api::with_upload_limit(routes!(api_list, api_upload)))
 }
 
 /// Material kinds of an institution's own file (key, label).
@@ -121,12 +122,9 @@ async fn store_uploads(
 }
 
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(api_list, api_upload))]
-pub struct ApiDocs;
 
-#[utoipa::path(get, path = "/api/v1/institutions/{id}/documents", tag = "材料", params(("id" = i64, Path)),
-    responses((status = 200, description = "机构材料，按类别与文件名分组：[{latest, older[]}]，最新版本在前"), (status = 404, description = "不存在或不在辖区内")))]
+#[utoipa::path(get, path = "/api/v1/institutions/{id}/documents", tag = "材料", operation_id = "list_institution_documents", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<store::DocumentVersions>, description = "机构材料，按类别与文件名分组：[{latest, older[]}]，最新版本在前"), (status = 404, description = "不存在或不在辖区内")))]
 async fn api_list(
     State(state): State<AppState>,
     me: Authed,
@@ -136,9 +134,9 @@ async fn api_list(
     Ok(Json(state.store.documents_of("institution", id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/institutions/{id}/documents", tag = "材料", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/institutions/{id}/documents", tag = "材料", operation_id = "upload_institution_documents", params(("id" = i64, Path)),
     request_body(content_type = "multipart/form-data", description = "kind=材料类别（business_license | filing_materials | qualification | other），file=一个或多个文件（PDF、PNG、JPEG、Word、Excel、PowerPoint；按内容识别类型）"),
-    responses((status = 201, description = "已上传的文件（同名再次上传为新版本）"), (status = 404, description = "不存在或不在辖区内"), (status = 413, description = "文件超过上限"), (status = 422, description = "类型不受支持、内容与扩展名不符、文件名不合法")))]
+    responses((status = 201, body = Vec<store::Document>, description = "已上传的文件（同名再次上传为新版本）"), (status = 404, description = "不存在或不在辖区内"), (status = 413, description = "文件超过上限"), (status = 422, description = "类型不受支持、内容与扩展名不符、文件名不合法")))]
 async fn api_upload(
     State(state): State<AppState>,
     me: Authed,

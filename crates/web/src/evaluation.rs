@@ -21,8 +21,14 @@ use crate::auth::Authed;
 use crate::error::AppError;
 use crate::AppState;
 
+/// One status per kind of refusal (as `filing::filing_error`): a role that may not act 403, a
+/// command the current status does not allow 409, a rule of the notice 422 naming its clause.
 pub fn refused(r: Refusal) -> AppError {
-    AppError::invalid(r.rule, r.to_string())
+    match r.rule {
+        domain::plan::RULE_ROLE => AppError::Forbidden(r.to_string()),
+        domain::plan::RULE_STATE => AppError::Conflict(r.to_string()),
+        _ => AppError::invalid(r.rule, r.to_string()),
+    }
 }
 
 fn parse_date(field: &'static str, label: &str, s: &str) -> Result<NaiveDate, AppError> {

@@ -5,8 +5,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
 use domain::draw;
 use domain::filing::{
@@ -23,49 +22,39 @@ use store::{
     TransitionInput,
 };
 
+use crate::api::{with_upload_limit, ApiRouter};
 use crate::auth::Authed;
 use crate::body::JsonBody;
 use crate::error::AppError;
 use crate::AppState;
+use utoipa_axum::routes;
 
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/filings", get(list).post(create))
-        .route("/v1/filings/eligibility", get(eligibility))
-        .route("/v1/filings/overdue", get(overdue))
-        .route("/v1/filings/{id}", get(detail).put(update))
-        .route("/v1/filings/{id}/actions", post(action))
-        .route(
-            "/v1/filings/{id}/documents",
-            get(list_documents)
-                .post(upload_documents)
-                .layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/filings/{id}/documents/{doc}", get(download_document))
-        .route("/v1/filings/{id}/draws", post(draw_experts))
-        .route("/v1/filings/{id}/draws/decline", post(decline))
-        .route("/v1/filings/{id}/opinions", post(opinion))
-        .route("/v1/filings/{id}/supervisors", post(supervisor))
-        .route("/v1/draws/{id}/verify", get(verify_draw))
-        .route(
-            "/v1/filing-exceptions",
-            get(list_exceptions).post(raise_exception),
-        )
-        .route("/v1/filing-exceptions/{id}/decide", post(decide_exception))
-        .route("/v1/filing-campaigns", get(campaigns).post(create_campaign))
-        .route(
-            "/v1/increment-rounds",
-            get(increment_rounds).post(open_increment_round),
-        )
-        .route("/v1/experts", get(list_experts).post(create_expert))
-        .route("/v1/experts/template.xlsx", get(expert_template))
-        .route(
-            "/v1/experts/import",
-            post(api_import_experts).layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/experts/{id}", get(get_expert))
-        .route("/v1/experts/{id}/id-number", get(expert_id_number))
-        .route("/v1/experts/{id}/unavailable", post(expert_unavailable))
+/// The filing routes with their documentation (see `api::v1`).
+pub fn api_routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(eligibility))
+        .routes(routes!(overdue))
+        .routes(routes!(detail, update))
+        .routes(routes!(action))
+        .routes(with_upload_limit(routes!(list_documents, upload_documents)))
+        .routes(routes!(download_document))
+        .routes(routes!(draw_experts))
+        .routes(routes!(draw_inputs))
+        .routes(routes!(decline))
+        .routes(routes!(opinion))
+        .routes(routes!(supervisor))
+        .routes(routes!(verify_draw))
+        .routes(routes!(list_exceptions, raise_exception))
+        .routes(routes!(decide_exception))
+        .routes(routes!(campaigns, create_campaign))
+        .routes(routes!(increment_rounds, open_increment_round))
+        .routes(routes!(list_experts, create_expert))
+        .routes(routes!(expert_template))
+        .routes(with_upload_limit(routes!(api_import_experts)))
+        .routes(routes!(get_expert))
+        .routes(routes!(expert_id_number))
+        .routes(routes!(expert_unavailable))
 }
 
 /// A refusal of the state machine as an HTTP error: rules → 422 naming the clause,
@@ -89,14 +78,14 @@ fn conflict_text(app: &FilingApp) -> AppError {
     ))
 }
 
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, Deserialize, Clone, utoipa::ToSchema)]
 pub struct ItemInput {
     pub code: String,
     #[serde(default)]
     pub levels: Vec<u8>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct FilingInput {
     pub kind: String,
     pub occupations: Vec<ItemInput>,
@@ -579,7 +568,7 @@ fn quota_institution_kinds(state: &AppState) -> Vec<String> {
         .collect()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ActionInput {
     pub action: String,
     #[serde(default)]
@@ -703,7 +692,7 @@ pub async fn act(
         })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DrawInput {
     pub version: i64,
     /// Required for a second or later attempt.
@@ -804,7 +793,7 @@ pub struct ListParams {
     pub per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/filings", tag = "机构备案", params(("q" = Option<String>, Query), ("district" = Option<String>, Query), ("kind" = Option<String>, Query, description = "social_org | enterprise | special_ability | increment"), ("state" = Option<String>, Query), ("occupation" = Option<String>, Query, description = "职业代码"), ("page" = Option<i64>, Query)), responses((status = 200, description = "分页列表，按等待时间排序，仅含本人辖区")))]
+#[utoipa::path(get, path = "/api/v1/filings", tag = "机构备案", operation_id = "list_filings", params(("q" = Option<String>, Query), ("district" = Option<String>, Query), ("kind" = Option<FilingKind>, Query), ("state" = Option<FilingState>, Query), ("occupation" = Option<String>, Query, description = "职业代码"), ("campaign" = Option<i64>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::PageOf<store::FilingApp>, description = "分页列表，按等待时间排序，仅含本人辖区")))]
 pub async fn list(
     State(state): State<AppState>,
     me: Authed,
@@ -827,7 +816,7 @@ pub async fn list(
     .into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/filings", tag = "机构备案", request_body(content = String, description = "{kind, occupations:[{code, levels:[5,4,3]}], note?, shared_resources?, commitment?}"), responses((status = 201, description = "草稿"), (status = 422, description = "字段有误或规则拒绝（message 注明条款）")))]
+#[utoipa::path(post, path = "/api/v1/filings", tag = "机构备案", operation_id = "create_filing", request_body = FilingInput, responses((status = 201, body = store::FilingApp, description = "草稿（含 id 与 version）"), (status = 422, description = "字段有误或规则拒绝（message 注明条款）")))]
 pub async fn create(
     State(state): State<AppState>,
     me: Authed,
@@ -837,6 +826,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(app)).into_response())
 }
 
+#[utoipa::path(put, path = "/api/v1/filings/{id}", tag = "机构备案", operation_id = "update_filing", params(("id" = i64, Path)), request_body = FilingInput, responses((status = 200, body = store::FilingApp, description = "已保存的草稿（含新版本号）"), (status = 409, description = "版本冲突"), (status = 422, description = "字段有误或规则拒绝（注明条款）")))]
 async fn update(
     State(state): State<AppState>,
     me: Authed,
@@ -846,7 +836,7 @@ async fn update(
     Ok(Json(update_filing(&state, &me, id, &f).await?).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/filings/{id}", tag = "机构备案", params(("id" = i64, Path)), responses((status = 200, description = "申请、办理记录、抽取记录、督导、可执行操作"), (status = 404, description = "不存在或不在辖区内")))]
+#[utoipa::path(get, path = "/api/v1/filings/{id}", tag = "机构备案", operation_id = "get_filing", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::FilingDetail, description = "申请、办理记录、抽取记录、督导、可执行操作"), (status = 404, description = "不存在或不在辖区内")))]
 pub async fn detail(
     State(state): State<AppState>,
     me: Authed,
@@ -884,7 +874,7 @@ pub async fn detail(
     .into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/filings/{id}/actions", tag = "机构备案", params(("id" = i64, Path)), request_body(content = String, description = "{action: submit|withdraw|pass|return|reject|waive_onsite|complete_onsite|opinion|approve|object|resolve_objection|finish, reason, version, upheld?, attachments?}"), responses((status = 200, description = "新状态"), (status = 403, description = "角色无权"), (status = 409, description = "状态不符或已被他人处理"), (status = 422, description = "缺少理由或规则拒绝（注明条款）")))]
+#[utoipa::path(post, path = "/api/v1/filings/{id}/actions", tag = "机构备案", operation_id = "filing_action", params(("id" = i64, Path)), request_body = ActionInput, responses((status = 200, body = store::FilingApp, description = "办理后的申请（新状态与版本号）"), (status = 403, description = "角色无权"), (status = 409, description = "状态不符或已被他人处理（版本冲突）"), (status = 422, description = "缺少理由或规则拒绝（注明条款）")))]
 pub async fn action(
     State(state): State<AppState>,
     me: Authed,
@@ -920,12 +910,13 @@ pub async fn eligibility_of(state: &AppState, inst: &Institution) -> serde_json:
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/filings/eligibility", tag = "机构备案", operation_id = "filing_eligibility", responses((status = 200, body = crate::api::schema::Eligibility, description = "本企业是否符合一(二)1 的条件")))]
 async fn eligibility(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     let inst = my_institution(&state, &me).await?;
     Ok(Json(eligibility_of(&state, &inst).await).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/filings/{id}/draws", tag = "专家抽取", params(("id" = i64, Path)), request_body(content = String, description = "{version, reason（重新抽取时必填）}"), responses((status = 201, description = "抽取记录：承诺值、随机数、候选池及哈希、排除理由、种子、结果")))]
+#[utoipa::path(post, path = "/api/v1/filings/{id}/draws", tag = "专家抽取", operation_id = "draw_experts", params(("id" = i64, Path)), request_body = DrawInput, responses((status = 201, body = store::DrawRow, description = "抽取记录：承诺值、随机数、候选池及哈希、种子、结果"), (status = 409, description = "状态不符或版本冲突"), (status = 422, description = "专家不足或未说明重新抽取的理由")))]
 pub async fn draw_experts(
     State(state): State<AppState>,
     me: Authed,
@@ -936,12 +927,13 @@ pub async fn draw_experts(
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DeclineInput {
     pub expert_id: i64,
     pub reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/filings/{id}/draws/decline", tag = "专家抽取", operation_id = "decline_expert", params(("id" = i64, Path)), request_body = DeclineInput, responses((status = 200, body = crate::api::schema::Replacement, description = "按同一顺序递补的专家"), (status = 409, description = "该专家不在本次抽取结果中")))]
 async fn decline(
     State(state): State<AppState>,
     me: Authed,
@@ -983,7 +975,7 @@ pub async fn decline_expert(
         })?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct OpinionInput {
     /// 通过 | 不通过 | 整改后通过.
     pub conclusion: String,
@@ -1034,6 +1026,7 @@ pub async fn record_opinion(
     Ok(())
 }
 
+#[utoipa::path(post, path = "/api/v1/filings/{id}/opinions", tag = "专家抽取", operation_id = "record_expert_opinion", params(("id" = i64, Path)), request_body = OpinionInput, responses((status = 204, description = "已记录专家意见"), (status = 409, description = "不在评审阶段")))]
 async fn opinion(
     State(state): State<AppState>,
     me: Authed,
@@ -1044,11 +1037,12 @@ async fn opinion(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SupervisorInput {
     pub username: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/filings/{id}/supervisors", tag = "机构备案", operation_id = "dispatch_review_supervisor", params(("id" = i64, Path)), request_body = SupervisorInput, responses((status = 200, body = crate::api::schema::DispatchResult, description = "已提议或已派遣（市鉴定中心会同职建处，一(一)）"), (status = 409, description = "不在现场评审阶段"), (status = 422, description = "账号不存在或不是督导员")))]
 async fn supervisor(
     State(state): State<AppState>,
     me: Authed,
@@ -1100,7 +1094,63 @@ pub async fn dispatch_supervisor(
         })
 }
 
-#[utoipa::path(get, path = "/api/v1/draws/{id}/verify", tag = "专家抽取", params(("id" = i64, Path)), responses((status = 200, description = "{ok, problems, draw}")))]
+/// The inputs of a draw, enough to recompute it without this platform (docs/draw.md,
+/// docs/draw_verify.py): the revealed secret, the application, the attempt, the sorted pool,
+/// the number drawn and the declined experts, with the values the platform derived from them.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DrawInputs {
+    /// `skilleval-draw-1`: SHA-256 commit-reveal seed, ChaCha20 (rand_chacha 0.3, 20 rounds),
+    /// rand 0.8 Fisher–Yates shuffle of the ascending pool (docs/draw.md).
+    pub scheme: String,
+    pub draw_id: i64,
+    pub application_id: i64,
+    pub attempt: i64,
+    /// Hex of the 32-byte secret revealed at the draw.
+    pub secret: String,
+    /// SHA-256 of the secret, published before the draw.
+    pub commitment: String,
+    /// Expert ids in ascending order.
+    pub pool: Vec<i64>,
+    pub pool_hash: String,
+    pub seed: String,
+    /// How many experts the draw names.
+    pub size: i64,
+    /// Experts who declined, each replaced by the next of the order.
+    pub declined: Vec<i64>,
+    /// What the platform recorded: the first `size + declined` of the order.
+    pub selected: Vec<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/draws/{id}/inputs", tag = "专家抽取", operation_id = "draw_inputs", params(("id" = i64, Path)), responses((status = 200, body = DrawInputs, description = "抽取的全部输入，供 docs/draw_verify.py 等独立程序重算"), (status = 409, description = "尚未抽取（只公布了承诺值）")))]
+pub async fn draw_inputs(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let d = state.store.draw_in_scope(&me.scope(), id).await?;
+    if d.status == "committed" {
+        return Err(AppError::Conflict(
+            "该次抽取尚未进行（仅公布了承诺值），随机数揭示后方可重算".into(),
+        ));
+    }
+    Ok(Json(DrawInputs {
+        scheme: "skilleval-draw-1".into(),
+        draw_id: d.id,
+        application_id: d.application_id,
+        attempt: d.attempt,
+        secret: d.secret,
+        commitment: d.commitment,
+        pool: d.pool,
+        pool_hash: d.pool_hash,
+        seed: d.seed,
+        size: d.size,
+        declined: d.declined,
+        selected: d.selected,
+    })
+    .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/draws/{id}/verify", tag = "专家抽取", operation_id = "verify_draw", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::DrawCheck, description = "{ok, problems, draw}：按公开的随机数重算")))]
 pub async fn verify_draw(
     State(state): State<AppState>,
     me: Authed,
@@ -1111,7 +1161,7 @@ pub async fn verify_draw(
     Ok(Json(json!({ "ok": ok, "problems": problems, "draw": d })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ExceptionInput {
     pub institution_id: i64,
     /// max_occupations_per_applicant | max_institutions_per_occupation_per_district | increment_max_occupations
@@ -1196,6 +1246,7 @@ pub async fn raise_exception_for(
         .await?)
 }
 
+#[utoipa::path(post, path = "/api/v1/filing-exceptions", tag = "机构备案", operation_id = "raise_filing_exception", request_body = ExceptionInput, responses((status = 201, body = store::ExceptionRow, description = "区县提出的特殊情况申请"), (status = 422, description = "字段有误")))]
 async fn raise_exception(
     State(state): State<AppState>,
     me: Authed,
@@ -1209,6 +1260,7 @@ async fn raise_exception(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/filing-exceptions", tag = "机构备案", operation_id = "list_filing_exceptions", params(("status" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::PageOf<store::ExceptionRow>, description = "特殊情况申请，仅含本人辖区")))]
 async fn list_exceptions(
     State(state): State<AppState>,
     me: Authed,
@@ -1227,7 +1279,7 @@ async fn list_exceptions(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DecideInput {
     pub approve: bool,
     #[serde(default)]
@@ -1261,6 +1313,7 @@ pub async fn decide_exception_for(
         })
 }
 
+#[utoipa::path(post, path = "/api/v1/filing-exceptions/{id}/decide", tag = "机构备案", operation_id = "decide_filing_exception", params(("id" = i64, Path)), request_body = DecideInput, responses((status = 200, body = store::ExceptionRow, description = "审核结果"), (status = 409, description = "已审核"), (status = 422, description = "不同意须说明理由")))]
 async fn decide_exception(
     State(state): State<AppState>,
     me: Authed,
@@ -1270,7 +1323,7 @@ async fn decide_exception(
     Ok(Json(decide_exception_for(&state, &me, id, &input).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RoundInput {
     pub opens_on: String,
     pub closes_on: String,
@@ -1325,6 +1378,7 @@ pub async fn open_round(
         .ok_or(AppError::NotFound)
 }
 
+#[utoipa::path(post, path = "/api/v1/increment-rounds", tag = "机构备案", operation_id = "open_increment_round", request_body = RoundInput, responses((status = 201, body = store::IncrementRound, description = "另行开放的轮次"), (status = 422, description = "日期有误或未说明理由")))]
 async fn open_increment_round(
     State(state): State<AppState>,
     me: Authed,
@@ -1334,6 +1388,7 @@ async fn open_increment_round(
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/increment-rounds", tag = "机构备案", operation_id = "list_increment_rounds", responses((status = 200, body = crate::api::schema::Rounds, description = "当前轮次与另行开放的轮次（一(四)）")))]
 async fn increment_rounds(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     me.require(&[
         Role::CityCenter,
@@ -1348,7 +1403,7 @@ async fn increment_rounds(State(state): State<AppState>, me: Authed) -> Result<R
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CampaignInput {
     pub name: String,
     pub deadline: String,
@@ -1356,6 +1411,7 @@ pub struct CampaignInput {
     pub application_ids: Vec<i64>,
 }
 
+#[utoipa::path(post, path = "/api/v1/filing-campaigns", tag = "机构备案", operation_id = "create_filing_campaign", request_body = CampaignInput, responses((status = 201, body = store::Campaign, description = "已建立的批次"), (status = 422, description = "字段有误")))]
 async fn create_campaign(
     State(state): State<AppState>,
     me: Authed,
@@ -1380,14 +1436,22 @@ async fn create_campaign(
             &input.application_ids,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+    let made = state
+        .store
+        .campaigns()
+        .await?
+        .into_iter()
+        .find(|c| c.id == id);
+    Ok((StatusCode::CREATED, Json(made.ok_or(AppError::NotFound)?)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/filing-campaigns", tag = "机构备案", operation_id = "list_filing_campaigns", responses((status = 200, body = Vec<store::Campaign>, description = "移交备案批次")))]
 async fn campaigns(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
     Ok(Json(state.store.campaigns().await?).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/filings/overdue", tag = "机构备案", operation_id = "overdue_filings", params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::PageOf<store::FilingApp>, description = "超过办理期限的申请")))]
 async fn overdue(
     State(state): State<AppState>,
     me: Authed,
@@ -1407,7 +1471,7 @@ async fn overdue(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ExpertInput {
     pub name: String,
     pub id_number: String,
@@ -1508,6 +1572,7 @@ pub async fn validate_expert(state: &AppState, e: &ExpertInput) -> Result<NewExp
     })
 }
 
+#[utoipa::path(post, path = "/api/v1/experts", tag = "专家库", operation_id = "create_expert", request_body = ExpertInput, responses((status = 201, body = store::Expert, description = "已入库的专家"), (status = 409, description = "证件号码已在库中"), (status = 422, description = "字段有误")))]
 async fn create_expert(
     State(state): State<AppState>,
     me: Authed,
@@ -1519,6 +1584,7 @@ async fn create_expert(
     Ok((StatusCode::CREATED, Json(state.store.expert(id).await?)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/experts", tag = "专家库", operation_id = "list_experts", params(("q" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::PageOf<store::Expert>, description = "市级专家库，证件号码已脱敏")))]
 async fn list_experts(
     State(state): State<AppState>,
     me: Authed,
@@ -1540,6 +1606,7 @@ async fn list_experts(
     .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/experts/{id}", tag = "专家库", operation_id = "get_expert", params(("id" = i64, Path)), responses((status = 200, body = store::Expert, description = "专家")))]
 async fn get_expert(
     State(state): State<AppState>,
     me: Authed,
@@ -1549,6 +1616,7 @@ async fn get_expert(
     Ok(Json(state.store.expert(id).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/experts/{id}/id-number", tag = "专家库", operation_id = "expert_id_number", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::IdNumberView, description = "完整证件号码（每次查看记入审计日志）")))]
 async fn expert_id_number(
     State(state): State<AppState>,
     me: Authed,
@@ -1559,7 +1627,7 @@ async fn expert_id_number(
     Ok(Json(json!({ "id_number": n })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UnavailableInput {
     pub from: String,
     pub to: String,
@@ -1567,6 +1635,7 @@ pub struct UnavailableInput {
     pub reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/experts/{id}/unavailable", tag = "专家库", operation_id = "expert_unavailable", params(("id" = i64, Path)), request_body = UnavailableInput, responses((status = 200, body = store::Expert, description = "登记不可参加评审的期间后的专家"), (status = 422, description = "日期有误")))]
 async fn expert_unavailable(
     State(state): State<AppState>,
     me: Authed,
@@ -1585,7 +1654,7 @@ async fn expert_unavailable(
         .store
         .add_unavailable(&me.actor(), id, from, to, u.reason.trim())
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(Json(state.store.expert(id).await?).into_response())
 }
 
 /// Material kinds of a filing application (key, label).
@@ -1653,6 +1722,7 @@ pub async fn store_filing_uploads(
     Ok(out)
 }
 
+#[utoipa::path(post, path = "/api/v1/filings/{id}/documents", tag = "机构备案", operation_id = "upload_filing_documents", params(("id" = i64, Path)), request_body(content_type = "multipart/form-data", description = "kind=材料类别，file=一个或多个文件"), responses((status = 201, body = Vec<store::Document>, description = "已上传的文件"), (status = 413, description = "文件超过上限"), (status = 422, description = "类型不受支持或内容与扩展名不符")))]
 async fn upload_documents(
     State(state): State<AppState>,
     me: Authed,
@@ -1663,6 +1733,7 @@ async fn upload_documents(
     Ok((StatusCode::CREATED, Json(docs)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/filings/{id}/documents", tag = "机构备案", operation_id = "list_filing_documents", params(("id" = i64, Path)), responses((status = 200, body = Vec<store::DocumentVersions>, description = "申请材料，最新版本在前")))]
 async fn list_documents(
     State(state): State<AppState>,
     me: Authed,
@@ -1775,6 +1846,7 @@ pub async fn import_experts(
     Ok(news.len())
 }
 
+#[utoipa::path(get, path = "/api/v1/experts/template.xlsx", tag = "专家库", operation_id = "expert_import_template", responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "专家导入模板")))]
 pub async fn expert_template(me: Authed) -> Result<Response, AppError> {
     me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
     let bytes = sheets::template(&expert_sheet()).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -1795,6 +1867,7 @@ pub async fn xlsx_of(state: &AppState, mp: axum::extract::Multipart) -> Result<V
     Ok(f.bytes.to_vec())
 }
 
+#[utoipa::path(post, path = "/api/v1/experts/import", tag = "专家库", operation_id = "import_experts", request_body(content_type = "multipart/form-data", description = "file=专家导入模板（xlsx）"), responses((status = 201, body = crate::api::schema::Imported, description = "全部导入"), (status = 422, description = "全部未导入，逐行报告")))]
 async fn api_import_experts(
     State(state): State<AppState>,
     me: Authed,
@@ -1808,6 +1881,7 @@ async fn api_import_experts(
 
 /// Download a material of an application for anyone who may see the application — including
 /// drawn experts and the dispatched supervisor, whom the general `/documents/{id}` refuses.
+#[utoipa::path(get, path = "/api/v1/filings/{id}/documents/{doc}", tag = "机构备案", operation_id = "download_filing_document", params(("id" = i64, Path), ("doc" = i64, Path)), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>, description = "文件内容")))]
 pub async fn download_document(
     State(state): State<AppState>,
     me: Authed,

@@ -27,16 +27,22 @@ use serde::Serialize;
 use store::{Actor, Job, Store};
 use tokio::sync::Mutex;
 
+use crate::api::ApiRouter;
 use crate::auth::Authed;
 use crate::error::AppError;
 use crate::pages::{render, Layout};
 use crate::AppState;
+use utoipa_axum::routes;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/jobs/{id}", get(api_job))
         .route("/jobs/{id}", get(page))
         .route("/jobs/{id}/report", get(report))
+}
+
+/// The job route of the API with its documentation (see `api::v1`).
+pub fn api_routes() -> ApiRouter {
+    ApiRouter::new().routes(routes!(api_job))
 }
 
 /// How a job ended: a Chinese message and a JSON result (conventions: `link`, `report_url`).
@@ -190,12 +196,9 @@ impl From<Job> for JobView {
 }
 
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(api_job))]
-pub struct ApiDocs;
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "后台任务", params(("id" = i64, Path)),
-    responses((status = 200, description = "{id, kind, status: queued|running|succeeded|failed, status_label, done, total, message, result, finished}"), (status = 404, description = "不存在，或既非发起人也非市级用户")))]
+    responses((status = 200, body = crate::api::schema::Object, description = "{id, kind, status: queued|running|succeeded|failed, status_label, done, total, message, result, finished}"), (status = 404, description = "不存在，或既非发起人也非市级用户")))]
 async fn api_job(
     State(state): State<AppState>,
     me: Authed,

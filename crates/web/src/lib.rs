@@ -132,14 +132,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(outreach::router())
         .merge(registration::router())
-        .nest(
-            "/api",
-            api::router()
-                .merge(filing::api_router())
-                .merge(review::api_router())
-                .merge(outreach::api_router())
-                .merge(registration::api_router()),
-        )
+        .merge(api::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))

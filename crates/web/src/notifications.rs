@@ -10,19 +10,26 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use store::{Notification, PageRequest};
 
+use crate::api::ApiRouter;
 use crate::auth::Authed;
 use crate::error::AppError;
 use crate::pages::{beijing_time, flash_text, render, Layout, Pager};
 use crate::AppState;
+use utoipa_axum::routes;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/notifications", get(page))
         .route("/notifications/{id}/read", post(read_one))
         .route("/notifications/read-all", post(read_all))
-        .route("/api/v1/notifications", get(api_list))
-        .route("/api/v1/notifications/unread", get(api_unread))
-        .route("/api/v1/notifications/{id}/read", post(api_read_one))
+}
+
+/// The notification routes of the API with their documentation (see `api::v1`).
+pub fn api_routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(api_list))
+        .routes(routes!(api_unread))
+        .routes(routes!(api_read_one))
 }
 
 #[derive(Deserialize, Default)]
@@ -123,13 +130,10 @@ async fn read_all(State(state): State<AppState>, me: Authed) -> Result<Response,
 }
 
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(api_list, api_unread, api_read_one))]
-pub struct ApiDocs;
 
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "消息",
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "消息", operation_id = "list_notifications",
     params(("unread" = Option<String>, Query, description = "1 = 只看未读"), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, description = "本人及本机构的消息，分页 {items, total, page, per_page}，最新在前")))]
+    responses((status = 200, body = crate::api::schema::PageOf<store::Notification>, description = "本人及本机构的消息，分页 {items, total, page, per_page}，最新在前")))]
 async fn api_list(
     State(state): State<AppState>,
     me: Authed,
@@ -149,7 +153,7 @@ async fn api_list(
     .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/notifications/unread", tag = "消息", responses((status = 200, description = "{unread: 未读条数}")))]
+#[utoipa::path(get, path = "/api/v1/notifications/unread", tag = "消息", responses((status = 200, body = crate::api::schema::Object, description = "{unread: 未读条数}")))]
 async fn api_unread(
     State(state): State<AppState>,
     me: Authed,
@@ -162,7 +166,7 @@ async fn api_unread(
 }
 
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "消息", params(("id" = i64, Path)),
-    responses((status = 200, description = "已标记为已读"), (status = 404, description = "不是本人或本机构的消息")))]
+    responses((status = 200, body = crate::api::schema::Object, description = "已标记为已读"), (status = 404, description = "不是本人或本机构的消息")))]
 async fn api_read_one(
     State(state): State<AppState>,
     me: Authed,

@@ -339,18 +339,17 @@ pub fn router() -> Router<AppState> {
         .route("/public/work-plan-template", get(work_plan_template))
 }
 
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/enterprises", get(api_list))
-        .route("/v1/enterprises/totals", get(api_totals))
-        .route("/v1/enterprises/template.xlsx", get(template))
-        .route(
-            "/v1/enterprises/import",
-            post(api_import).layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/enterprises/{id}", get(api_detail))
-        .route("/v1/enterprises/{id}/outreach", post(api_outreach))
-        .route("/v1/enterprises/{id}/guidance", post(api_guidance))
+/// `/api/v1/enterprises…`: registered with their OpenAPI operations (see `api::v1`).
+pub fn api_routes() -> crate::api::ApiRouter {
+    use utoipa_axum::routes;
+    crate::api::ApiRouter::new()
+        .routes(routes!(api_list))
+        .routes(routes!(api_totals))
+        .routes(routes!(api_template))
+        .routes(crate::api::with_upload_limit(routes!(api_import)))
+        .routes(routes!(api_detail))
+        .routes(routes!(api_outreach))
+        .routes(routes!(api_guidance))
 }
 
 #[derive(Deserialize, Default)]
@@ -527,6 +526,12 @@ async fn totals_page(State(state): State<AppState>, me: Authed) -> Result<Respon
         empty: "尚无区县导入台账。",
         printable: true,
     }))
+}
+
+/// The register's xlsx template.
+#[utoipa::path(get, path = "/api/v1/enterprises/template.xlsx", tag = "企业筛查", operation_id = "enterprise_register_template", responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "企业名录导入模板（xlsx）")))]
+async fn api_template(_me: Authed) -> Result<Response, AppError> {
+    template().await
 }
 
 async fn template() -> Result<Response, AppError> {
@@ -781,16 +786,6 @@ async fn work_plan_template(
 // API
 
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    api_list,
-    api_totals,
-    api_detail,
-    api_import,
-    api_outreach,
-    api_guidance
-))]
-pub struct ApiDocs;
 
 #[derive(Deserialize, Default)]
 struct ApiQuery {
@@ -800,7 +795,7 @@ struct ApiQuery {
     page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/enterprises", tag = "企业筛查", params(("q" = Option<String>, Query), ("outreach" = Option<String>, Query, description = "uncontacted|informed|interested|applied|ineligible"), ("district" = Option<String>, Query), ("page" = Option<i64>, Query)), responses((status = 200, description = "{items:[{…, eligible, eligibility_notes, outreach_effective, filing_id}], total}"), (status = 403, description = "仅区县与市级")))]
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "企业筛查", operation_id = "enterprise_list", params(("q" = Option<String>, Query), ("outreach" = Option<String>, Query, description = "uncontacted|informed|interested|applied|ineligible"), ("district" = Option<String>, Query), ("page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::Object, description = "{items:[{…, eligible, eligibility_notes, outreach_effective, filing_id}], total}"), (status = 403, description = "仅区县与市级")))]
 async fn api_list(
     State(state): State<AppState>,
     me: Authed,
@@ -818,12 +813,12 @@ async fn api_list(
     )
 }
 
-#[utoipa::path(get, path = "/api/v1/enterprises/totals", tag = "企业筛查", responses((status = 200, description = "{districts:[{district_code, total, eligible, by_outreach, linked_to_filing}]}")))]
+#[utoipa::path(get, path = "/api/v1/enterprises/totals", tag = "企业筛查", operation_id = "enterprise_totals", responses((status = 200, body = crate::api::schema::Object, description = "{districts:[{district_code, total, eligible, by_outreach, linked_to_filing}]}")))]
 async fn api_totals(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     Ok(Json(json!({ "districts": totals(&state, &me).await? })).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "企业筛查", params(("id" = i64, Path)), responses((status = 200, description = "{enterprise, guidance}"), (status = 404, description = "不存在或不在本区县")))]
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "企业筛查", operation_id = "enterprise_detail", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::Object, description = "{enterprise, guidance}"), (status = 404, description = "不存在或不在本区县")))]
 async fn api_detail(
     State(state): State<AppState>,
     me: Authed,
@@ -834,7 +829,7 @@ async fn api_detail(
 }
 
 /// Body: the xlsx file itself.
-#[utoipa::path(post, path = "/api/v1/enterprises/import", tag = "企业筛查", request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, description = "{added, updated}"), (status = 422, description = "全部未导入：{message, rows:[{row, field, message}]}")))]
+#[utoipa::path(post, path = "/api/v1/enterprises/import", tag = "企业筛查", operation_id = "enterprise_import", request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, body = crate::api::schema::Object, description = "{added, updated}"), (status = 422, description = "全部未导入：{message, rows:[{row, field, message}]}")))]
 async fn api_import(
     State(state): State<AppState>,
     me: Authed,
@@ -851,13 +846,13 @@ async fn api_import(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OutreachBody {
     outreach: String,
     version: Option<i64>,
 }
 
-#[utoipa::path(post, path = "/api/v1/enterprises/{id}/outreach", tag = "企业筛查", params(("id" = i64, Path)), request_body(content = String, description = "{outreach: 未联系|已宣传|有意向|已申报|不符合 或其英文键, version?}"), responses((status = 200, description = "{enterprise}"), (status = 409, description = "版本冲突"), (status = 422, description = "状态无效")))]
+#[utoipa::path(post, path = "/api/v1/enterprises/{id}/outreach", tag = "企业筛查", operation_id = "enterprise_outreach", params(("id" = i64, Path)), request_body = OutreachBody, responses((status = 200, body = crate::api::schema::Object, description = "{enterprise}"), (status = 409, description = "版本冲突"), (status = 422, description = "状态无效")))]
 async fn api_outreach(
     State(state): State<AppState>,
     me: Authed,
@@ -868,13 +863,13 @@ async fn api_outreach(
     Ok(Json(json!({ "enterprise": v })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct GuidanceBody {
     #[serde(default)]
     note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/enterprises/{id}/guidance", tag = "企业筛查", params(("id" = i64, Path)), request_body(content = String, description = "{note}"), responses((status = 201, description = "{guidance}"), (status = 422, description = "已备案企业（一(二)）或内容长度不符")))]
+#[utoipa::path(post, path = "/api/v1/enterprises/{id}/guidance", tag = "企业筛查", operation_id = "enterprise_guidance", params(("id" = i64, Path)), request_body = GuidanceBody, responses((status = 201, body = crate::api::schema::Object, description = "{guidance}"), (status = 422, description = "已备案企业（一(二)）或内容长度不符")))]
 async fn api_guidance(
     State(state): State<AppState>,
     me: Authed,

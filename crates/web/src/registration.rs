@@ -24,7 +24,7 @@ use crate::pages::{beijing_time, list_base, render, render_status, Layout, Pager
 use crate::AppState;
 
 /// The self-registration form (page and API).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct RegistrationForm {
     #[serde(default)]
     pub credit_code: String,
@@ -165,14 +165,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(api_register, api_list, api_decide))]
-pub struct ApiDocs;
-
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/registrations", get(api_list).post(api_register))
-        .route("/v1/registrations/{id}/decision", post(api_decide))
+/// `/api/v1/registrations…`: registered with their OpenAPI operations (see `api::v1`).
+pub fn api_routes() -> crate::api::ApiRouter {
+    use utoipa_axum::routes;
+    crate::api::ApiRouter::new()
+        .routes(routes!(api_list, api_register))
+        .routes(routes!(api_decide))
 }
 
 fn form_page(
@@ -459,7 +457,7 @@ async fn refuse_page(
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/registrations", tag = "机构账号注册", request_body(content = String, description = "{credit_code, filing_no, contact_name, contact_phone, username, password}（无需登录）"), responses((status = 201, description = "{registration}：待区县确认，确认前不能登录"), (status = 409, description = "已有待确认的注册"), (status = 422, description = "代码与备案编号不符（二(二)）或字段有误")))]
+#[utoipa::path(post, path = "/api/v1/registrations", tag = "机构账号注册", operation_id = "registration_register", request_body = RegistrationForm, responses((status = 201, body = crate::api::schema::Object, description = "{registration}：待区县确认，确认前不能登录"), (status = 409, description = "已有待确认的注册"), (status = 422, description = "代码与备案编号不符（二(二)）或字段有误")))]
 async fn api_register(
     State(state): State<AppState>,
     MaybeAuthed(me): MaybeAuthed,
@@ -469,7 +467,7 @@ async fn api_register(
     Ok((StatusCode::CREATED, Json(json!({ "registration": r }))).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/registrations", tag = "机构账号注册", params(("status" = Option<String>, Query, description = "pending|confirmed|refused"), ("page" = Option<i64>, Query)), responses((status = 200, description = "{items, total}")))]
+#[utoipa::path(get, path = "/api/v1/registrations", tag = "机构账号注册", operation_id = "registration_list", params(("status" = Option<String>, Query, description = "pending|confirmed|refused"), ("page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::Object, description = "{items, total}")))]
 async fn api_list(
     State(state): State<AppState>,
     me: Authed,
@@ -487,7 +485,7 @@ async fn api_list(
     Ok(Json(json!({ "items": p.items, "total": p.total })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DecisionBody {
     /// confirm | refuse
     decision: String,
@@ -496,7 +494,7 @@ struct DecisionBody {
     reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/registrations/{id}/decision", tag = "机构账号注册", params(("id" = i64, Path)), request_body(content = String, description = "{decision: confirm|refuse, version?, reason?（refuse 必填）}"), responses((status = 200, description = "{registration}"), (status = 403, description = "仅区县"), (status = 404, description = "不在本区县"), (status = 409, description = "已处理或版本冲突")))]
+#[utoipa::path(post, path = "/api/v1/registrations/{id}/decision", tag = "机构账号注册", operation_id = "registration_decide", params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = crate::api::schema::Object, description = "{registration}"), (status = 403, description = "仅区县"), (status = 404, description = "不在本区县"), (status = 409, description = "已处理或版本冲突")))]
 async fn api_decide(
     State(state): State<AppState>,
     me: Authed,

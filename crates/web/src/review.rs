@@ -6,36 +6,29 @@
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
 use domain::filing::FilingState;
 use domain::Role;
 use serde::Deserialize;
 use store::FilingApp;
 
+use crate::api::{with_upload_limit, ApiRouter};
 use crate::auth::Authed;
 use crate::body::JsonBody;
 use crate::error::AppError;
 use crate::AppState;
+use utoipa_axum::routes;
 
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/filings/{id}/supervision-opinion",
-            post(api_supervision_opinion),
-        )
-        .route(
-            "/v1/province-reports",
-            post(api_create_report).layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/province-reports/{id}", get(api_report))
-        .route("/v1/province-reports/export.xlsx", get(api_export))
-        .route(
-            "/v1/district-moves",
-            get(api_list_moves).post(api_request_move),
-        )
-        .route("/v1/district-moves/{id}/decide", post(api_decide_move))
+/// The review-stage routes with their documentation (see `api::v1`).
+pub fn api_routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(api_supervision_opinion))
+        .routes(with_upload_limit(routes!(api_create_report)))
+        .routes(routes!(api_report))
+        .routes(routes!(api_export))
+        .routes(routes!(api_list_moves, api_request_move))
+        .routes(routes!(api_decide_move))
 }
 
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
@@ -53,7 +46,7 @@ pub struct ApiDocs;
 
 // ------------------------------------------------------------------ 督导意见
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SupervisionOpinionInput {
     pub opinion: String,
     /// Ids of documents of the application (uploaded with kind `supervision`).
@@ -118,7 +111,7 @@ pub async fn file_supervision_opinion(
     Ok(())
 }
 
-#[utoipa::path(post, path = "/api/v1/filings/{id}/supervision-opinion", tag = "机构备案", params(("id" = i64, Path)), request_body(content = String, description = "{opinion, attachments: [本申请“督导意见附件”材料的 id]}"), responses((status = 204, description = "已提交"), (status = 409, description = "未被两个市级部门共同派遣，或阶段已过"), (status = 422, description = "缺少意见或附件不属于本申请")))]
+#[utoipa::path(post, path = "/api/v1/filings/{id}/supervision-opinion", tag = "机构备案", operation_id = "file_supervision_opinion", params(("id" = i64, Path)), request_body = SupervisionOpinionInput, responses((status = 204, description = "督导意见已提交"), (status = 409, description = "不在评审阶段")))]
 async fn api_supervision_opinion(
     State(state): State<AppState>,
     me: Authed,
@@ -251,7 +244,7 @@ pub async fn report_from_multipart(
     record_report(state, me, &input, file).await
 }
 
-#[utoipa::path(post, path = "/api/v1/province-reports", tag = "机构备案", request_body(content = String, description = "multipart：reported_on（YYYY-MM-DD）、doc_no、note、application_ids（逗号分隔，空=全部待报送）、file（报送文件）"), responses((status = 201, description = "报送记录"), (status = 409, description = "有申请尚未经两方审核通过，或已报送"), (status = 422, description = "字段有误")))]
+#[utoipa::path(post, path = "/api/v1/province-reports", tag = "机构备案", operation_id = "create_province_report", request_body(content_type = "multipart/form-data", description = "reported_on, doc_no, note?, application_ids?（逗号分隔；空则全部已审核未报送）, file=报送文件"), responses((status = 201, body = store::ProvinceReport, description = "报送记录"), (status = 422, description = "字段有误或缺少附件")))]
 async fn api_create_report(
     State(state): State<AppState>,
     me: Authed,
@@ -265,7 +258,7 @@ async fn api_create_report(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/province-reports/{id}", tag = "机构备案", params(("id" = i64, Path)), responses((status = 200, description = "报送记录：日期、文号、附件、申请")))]
+#[utoipa::path(get, path = "/api/v1/province-reports/{id}", tag = "机构备案", operation_id = "get_province_report", params(("id" = i64, Path)), responses((status = 200, body = store::ProvinceReport, description = "报送记录")))]
 async fn api_report(
     State(state): State<AppState>,
     me: Authed,
@@ -408,7 +401,7 @@ pub async fn export_batch(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/province-reports/export.xlsx", tag = "机构备案", params(("report" = Option<i64>, Query, description = "报送批次；省略则为待报送的审核通过申请")), responses((status = 200, description = "xlsx，格式见 docs/interchange.md")))]
+#[utoipa::path(get, path = "/api/v1/province-reports/export.xlsx", tag = "机构备案", operation_id = "export_province_batch", params(("report" = Option<i64>, Query, description = "报送记录；空则导出未报送的已审核申请")), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "审核通过批次（xlsx）")))]
 async fn api_export(
     State(state): State<AppState>,
     me: Authed,
@@ -419,7 +412,7 @@ async fn api_export(
 
 // ------------------------------------------------------------------ 二(一) 属地
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MoveInput {
     pub reason: String,
 }
@@ -464,7 +457,7 @@ pub async fn request_move(
         })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MoveDecision {
     pub approve: bool,
     #[serde(default)]
@@ -502,7 +495,7 @@ pub async fn decide_move(
         })
 }
 
-#[utoipa::path(post, path = "/api/v1/district-moves", tag = "评价机构", request_body(content = String, description = "{reason}：申请划归经营场所所在区县（二(一)）"), responses((status = 201, description = "待市级审核"), (status = 409, description = "已有待审核申请"), (status = 422, description = "缺少理由或经营场所与所属区县相同")))]
+#[utoipa::path(post, path = "/api/v1/district-moves", tag = "机构备案", operation_id = "request_district_move", request_body = MoveInput, responses((status = 201, body = store::DistrictMove, description = "属地变更申请"), (status = 422, description = "字段有误")))]
 async fn api_request_move(
     State(state): State<AppState>,
     me: Authed,
@@ -521,7 +514,7 @@ pub struct MoveParams {
     pub status: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/district-moves", tag = "评价机构", params(("status" = Option<String>, Query, description = "pending | approved | refused")), responses((status = 200, description = "属地变更申请（按辖区）")))]
+#[utoipa::path(get, path = "/api/v1/district-moves", tag = "机构备案", operation_id = "list_district_moves", params(("status" = Option<String>, Query)), responses((status = 200, body = Vec<store::DistrictMove>, description = "属地变更申请，仅含本人辖区")))]
 async fn api_list_moves(
     State(state): State<AppState>,
     me: Authed,
@@ -536,7 +529,7 @@ async fn api_list_moves(
     .into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/district-moves/{id}/decide", tag = "评价机构", params(("id" = i64, Path)), request_body(content = String, description = "{approve, reason, version}（市职业技能鉴定中心）"), responses((status = 200, description = "结论"), (status = 403, description = "仅市职业技能鉴定中心"), (status = 409, description = "已有结论或版本已变")))]
+#[utoipa::path(post, path = "/api/v1/district-moves/{id}/decide", tag = "机构备案", operation_id = "decide_district_move", params(("id" = i64, Path)), request_body = MoveDecision, responses((status = 200, body = store::DistrictMove, description = "审核结果"), (status = 409, description = "已审核")))]
 async fn api_decide_move(
     State(state): State<AppState>,
     me: Authed,

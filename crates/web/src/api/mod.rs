@@ -1,6 +1,9 @@
 //! The JSON API under `/api/v1`, its OpenAPI document and a viewer that needs no download.
 
+pub mod account;
 pub mod plans;
+pub mod public;
+pub mod schema;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -12,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{InstitutionFilter, OccupationFilter, PageRequest, UserFilter};
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::auth::{Authed, RequestMeta};
 use crate::body::JsonBody;
@@ -19,28 +24,66 @@ use crate::error::AppError;
 use crate::forms::InstitutionForm;
 use crate::pages::users::UserForm;
 use crate::AppState;
+use schema::Security;
 
+/// Every `/api/v1` route with its OpenAPI operation: the router and the document are built from
+/// this one list (utoipa-axum's `routes!` reads each handler's `#[utoipa::path]`), so a route
+/// cannot exist undocumented. Areas contribute their own lists.
+pub type ApiRouter = OpenApiRouter<AppState>;
+
+/// Upload routes lift the 2 MB body limit (see `upload`).
+pub fn with_upload_limit(
+    (schemas, paths, method): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    (
+        schemas,
+        paths,
+        method.layer(crate::upload::upload_limit_layer()),
+    )
+}
+
+/// The whole `/api/v1` surface.
+pub fn v1() -> ApiRouter {
+    ApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login, logout, session))
+        .routes(routes!(me))
+        .routes(routes!(list_institutions, create_institution))
+        .routes(routes!(get_institution, update_institution))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user))
+        .routes(routes!(divisions))
+        .routes(routes!(occupations))
+        .routes(routes!(audit_verify))
+        .merge(account::routes())
+        .merge(public::routes())
+        .merge(plans::routes())
+        .merge(crate::filing::api_routes())
+        .merge(crate::review::api_routes())
+        .merge(crate::documents::api_routes())
+        .merge(crate::jobs::api_routes())
+        .merge(crate::notifications::api_routes())
+        .merge(crate::outreach::api_routes())
+        .merge(crate::registration::api_routes())
+}
+
+/// The API's routes, its document and a viewer.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(plans::router())
-        .route("/v1/session", axum::routing::post(login).delete(logout))
-        .route("/v1/me", get(me))
-        .route(
-            "/v1/institutions",
-            get(list_institutions).post(create_institution),
-        )
-        .route(
-            "/v1/institutions/{id}",
-            get(get_institution).put(update_institution),
-        )
-        .route("/v1/users", get(list_users).post(create_user))
-        .route("/v1/users/{id}", get(get_user))
-        .route("/v1/divisions", get(divisions))
-        .route("/v1/occupations", get(occupations))
-        .route("/v1/audit/verify", get(audit_verify))
-        .route("/openapi.json", get(openapi))
-        .route("/docs", get(docs))
-        .route("/docs.js", get(docs_js))
+    let (router, _) = v1().split_for_parts();
+    router
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/docs", get(docs))
+        .route("/api/docs.js", get(docs_js))
+}
+
+/// The OpenAPI document, built once: every 4xx/5xx carries the error schema, and every
+/// operation names how it is authenticated.
+pub fn openapi_document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = v1().into_openapi();
+        schema::finish(&mut doc);
+        doc
+    })
 }
 
 #[derive(OpenApi)]
@@ -48,36 +91,16 @@ pub fn router() -> Router<AppState> {
     info(
         title = "郑州市技能人才评价服务平台 API",
         version = "1",
-        description = "会话（Cookie）或 Bearer 令牌认证。写操作若使用 Cookie，须带同源 Origin 头。错误统一为 {error, message, field?}，message 为中文。"
+        description = "认证：浏览器用会话 Cookie（skilleval_session，POST /api/v1/session 登录时设置；写操作须同源），其他系统用管理员签发的 Bearer 令牌（Authorization: Bearer sev_…，限定角色与区县，有有效期）。须修改密码的账号除修改密码、退出和查看会话外一律 403。错误统一为 {error, message, field?}，message 为中文并注明依据条款：角色无权 403，规则拒绝 422，版本或状态冲突 409。"
     ),
-    paths(
-        login,
-        logout,
-        me,
-        list_institutions,
-        create_institution,
-        get_institution,
-        update_institution,
-        list_users,
-        create_user,
-        get_user,
-        divisions,
-        occupations,
-        audit_verify,
-        crate::filing::list,
-        crate::filing::create,
-        crate::filing::detail,
-        crate::filing::action,
-        crate::filing::draw_experts,
-        crate::filing::verify_draw
-    ),
-    components(schemas(LoginRequest, MeResponse, InstitutionForm, UserFormSchema, ErrorBody))
+    components(schemas(ErrorBody)),
+    modifiers(&Security),
 )]
 struct ApiDoc;
 
 /// Every error has this shape.
 #[derive(Serialize, ToSchema)]
-struct ErrorBody {
+pub struct ErrorBody {
     error: String,
     message: String,
     field: Option<String>,
@@ -91,21 +114,26 @@ pub struct LoginRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct MeResponse {
+    id: i64,
     username: String,
-    role: String,
+    role: Role,
     district: Option<String>,
     institution_id: Option<i64>,
     display_name: String,
+    /// The account must change its password before it may do anything else.
+    must_change_password: bool,
 }
 
 impl From<&store::Account> for MeResponse {
     fn from(a: &store::Account) -> Self {
         MeResponse {
+            id: a.id,
             username: a.username.clone(),
-            role: a.role.as_str().into(),
+            role: a.role,
             district: a.district_code.clone(),
             institution_id: a.institution_id,
             display_name: a.display_name.clone(),
+            must_change_password: a.must_change_password,
         }
     }
 }
@@ -116,7 +144,7 @@ impl From<&store::Account> for MeResponse {
 struct UserFormSchema {
     username: String,
     display_name: String,
-    role: String,
+    role: Role,
     district: Option<String>,
     institution: Option<String>,
     employer: Option<String>,
@@ -135,7 +163,7 @@ struct ListParams {
     per_page: Option<i64>,
 }
 
-#[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest, tag = "会话",
+#[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest, tag = "会话", operation_id = "login", security(()),
     responses((status = 200, body = MeResponse, description = "已登录，设置会话 Cookie"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "账号锁定或停用"), (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
@@ -152,7 +180,7 @@ async fn login(
     Ok(r)
 }
 
-#[utoipa::path(delete, path = "/api/v1/session", tag = "会话", responses((status = 204, description = "已退出")))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "会话", operation_id = "logout", responses((status = 204, description = "已退出")))]
 async fn logout(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     if let Some(s) = &me.session {
         state.store.end_session(&me.actor(), &s.token_hash).await?;
@@ -165,14 +193,19 @@ async fn logout(State(state): State<AppState>, me: Authed) -> Result<Response, A
     Ok(r)
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "会话", responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/session", tag = "会话", operation_id = "read_session", responses((status = 200, body = MeResponse, description = "当前会话的账号")))]
+async fn session(me: Authed) -> Json<MeResponse> {
+    Json(MeResponse::from(&me.account))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "会话", operation_id = "me", responses((status = 200, body = MeResponse)))]
 async fn me(me: Authed) -> Json<MeResponse> {
     Json(MeResponse::from(&me.account))
 }
 
 #[utoipa::path(get, path = "/api/v1/institutions", tag = "评价机构",
     params(("q" = Option<String>, Query, description = "名称、信用代码或联系人"), ("district" = Option<String>, Query), ("kind" = Option<String>, Query), ("status" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, description = "分页列表 {items, total, page, per_page}，仅含本人辖区")))]
+    responses((status = 200, body = schema::PageOf<store::Institution>, description = "分页列表，仅含本人辖区")))]
 async fn list_institutions(
     State(state): State<AppState>,
     me: Authed,
@@ -193,7 +226,7 @@ async fn list_institutions(
 }
 
 #[utoipa::path(get, path = "/api/v1/institutions/{id}", tag = "评价机构", params(("id" = i64, Path)),
-    responses((status = 200, description = "机构详情"), (status = 404, body = ErrorBody, description = "不存在或不在辖区内")))]
+    responses((status = 200, body = store::Institution, description = "机构详情"), (status = 404, body = ErrorBody, description = "不存在或不在辖区内")))]
 async fn get_institution(
     State(state): State<AppState>,
     me: Authed,
@@ -203,7 +236,7 @@ async fn get_institution(
 }
 
 #[utoipa::path(post, path = "/api/v1/institutions", tag = "评价机构", request_body = InstitutionForm,
-    responses((status = 201, description = "已登记"), (status = 422, body = ErrorBody, description = "字段有误，field 指明字段")))]
+    responses((status = 201, body = store::Institution, description = "已登记的机构（含 id 与 version）"), (status = 422, body = ErrorBody, description = "字段有误，field 指明字段")))]
 async fn create_institution(
     State(state): State<AppState>,
     me: Authed,
@@ -222,7 +255,7 @@ async fn create_institution(
 }
 
 #[utoipa::path(put, path = "/api/v1/institutions/{id}", tag = "评价机构", params(("id" = i64, Path)), request_body = InstitutionForm,
-    responses((status = 200, description = "已保存"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "版本冲突"), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = store::Institution, description = "已保存"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "版本冲突"), (status = 422, body = ErrorBody)))]
 async fn update_institution(
     State(state): State<AppState>,
     me: Authed,
@@ -243,7 +276,7 @@ async fn update_institution(
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "用户账号",
     params(("q" = Option<String>, Query), ("role" = Option<String>, Query), ("district" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, description = "分页列表，仅含本人辖区"), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = schema::PageOf<store::Account>, description = "分页列表，仅含本人辖区"), (status = 403, body = ErrorBody)))]
 async fn list_users(
     State(state): State<AppState>,
     me: Authed,
@@ -266,7 +299,7 @@ async fn list_users(
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "用户账号", params(("id" = i64, Path)),
-    responses((status = 200, description = "账号"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = store::Account, description = "账号"), (status = 404, body = ErrorBody)))]
 async fn get_user(
     State(state): State<AppState>,
     me: Authed,
@@ -277,7 +310,7 @@ async fn get_user(
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "用户账号", request_body = UserFormSchema,
-    responses((status = 201, description = "已创建"), (status = 403, body = ErrorBody, description = "区县账号只能由市鉴定中心创建"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = store::Account, description = "已创建"), (status = 403, body = ErrorBody, description = "区县账号只能由市鉴定中心创建"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
     me: Authed,
@@ -288,14 +321,14 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/divisions", tag = "参考数据", responses((status = 200, description = "行政区划")))]
+#[utoipa::path(get, path = "/api/v1/divisions", tag = "参考数据", responses((status = 200, body = Vec<store::Division>, description = "行政区划")))]
 async fn divisions(State(state): State<AppState>, _me: Authed) -> Result<Response, AppError> {
     Ok(Json(state.store.divisions().await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/occupations", tag = "参考数据",
     params(("q" = Option<String>, Query), ("kind" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, description = "职业目录分页列表")))]
+    responses((status = 200, body = schema::PageOf<store::Occupation>, description = "职业目录分页列表")))]
 async fn occupations(
     State(state): State<AppState>,
     _me: Authed,
@@ -315,7 +348,7 @@ async fn occupations(
     .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "审计", responses((status = 200, description = "{ok, entries, head} 或 {ok:false, seq, reason}"), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "审计", responses((status = 200, body = schema::AuditCheck, description = "{ok, entries, head} 或 {ok:false, seq, reason}"), (status = 403, body = ErrorBody)))]
 async fn audit_verify(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     me.require(&[Role::Admin, Role::CityCenter, Role::CityDivision])?;
     Ok(Json(match state.store.db.verify_audit_chain().await? {
@@ -325,17 +358,8 @@ async fn audit_verify(State(state): State<AppState>, me: Authed) -> Result<Respo
     .into_response())
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(plans::PlansDoc::openapi());
-    // Areas that document their own paths.
-    doc.merge(crate::documents::ApiDocs::openapi());
-    doc.merge(crate::jobs::ApiDocs::openapi());
-    doc.merge(crate::notifications::ApiDocs::openapi());
-    doc.merge(crate::outreach::ApiDocs::openapi());
-    doc.merge(crate::registration::ApiDocs::openapi());
-    doc.merge(crate::review::ApiDocs::openapi());
-    Json(doc)
+async fn openapi() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(openapi_document())
 }
 
 async fn docs() -> Html<&'static str> {

@@ -4,95 +4,46 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
 use domain::plan::PlanCommand;
 use domain::Role;
 use serde::Deserialize;
 use serde_json::json;
 use store::{PageRequest, PlanFilter, UploadedFile};
+use utoipa_axum::routes;
 
+use super::{with_upload_limit, ApiRouter};
 use crate::auth::Authed;
 use crate::body::JsonBody;
 use crate::error::AppError;
 use crate::evaluation::{self as ev, CandidateForm, ImportStart, PlanForm, ScoreForm};
 use crate::AppState;
 
-/// OpenAPI of the evaluation-management endpoints (merged into the main document).
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        list_plans,
-        create_plan,
-        get_plan,
-        update_plan,
-        plan_action,
-        latest_submission,
-        my_efiling,
-        submit_efiling,
-        review_efiling,
-        supervision,
-        assign,
-        sign,
-        report,
-        add_relation,
-        list_candidates,
-        add_candidate,
-        import_candidates,
-        template,
-        score_template,
-        id_number,
-        candidate_photo,
-        save_score,
-        import_scores,
-        publish,
-        submit_results
-    ),
-    components(schemas(PlanForm, CandidateForm, ScoreForm))
-)]
-pub struct PlansDoc;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/plans", get(list_plans).post(create_plan))
-        .route("/v1/plans/{id}", get(get_plan).put(update_plan))
-        .route("/v1/plans/{id}/actions", post(plan_action))
-        .route("/v1/calendar/latest-submission", get(latest_submission))
-        .route(
-            "/v1/efiling",
-            get(my_efiling)
-                .post(submit_efiling)
-                .layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/efilings/{institution_id}/review", post(review_efiling))
-        .route("/v1/plans/{id}/supervision", get(supervision))
-        .route("/v1/plans/{id}/supervisors", post(assign))
-        .route("/v1/plans/{id}/letter/sign", post(sign))
-        .route("/v1/plans/{id}/reports", post(report))
-        .route("/v1/supervision/relations", post(add_relation))
-        .route(
-            "/v1/plans/{id}/candidates",
-            get(list_candidates).post(add_candidate),
-        )
-        .route(
-            "/v1/plans/{id}/candidates/import",
-            post(import_candidates).layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/plans/{id}/candidates/template.xlsx", get(template))
-        .route("/v1/candidates/{id}/id-number", get(id_number))
-        .route("/v1/plans/{id}/candidates/{cid}/scores", put(save_score))
-        .route(
-            "/v1/plans/{id}/candidates/{cid}/photo",
-            post(candidate_photo).layer(crate::upload::upload_limit_layer()),
-        )
-        .route(
-            "/v1/plans/{id}/scores/import",
-            post(import_scores).layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/v1/plans/{id}/scores/template.xlsx", get(score_template))
-        .route("/v1/plans/{id}/results/publish", post(publish))
-        .route("/v1/plans/{id}/results/submit", post(submit_results))
+/// The evaluation-management routes with their documentation (see `api::v1`).
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(list_plans, create_plan))
+        .routes(routes!(get_plan, update_plan))
+        .routes(routes!(plan_action))
+        .routes(routes!(latest_submission))
+        .routes(with_upload_limit(routes!(my_efiling, submit_efiling)))
+        .routes(routes!(review_efiling))
+        .routes(routes!(supervision))
+        .routes(routes!(assign))
+        .routes(routes!(sign))
+        .routes(routes!(report))
+        .routes(routes!(add_relation))
+        .routes(routes!(list_candidates, add_candidate))
+        .routes(with_upload_limit(routes!(import_candidates)))
+        .routes(routes!(template))
+        .routes(routes!(id_number))
+        .routes(routes!(save_score))
+        .routes(with_upload_limit(routes!(candidate_photo)))
+        .routes(with_upload_limit(routes!(import_scores)))
+        .routes(routes!(score_template))
+        .routes(routes!(publish))
+        .routes(routes!(submit_results))
 }
 
 #[derive(Deserialize, Default)]
@@ -105,7 +56,7 @@ struct ListParams {
     per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/plans", tag = "评价管理", params(("q" = Option<String>, Query, description = "编号、机构、职业或场地"), ("status" = Option<String>, Query), ("district" = Option<String>, Query), ("results" = Option<String>, Query, description = "none | publicised | submitted"), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, description = "分页列表，仅含本人辖区或本人督导的计划")))]
+#[utoipa::path(get, path = "/api/v1/plans", tag = "评价管理", params(("q" = Option<String>, Query, description = "编号、机构、职业或场地"), ("status" = Option<String>, Query), ("district" = Option<String>, Query), ("results" = Option<String>, Query, description = "none | publicised | submitted"), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = super::schema::PageOf<store::Plan>, description = "分页列表，仅含本人辖区或本人督导的计划")))]
 async fn list_plans(
     State(state): State<AppState>,
     me: Authed,
@@ -127,7 +78,7 @@ async fn list_plans(
     .into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/plans", tag = "评价管理", request_body = PlanForm, responses((status = 201, description = "草稿已创建"), (status = 403, description = "仅评价机构"), (status = 422, description = "字段有误（仅限已备案职业与等级），field 指明字段")))]
+#[utoipa::path(post, path = "/api/v1/plans", tag = "评价管理", request_body = PlanForm, responses((status = 201, body = super::schema::Object, description = "草稿已创建"), (status = 403, description = "仅评价机构"), (status = 422, description = "字段有误（仅限已备案职业与等级），field 指明字段")))]
 async fn create_plan(
     State(state): State<AppState>,
     me: Authed,
@@ -141,7 +92,7 @@ async fn create_plan(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "{plan, status_label, evaluation_may_start, evaluation_valid, validity, supervision, latest_submission, commands}"), (status = 404, description = "不存在或无权查看")))]
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = super::schema::Object, description = "{plan, status_label, evaluation_may_start, evaluation_valid, validity, supervision, latest_submission, commands}"), (status = 404, description = "不存在或无权查看")))]
 async fn get_plan(
     State(state): State<AppState>,
     me: Authed,
@@ -151,7 +102,7 @@ async fn get_plan(
     Ok(Json(ev::plan_json(&state, &me, &p).await?).into_response())
 }
 
-#[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), request_body = PlanForm, responses((status = 200, description = "已修改；审核通过后的变更生成新版本并回到草稿"), (status = 409, description = "版本冲突"), (status = 422, description = "字段有误或当前状态不能修改")))]
+#[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), request_body = PlanForm, responses((status = 200, body = super::schema::Object, description = "已修改；审核通过后的变更生成新版本并回到草稿"), (status = 409, description = "版本冲突"), (status = 422, description = "字段有误或当前状态不能修改")))]
 async fn update_plan(
     State(state): State<AppState>,
     me: Authed,
@@ -162,7 +113,7 @@ async fn update_plan(
     Ok(Json(ev::plan_json(&state, &me, &p).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ActionBody {
     command: String,
     version: Option<i64>,
@@ -173,7 +124,7 @@ struct ActionBody {
     paper_received_on: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/actions", tag = "评价管理", params(("id" = i64, Path)), request_body(content = String, description = "{command: submit|paper|approve|return|reject|enter|confirm|city_return|cancel, version?, reason?, paper_received_on?（paper：纸质件收取日期，默认今天；早于今天须填理由）}"), responses((status = 200, description = "新状态"), (status = 409, description = "版本冲突"), (status = 422, description = "被规则拒绝，message 注明条款（如 二(二)）")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/actions", tag = "评价管理", params(("id" = i64, Path)), request_body = ActionBody, responses((status = 200, body = super::schema::Object, description = "新状态"), (status = 409, description = "版本冲突"), (status = 422, description = "被规则拒绝，message 注明条款（如 二(二)）")))]
 async fn plan_action(
     State(state): State<AppState>,
     me: Authed,
@@ -202,7 +153,7 @@ struct StartParam {
 }
 
 /// 最晚提交日期 for a planned start (used by the plan form's script).
-#[utoipa::path(get, path = "/api/v1/calendar/latest-submission", tag = "评价管理", params(("start" = String, Query, description = "评价开始日期 YYYY-MM-DD")), responses((status = 200, description = "{latest, latest_working, min_working_days, clause, calendar: official|provisional, text}"), (status = 422, description = "日期无效或超出 2000—2100 年")))]
+#[utoipa::path(get, path = "/api/v1/calendar/latest-submission", tag = "评价管理", params(("start" = String, Query, description = "评价开始日期 YYYY-MM-DD")), responses((status = 200, body = super::schema::Object, description = "{latest, latest_working, min_working_days, clause, calendar: official|provisional, text}"), (status = 422, description = "日期无效或超出 2000—2100 年")))]
 async fn latest_submission(
     State(state): State<AppState>,
     _me: Authed,
@@ -224,7 +175,7 @@ async fn latest_submission(
     .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/efiling", tag = "评价管理", responses((status = 200, description = "本机构电子备案状态")))]
+#[utoipa::path(get, path = "/api/v1/efiling", tag = "评价管理", responses((status = 200, body = super::schema::Object, description = "本机构电子备案状态")))]
 async fn my_efiling(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     me.require(&[Role::Institution])?;
     let id = me.account.institution_id.ok_or_else(AppError::forbidden)?;
@@ -236,7 +187,7 @@ async fn my_efiling(State(state): State<AppState>, me: Authed) -> Result<Respons
     Ok(Json(json!({ "status": status, "efiling": e })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct EfilingBody {
     file_name: String,
     content_base64: String,
@@ -246,7 +197,7 @@ struct EfilingBody {
     note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/efiling", tag = "评价管理", request_body(content = String, description = "{file_name, content_base64, content_type?, note?}"), responses((status = 201, description = "已上传，待区县确认"), (status = 422, description = "未备案、文件类型不符等")))]
+#[utoipa::path(post, path = "/api/v1/efiling", tag = "评价管理", request_body = EfilingBody, responses((status = 201, body = super::schema::Object, description = "已上传，待区县确认"), (status = 422, description = "未备案、文件类型不符等")))]
 async fn submit_efiling(
     State(state): State<AppState>,
     me: Authed,
@@ -265,7 +216,7 @@ async fn submit_efiling(
     Ok(StatusCode::CREATED.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ReviewBody {
     confirm: bool,
     version: i64,
@@ -273,7 +224,7 @@ struct ReviewBody {
     reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/efilings/{institution_id}/review", tag = "评价管理", params(("institution_id" = i64, Path)), request_body(content = String, description = "{confirm: bool, version, reason?}"), responses((status = 204, description = "已确认或退回"), (status = 404, description = "不在辖区内")))]
+#[utoipa::path(post, path = "/api/v1/efilings/{institution_id}/review", tag = "评价管理", params(("institution_id" = i64, Path)), request_body = ReviewBody, responses((status = 204, description = "已确认或退回"), (status = 404, description = "不在辖区内")))]
 async fn review_efiling(
     State(state): State<AppState>,
     me: Authed,
@@ -284,7 +235,7 @@ async fn review_efiling(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}/supervision", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "{assignments, letter, signatures, evaluation_valid, validity, signatures_verified}")))]
+#[utoipa::path(get, path = "/api/v1/plans/{id}/supervision", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = super::schema::Object, description = "{assignments, letter, signatures, evaluation_valid, validity, signatures_verified}")))]
 async fn supervision(
     State(state): State<AppState>,
     me: Authed,
@@ -294,12 +245,12 @@ async fn supervision(
     Ok(Json(ev::supervision_view(&state, &p).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AssignBody {
     supervisor_id: i64,
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/supervisors", tag = "评价管理", params(("id" = i64, Path)), request_body(content = String, description = "{supervisor_id}：市级派市级督导组成员，区县派本区县督导员"), responses((status = 200, description = "督导情况"), (status = 422, description = "不在督导库中或须回避（二(三)）")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/supervisors", tag = "评价管理", params(("id" = i64, Path)), request_body = AssignBody, responses((status = 200, body = super::schema::Object, description = "督导情况"), (status = 422, description = "不在督导库中或须回避（二(三)）")))]
 async fn assign(
     State(state): State<AppState>,
     me: Authed,
@@ -311,7 +262,7 @@ async fn assign(
     Ok(Json(ev::supervision_view(&state, &p).await?).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/letter/sign", tag = "评价管理", params(("id" = i64, Path)), responses((status = 201, description = "{signature, evaluation_valid, validity}"), (status = 409, description = "已签字或责任书未生成")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/letter/sign", tag = "评价管理", params(("id" = i64, Path)), responses((status = 201, body = super::schema::Object, description = "{signature, evaluation_valid, validity}"), (status = 409, description = "已签字或责任书未生成")))]
 async fn sign(
     State(state): State<AppState>,
     me: Authed,
@@ -327,14 +278,14 @@ async fn sign(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ReportBody {
     body: String,
     attachment_name: Option<String>,
     attachment_base64: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/reports", tag = "评价管理", params(("id" = i64, Path)), request_body(content = String, description = "{body, attachment_name?, attachment_base64?}"), responses((status = 201, description = "督导报告已提交")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/reports", tag = "评价管理", params(("id" = i64, Path)), request_body = ReportBody, responses((status = 201, body = super::schema::Object, description = "督导报告已提交")))]
 async fn report(
     State(state): State<AppState>,
     me: Authed,
@@ -358,7 +309,7 @@ async fn report(
     Ok(StatusCode::CREATED.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RelationBody {
     supervisor_id: i64,
     institution_id: i64,
@@ -367,7 +318,7 @@ struct RelationBody {
     note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/supervision/relations", tag = "评价管理", request_body(content = String, description = "{supervisor_id, institution_id, kind: 亲属|师生|师徒|同事, note?}"), responses((status = 201, description = "已登记"), (status = 409, description = "已登记过")))]
+#[utoipa::path(post, path = "/api/v1/supervision/relations", tag = "评价管理", request_body = RelationBody, responses((status = 201, body = super::schema::Object, description = "已登记"), (status = 409, description = "已登记过")))]
 async fn add_relation(
     State(state): State<AppState>,
     me: Authed,
@@ -385,7 +336,7 @@ async fn add_relation(
     Ok(StatusCode::CREATED.into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates", tag = "评价管理", params(("id" = i64, Path), ("q" = Option<String>, Query), ("page" = Option<i64>, Query)), responses((status = 200, description = "分页列表，证件号码已脱敏")))]
+#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates", tag = "评价管理", params(("id" = i64, Path), ("q" = Option<String>, Query), ("page" = Option<i64>, Query)), responses((status = 200, body = super::schema::PageOf<store::Candidate>, description = "分页列表，证件号码已脱敏")))]
 async fn list_candidates(
     State(state): State<AppState>,
     me: Authed,
@@ -406,19 +357,28 @@ async fn list_candidates(
     .into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates", tag = "评价管理", params(("id" = i64, Path)), request_body = CandidateForm, responses((status = 201, description = "{flag}：已持证时标注"), (status = 422, description = "字段有误、重复或计划未经市级认可")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates", tag = "评价管理", params(("id" = i64, Path)), request_body = CandidateForm, responses((status = 201, body = store::Candidate, description = "已登记的考生（dup_flag：已持证时标注）"), (status = 422, description = "字段有误、重复或计划未经市级认可")))]
 async fn add_candidate(
     State(state): State<AppState>,
     me: Authed,
     Path(id): Path<i64>,
     JsonBody(f): JsonBody<CandidateForm>,
 ) -> Result<Response, AppError> {
-    let flag = ev::add_candidate(&state, &me, id, &f).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "flag": flag }))).into_response())
+    ev::add_candidate(&state, &me, id, &f).await?;
+    // The record just made: the newest candidate of the plan with this name.
+    let made = state
+        .store
+        .all_candidates(id)
+        .await?
+        .into_iter()
+        .filter(|c| c.name == f.name.trim())
+        .max_by_key(|c| c.id)
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(made)).into_response())
 }
 
 /// Body: the xlsx file itself.
-#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, description = "全部导入"), (status = 202, description = "大文件：{job_id, progress_url}"), (status = 422, description = "全部未导入：{message, rows:[{row, field, message}]}")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, body = super::schema::Object, description = "全部导入"), (status = 202, description = "大文件：{job_id, progress_url}"), (status = 422, description = "全部未导入：{message, rows:[{row, field, message}]}")))]
 async fn import_candidates(
     State(state): State<AppState>,
     me: Authed,
@@ -447,19 +407,19 @@ fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     crate::upload::send_bytes(name, sheets::XLSX_CONTENT_TYPE, bytes)
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}/scores/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "成绩导入模板")))]
+#[utoipa::path(get, path = "/api/v1/plans/{id}/scores/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "成绩导入模板")))]
 async fn score_template(_me: Authed) -> Result<Response, AppError> {
     let bytes =
         sheets::template(&ev::score_spec()).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(xlsx("成绩导入模板.xlsx", bytes))
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "考生导入模板")))]
+#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "考生导入模板")))]
 async fn template(_me: Authed) -> Result<Response, AppError> {
     Ok(xlsx("考生导入模板.xlsx", ev::candidate_template()?))
 }
 
-#[utoipa::path(get, path = "/api/v1/candidates/{id}/id-number", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "完整证件号码（每次查看记入审计日志）")))]
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/id-number", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = super::schema::IdNumberView, description = "完整证件号码（每次查看记入审计日志）")))]
 async fn id_number(
     State(state): State<AppState>,
     me: Authed,
@@ -473,7 +433,7 @@ async fn id_number(
 }
 
 /// Multipart with one file field `photo` (JPEG/PNG, ≤ 5 MB).
-#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/{cid}/photo", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), responses((status = 201, description = "{document_id}"), (status = 422, description = "不是 JPG/PNG 图片")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/{cid}/photo", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body(content_type = "multipart/form-data", description = "file=考生照片（JPG/PNG）"), responses((status = 201, body = super::schema::Object, description = "{document_id}"), (status = 422, description = "不是 JPG/PNG 图片")))]
 async fn candidate_photo(
     State(state): State<AppState>,
     me: Authed,
@@ -494,7 +454,7 @@ async fn candidate_photo(
     Ok((StatusCode::CREATED, Json(json!({ "document_id": doc }))).into_response())
 }
 
-#[utoipa::path(put, path = "/api/v1/plans/{id}/candidates/{cid}/scores", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body = ScoreForm, responses((status = 200, description = "{passed}"), (status = 422, description = "成绩有误，或督导责任书未经三方签字（二(三)）")))]
+#[utoipa::path(put, path = "/api/v1/plans/{id}/candidates/{cid}/scores", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body = ScoreForm, responses((status = 200, body = super::schema::Object, description = "{passed}"), (status = 422, description = "成绩有误，或督导责任书未经三方签字（二(三)）")))]
 async fn save_score(
     State(state): State<AppState>,
     me: Authed,
@@ -505,7 +465,7 @@ async fn save_score(
     Ok(Json(json!({ "passed": passed })).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/scores/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, description = "全部导入"), (status = 422, description = "全部未导入，逐行报告")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/scores/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, body = super::schema::Object, description = "全部导入"), (status = 422, description = "全部未导入，逐行报告")))]
 async fn import_scores(
     State(state): State<AppState>,
     me: Authed,
@@ -518,12 +478,13 @@ async fn import_scores(
     })
 }
 
-#[derive(Deserialize, Default)]
+/// The version of the plan the caller saw (optimistic concurrency: a stale one is 409).
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 struct VersionBody {
     version: Option<i64>,
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/results/publish", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "公示中"), (status = 409, description = "尚有考生未录入成绩")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/results/publish", tag = "评价管理", params(("id" = i64, Path)), request_body = VersionBody, responses((status = 200, body = store::Plan, description = "公示中的计划（新版本号）"), (status = 409, description = "尚有考生未录入成绩")))]
 async fn publish(
     State(state): State<AppState>,
     me: Authed,
@@ -534,7 +495,7 @@ async fn publish(
     Ok(Json(p).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/results/submit", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, description = "已上报市级"), (status = 422, description = "公示期未满")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/results/submit", tag = "评价管理", params(("id" = i64, Path)), request_body = VersionBody, responses((status = 200, body = store::Plan, description = "已上报市级的计划（新版本号）"), (status = 422, description = "公示期未满")))]
 async fn submit_results(
     State(state): State<AppState>,
     me: Authed,

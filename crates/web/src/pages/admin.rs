@@ -881,30 +881,28 @@ async fn token_issue(
 ) -> Result<Response, AppError> {
     me.require(&[Role::Admin])?;
     let r = async {
-        let name = domain::account::required_text("name", "令牌用途", &f.name, 60)?;
-        let uid: i64 = f
+        let user_id: i64 = f
             .user_id
             .parse()
             .map_err(|_| AppError::invalid("user_id", "请选择令牌代表的账号"))?;
-        state
-            .store
-            .account(&me.scope(), uid)
-            .await
-            .map_err(|_| AppError::invalid("user_id", "账号不存在"))?;
-        let days = match f.days.trim() {
+        let valid_days = match f.days.trim() {
             "" => None,
             d => Some(
                 d.parse::<i64>()
-                    .ok()
-                    .filter(|d| (1..=3650).contains(d))
-                    .ok_or_else(|| AppError::invalid("days", "有效天数须为 1–3650 的整数"))?,
+                    .map_err(|_| AppError::invalid("days", "有效天数须为 1–3650 的整数"))?,
             ),
         };
+        let req = crate::api::account::TokenRequest {
+            name: f.name.clone(),
+            user_id,
+            role: None,
+            district: None,
+            valid_days,
+        };
         Ok::<_, AppError>(
-            state
-                .store
-                .issue_api_token(&me.actor(), uid, &name, days)
-                .await?,
+            crate::api::account::issue_token(&state, &me, &req, false)
+                .await?
+                .token,
         )
     }
     .await;

@@ -9,7 +9,7 @@ use axum::Router;
 use chrono::Duration;
 use domain::Role;
 use serde::Deserialize;
-use store::{InstitutionFilter, LoginOutcome, PasswordParams};
+use store::{InstitutionFilter, LoginOutcome};
 
 use super::{flash_text, render, render_status, Layout};
 use crate::auth::{Authed, MaybeAuthed, RequestMeta, SESSION_COOKIE};
@@ -274,32 +274,12 @@ async fn change_password(
     me: Authed,
     FormBody(f): FormBody<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let check = async {
-        let (_, stored) = state
-            .store
-            .account_by_username(&me.account.username)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let current = f.current.clone();
-        let ok = tokio::task::spawn_blocking(move || PasswordParams::verify(&current, &stored))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        if !ok {
-            return Err(AppError::invalid("current", "当前密码不正确"));
-        }
-        domain::account::validate_password(&me.account.username, &f.new_password)?;
-        if f.new_password != f.confirm {
-            return Err(AppError::invalid("confirm", "两次输入的新密码不一致"));
-        }
-        if f.new_password == f.current {
-            return Err(AppError::invalid(
-                "new_password",
-                "新密码不能与当前密码相同",
-            ));
-        }
-        Ok(())
+    let input = crate::api::account::PasswordChange {
+        current: f.current.clone(),
+        new_password: f.new_password.clone(),
+        confirm: Some(f.confirm.clone()),
     };
-    if let Err(e) = check.await {
+    if let Err(e) = crate::api::account::change_password(&state, &me, &input).await {
         let AppError::Invalid { field, message } = e else {
             return Err(e);
         };
@@ -311,10 +291,5 @@ async fn change_password(
             },
         ));
     }
-    let keep = me.session.as_ref().map(|s| s.token_hash.as_str());
-    state
-        .store
-        .set_password(&me.actor(), me.account.id, &f.new_password, false, keep)
-        .await?;
     Ok(Redirect::to("/account/password?msg=password").into_response())
 }

@@ -186,7 +186,8 @@ async fn bearer_token_authenticates_api_calls() {
         .store
         .issue_api_token(&actor, uid, "对接测试", Some(30))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let c = reqwest::Client::new();
     let me: serde_json::Value = c
         .get(app.url("/api/v1/me"))

@@ -989,7 +989,7 @@ async fn draw_excludes_conflicts() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(r.status(), 200, "the changed expert comes back");
     // inst-1 applies again after its demo filed scope was revoked (a filed institution adds
     // occupations only through increments, 一(四)).
     sqlx::query("UPDATE filed_occupations SET revoked_at = '2026-01-01T00:00:00Z' WHERE institution_id = (SELECT institution_id FROM users WHERE username = 'inst-1')")
@@ -1185,6 +1185,14 @@ async fn concurrent_review_one_wins() {
     let r = b
         .post(app.url("/api/v1/session"))
         .json(&json!({ "username": "district-410105-b", "password": "Another-demo-pass-1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A new account changes its first password before it may act (issue 8, item 12).
+    let r = b
+        .post(app.url("/api/v1/me/password"))
+        .json(&json!({ "current": "Another-demo-pass-1", "new_password": "Second-officer-pass-2" }))
         .send()
         .await
         .unwrap();

@@ -18,6 +18,8 @@ mod notice_inst_plans;
 mod notifications;
 mod plans;
 
+mod api_complete;
+
 mod filing;
 mod filing_browser;
 mod jurisdiction;

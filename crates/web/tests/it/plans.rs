@@ -188,11 +188,12 @@ async fn plan_needs_district_then_city() {
         404
     );
     // The district cannot approve before recording the paper copy.
+    // A command the status does not allow is 409 (issue 8, item 14), naming the clause.
     let (s, v) = act(&district, &app, id, "approve").await;
-    assert_eq!(s, 422);
+    assert_eq!(s, 409);
     assert!(v["message"].as_str().unwrap().contains("纸质"), "{v}");
     // The city cannot confirm before the district.
-    assert_eq!(act(&center, &app, id, "confirm").await.0, 422);
+    assert_eq!(act(&center, &app, id, "confirm").await.0, 409);
     let (s, v) = act(&district, &app, id, "paper").await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["plan"]["paper_received_by"], "district-410105");
@@ -213,7 +214,7 @@ async fn plan_needs_district_then_city() {
     );
     assert_eq!(
         act(&center, &app, id, "confirm").await.0,
-        422,
+        409,
         "city confirms only entered plans"
     );
     assert_eq!(act(&inst, &app, id, "enter").await.0, 200);
@@ -229,8 +230,8 @@ async fn plan_needs_district_then_city() {
         .0,
         422
     );
-    // An institution cannot confirm its own plan.
-    assert_eq!(act(&inst, &app, id, "confirm").await.0, 422);
+    // An institution cannot confirm its own plan: a role that may not act is 403.
+    assert_eq!(act(&inst, &app, id, "confirm").await.0, 403);
     let (s, v) = act(&center, &app, id, "confirm").await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["evaluation_may_start"], true);
