@@ -2,6 +2,8 @@
 //! functions the pages share. Handlers translate; `domain::filing::decide` decides; the store
 //! persists each transition in one version-checked transaction.
 
+use crate::routing::guard;
+use domain::Action;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -32,29 +34,36 @@ use utoipa_axum::routes;
 /// The filing routes with their documentation (see `api::v1`).
 pub fn api_routes() -> ApiRouter {
     ApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(eligibility))
-        .routes(routes!(overdue))
-        .routes(routes!(detail, update))
-        .routes(routes!(action))
-        .routes(with_upload_limit(routes!(list_documents, upload_documents)))
-        .routes(routes!(download_document))
-        .routes(routes!(draw_experts))
-        .routes(routes!(draw_inputs))
-        .routes(routes!(decline))
-        .routes(routes!(opinion))
-        .routes(routes!(supervisor))
-        .routes(routes!(verify_draw))
-        .routes(routes!(list_exceptions, raise_exception))
-        .routes(routes!(decide_exception))
-        .routes(routes!(campaigns, create_campaign))
-        .routes(routes!(increment_rounds, open_increment_round))
-        .routes(routes!(list_experts, create_expert))
-        .routes(routes!(expert_template))
-        .routes(with_upload_limit(routes!(api_import_experts)))
-        .routes(routes!(get_expert))
-        .routes(routes!(expert_id_number))
-        .routes(routes!(expert_unavailable))
+        .routes(guard(Action::FilingView, routes!(list)))
+        .routes(guard(Action::FilingApply, routes!(create)))
+        .routes(guard(Action::FilingApply, routes!(eligibility)))
+        .routes(guard(Action::FilingOverdue, routes!(overdue)))
+        .routes(guard(Action::FilingView, routes!(detail)))
+        .routes(guard(Action::FilingApply, routes!(update)))
+        .routes(guard(Action::FilingAct, routes!(action)))
+        .routes(guard(Action::FilingView, with_upload_limit(routes!(list_documents))))
+        .routes(guard(Action::FilingDocumentUpload, with_upload_limit(routes!(upload_documents))))
+        .routes(guard(Action::FilingView, routes!(download_document)))
+        .routes(guard(Action::FilingReview, routes!(draw_experts)))
+        .routes(guard(Action::DrawView, routes!(draw_inputs)))
+        .routes(guard(Action::FilingReview, routes!(decline)))
+        .routes(guard(Action::ExpertOpinion, routes!(opinion)))
+        .routes(guard(Action::SupervisorDispatch, routes!(supervisor)))
+        .routes(guard(Action::DrawView, routes!(verify_draw)))
+        .routes(guard(Action::ExceptionView, routes!(list_exceptions)))
+        .routes(guard(Action::ExceptionRaise, routes!(raise_exception)))
+        .routes(guard(Action::ExceptionDecide, routes!(decide_exception)))
+        .routes(guard(Action::CampaignView, routes!(campaigns)))
+        .routes(guard(Action::CampaignCreate, routes!(create_campaign)))
+        .routes(guard(Action::IncrementRoundView, routes!(increment_rounds)))
+        .routes(guard(Action::IncrementRoundOpen, routes!(open_increment_round)))
+        .routes(guard(Action::ExpertView, routes!(list_experts)))
+        .routes(guard(Action::ExpertManage, routes!(create_expert)))
+        .routes(guard(Action::ExpertView, routes!(expert_template)))
+        .routes(guard(Action::ExpertManage, with_upload_limit(routes!(api_import_experts))))
+        .routes(guard(Action::ExpertView, routes!(get_expert)))
+        .routes(guard(Action::ExpertManage, routes!(expert_id_number)))
+        .routes(guard(Action::ExpertManage, routes!(expert_unavailable)))
 }
 
 /// A refusal of the state machine as an HTTP error: rules → 422 naming the clause,
@@ -206,7 +215,7 @@ pub async fn validate_items(
 }
 
 async fn my_institution(state: &AppState, me: &Authed) -> Result<Institution, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::FilingApply)?;
     let id = me
         .account
         .institution_id
@@ -951,7 +960,7 @@ pub async fn decline_expert(
     expert_id: i64,
     reason: &str,
 ) -> Result<Option<i64>, AppError> {
-    me.require(&[Role::District, Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::FilingReview)?;
     if reason.trim().is_empty() {
         return Err(AppError::invalid("reason", "请填写专家谢绝的理由"));
     }
@@ -988,7 +997,7 @@ pub async fn record_opinion(
     id: i64,
     input: &OpinionInput,
 ) -> Result<(), AppError> {
-    me.require(&[Role::Expert])?;
+    me.may(Action::ExpertOpinion)?;
     let app = state.store.filing(&me.scope(), id).await?;
     // Open until the 初评结果意见 is written; final afterwards.
     if !matches!(
@@ -1060,7 +1069,7 @@ pub async fn dispatch_supervisor(
     id: i64,
     username: &str,
 ) -> Result<store::Dispatch, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::SupervisorDispatch)?;
     let app = state.store.filing(&me.scope(), id).await?;
     if !matches!(
         app.state(),
@@ -1186,7 +1195,7 @@ pub async fn raise_exception_for(
     me: &Authed,
     input: &ExceptionInput,
 ) -> Result<i64, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::ExceptionRaise)?;
     let inst = state
         .store
         .institution(&me.scope(), input.institution_id)
@@ -1292,7 +1301,7 @@ pub async fn decide_exception_for(
     id: i64,
     input: &DecideInput,
 ) -> Result<store::ExceptionRow, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::ExceptionDecide)?;
     if !input.approve && input.reason.trim().is_empty() {
         return Err(AppError::invalid("reason", "不同意须说明理由"));
     }
@@ -1337,7 +1346,7 @@ pub async fn open_round(
     me: &Authed,
     input: &RoundInput,
 ) -> Result<store::IncrementRound, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::IncrementRoundOpen)?;
     let date = |field: &'static str, v: &str| {
         NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
             .map_err(|_| AppError::invalid(field, "日期应为 YYYY-MM-DD"))
@@ -1390,12 +1399,7 @@ async fn open_increment_round(
 
 #[utoipa::path(get, path = "/api/v1/increment-rounds", tag = "机构备案", operation_id = "list_increment_rounds", responses((status = 200, body = crate::api::schema::Rounds, description = "当前轮次与另行开放的轮次（一(四)）")))]
 async fn increment_rounds(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[
-        Role::CityCenter,
-        Role::CityDivision,
-        Role::District,
-        Role::Institution,
-    ])?;
+    me.may(Action::IncrementRoundView)?;
     Ok(Json(json!({
         "current": current_round(&state).await?,
         "extra_rounds": state.store.increment_rounds().await?,
@@ -1417,7 +1421,7 @@ async fn create_campaign(
     me: Authed,
     JsonBody(input): JsonBody<CampaignInput>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::CampaignCreate)?;
     let deadline = NaiveDate::parse_from_str(input.deadline.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid("deadline", "期限应为 YYYY-MM-DD 格式的日期"))?;
     if input.name.trim().is_empty() {
@@ -1447,7 +1451,7 @@ async fn create_campaign(
 
 #[utoipa::path(get, path = "/api/v1/filing-campaigns", tag = "机构备案", operation_id = "list_filing_campaigns", responses((status = 200, body = Vec<store::Campaign>, description = "移交备案批次")))]
 async fn campaigns(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    me.may(Action::CampaignView)?;
     Ok(Json(state.store.campaigns().await?).into_response())
 }
 
@@ -1457,7 +1461,7 @@ async fn overdue(
     me: Authed,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    me.may(Action::FilingOverdue)?;
     Ok(Json(
         state
             .store
@@ -1578,7 +1582,7 @@ async fn create_expert(
     me: Authed,
     JsonBody(e): JsonBody<ExpertInput>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::ExpertManage)?;
     let new = validate_expert(&state, &e).await?;
     let id = state.store.create_expert(&me.actor(), &new).await?;
     Ok((StatusCode::CREATED, Json(state.store.expert(id).await?)).into_response())
@@ -1590,7 +1594,7 @@ async fn list_experts(
     me: Authed,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    me.may(Action::ExpertView)?;
     let f = ExpertFilter {
         q: p.q,
         occupation: p.occupation,
@@ -1612,7 +1616,7 @@ async fn get_expert(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    me.may(Action::ExpertView)?;
     Ok(Json(state.store.expert(id).await?).into_response())
 }
 
@@ -1622,7 +1626,7 @@ async fn expert_id_number(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::ExpertManage)?;
     let n = state.store.expert_id_number(&me.actor(), id).await?;
     Ok(Json(json!({ "id_number": n })).into_response())
 }
@@ -1642,7 +1646,7 @@ async fn expert_unavailable(
     Path(id): Path<i64>,
     JsonBody(u): JsonBody<UnavailableInput>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::ExpertManage)?;
     let from = NaiveDate::parse_from_str(u.from.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid("from", "日期应为 YYYY-MM-DD"))?;
     let to = NaiveDate::parse_from_str(u.to.trim(), "%Y-%m-%d")
@@ -1785,7 +1789,7 @@ pub async fn import_experts(
     me: &Authed,
     bytes: &[u8],
 ) -> Result<usize, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::ExpertManage)?;
     let spec = expert_sheet();
     let rows = sheets::read(&spec, bytes).map_err(|e| AppError::invalid("file", e.to_string()))?;
     if rows.is_empty() {
@@ -1848,7 +1852,7 @@ pub async fn import_experts(
 
 #[utoipa::path(get, path = "/api/v1/experts/template.xlsx", tag = "专家库", operation_id = "expert_import_template", responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "专家导入模板")))]
 pub async fn expert_template(me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    me.may(Action::ExpertView)?;
     let bytes = sheets::template(&expert_sheet()).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(crate::upload::send_bytes(
         "市级专家库导入模板.xlsx",
@@ -1873,7 +1877,7 @@ async fn api_import_experts(
     me: Authed,
     mp: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::ExpertManage)?;
     let bytes = xlsx_of(&state, mp).await?;
     let n = import_experts(&state, &me, &bytes).await?;
     Ok((StatusCode::CREATED, Json(json!({ "imported": n }))).into_response())

@@ -8,6 +8,10 @@
 //! - the district attaches guidance notes to enterprises that have not filed;
 //! - the city sees totals by district.
 
+use crate::routing::guard;
+use crate::api::with_upload_limit;
+use crate::routing::Routes;
+use domain::Action;
 use std::collections::{BTreeMap, HashSet};
 
 use askama::Template;
@@ -15,8 +19,7 @@ use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use domain::credit_code::CreditCode;
 use domain::outreach::{
     check_guidance_allowed, register_eligibility, validate_guidance_note, Outreach,
@@ -34,7 +37,6 @@ use crate::pages::kit::{ActionButton, Cell, DetailPage, Field, FormPage, ListPag
 use crate::pages::{beijing_time, list_base, render, render_status, Layout, Pager};
 use crate::AppState;
 
-const OFFICERS: [Role; 3] = [Role::District, Role::CityCenter, Role::CityDivision];
 
 /// The register template (crates/sheets).
 pub fn register_spec() -> sheets::SheetSpec {
@@ -105,7 +107,7 @@ pub fn view(state: &AppState, e: Enterprise) -> EnterpriseView {
 }
 
 fn district_of(me: &Authed) -> Result<String, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::EnterpriseManage)?;
     me.account
         .district_code
         .clone()
@@ -208,7 +210,7 @@ pub async fn list(
     f: &EnterpriseFilter,
     page: Option<i64>,
 ) -> Result<store::Page<EnterpriseView>, AppError> {
-    me.require(&OFFICERS)?;
+    me.may(Action::EnterpriseView)?;
     let p = state
         .store
         .list_enterprises(&me.scope(), f, PageRequest::new(page, None))
@@ -226,7 +228,7 @@ pub async fn detail(
     me: &Authed,
     id: i64,
 ) -> Result<(EnterpriseView, Vec<Guidance>), AppError> {
-    me.require(&OFFICERS)?;
+    me.may(Action::EnterpriseView)?;
     let e = state.store.enterprise(&me.scope(), id).await?;
     let notes = state.store.guidance_notes(e.id).await?;
     Ok((view(state, e), notes))
@@ -239,7 +241,7 @@ pub async fn set_outreach(
     version: Option<i64>,
     outreach: &str,
 ) -> Result<EnterpriseView, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::EnterpriseManage)?;
     let o = Outreach::parse(outreach).ok_or_else(|| {
         AppError::invalid(
             "outreach",
@@ -267,7 +269,7 @@ pub async fn add_guidance(
     id: i64,
     note: &str,
 ) -> Result<Guidance, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::EnterpriseManage)?;
     let e = state.store.enterprise(&me.scope(), id).await?;
     validate_guidance_note(note)?;
     check_guidance_allowed(e.institution_filing_status.as_deref() == Some("filed"))
@@ -291,7 +293,7 @@ pub struct DistrictTotals {
 }
 
 pub async fn totals(state: &AppState, me: &Authed) -> Result<Vec<DistrictTotals>, AppError> {
-    me.require(&OFFICERS)?;
+    me.may(Action::EnterpriseView)?;
     let mut out: BTreeMap<String, DistrictTotals> = BTreeMap::new();
     for e in state.store.all_enterprises(&me.scope()).await? {
         let v = view(state, e);
@@ -319,37 +321,31 @@ pub async fn totals(state: &AppState, me: &Authed) -> Result<Vec<DistrictTotals>
 // ---------------------------------------------------------------------------------------------
 // Pages
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/enterprises", get(list_page))
-        .route("/enterprises/totals", get(totals_page))
-        .route("/enterprises/template.xlsx", get(template))
-        .route(
-            "/enterprises/import",
-            get(import_form)
-                .post(import_page)
-                .layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/enterprises/{id}", get(detail_page))
-        .route("/enterprises/{id}/outreach", post(outreach_page))
-        .route(
-            "/enterprises/{id}/guidance",
-            get(guidance_form).post(guidance_page),
-        )
-        .route("/public/work-plan-template", get(work_plan_template))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/enterprises", Action::EnterpriseView, list_page)
+        .get("/enterprises/totals", Action::EnterpriseView, totals_page)
+        .get("/enterprises/template.xlsx", Action::EnterpriseManage, template)
+        .get("/enterprises/import", Action::EnterpriseManage, import_form)
+        .upload("/enterprises/import", Action::EnterpriseManage, import_page)
+        .get("/enterprises/{id}", Action::EnterpriseView, detail_page)
+        .post("/enterprises/{id}/outreach", Action::EnterpriseManage, outreach_page)
+        .get("/enterprises/{id}/guidance", Action::EnterpriseManage, guidance_form)
+        .post("/enterprises/{id}/guidance", Action::EnterpriseManage, guidance_page)
+        .get("/public/work-plan-template", Action::PublicView, work_plan_template)
 }
 
 /// `/api/v1/enterprises…`: registered with their OpenAPI operations (see `api::v1`).
 pub fn api_routes() -> crate::api::ApiRouter {
     use utoipa_axum::routes;
     crate::api::ApiRouter::new()
-        .routes(routes!(api_list))
-        .routes(routes!(api_totals))
-        .routes(routes!(api_template))
-        .routes(crate::api::with_upload_limit(routes!(api_import)))
-        .routes(routes!(api_detail))
-        .routes(routes!(api_outreach))
-        .routes(routes!(api_guidance))
+        .routes(guard(Action::EnterpriseView, routes!(api_list)))
+        .routes(guard(Action::EnterpriseView, routes!(api_totals)))
+        .routes(guard(Action::EnterpriseManage, routes!(api_template)))
+        .routes(guard(Action::EnterpriseManage, with_upload_limit(routes!(api_import))))
+        .routes(guard(Action::EnterpriseView, routes!(api_detail)))
+        .routes(guard(Action::EnterpriseManage, routes!(api_outreach)))
+        .routes(guard(Action::EnterpriseManage, routes!(api_guidance)))
 }
 
 #[derive(Deserialize, Default)]
@@ -547,7 +543,7 @@ struct ImportPage {
 }
 
 async fn import_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::EnterpriseManage)?;
     Ok(render(&ImportPage {
         layout: Layout::new(&state, Some(&me), "导入企业筛查台账", "/enterprises"),
         error: None,
@@ -560,7 +556,7 @@ async fn import_page(
     me: Authed,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::EnterpriseManage)?;
     let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
     let file = crate::upload::files(&parts)
         .find(|p| !p.bytes.is_empty())
@@ -737,7 +733,7 @@ async fn guidance_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::EnterpriseManage)?;
     let e = state.store.enterprise(&me.scope(), id).await?;
     Ok(render(&guidance_form_page(&state, &me, &e, "", None)))
 }

@@ -1,14 +1,13 @@
 //! Reference data kept by the platform admin (divisions, occupations, the working-day calendar),
 //! API tokens, and the audit trail with its chain verification.
 
+use crate::routing::Routes;
+use domain::Action;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::NaiveDate;
 use domain::calendar::{DayKind, YearSchedule};
-use domain::Role;
 use serde::Deserialize;
 use store::{AuditFilter, Division, Occupation, OccupationFilter, PageRequest, UserFilter};
 
@@ -19,35 +18,27 @@ use crate::body::FormBody;
 use crate::error::AppError;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/divisions", get(divisions))
-        .route(
-            "/admin/divisions/new",
-            get(division_new).post(division_create),
-        )
-        .route(
-            "/admin/divisions/{code}",
-            get(division_edit).post(division_update),
-        )
-        .route("/admin/occupations", get(occupations))
-        .route(
-            "/admin/occupations/new",
-            get(occupation_new).post(occupation_save_new),
-        )
-        .route(
-            "/admin/occupations/{id}",
-            get(occupation_edit).post(occupation_save),
-        )
-        .route("/admin/calendar", get(calendar))
-        .route("/admin/calendar/day", post(calendar_day))
-        .route("/admin/calendar/year", post(calendar_year))
-        .route("/admin/tokens", get(tokens).post(token_issue))
-        .route("/admin/tokens/{id}/revoke", post(token_revoke))
-        .route("/audit", get(audit))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/admin/divisions", Action::ReferenceManage, divisions)
+        .get("/admin/divisions/new", Action::ReferenceManage, division_new)
+        .post("/admin/divisions/new", Action::ReferenceManage, division_create)
+        .get("/admin/divisions/{code}", Action::ReferenceManage, division_edit)
+        .post("/admin/divisions/{code}", Action::ReferenceManage, division_update)
+        .get("/admin/occupations", Action::ReferenceManage, occupations)
+        .get("/admin/occupations/new", Action::ReferenceManage, occupation_new)
+        .post("/admin/occupations/new", Action::ReferenceManage, occupation_save_new)
+        .get("/admin/occupations/{id}", Action::ReferenceManage, occupation_edit)
+        .post("/admin/occupations/{id}", Action::ReferenceManage, occupation_save)
+        .get("/admin/calendar", Action::ReferenceManage, calendar)
+        .post("/admin/calendar/day", Action::ReferenceManage, calendar_day)
+        .post("/admin/calendar/year", Action::ReferenceManage, calendar_year)
+        .get("/admin/tokens", Action::TokenManage, tokens)
+        .post("/admin/tokens", Action::TokenManage, token_issue)
+        .post("/admin/tokens/{id}/revoke", Action::TokenManage, token_revoke)
+        .get("/audit", Action::AuditRead, audit)
 }
 
-const AUDIT_READERS: &[Role] = &[Role::Admin, Role::CityCenter, Role::CityDivision];
 
 #[derive(Deserialize, Default)]
 struct MsgQuery {
@@ -112,7 +103,7 @@ async fn divisions(
     me: Authed,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let all = state.store.divisions().await?;
     let rows = all
         .iter()
@@ -239,7 +230,7 @@ fn division_from_form(f: &DivisionForm, code: String) -> Result<Division, AppErr
 }
 
 async fn division_new(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let f = DivisionForm {
         active: Some("on".into()),
         kind: "district".into(),
@@ -262,7 +253,7 @@ async fn division_create(
     me: Authed,
     FormBody(f): FormBody<DivisionForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let r = async {
         let d = division_from_form(&f, f.code.trim().to_string())?;
         state
@@ -294,7 +285,7 @@ async fn division_edit(
     me: Authed,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let d = state.store.division(&code).await?;
     let f = DivisionForm {
         code: d.code.clone(),
@@ -323,7 +314,7 @@ async fn division_update(
     Path(code): Path<String>,
     FormBody(f): FormBody<DivisionForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     state.store.division(&code).await?;
     let r = async {
         let d = division_from_form(&f, code.clone())?;
@@ -379,7 +370,7 @@ async fn occupations(
     me: Authed,
     Query(q): Query<OccQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let filter = OccupationFilter {
         q: q.q.clone(),
         kind: q.kind.clone(),
@@ -526,7 +517,7 @@ fn occupation_from_form(f: &OccForm, id: i64) -> Result<Occupation, AppError> {
 }
 
 async fn occupation_new(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let f = OccForm {
         kind: "occupation".into(),
         levels: "5,4,3,2,1".into(),
@@ -558,7 +549,7 @@ async fn occupation_edit(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let o = state.store.occupation(id).await?;
     let f = OccForm {
         code: o.code.clone(),
@@ -597,7 +588,7 @@ async fn save_occupation(
     id: i64,
     f: OccForm,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let r = async {
         let o = occupation_from_form(&f, id)?;
         state
@@ -643,7 +634,7 @@ async fn calendar(
     me: Authed,
     Query(q): Query<CalQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let years = state.store.calendar_years().await?;
     let year = q.year.or_else(|| years.last().map(|y| y.0)).unwrap_or(2026);
     let official = years.iter().any(|y| y.0 == year);
@@ -763,7 +754,7 @@ async fn calendar_day(
     me: Authed,
     FormBody(f): FormBody<DayForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let day = NaiveDate::parse_from_str(f.day.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid("day", "日期格式应为 YYYY-MM-DD"))?;
     let kind = match f.kind.as_str() {
@@ -796,7 +787,7 @@ async fn calendar_year(
     me: Authed,
     FormBody(f): FormBody<YearForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::ReferenceManage)?;
     let s = YearSchedule::from_toml(&f.toml)
         .map_err(|e| AppError::invalid("toml", format!("节假日安排格式有误：{e}")))?;
     state.store.add_calendar_year(&me.actor(), &s).await?;
@@ -858,7 +849,7 @@ async fn tokens(
     me: Authed,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::TokenManage)?;
     Ok(render(
         &tokens_page(&state, &me, None, None, flash_text(q.msg.as_deref())).await?,
     ))
@@ -879,7 +870,7 @@ async fn token_issue(
     me: Authed,
     FormBody(f): FormBody<TokenForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::TokenManage)?;
     let r = async {
         let user_id: i64 = f
             .user_id
@@ -923,7 +914,7 @@ async fn token_revoke(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::TokenManage)?;
     state.store.revoke_api_token(&me.actor(), id).await?;
     Ok(Redirect::to("/admin/tokens?msg=revoked").into_response())
 }
@@ -945,7 +936,7 @@ async fn audit(
     me: Authed,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
-    me.require(AUDIT_READERS)?;
+    me.may(Action::AuditRead)?;
     let filter = AuditFilter {
         q: q.q.clone(),
         action: q.action.clone(),

@@ -1,11 +1,11 @@
 //! 机构备案 pages: the list (work queue with filters), the application form, the application
 //! with its actions, the draw replay, the receipt, the expert library and the public 公示.
 
+use crate::routing::Routes;
+use domain::Action;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use domain::filing::{self, Command, FilingKind, FilingState};
 use domain::Role;
 use serde::Deserialize;
@@ -24,51 +24,38 @@ use crate::filing::{
 };
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/filings", get(list))
-        .route("/filings/new", get(new_form).post(new_submit))
-        .route("/filings/{id}", get(detail))
-        .route("/filings/{id}/act", post(action))
-        .route("/filings/{id}/draw", post(draw))
-        .route("/filings/{id}/opinion", post(opinion))
-        .route("/filings/{id}/supervisor", post(dispatch))
-        .route(
-            "/filings/{id}/supervision-opinion",
-            post(supervision_opinion),
-        )
-        .route("/filings/{id}/decline", post(decline))
-        .route("/filings/overdue", get(overdue))
-        .route("/filing-campaigns/new", get(campaign_form))
-        .route("/filing-campaigns", post(campaign_submit))
-        .route("/increment-rounds", get(rounds).post(round_submit))
-        .route("/increment-rounds/new", get(round_form))
-        .route("/filing-exceptions", get(exceptions).post(raise_exception))
-        .route("/filing-exceptions/new", get(raise_form))
-        .route("/filing-exceptions/{id}", get(decide_form))
-        .route("/filing-exceptions/{id}/decide", post(decide_exception))
-        .route(
-            "/filings/{id}/documents",
-            post(upload).layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/filings/{id}/receipt", get(receipt))
-        .route(
-            "/filings/{id}/documents/{doc}",
-            get(crate::filing::download_document),
-        )
-        .route("/draws/{id}", get(draw_page))
-        .route("/experts", get(experts))
-        .route(
-            "/experts/template.xlsx",
-            get(crate::filing::expert_template),
-        )
-        .route(
-            "/experts/import",
-            get(import_page)
-                .post(import_submit)
-                .layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/public/filings", get(public_filings))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/filings", Action::FilingView, list)
+        .get("/filings/new", Action::FilingApply, new_form)
+        .post("/filings/new", Action::FilingApply, new_submit)
+        .get("/filings/{id}", Action::FilingView, detail)
+        .post("/filings/{id}/act", Action::FilingAct, action)
+        .post("/filings/{id}/draw", Action::FilingReview, draw)
+        .post("/filings/{id}/opinion", Action::ExpertOpinion, opinion)
+        .post("/filings/{id}/supervisor", Action::SupervisorDispatch, dispatch)
+        .post("/filings/{id}/supervision-opinion", Action::SupervisionOpinion, supervision_opinion)
+        .post("/filings/{id}/decline", Action::FilingReview, decline)
+        .get("/filings/overdue", Action::FilingOverdue, overdue)
+        .get("/filing-campaigns/new", Action::CampaignCreate, campaign_form)
+        .post("/filing-campaigns", Action::CampaignCreate, campaign_submit)
+        .get("/increment-rounds", Action::IncrementRoundView, rounds)
+        .post("/increment-rounds", Action::IncrementRoundOpen, round_submit)
+        .get("/increment-rounds/new", Action::IncrementRoundOpen, round_form)
+        .get("/filing-exceptions", Action::ExceptionView, exceptions)
+        .post("/filing-exceptions", Action::ExceptionRaise, raise_exception)
+        .get("/filing-exceptions/new", Action::ExceptionRaise, raise_form)
+        .get("/filing-exceptions/{id}", Action::ExceptionView, decide_form)
+        .post("/filing-exceptions/{id}/decide", Action::ExceptionDecide, decide_exception)
+        .upload("/filings/{id}/documents", Action::FilingDocumentUpload, upload)
+        .get("/filings/{id}/receipt", Action::FilingView, receipt)
+        .get("/filings/{id}/documents/{doc}", Action::FilingView, crate::filing::download_document)
+        .get("/draws/{id}", Action::DrawView, draw_page)
+        .get("/experts", Action::ExpertView, experts)
+        .get("/experts/template.xlsx", Action::ExpertView, crate::filing::expert_template)
+        .get("/experts/import", Action::ExpertManage, import_page)
+        .upload("/experts/import", Action::ExpertManage, import_submit)
+        .get("/public/filings", Action::PublicView, public_filings)
 }
 
 fn kind_label(k: &str) -> &'static str {
@@ -311,7 +298,7 @@ async fn form_page(
 }
 
 async fn new_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::FilingApply)?;
     let f = NewFilingForm {
         kind: "social_org".into(),
         levels1: "5,4,3".into(),
@@ -331,7 +318,7 @@ async fn new_submit(
     me: Authed,
     FormBody(f): FormBody<NewFilingForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::FilingApply)?;
     let mut items = vec![];
     let mut bad = None;
     for (o, l) in [
@@ -1175,7 +1162,7 @@ async fn experts(
     me: Authed,
     Query(q): Query<ExpertQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    me.may(Action::ExpertView)?;
     let page = state
         .store
         .list_experts(
@@ -1421,7 +1408,7 @@ struct ImportView {
 }
 
 async fn import_page(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::ExpertManage)?;
     Ok(render(&ImportView {
         layout: Layout::new(&state, Some(&me), "导入专家", "/experts"),
         error: None,
@@ -1433,7 +1420,7 @@ async fn import_submit(
     me: Authed,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::ExpertManage)?;
     let result = match crate::filing::xlsx_of(&state, mp).await {
         Ok(bytes) => crate::filing::import_experts(&state, &me, &bytes).await,
         Err(e) => Err(e),
@@ -1537,7 +1524,7 @@ async fn overdue(
     me: Authed,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    me.may(Action::FilingOverdue)?;
     let page = state
         .store
         .overdue_filings(&me.scope(), state.today(), PageRequest::new(q.page, None))
@@ -1619,7 +1606,7 @@ async fn exceptions(
     me: Authed,
     Query(q): Query<ExcQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    me.may(Action::ExceptionView)?;
     let page = state
         .store
         .list_exceptions(
@@ -1749,7 +1736,7 @@ async fn decide_exception(
 }
 
 async fn raise_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::ExceptionRaise)?;
     let insts = state
         .store
         .list_institutions(
@@ -1791,7 +1778,7 @@ async fn decide_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision, Role::District])?;
+    me.may(Action::ExceptionView)?;
     let x = state.store.exception(&me.scope(), id).await?;
     if !me.role().is_city_officer() || x.status != "pending" {
         return Ok(Redirect::to("/filing-exceptions").into_response());
@@ -1861,7 +1848,7 @@ fn campaign_page(
 }
 
 async fn campaign_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::CampaignCreate)?;
     Ok(render(&campaign_page(
         &state,
         &me,
@@ -1875,7 +1862,7 @@ async fn campaign_submit(
     me: Authed,
     FormBody(f): FormBody<CampaignForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::CampaignCreate)?;
     let result: Result<(), AppError> = async {
         let deadline = chrono::NaiveDate::parse_from_str(f.deadline.trim(), "%Y-%m-%d")
             .map_err(|_| AppError::invalid("deadline", "期限应为 YYYY-MM-DD 格式的日期"))?;
@@ -1931,12 +1918,7 @@ async fn rounds(
     me: Authed,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[
-        Role::CityCenter,
-        Role::CityDivision,
-        Role::District,
-        Role::Institution,
-    ])?;
+    me.may(Action::IncrementRoundView)?;
     let items = state.store.increment_rounds().await?;
     let total = items.len() as i64;
     let page = store::Page {
@@ -2040,7 +2022,7 @@ fn round_page(state: &AppState, me: &Authed, f: &RoundForm, err: Option<AppError
 }
 
 async fn round_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::IncrementRoundOpen)?;
     Ok(render(&round_page(
         &state,
         &me,

@@ -1,12 +1,12 @@
 //! Pages of 二、评价管理: electronic filing, plans with their two-step approval, the supervision
 //! letter (printable, signed by three parties), candidates and results, the public results list.
 
+use crate::routing::Routes;
+use domain::Action;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use domain::plan::{forms_label, EfilingStatus, Party, PlanCommand, PlanStatus};
 use domain::Role;
 use serde::Deserialize;
@@ -20,58 +20,43 @@ use crate::error::AppError;
 use crate::evaluation::{self as ev, CandidateForm, ImportStart, PlanForm, ScoreForm};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/plans", get(list).post(create))
-        .route("/plans/new", get(new_form))
-        .route("/plans/{id}", get(show))
-        .route("/plans/{id}/edit", get(edit_form).post(update))
-        .route("/plans/{id}/act/{cmd}", get(act_form).post(act))
-        .route("/plans/{id}/supervisors", post(assign))
-        .route("/plans/{id}/letter", get(letter))
-        .route("/plans/{id}/letter.pdf", get(letter_pdf))
-        .route("/plans/{id}/letter/sign", post(sign))
-        .route(
-            "/plans/{id}/report",
-            get(report_form)
-                .post(report)
-                .layer(crate::upload::upload_limit_layer()),
-        )
-        .route(
-            "/plans/{id}/candidates",
-            get(candidates).post(add_candidate),
-        )
-        .route("/plans/{id}/candidates/new", get(candidate_form))
-        .route(
-            "/plans/{id}/candidates/import",
-            get(import_form).post(import),
-        )
-        .route(
-            "/plans/{id}/scores/import",
-            post(import_scores).layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/plans/{id}/candidates/{cid}/id-number", get(full_id))
-        .route(
-            "/plans/{id}/candidates/{cid}/score",
-            get(score_form).post(score),
-        )
-        .route("/plans/{id}/results/{what}", post(results_action))
-        .route(
-            "/efiling",
-            get(efiling)
-                .post(efiling_upload)
-                .layer(crate::upload::upload_limit_layer()),
-        )
-        .route("/efilings", get(efilings))
-        .route(
-            "/efilings/{inst}/review",
-            get(efiling_review_form).post(efiling_review),
-        )
-        .route("/efilings/{inst}/file", get(efiling_file))
-        .route("/supervision/relations", get(relations).post(add_relation))
-        .route("/supervision/relations/new", get(relation_form))
-        .route("/public/results", get(public_results))
-        .route("/public/results/{id}", get(public_result))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/plans", Action::PlanView, list)
+        .post("/plans", Action::PlanEdit, create)
+        .get("/plans/new", Action::PlanEdit, new_form)
+        .get("/plans/{id}", Action::PlanView, show)
+        .get("/plans/{id}/edit", Action::PlanEdit, edit_form)
+        .post("/plans/{id}/edit", Action::PlanEdit, update)
+        .get("/plans/{id}/act/{cmd}", Action::PlanAct, act_form)
+        .post("/plans/{id}/act/{cmd}", Action::PlanAct, act)
+        .post("/plans/{id}/supervisors", Action::SupervisorAssign, assign)
+        .get("/plans/{id}/letter", Action::LetterView, letter)
+        .get("/plans/{id}/letter.pdf", Action::LetterView, letter_pdf)
+        .post("/plans/{id}/letter/sign", Action::LetterSign, sign)
+        .get("/plans/{id}/report", Action::SupervisionReport, report_form)
+        .upload("/plans/{id}/report", Action::SupervisionReport, report)
+        .get("/plans/{id}/candidates", Action::CandidateView, candidates)
+        .post("/plans/{id}/candidates", Action::CandidateEnter, add_candidate)
+        .get("/plans/{id}/candidates/new", Action::CandidateEnter, candidate_form)
+        .get("/plans/{id}/candidates/import", Action::CandidateEnter, import_form)
+        .post("/plans/{id}/candidates/import", Action::CandidateEnter, import)
+        .upload("/plans/{id}/scores/import", Action::CandidateEnter, import_scores)
+        .get("/plans/{id}/candidates/{cid}/id-number", Action::CandidateIdNumber, full_id)
+        .get("/plans/{id}/candidates/{cid}/score", Action::CandidateEnter, score_form)
+        .post("/plans/{id}/candidates/{cid}/score", Action::CandidateEnter, score)
+        .post("/plans/{id}/results/{what}", Action::CandidateEnter, results_action)
+        .get("/efiling", Action::EfilingSubmit, efiling)
+        .upload("/efiling", Action::EfilingSubmit, efiling_upload)
+        .get("/efilings", Action::EfilingView, efilings)
+        .get("/efilings/{inst}/review", Action::EfilingReview, efiling_review_form)
+        .post("/efilings/{inst}/review", Action::EfilingReview, efiling_review)
+        .get("/efilings/{inst}/file", Action::EfilingView, efiling_file)
+        .get("/supervision/relations", Action::RelationManage, relations)
+        .post("/supervision/relations", Action::RelationManage, add_relation)
+        .get("/supervision/relations/new", Action::RelationManage, relation_form)
+        .get("/public/results", Action::PublicView, public_results)
+        .get("/public/results/{id}", Action::PublicView, public_result)
 }
 
 fn flash(code: Option<&str>) -> Option<String> {
@@ -315,7 +300,7 @@ fn split_error(e: AppError) -> Result<(StatusCode, (String, String)), AppError> 
 }
 
 async fn new_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::PlanEdit)?;
     let inst = me.account.institution_id.ok_or_else(AppError::forbidden)?;
     let f = PlanPageForm {
         form_theory: Some("on".into()),
@@ -341,7 +326,7 @@ async fn create(
     me: Authed,
     FormBody(f): FormBody<PlanPageForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::PlanEdit)?;
     let inst = me.account.institution_id.ok_or_else(AppError::forbidden)?;
     match ev::create_plan(&state, &me, &f.to_api()).await {
         Ok(p) => Ok(Redirect::to(&format!("/plans/{}?msg=created", p.id)).into_response()),
@@ -368,7 +353,7 @@ async fn edit_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::PlanEdit)?;
     let p = state.store.plan(&me.scope(), id).await?;
     if p.status().is_closed() || p.results_status != "none" {
         return Err(AppError::Conflict(format!(
@@ -957,7 +942,7 @@ async fn report_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Supervisor])?;
+    me.may(Action::SupervisionReport)?;
     let p = state.store.plan(&me.scope(), id).await?;
     Ok(render(&report_page(&state, &me, &p, None, String::new())))
 }
@@ -994,7 +979,7 @@ async fn report(
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Supervisor])?;
+    me.may(Action::SupervisionReport)?;
     let p = state.store.plan(&me.scope(), id).await?;
     let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
     let body = crate::upload::text_field(&parts, "body").unwrap_or_default();
@@ -1419,7 +1404,7 @@ async fn efiling_page(
     error: Option<String>,
     msg: Option<&str>,
 ) -> Result<EfilingPage, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::EfilingSubmit)?;
     let inst = me.account.institution_id.ok_or_else(AppError::forbidden)?;
     let e = state.store.efiling(&me.scope(), inst).await?;
     let status = EfilingStatus::parse(e.as_ref().map(|e| e.status.as_str()).unwrap_or("missing"));
@@ -1476,12 +1461,7 @@ async fn efilings(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[
-        Role::District,
-        Role::CityCenter,
-        Role::CityDivision,
-        Role::Admin,
-    ])?;
+    me.may(Action::EfilingView)?;
     let page = state
         .store
         .list_efilings(
@@ -1553,7 +1533,7 @@ async fn efiling_review_form(
     me: Authed,
     Path(inst): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::EfilingReview)?;
     let e = state
         .store
         .efiling(&me.scope(), inst)
@@ -1722,14 +1702,13 @@ async fn public_result(
 
 // -- 回避: relations between supervisors and institutions (recorded by the city) ------------------
 
-const CITY: &[Role] = &[Role::CityCenter, Role::CityDivision];
 
 async fn relations(
     State(state): State<AppState>,
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.require(CITY)?;
+    me.may(Action::RelationManage)?;
     let page = state
         .store
         .list_relations(PageRequest::new(q.page, None), q.q.as_deref())
@@ -1857,7 +1836,7 @@ async fn relation_page(
 }
 
 async fn relation_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(CITY)?;
+    me.may(Action::RelationManage)?;
     Ok(render(
         &relation_page(&state, &me, &RelationForm::default(), None).await?,
     ))
@@ -1868,7 +1847,7 @@ async fn add_relation(
     me: Authed,
     FormBody(f): FormBody<RelationForm>,
 ) -> Result<Response, AppError> {
-    me.require(CITY)?;
+    me.may(Action::RelationManage)?;
     let result = async {
         let sup: i64 = f
             .supervisor_id
