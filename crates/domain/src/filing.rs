@@ -520,7 +520,9 @@ impl Command {
             | Command::DistrictOpinion
             | Command::Return
             | Command::Reject => A::FilingReview,
-            Command::Approve | Command::Object | Command::ResolveObjection { .. } => A::FilingApprove,
+            Command::Approve | Command::Object | Command::ResolveObjection { .. } => {
+                A::FilingApprove
+            }
             Command::Finish => A::FilingFinish,
         }
     }

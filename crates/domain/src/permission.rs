@@ -224,12 +224,22 @@ mod tests {
 
     #[test]
     fn the_act_actions_cover_their_commands() {
-        for a in [Action::FilingApply, Action::FilingReview, Action::FilingApprove, Action::FilingFinish] {
+        for a in [
+            Action::FilingApply,
+            Action::FilingReview,
+            Action::FilingApprove,
+            Action::FilingFinish,
+        ] {
             for r in a.roles() {
                 assert!(Action::FilingAct.permits(*r), "{a:?} {r:?}");
             }
         }
-        for a in [Action::PlanEdit, Action::PlanDistrictReview, Action::PlanCityConfirm, Action::PlanCancel] {
+        for a in [
+            Action::PlanEdit,
+            Action::PlanDistrictReview,
+            Action::PlanCityConfirm,
+            Action::PlanCancel,
+        ] {
             for r in a.roles() {
                 assert!(Action::PlanAct.permits(*r), "{a:?} {r:?}");
             }
@@ -238,7 +248,12 @@ mod tests {
 
     #[test]
     fn admin_takes_no_business_decision() {
-        for a in [Action::FilingApprove, Action::FilingReview, Action::PlanCityConfirm, Action::ExpertManage] {
+        for a in [
+            Action::FilingApprove,
+            Action::FilingReview,
+            Action::PlanCityConfirm,
+            Action::ExpertManage,
+        ] {
             assert!(!a.permits(Role::Admin));
         }
     }

@@ -185,7 +185,9 @@ impl PlanCommand {
     pub fn action(self) -> crate::permission::Action {
         use crate::permission::Action as A;
         match self {
-            PlanCommand::Edit | PlanCommand::Submit | PlanCommand::Enter | PlanCommand::Revise => A::PlanEdit,
+            PlanCommand::Edit | PlanCommand::Submit | PlanCommand::Enter | PlanCommand::Revise => {
+                A::PlanEdit
+            }
             PlanCommand::RecordPaper
             | PlanCommand::DistrictApprove
             | PlanCommand::DistrictReturn

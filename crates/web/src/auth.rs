@@ -130,7 +130,10 @@ impl Authed {
     }
 }
 
-pub(crate) async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<Authed>, AppError> {
+pub(crate) async fn resolve(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<Authed>, AppError> {
     if let Some(a) = parts.extensions.get::<Authed>() {
         return Ok(Some(a.clone()));
     }

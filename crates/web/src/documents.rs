@@ -8,14 +8,14 @@
 //! - `GET|POST /api/v1/institutions/{id}/documents`: list / upload (multipart: `kind`, `file`…).
 //! - `GET|POST /institutions/{id}/documents`: the same as a page with an upload form.
 
-use crate::routing::guard;
 use crate::api::with_upload_limit;
+use crate::routing::guard;
 use crate::routing::Routes;
-use domain::Action;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use store::{audit, Document, DocumentVersions, NewDocument, NewEvent};
@@ -24,9 +24,7 @@ use crate::api::ApiRouter;
 use crate::auth::Authed;
 use crate::error::AppError;
 use crate::pages::{flash_text, render, Layout};
-use crate::upload::{
-    check_file, download_response, files, read_upload, text_field,
-};
+use crate::upload::{check_file, download_response, files, read_upload, text_field};
 use crate::AppState;
 use utoipa_axum::routes;
 
@@ -34,14 +32,24 @@ pub fn router() -> Routes {
     Routes::new()
         .get("/documents/{id}", Action::DocumentView, download)
         .get("/institutions/{id}/documents", Action::DocumentView, page)
-        .upload("/institutions/{id}/documents", Action::DocumentUpload, page_upload)
+        .upload(
+            "/institutions/{id}/documents",
+            Action::DocumentUpload,
+            page_upload,
+        )
 }
 
 /// The material routes of the API with their documentation (see `api::v1`).
 pub fn api_routes() -> ApiRouter {
     ApiRouter::new()
-        .routes(guard(Action::DocumentView, with_upload_limit(routes!(api_list))))
-        .routes(guard(Action::DocumentUpload, with_upload_limit(routes!(api_upload))))
+        .routes(guard(
+            Action::DocumentView,
+            with_upload_limit(routes!(api_list)),
+        ))
+        .routes(guard(
+            Action::DocumentUpload,
+            with_upload_limit(routes!(api_upload)),
+        ))
 }
 
 /// Material kinds of an institution's own file (key, label).

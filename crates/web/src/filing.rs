@@ -3,7 +3,6 @@
 //! persists each transition in one version-checked transaction.
 
 use crate::routing::guard;
-use domain::Action;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,6 +15,7 @@ use domain::filing::{
 };
 use domain::institution::InstitutionKind;
 use domain::occupation::parse_levels;
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use serde_json::json;
@@ -41,8 +41,14 @@ pub fn api_routes() -> ApiRouter {
         .routes(guard(Action::FilingView, routes!(detail)))
         .routes(guard(Action::FilingApply, routes!(update)))
         .routes(guard(Action::FilingAct, routes!(action)))
-        .routes(guard(Action::FilingView, with_upload_limit(routes!(list_documents))))
-        .routes(guard(Action::FilingDocumentUpload, with_upload_limit(routes!(upload_documents))))
+        .routes(guard(
+            Action::FilingView,
+            with_upload_limit(routes!(list_documents)),
+        ))
+        .routes(guard(
+            Action::FilingDocumentUpload,
+            with_upload_limit(routes!(upload_documents)),
+        ))
         .routes(guard(Action::FilingView, routes!(download_document)))
         .routes(guard(Action::FilingReview, routes!(draw_experts)))
         .routes(guard(Action::DrawView, routes!(draw_inputs)))
@@ -56,11 +62,17 @@ pub fn api_routes() -> ApiRouter {
         .routes(guard(Action::CampaignView, routes!(campaigns)))
         .routes(guard(Action::CampaignCreate, routes!(create_campaign)))
         .routes(guard(Action::IncrementRoundView, routes!(increment_rounds)))
-        .routes(guard(Action::IncrementRoundOpen, routes!(open_increment_round)))
+        .routes(guard(
+            Action::IncrementRoundOpen,
+            routes!(open_increment_round),
+        ))
         .routes(guard(Action::ExpertView, routes!(list_experts)))
         .routes(guard(Action::ExpertManage, routes!(create_expert)))
         .routes(guard(Action::ExpertView, routes!(expert_template)))
-        .routes(guard(Action::ExpertManage, with_upload_limit(routes!(api_import_experts))))
+        .routes(guard(
+            Action::ExpertManage,
+            with_upload_limit(routes!(api_import_experts)),
+        ))
         .routes(guard(Action::ExpertView, routes!(get_expert)))
         .routes(guard(Action::ExpertManage, routes!(expert_id_number)))
         .routes(guard(Action::ExpertManage, routes!(expert_unavailable)))

@@ -44,8 +44,7 @@ pub fn router() -> Routes {
 
 /// The job route of the API with its documentation (see `api::v1`).
 pub fn api_routes() -> ApiRouter {
-    ApiRouter::new()
-        .routes(guard(Action::OwnAccount, routes!(api_job)))
+    ApiRouter::new().routes(guard(Action::OwnAccount, routes!(api_job)))
 }
 
 /// How a job ended: a Chinese message and a JSON result (conventions: `link`, `report_url`).

@@ -16,9 +16,9 @@ pub mod notifications;
 pub mod outreach;
 pub mod pages;
 mod queue;
-pub mod routing;
 pub mod registration;
 pub mod review;
+pub mod routing;
 pub mod scheduler;
 pub mod upload;
 

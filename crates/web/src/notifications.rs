@@ -4,11 +4,11 @@
 
 use crate::routing::guard;
 use crate::routing::Routes;
-use domain::Action;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use domain::Action;
 use serde::Deserialize;
 use store::{Notification, PageRequest};
 

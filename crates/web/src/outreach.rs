@@ -8,8 +8,8 @@
 //! - the district attaches guidance notes to enterprises that have not filed;
 //! - the city sees totals by district.
 
-use crate::routing::guard;
 use crate::api::with_upload_limit;
+use crate::routing::guard;
 use crate::routing::Routes;
 use domain::Action;
 use std::collections::{BTreeMap, HashSet};
@@ -36,7 +36,6 @@ use crate::evaluation::{refused, RowError};
 use crate::pages::kit::{ActionButton, Cell, DetailPage, Field, FormPage, ListPage};
 use crate::pages::{beijing_time, list_base, render, render_status, Layout, Pager};
 use crate::AppState;
-
 
 /// The register template (crates/sheets).
 pub fn register_spec() -> sheets::SheetSpec {
@@ -325,14 +324,34 @@ pub fn router() -> Routes {
     Routes::new()
         .get("/enterprises", Action::EnterpriseView, list_page)
         .get("/enterprises/totals", Action::EnterpriseView, totals_page)
-        .get("/enterprises/template.xlsx", Action::EnterpriseManage, template)
+        .get(
+            "/enterprises/template.xlsx",
+            Action::EnterpriseManage,
+            template,
+        )
         .get("/enterprises/import", Action::EnterpriseManage, import_form)
         .upload("/enterprises/import", Action::EnterpriseManage, import_page)
         .get("/enterprises/{id}", Action::EnterpriseView, detail_page)
-        .post("/enterprises/{id}/outreach", Action::EnterpriseManage, outreach_page)
-        .get("/enterprises/{id}/guidance", Action::EnterpriseManage, guidance_form)
-        .post("/enterprises/{id}/guidance", Action::EnterpriseManage, guidance_page)
-        .get("/public/work-plan-template", Action::PublicView, work_plan_template)
+        .post(
+            "/enterprises/{id}/outreach",
+            Action::EnterpriseManage,
+            outreach_page,
+        )
+        .get(
+            "/enterprises/{id}/guidance",
+            Action::EnterpriseManage,
+            guidance_form,
+        )
+        .post(
+            "/enterprises/{id}/guidance",
+            Action::EnterpriseManage,
+            guidance_page,
+        )
+        .get(
+            "/public/work-plan-template",
+            Action::PublicView,
+            work_plan_template,
+        )
 }
 
 /// `/api/v1/enterprises…`: registered with their OpenAPI operations (see `api::v1`).
@@ -342,7 +361,10 @@ pub fn api_routes() -> crate::api::ApiRouter {
         .routes(guard(Action::EnterpriseView, routes!(api_list)))
         .routes(guard(Action::EnterpriseView, routes!(api_totals)))
         .routes(guard(Action::EnterpriseManage, routes!(api_template)))
-        .routes(guard(Action::EnterpriseManage, with_upload_limit(routes!(api_import))))
+        .routes(guard(
+            Action::EnterpriseManage,
+            with_upload_limit(routes!(api_import)),
+        ))
         .routes(guard(Action::EnterpriseView, routes!(api_detail)))
         .routes(guard(Action::EnterpriseManage, routes!(api_outreach)))
         .routes(guard(Action::EnterpriseManage, routes!(api_guidance)))

@@ -5,13 +5,13 @@
 
 use crate::routing::guard;
 use crate::routing::Routes;
-use domain::Action;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use domain::credit_code::CreditCode;
 use domain::outreach::{registration_mismatch, validate_phone};
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use serde_json::json;
@@ -160,9 +160,21 @@ pub fn router() -> Routes {
         .post("/register", Action::PublicView, register_page)
         .get("/registrations", Action::RegistrationView, list_page)
         .get("/registrations/{id}", Action::RegistrationView, detail_page)
-        .get("/registrations/{id}/refuse", Action::RegistrationDecide, refuse_form)
-        .post("/registrations/{id}/refuse", Action::RegistrationDecide, refuse_page)
-        .post("/registrations/{id}/confirm", Action::RegistrationDecide, confirm_page)
+        .get(
+            "/registrations/{id}/refuse",
+            Action::RegistrationDecide,
+            refuse_form,
+        )
+        .post(
+            "/registrations/{id}/refuse",
+            Action::RegistrationDecide,
+            refuse_page,
+        )
+        .post(
+            "/registrations/{id}/confirm",
+            Action::RegistrationDecide,
+            confirm_page,
+        )
 }
 
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).

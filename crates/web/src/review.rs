@@ -4,13 +4,13 @@
 //! institution to the district of its premises (二(一)).
 
 use crate::routing::guard;
-use domain::Action;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use domain::filing::FilingState;
+use domain::Action;
 use serde::Deserialize;
 use store::FilingApp;
 
@@ -24,12 +24,21 @@ use utoipa_axum::routes;
 /// The review-stage routes with their documentation (see `api::v1`).
 pub fn api_routes() -> ApiRouter {
     ApiRouter::new()
-        .routes(guard(Action::SupervisionOpinion, routes!(api_supervision_opinion)))
-        .routes(guard(Action::ProvinceReport, with_upload_limit(routes!(api_create_report))))
+        .routes(guard(
+            Action::SupervisionOpinion,
+            routes!(api_supervision_opinion),
+        ))
+        .routes(guard(
+            Action::ProvinceReport,
+            with_upload_limit(routes!(api_create_report)),
+        ))
         .routes(guard(Action::ProvinceReport, routes!(api_report)))
         .routes(guard(Action::ProvinceReport, routes!(api_export)))
         .routes(guard(Action::DistrictMoveView, routes!(api_list_moves)))
-        .routes(guard(Action::DistrictMoveRequest, routes!(api_request_move)))
+        .routes(guard(
+            Action::DistrictMoveRequest,
+            routes!(api_request_move),
+        ))
         .routes(guard(Action::DistrictMoveDecide, routes!(api_decide_move)))
 }
 

@@ -133,9 +133,9 @@ fn gated(action: Action, route: MethodRouter<AppState>) -> MethodRouter<AppState
         return route;
     }
     // route_layer: an unrouted method still answers 405, not a login prompt.
-    route.route_layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-        gate(action, req, next)
-    }))
+    route.route_layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| gate(action, req, next),
+    ))
 }
 
 /// The gate: who is asking, and may that role take `action` at all.

@@ -3,12 +3,12 @@
 //! shared with the pages (`pages::home` password form, `pages::admin` token page).
 
 use crate::routing::guard;
-use domain::Action;
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use domain::Action;
 use domain::Role;
 use serde::{Deserialize, Serialize};
 use store::{ApiToken, PasswordParams};

@@ -6,12 +6,12 @@ pub mod public;
 pub mod schema;
 
 use crate::routing::guard;
-use domain::Action;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use domain::Action;
 use domain::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -52,7 +52,10 @@ pub fn v1() -> ApiRouter {
         .routes(guard(Action::OwnAccount, routes!(session)))
         .routes(guard(Action::OwnAccount, routes!(me)))
         .routes(guard(Action::InstitutionView, routes!(list_institutions)))
-        .routes(guard(Action::InstitutionRegister, routes!(create_institution)))
+        .routes(guard(
+            Action::InstitutionRegister,
+            routes!(create_institution),
+        ))
         .routes(guard(Action::InstitutionView, routes!(get_institution)))
         .routes(guard(Action::InstitutionEdit, routes!(update_institution)))
         .routes(guard(Action::UserView, routes!(list_users)))

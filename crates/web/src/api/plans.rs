@@ -1,7 +1,6 @@
 //! JSON API of 二、评价管理 under /api/v1: e-filing, plans, supervision, candidates, results.
 
 use crate::routing::guard;
-use domain::Action;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -9,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use domain::plan::PlanCommand;
+use domain::Action;
 use serde::Deserialize;
 use serde_json::json;
 use store::{PageRequest, PlanFilter, UploadedFile};
@@ -30,8 +30,14 @@ pub fn routes() -> ApiRouter {
         .routes(guard(Action::PlanEdit, routes!(update_plan)))
         .routes(guard(Action::PlanAct, routes!(plan_action)))
         .routes(guard(Action::ReferenceRead, routes!(latest_submission)))
-        .routes(guard(Action::EfilingSubmit, with_upload_limit(routes!(my_efiling))))
-        .routes(guard(Action::EfilingSubmit, with_upload_limit(routes!(submit_efiling))))
+        .routes(guard(
+            Action::EfilingSubmit,
+            with_upload_limit(routes!(my_efiling)),
+        ))
+        .routes(guard(
+            Action::EfilingSubmit,
+            with_upload_limit(routes!(submit_efiling)),
+        ))
         .routes(guard(Action::EfilingReview, routes!(review_efiling)))
         .routes(guard(Action::LetterView, routes!(supervision)))
         .routes(guard(Action::SupervisorAssign, routes!(assign)))
@@ -40,12 +46,21 @@ pub fn routes() -> ApiRouter {
         .routes(guard(Action::RelationManage, routes!(add_relation)))
         .routes(guard(Action::CandidateView, routes!(list_candidates)))
         .routes(guard(Action::CandidateEnter, routes!(add_candidate)))
-        .routes(guard(Action::CandidateEnter, with_upload_limit(routes!(import_candidates))))
+        .routes(guard(
+            Action::CandidateEnter,
+            with_upload_limit(routes!(import_candidates)),
+        ))
         .routes(guard(Action::CandidateEnter, routes!(template)))
         .routes(guard(Action::CandidateIdNumber, routes!(id_number)))
         .routes(guard(Action::CandidateEnter, routes!(save_score)))
-        .routes(guard(Action::CandidateEnter, with_upload_limit(routes!(candidate_photo))))
-        .routes(guard(Action::CandidateEnter, with_upload_limit(routes!(import_scores))))
+        .routes(guard(
+            Action::CandidateEnter,
+            with_upload_limit(routes!(candidate_photo)),
+        ))
+        .routes(guard(
+            Action::CandidateEnter,
+            with_upload_limit(routes!(import_scores)),
+        ))
         .routes(guard(Action::CandidateEnter, routes!(score_template)))
         .routes(guard(Action::CandidateEnter, routes!(publish)))
         .routes(guard(Action::CandidateEnter, routes!(submit_results)))

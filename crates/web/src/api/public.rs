@@ -3,10 +3,10 @@
 //! public (names of persons and ID numbers masked). Also an institution's filed scope, in scope.
 
 use crate::routing::guard;
-use domain::Action;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use domain::Action;
 use serde::{Deserialize, Serialize};
 use store::{PageRequest, PlanFilter};
 use utoipa::ToSchema;
@@ -24,7 +24,10 @@ pub fn routes() -> ApiRouter {
         .routes(guard(Action::PublicView, routes!(public_institutions)))
         .routes(guard(Action::PublicView, routes!(public_results)))
         .routes(guard(Action::PublicView, routes!(public_result)))
-        .routes(guard(Action::InstitutionView, routes!(institution_occupations)))
+        .routes(guard(
+            Action::InstitutionView,
+            routes!(institution_occupations),
+        ))
 }
 
 #[derive(Deserialize, Default)]

@@ -2,12 +2,12 @@
 //! API tokens, and the audit trail with its chain verification.
 
 use crate::routing::Routes;
-use domain::Action;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use domain::calendar::{DayKind, YearSchedule};
+use domain::Action;
 use serde::Deserialize;
 use store::{AuditFilter, Division, Occupation, OccupationFilter, PageRequest, UserFilter};
 
@@ -21,24 +21,63 @@ use crate::AppState;
 pub fn router() -> Routes {
     Routes::new()
         .get("/admin/divisions", Action::ReferenceManage, divisions)
-        .get("/admin/divisions/new", Action::ReferenceManage, division_new)
-        .post("/admin/divisions/new", Action::ReferenceManage, division_create)
-        .get("/admin/divisions/{code}", Action::ReferenceManage, division_edit)
-        .post("/admin/divisions/{code}", Action::ReferenceManage, division_update)
+        .get(
+            "/admin/divisions/new",
+            Action::ReferenceManage,
+            division_new,
+        )
+        .post(
+            "/admin/divisions/new",
+            Action::ReferenceManage,
+            division_create,
+        )
+        .get(
+            "/admin/divisions/{code}",
+            Action::ReferenceManage,
+            division_edit,
+        )
+        .post(
+            "/admin/divisions/{code}",
+            Action::ReferenceManage,
+            division_update,
+        )
         .get("/admin/occupations", Action::ReferenceManage, occupations)
-        .get("/admin/occupations/new", Action::ReferenceManage, occupation_new)
-        .post("/admin/occupations/new", Action::ReferenceManage, occupation_save_new)
-        .get("/admin/occupations/{id}", Action::ReferenceManage, occupation_edit)
-        .post("/admin/occupations/{id}", Action::ReferenceManage, occupation_save)
+        .get(
+            "/admin/occupations/new",
+            Action::ReferenceManage,
+            occupation_new,
+        )
+        .post(
+            "/admin/occupations/new",
+            Action::ReferenceManage,
+            occupation_save_new,
+        )
+        .get(
+            "/admin/occupations/{id}",
+            Action::ReferenceManage,
+            occupation_edit,
+        )
+        .post(
+            "/admin/occupations/{id}",
+            Action::ReferenceManage,
+            occupation_save,
+        )
         .get("/admin/calendar", Action::ReferenceManage, calendar)
         .post("/admin/calendar/day", Action::ReferenceManage, calendar_day)
-        .post("/admin/calendar/year", Action::ReferenceManage, calendar_year)
+        .post(
+            "/admin/calendar/year",
+            Action::ReferenceManage,
+            calendar_year,
+        )
         .get("/admin/tokens", Action::TokenManage, tokens)
         .post("/admin/tokens", Action::TokenManage, token_issue)
-        .post("/admin/tokens/{id}/revoke", Action::TokenManage, token_revoke)
+        .post(
+            "/admin/tokens/{id}/revoke",
+            Action::TokenManage,
+            token_revoke,
+        )
         .get("/audit", Action::AuditRead, audit)
 }
-
 
 #[derive(Deserialize, Default)]
 struct MsgQuery {

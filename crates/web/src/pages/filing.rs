@@ -2,11 +2,11 @@
 //! with its actions, the draw replay, the receipt, the expert library and the public 公示.
 
 use crate::routing::Routes;
-use domain::Action;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::filing::{self, Command, FilingKind, FilingState};
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use store::{ExpertFilter, FilingFilter, PageRequest};
@@ -33,26 +33,70 @@ pub fn router() -> Routes {
         .post("/filings/{id}/act", Action::FilingAct, action)
         .post("/filings/{id}/draw", Action::FilingReview, draw)
         .post("/filings/{id}/opinion", Action::ExpertOpinion, opinion)
-        .post("/filings/{id}/supervisor", Action::SupervisorDispatch, dispatch)
-        .post("/filings/{id}/supervision-opinion", Action::SupervisionOpinion, supervision_opinion)
+        .post(
+            "/filings/{id}/supervisor",
+            Action::SupervisorDispatch,
+            dispatch,
+        )
+        .post(
+            "/filings/{id}/supervision-opinion",
+            Action::SupervisionOpinion,
+            supervision_opinion,
+        )
         .post("/filings/{id}/decline", Action::FilingReview, decline)
         .get("/filings/overdue", Action::FilingOverdue, overdue)
-        .get("/filing-campaigns/new", Action::CampaignCreate, campaign_form)
+        .get(
+            "/filing-campaigns/new",
+            Action::CampaignCreate,
+            campaign_form,
+        )
         .post("/filing-campaigns", Action::CampaignCreate, campaign_submit)
         .get("/increment-rounds", Action::IncrementRoundView, rounds)
-        .post("/increment-rounds", Action::IncrementRoundOpen, round_submit)
-        .get("/increment-rounds/new", Action::IncrementRoundOpen, round_form)
+        .post(
+            "/increment-rounds",
+            Action::IncrementRoundOpen,
+            round_submit,
+        )
+        .get(
+            "/increment-rounds/new",
+            Action::IncrementRoundOpen,
+            round_form,
+        )
         .get("/filing-exceptions", Action::ExceptionView, exceptions)
-        .post("/filing-exceptions", Action::ExceptionRaise, raise_exception)
+        .post(
+            "/filing-exceptions",
+            Action::ExceptionRaise,
+            raise_exception,
+        )
         .get("/filing-exceptions/new", Action::ExceptionRaise, raise_form)
-        .get("/filing-exceptions/{id}", Action::ExceptionView, decide_form)
-        .post("/filing-exceptions/{id}/decide", Action::ExceptionDecide, decide_exception)
-        .upload("/filings/{id}/documents", Action::FilingDocumentUpload, upload)
+        .get(
+            "/filing-exceptions/{id}",
+            Action::ExceptionView,
+            decide_form,
+        )
+        .post(
+            "/filing-exceptions/{id}/decide",
+            Action::ExceptionDecide,
+            decide_exception,
+        )
+        .upload(
+            "/filings/{id}/documents",
+            Action::FilingDocumentUpload,
+            upload,
+        )
         .get("/filings/{id}/receipt", Action::FilingView, receipt)
-        .get("/filings/{id}/documents/{doc}", Action::FilingView, crate::filing::download_document)
+        .get(
+            "/filings/{id}/documents/{doc}",
+            Action::FilingView,
+            crate::filing::download_document,
+        )
         .get("/draws/{id}", Action::DrawView, draw_page)
         .get("/experts", Action::ExpertView, experts)
-        .get("/experts/template.xlsx", Action::ExpertView, crate::filing::expert_template)
+        .get(
+            "/experts/template.xlsx",
+            Action::ExpertView,
+            crate::filing::expert_template,
+        )
         .get("/experts/import", Action::ExpertManage, import_page)
         .upload("/experts/import", Action::ExpertManage, import_submit)
         .get("/public/filings", Action::PublicView, public_filings)

@@ -3,10 +3,10 @@
 //! functions as the API (`crate::review`).
 
 use crate::routing::Routes;
-use domain::Action;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 
@@ -23,7 +23,11 @@ pub fn router() -> Routes {
         .upload("/province-reports", Action::ProvinceReport, create_report)
         .get("/district-moves", Action::DistrictMoveView, moves)
         .post("/district-moves", Action::DistrictMoveRequest, request)
-        .post("/district-moves/{id}/decide", Action::DistrictMoveDecide, decide)
+        .post(
+            "/district-moves/{id}/decide",
+            Action::DistrictMoveDecide,
+            decide,
+        )
 }
 
 #[derive(Deserialize, Default)]

@@ -1,12 +1,12 @@
 //! Home, login/logout, the dashboard with its work queue, and password change.
 
 use crate::routing::Routes;
-use domain::Action;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Duration;
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use store::{InstitutionFilter, LoginOutcome};

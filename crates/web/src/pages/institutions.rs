@@ -1,11 +1,11 @@
 //! Institutions (评价机构) within the officer's jurisdiction; an institution sees only itself.
 
 use crate::routing::Routes;
-use domain::Action;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::institution::{filing_status_label, InstitutionKind};
+use domain::Action;
 use domain::{Role, Scope};
 use serde::Deserialize;
 use store::{Division, InstitutionFilter, PageRequest};
@@ -24,10 +24,13 @@ pub fn router() -> Routes {
         .post("/institutions", Action::InstitutionRegister, create)
         .get("/institutions/new", Action::InstitutionRegister, new_form)
         .get("/institutions/{id}", Action::InstitutionView, show)
-        .get("/institutions/{id}/edit", Action::InstitutionEdit, edit_form)
+        .get(
+            "/institutions/{id}/edit",
+            Action::InstitutionEdit,
+            edit_form,
+        )
         .post("/institutions/{id}/edit", Action::InstitutionEdit, update)
 }
-
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {

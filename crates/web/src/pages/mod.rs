@@ -19,8 +19,8 @@ use axum::response::{Html, IntoResponse, Response};
 use domain::{Action, Role};
 
 use crate::auth::Authed;
-use crate::routing::Routes;
 use crate::error::AppError;
+use crate::routing::Routes;
 use crate::AppState;
 
 pub fn router() -> Routes {

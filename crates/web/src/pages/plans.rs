@@ -2,12 +2,12 @@
 //! letter (printable, signed by three parties), candidates and results, the public results list.
 
 use crate::routing::Routes;
-use domain::Action;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::plan::{forms_label, EfilingStatus, Party, PlanCommand, PlanStatus};
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use store::{EfilingFilter, PageRequest, PlanFilter, UploadedFile};
@@ -37,24 +37,76 @@ pub fn router() -> Routes {
         .get("/plans/{id}/report", Action::SupervisionReport, report_form)
         .upload("/plans/{id}/report", Action::SupervisionReport, report)
         .get("/plans/{id}/candidates", Action::CandidateView, candidates)
-        .post("/plans/{id}/candidates", Action::CandidateEnter, add_candidate)
-        .get("/plans/{id}/candidates/new", Action::CandidateEnter, candidate_form)
-        .get("/plans/{id}/candidates/import", Action::CandidateEnter, import_form)
-        .post("/plans/{id}/candidates/import", Action::CandidateEnter, import)
-        .upload("/plans/{id}/scores/import", Action::CandidateEnter, import_scores)
-        .get("/plans/{id}/candidates/{cid}/id-number", Action::CandidateIdNumber, full_id)
-        .get("/plans/{id}/candidates/{cid}/score", Action::CandidateEnter, score_form)
-        .post("/plans/{id}/candidates/{cid}/score", Action::CandidateEnter, score)
-        .post("/plans/{id}/results/{what}", Action::CandidateEnter, results_action)
+        .post(
+            "/plans/{id}/candidates",
+            Action::CandidateEnter,
+            add_candidate,
+        )
+        .get(
+            "/plans/{id}/candidates/new",
+            Action::CandidateEnter,
+            candidate_form,
+        )
+        .get(
+            "/plans/{id}/candidates/import",
+            Action::CandidateEnter,
+            import_form,
+        )
+        .post(
+            "/plans/{id}/candidates/import",
+            Action::CandidateEnter,
+            import,
+        )
+        .upload(
+            "/plans/{id}/scores/import",
+            Action::CandidateEnter,
+            import_scores,
+        )
+        .get(
+            "/plans/{id}/candidates/{cid}/id-number",
+            Action::CandidateIdNumber,
+            full_id,
+        )
+        .get(
+            "/plans/{id}/candidates/{cid}/score",
+            Action::CandidateEnter,
+            score_form,
+        )
+        .post(
+            "/plans/{id}/candidates/{cid}/score",
+            Action::CandidateEnter,
+            score,
+        )
+        .post(
+            "/plans/{id}/results/{what}",
+            Action::CandidateEnter,
+            results_action,
+        )
         .get("/efiling", Action::EfilingSubmit, efiling)
         .upload("/efiling", Action::EfilingSubmit, efiling_upload)
         .get("/efilings", Action::EfilingView, efilings)
-        .get("/efilings/{inst}/review", Action::EfilingReview, efiling_review_form)
-        .post("/efilings/{inst}/review", Action::EfilingReview, efiling_review)
+        .get(
+            "/efilings/{inst}/review",
+            Action::EfilingReview,
+            efiling_review_form,
+        )
+        .post(
+            "/efilings/{inst}/review",
+            Action::EfilingReview,
+            efiling_review,
+        )
         .get("/efilings/{inst}/file", Action::EfilingView, efiling_file)
         .get("/supervision/relations", Action::RelationManage, relations)
-        .post("/supervision/relations", Action::RelationManage, add_relation)
-        .get("/supervision/relations/new", Action::RelationManage, relation_form)
+        .post(
+            "/supervision/relations",
+            Action::RelationManage,
+            add_relation,
+        )
+        .get(
+            "/supervision/relations/new",
+            Action::RelationManage,
+            relation_form,
+        )
         .get("/public/results", Action::PublicView, public_results)
         .get("/public/results/{id}", Action::PublicView, public_result)
 }
@@ -1701,7 +1753,6 @@ async fn public_result(
 }
 
 // -- 回避: relations between supervisors and institutions (recorded by the city) ------------------
-
 
 async fn relations(
     State(state): State<AppState>,

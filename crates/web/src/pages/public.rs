@@ -2,10 +2,10 @@
 //! They show no personal data beyond what the notice makes public, and print cleanly.
 
 use crate::routing::Routes;
-use domain::Action;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use domain::Action;
 use serde::Deserialize;
 use store::PublicCertificate;
 
@@ -16,7 +16,11 @@ use crate::AppState;
 
 pub fn router() -> Routes {
     Routes::new()
-        .get("/public/institutions", Action::PublicView, super::filing::public_institutions)
+        .get(
+            "/public/institutions",
+            Action::PublicView,
+            super::filing::public_institutions,
+        )
         .get("/public/certificates", Action::PublicView, certificates)
         .get("/policy", Action::PublicView, policy)
 }

@@ -2,10 +2,10 @@
 //! Officers see the accounts of their jurisdiction only.
 
 use crate::routing::Routes;
-use domain::Action;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use store::{InstitutionFilter, NewAccount, PageRequest, UserFilter};
@@ -23,11 +23,18 @@ pub fn router() -> Routes {
         .post("/users", Action::UserCreate, create)
         .get("/users/new", Action::UserCreate, new_form)
         .get("/users/{id}", Action::UserView, show)
-        .get("/users/{id}/reset-password", Action::UserResetPassword, reset_form)
-        .post("/users/{id}/reset-password", Action::UserResetPassword, reset_password)
+        .get(
+            "/users/{id}/reset-password",
+            Action::UserResetPassword,
+            reset_form,
+        )
+        .post(
+            "/users/{id}/reset-password",
+            Action::UserResetPassword,
+            reset_password,
+        )
         .post("/users/{id}/state", Action::UserChangeState, change_state)
 }
-
 
 #[derive(Deserialize, Default)]
 struct ListQuery {

@@ -40,7 +40,10 @@ fn every_route() -> Vec<Route> {
             let Ok(m) = Method::from_bytes(method.to_uppercase().as_bytes()) else {
                 continue;
             };
-            if !matches!(m, Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
+            if !matches!(
+                m,
+                Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+            ) {
                 continue;
             }
             let key = op["x-permission"]
@@ -54,7 +57,10 @@ fn every_route() -> Vec<Route> {
                 .map(|r| r.as_str().unwrap())
                 .collect();
             let table: Vec<&str> = action.roles().iter().map(|r| r.as_str()).collect();
-            assert_eq!(roles, table, "{method} {path}: x-roles differ from the table");
+            assert_eq!(
+                roles, table,
+                "{method} {path}: x-roles differ from the table"
+            );
             routes.push(Route {
                 method: m,
                 path: path.clone(),
@@ -92,7 +98,14 @@ async fn permission_table_covers_every_route() {
     for a in Action::ALL {
         assert!(
             routes.iter().any(|r| r.action == *a)
-                || matches!(a, Action::FilingApprove | Action::FilingFinish | Action::PlanDistrictReview | Action::PlanCityConfirm | Action::PlanCancel),
+                || matches!(
+                    a,
+                    Action::FilingApprove
+                        | Action::FilingFinish
+                        | Action::PlanDistrictReview
+                        | Action::PlanCityConfirm
+                        | Action::PlanCancel
+                ),
             "{a:?} is in the table but no route needs it"
         );
     }
@@ -123,16 +136,26 @@ async fn permission_table_covers_every_route() {
                 }
                 let status = req.send().await.unwrap().status().as_u16();
                 if !allowed && status != 403 {
-                    problems.push(format!("{role:?} {} {} → {status}, table says 403", r.method, r.path));
+                    problems.push(format!(
+                        "{role:?} {} {} → {status}, table says 403",
+                        r.method, r.path
+                    ));
                 }
                 if allowed && status == 403 {
-                    problems.push(format!("{role:?} {} {} → 403, table allows {:?}", r.method, r.path, r.action));
+                    problems.push(format!(
+                        "{role:?} {} {} → 403, table allows {:?}",
+                        r.method, r.path, r.action
+                    ));
                 }
                 checked += 1;
             }
         }
         if !pass_allowed {
-            assert_eq!(snapshot(&app).await, before, "a refused request changed records");
+            assert_eq!(
+                snapshot(&app).await,
+                before,
+                "a refused request changed records"
+            );
         }
     }
     // A visitor without a session reaches only the public routes.
@@ -149,7 +172,10 @@ async fn permission_table_covers_every_route() {
             .status()
             .as_u16();
         if !matches!(status, 401 | 303) {
-            problems.push(format!("visitor {} {} → {status}, needs a login", r.method, r.path));
+            problems.push(format!(
+                "visitor {} {} → {status}, needs a login",
+                r.method, r.path
+            ));
         }
     }
     assert!(
@@ -164,12 +190,33 @@ async fn permission_table_covers_every_route() {
 async fn snapshot(app: &crate::helpers::TestApp) -> Vec<i64> {
     let mut v = vec![];
     for t in [
-        "institutions", "users", "api_tokens", "documents", "filing_applications", "filing_events",
-        "filing_exceptions", "filing_campaigns", "increment_rounds", "experts", "expert_draws",
-        "plans", "plan_events", "supervision_assignments", "letter_signatures",
-        "supervision_reports", "candidates", "efilings", "supervisor_relations",
-        "province_reports", "institution_district_moves", "institution_registrations",
-        "enterprise_register", "enterprise_guidance", "divisions", "occupations", "calendar_days",
+        "institutions",
+        "users",
+        "api_tokens",
+        "documents",
+        "filing_applications",
+        "filing_events",
+        "filing_exceptions",
+        "filing_campaigns",
+        "increment_rounds",
+        "experts",
+        "expert_draws",
+        "plans",
+        "plan_events",
+        "supervision_assignments",
+        "letter_signatures",
+        "supervision_reports",
+        "candidates",
+        "efilings",
+        "supervisor_relations",
+        "province_reports",
+        "institution_district_moves",
+        "institution_registrations",
+        "enterprise_register",
+        "enterprise_guidance",
+        "divisions",
+        "occupations",
+        "calendar_days",
     ] {
         v.push(app.count(&format!("SELECT COUNT(*) FROM {t}")).await);
     }
@@ -192,14 +239,30 @@ async fn menu_follows_the_table() {
             .text()
             .await
             .unwrap();
-        let nav = html.split("<nav").nth(1).and_then(|s| s.split("</nav>").next()).unwrap_or("");
+        let nav = html
+            .split("<nav")
+            .nth(1)
+            .and_then(|s| s.split("</nav>").next())
+            .unwrap_or("");
         let mut links = 0;
-        for href in nav.split("href=\"").skip(1).filter_map(|s| s.split('"').next()) {
-            let Some(e) = pages.entries().iter().find(|e| e.path == href && e.method == axum::http::Method::GET) else {
+        for href in nav
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+        {
+            let Some(e) = pages
+                .entries()
+                .iter()
+                .find(|e| e.path == href && e.method == axum::http::Method::GET)
+            else {
                 continue;
             };
             links += 1;
-            assert!(e.action.permits(*role), "{role:?} sees {href} in its menu, the table refuses {:?}", e.action);
+            assert!(
+                e.action.permits(*role),
+                "{role:?} sees {href} in its menu, the table refuses {:?}",
+                e.action
+            );
         }
         assert!(links >= 3, "{role:?}: no menu found");
     }
