@@ -18,14 +18,14 @@ use crate::body::FormBody;
 use crate::error::AppError;
 use crate::AppState;
 
-mod occupations;
-mod calendar;
-mod tokens;
 mod audit;
-use occupations::*;
-use calendar::*;
-use tokens::*;
+mod calendar;
+mod occupations;
+mod tokens;
 use audit::*;
+use calendar::*;
+use occupations::*;
+use tokens::*;
 
 pub fn router() -> Routes {
     Routes::new()

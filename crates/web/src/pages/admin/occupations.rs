@@ -170,7 +170,10 @@ pub(super) fn occupation_from_form(f: &OccForm, id: i64) -> Result<Occupation, A
     })
 }
 
-pub(super) async fn occupation_new(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+pub(super) async fn occupation_new(
+    State(state): State<AppState>,
+    me: Authed,
+) -> Result<Response, AppError> {
     me.may(Action::ReferenceManage)?;
     let f = OccForm {
         kind: "occupation".into(),
