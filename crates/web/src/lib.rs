@@ -60,6 +60,11 @@ pub struct WebConfig {
     pub fixed_today: Option<chrono::NaiveDate>,
     /// Run the scheduler (到期处理) in this server. Tests drive it by hand instead.
     pub scheduler: bool,
+    /// The public address of the platform (behind a reverse proxy that may rewrite `Host`):
+    /// browsers' form posts must come from this origin. `None`: from the origin of `Host`.
+    pub public_url: Option<String>,
+    /// More origins whose pages may post here.
+    pub trusted_origins: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -74,6 +79,8 @@ impl Default for WebConfig {
             login_limits: LoginLimits::default(),
             fixed_today: None,
             scheduler: true,
+            public_url: None,
+            trusted_origins: Vec::new(),
         }
     }
 }
@@ -143,7 +150,10 @@ pub fn router(state: AppState) -> Router {
             middleware::track_metrics,
         ))
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn(middleware::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::csrf_guard,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal("panic in handler".into()).into_response()
         }))
