@@ -134,7 +134,9 @@ async fn servers_starting_together_all_start() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     if !store::testing::on_postgres() {
-        eprintln!("SKIPPED servers_starting_together_all_start: needs SKILLEVAL_TEST_PG");
+        store::testing::announce_skipped(
+            "servers_starting_together_all_start: several app servers on PostgreSQL (needs SKILLEVAL_TEST_PG)",
+        );
         return;
     }
     for round in 0..4 {

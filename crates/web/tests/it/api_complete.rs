@@ -215,11 +215,10 @@ async fn openapi_valid_and_complete() {
     {
         Ok(o) if o.status.success() => {}
         Ok(o) if String::from_utf8_lossy(&o.stderr).contains("No module named") => {
-            eprintln!("NOTE: openapi-spec-validator is not installed (pip install openapi-spec-validator); only the structural checks ran");
-            println!("NOTE: openapi-spec-validator is not installed; only the structural checks ran");
+            store::testing::announce_skipped("openapi_valid_and_complete: the openapi-spec-validator run (pip install openapi-spec-validator); only the structural checks ran");
         }
         Ok(o) => panic!("openapi-spec-validator: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
-        Err(e) => println!("NOTE: python3 not found ({e}); only the structural checks ran"),
+        Err(e) => store::testing::announce_skipped(&format!("openapi_valid_and_complete: the openapi-spec-validator run (python3 not found: {e}); only the structural checks ran")),
     }
     let _ = std::fs::remove_file(&file);
 }
@@ -595,8 +594,9 @@ async fn draw_reference_verifier_agrees() {
         .output()
         .is_err()
     {
-        println!("SKIPPED draw_reference_verifier_agrees: python3 is missing");
-        eprintln!("SKIPPED draw_reference_verifier_agrees: python3 is missing");
+        store::testing::announce_skipped(
+            "draw_reference_verifier_agrees: the Python reference verifier (python3 is missing)",
+        );
         return;
     }
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/draw_verify.py");

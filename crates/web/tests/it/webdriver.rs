@@ -41,7 +41,9 @@ impl Browser {
             if std::env::var("SKILLEVAL_REQUIRE_BROWSER").is_ok() {
                 panic!("chromedriver not installed but SKILLEVAL_REQUIRE_BROWSER is set");
             }
-            eprintln!("SKIPPED browser test: chromedriver/chromium not installed (apt-get install chromium chromium-driver fonts-noto-cjk)");
+            store::testing::announce_skipped(
+                "browser tests (headless Chromium): chromedriver/chromium not installed (apt-get install chromium chromium-driver fonts-noto-cjk)",
+            );
             return None;
         };
         let port = free_port();
