@@ -144,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .route("/favicon.ico", get(favicon))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -229,6 +230,17 @@ async fn js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/app.js"),
+    )
+}
+
+/// The site icon (browsers ask for it on every first visit; made by static/make_favicon.py).
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/x-icon"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_bytes!("../static/favicon.ico").as_slice(),
     )
 }
 
