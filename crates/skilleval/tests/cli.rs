@@ -141,9 +141,11 @@ async fn servers_starting_together_all_start() {
     }
     let keys_dir = tempfile::tempdir().unwrap();
     let keys_file = keys_dir.path().join("keys.toml");
-    assert!(skilleval(&["keys", "generate", "--out", &keys_file.to_string_lossy()])
-        .status
-        .success());
+    assert!(
+        skilleval(&["keys", "generate", "--out", &keys_file.to_string_lossy()])
+            .status
+            .success()
+    );
     for round in 0..4 {
         let dir = tempfile::tempdir().unwrap();
         let url = store::testing::fresh_database_url(dir.path()).await;
@@ -265,7 +267,11 @@ fn keys_generate_rotate_and_startup_check() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys.toml");
     let out = skilleval(&["keys", "generate", "--out", &keys.to_string_lossy()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -280,9 +286,11 @@ fn keys_generate_rotate_and_startup_check() {
     serve_once(&data, &keys).expect("and again");
     // Another key file (another pepper) on the same database: refused, naming the setting.
     let other = dir.path().join("other.toml");
-    assert!(skilleval(&["keys", "generate", "--out", &other.to_string_lossy()])
-        .status
-        .success());
+    assert!(
+        skilleval(&["keys", "generate", "--out", &other.to_string_lossy()])
+            .status
+            .success()
+    );
     let err = serve_once(&data, &other).expect_err("another pepper is refused");
     assert!(err.contains("id_pepper") && err.contains("指纹"), "{err}");
 
@@ -300,9 +308,21 @@ fn keys_generate_rotate_and_startup_check() {
     let text = std::fs::read_to_string(&keys).unwrap();
     let pepper_line = text.lines().find(|l| l.starts_with("id_pepper")).unwrap();
     let secret = pepper_line.split('"').nth(1).unwrap();
-    assert!(!before.contains(secret), "show prints fingerprints, never keys");
-    let out = skilleval(&["keys", "rotate-letter-key", "--keys-file", &keys.to_string_lossy()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !before.contains(secret),
+        "show prints fingerprints, never keys"
+    );
+    let out = skilleval(&[
+        "keys",
+        "rotate-letter-key",
+        "--keys-file",
+        &keys.to_string_lossy(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let after = show(&keys);
     let letter_lines = |s: &str| {
         s.lines()
@@ -317,6 +337,8 @@ fn keys_generate_rotate_and_startup_check() {
         letter_lines(&before)[0],
         "the old key is kept, second"
     );
-    assert!(std::fs::read_to_string(&keys).unwrap().contains(pepper_line));
+    assert!(std::fs::read_to_string(&keys)
+        .unwrap()
+        .contains(pepper_line));
     serve_once(&data, &keys).expect("starts after rotation");
 }

@@ -17,7 +17,7 @@ use sqlx::Row;
 use crate::audit::{append, Actor, NewEvent};
 use crate::{now_text, Result, Store, StoreError};
 
-/// Key material: never printed, compared in constant time by the HMAC crate only.
+/// Key material: `Debug` shows its fingerprint only.
 #[derive(Clone)]
 struct Secret(Vec<u8>);
 
@@ -194,11 +194,6 @@ impl Keys {
             encode(&letter),
             current.trim()
         ))
-    }
-
-    /// Whether any key is configured.
-    pub fn is_configured(&self) -> bool {
-        !self.letter.is_empty() && self.id_pepper.is_some()
     }
 
     /// The key that signs new letters.
