@@ -40,6 +40,30 @@ enum Command {
         #[command(subcommand)]
         command: DrawCommand,
     },
+    /// Keys and secrets (密钥): made here, kept in configuration, never in the database.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new key file (letter-signing key and ID pepper) with permissions 0600.
+    Generate {
+        /// Where to write it (refuses to overwrite); without it, print to standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Put a new letter-signing key in front of a key file's `letter_keys`; the old keys stay
+    /// to verify earlier signatures. Restart the servers afterwards.
+    RotateLetterKey {
+        /// The key file to change.
+        #[arg(long)]
+        keys_file: std::path::PathBuf,
+    },
+    /// Show the key ids and fingerprints of the configured keys (never the keys).
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -100,11 +124,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(s).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys { command } => keys_command(cli.config.as_deref(), command),
         Command::Migrate(db) => {
             let s = Settings::load(cli.config.as_deref(), &db, None)?;
             init_logging(&s.log);
             let store = open(&s).await?;
-            let n = store.db.migrate().await?;
+            // Keys are needed only to move signatures off a key earlier versions kept in the
+            // database; `serve` checks them in full.
+            let store = match s.keys()? {
+                Some(k) => store.with_keys(k),
+                None => store,
+            };
+            let n = store.migrate().await?;
             println!(
                 "已应用 {n} 个迁移；当前版本 {:?}",
                 store.db.applied_migrations().await?
@@ -124,7 +155,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("无法连接数据库 {}", store_redact(&s.database)))?
             .with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(
                 &s.blobs_dir,
-            )));
+            )))
+            // An empty benchmark database holds demo data only.
+            .with_keys(store::Keys::demo());
             bench_import(store, rows).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -206,14 +239,111 @@ fn store_redact(url: &str) -> String {
     store::redact_url(url)
 }
 
+fn keys_command(
+    config: Option<&std::path::Path>,
+    command: KeysCommand,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        KeysCommand::Generate { out } => {
+            let text = store::Keys::generate_file();
+            match out {
+                None => print!("{text}"),
+                Some(path) => {
+                    write_private(&path, &text, false)?;
+                    println!("已生成密钥文件 {}（权限 0600）；请在配置中设置 keys_file 指向它，并另行备份", path.display());
+                }
+            }
+        }
+        KeysCommand::RotateLetterKey { keys_file } => {
+            let text = std::fs::read_to_string(&keys_file)
+                .with_context(|| format!("无法读取密钥文件 {}", keys_file.display()))?;
+            let mut out = String::new();
+            let mut done = false;
+            for line in text.lines() {
+                match line.split_once('=') {
+                    Some((k, v)) if k.trim() == "letter_keys" && !done => {
+                        let current = v.trim().trim_matches('"');
+                        let rotated = store::Keys::rotated_letter_keys(current)
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        out.push_str(&format!("letter_keys = \"{rotated}\"\n"));
+                        done = true;
+                    }
+                    _ => {
+                        out.push_str(line);
+                        out.push('\n');
+                    }
+                }
+            }
+            if !done {
+                anyhow::bail!("密钥文件 {} 中没有 letter_keys 一行", keys_file.display());
+            }
+            write_private(&keys_file, &out, true)?;
+            println!("已在 {} 中加入新的签名密钥（排在最前，用于新签名；旧密钥保留用于验证）。请重启各应用服务器", keys_file.display());
+        }
+        KeysCommand::Show => {
+            let s = Settings::load(config, &settings::DbArgs::default(), None)?;
+            match s.keys()? {
+                None => println!("未配置密钥（letter_keys / id_pepper / keys_file）"),
+                Some(k) => {
+                    for (i, l) in k.letter_keys().iter().enumerate() {
+                        let role = if i == 0 { "签名" } else { "仅验证" };
+                        println!("letter_keys  {}  指纹 {}  ({role})", l.kid, l.fingerprint());
+                    }
+                    println!(
+                        "id_pepper    指纹 {}",
+                        k.id_pepper_fingerprint().unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write a secret file readable by its owner only; `replace` swaps it in atomically.
+fn write_private(path: &std::path::Path, text: &str, replace: bool) -> anyhow::Result<()> {
+    use std::io::Write;
+    let target = if replace {
+        path.with_extension("tmp")
+    } else {
+        path.to_path_buf()
+    };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(&target)
+        .with_context(|| format!("无法创建 {}（已存在？）", target.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    if replace {
+        std::fs::rename(&target, path)?;
+    }
+    Ok(())
+}
+
 async fn serve(s: Settings) -> anyhow::Result<()> {
-    let store = open(&s).await?;
+    let keys = match s.keys()? {
+        Some(k) => k,
+        None if s.demo => {
+            tracing::warn!("no keys configured: using the PUBLIC demo keys (--demo only, never for real data)");
+            store::Keys::demo()
+        }
+        None => anyhow::bail!(
+            "未配置密钥：请用 `skilleval keys generate --out /etc/skilleval/keys.toml` 生成密钥文件，\
+             并在配置中设置 keys_file（或 letter_keys 与 id_pepper）；演示可用 --demo。见 docs/operations.md"
+        ),
+    };
+    let store = open(&s).await?.with_keys(keys);
     // SQLite has one app server: it migrates itself. PostgreSQL too, under an advisory lock,
     // so a fresh deployment works; `skilleval migrate` remains for controlled rollouts.
-    let applied = store.db.migrate().await?;
+    let applied = store.migrate().await?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
+    // Keys against the fingerprints the database keeps (first start: record, rehash).
+    store.check_keys().await?;
     let (d, o, c) = store.load_reference(&ReferenceFiles::builtin()).await?;
     if d + o + c > 0 {
         tracing::info!(
@@ -262,7 +392,8 @@ fn peak_rss_kb() -> String {
 
 async fn bench_import(store: Store, rows: u32) -> anyhow::Result<()> {
     use std::time::Instant;
-    store.db.migrate().await?;
+    store.migrate().await?;
+    store.check_keys().await?;
     store.load_reference(&ReferenceFiles::builtin()).await?;
     store::demo::seed(&store, web::today_cn()).await?;
     let plans = store

@@ -24,7 +24,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long)]
     pub listen: Option<String>,
-    /// Fill an empty database with demo data (password demo-password).
+    /// Fill an empty database with demo data (password demo-password). Without configured keys
+    /// the public demo keys are used.
     #[arg(long)]
     pub demo: bool,
     /// A policy file other than the built-in policy/zhengzhou-2022.toml.
@@ -53,15 +54,32 @@ pub struct Settings {
     /// 演练日期 (`today`, YYYY-MM-DD): pin "today" for drills and training; every page then
     /// shows it in a banner. Empty = the real date in China time.
     pub today: String,
+    /// The address users type, e.g. `https://pj.zzrs.gov.cn` (behind a reverse proxy). Form
+    /// posts are accepted from this origin; empty = from the `Host` the request names.
+    pub public_url: String,
+    /// More origins whose pages may post here (another system's portal).
+    pub trusted_origins: Vec<String>,
+    /// 督导责任书签名密钥: "kid=base64,kid2=base64", the first signs (secret).
+    pub letter_keys: String,
+    /// 证件号码哈希密钥 (base64, secret).
+    pub id_pepper: String,
+    /// A TOML file holding `letter_keys` and `id_pepper` (made by `skilleval keys generate`).
+    pub keys_file: String,
 }
 
 impl std::fmt::Debug for Settings {
-    // The database URL may hold a password.
+    // The database URL may hold a password; keys are never shown.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |v: &str| if v.is_empty() { "" } else { store::HIDDEN };
         f.debug_struct("Settings")
             .field("listen", &self.listen)
             .field("database", &store::redact_url(&self.database))
             .field("demo", &self.demo)
+            .field("public_url", &self.public_url)
+            .field("trusted_origins", &self.trusted_origins)
+            .field("letter_keys", &shown(&self.letter_keys))
+            .field("id_pepper", &shown(&self.id_pepper))
+            .field("keys_file", &self.keys_file)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +101,11 @@ impl Default for Settings {
             blobs_dir: String::new(),
             log: "info,sqlx=warn,tower_http=warn".into(),
             today: String::new(),
+            public_url: String::new(),
+            trusted_origins: Vec::new(),
+            letter_keys: String::new(),
+            id_pepper: String::new(),
+            keys_file: String::new(),
         }
     }
 }
@@ -138,6 +161,13 @@ impl Settings {
                 s.today
             );
         }
+        for (name, v) in std::iter::once(("public_url", &s.public_url))
+            .filter(|(_, v)| !v.trim().is_empty())
+            .chain(s.trusted_origins.iter().map(|v| ("trusted_origins", v)))
+        {
+            web::middleware::normalize_origin(v)
+                .map_err(|e| anyhow::anyhow!("配置项 {name} 有误：{e}"))?;
+        }
         // SQLite has one writer; a small pool avoids lock churn.
         if s.database.starts_with("sqlite:") {
             s.db_max_connections = s.db_max_connections.min(4);
@@ -154,7 +184,44 @@ impl Settings {
             max_body_bytes: self.max_body_mb * 1024 * 1024,
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             fixed_today: chrono::NaiveDate::parse_from_str(self.today.trim(), "%Y-%m-%d").ok(),
+            public_url: Some(self.public_url.trim().to_string()).filter(|u| !u.is_empty()),
+            trusted_origins: self.trusted_origins.clone(),
             ..Default::default()
         }
     }
+
+    /// The configured keys: `letter_keys` and `id_pepper` from the settings or from
+    /// `keys_file` (not both). `None` when none are configured.
+    pub fn keys(&self) -> anyhow::Result<Option<store::Keys>> {
+        let (mut letter, mut pepper) = (self.letter_keys.clone(), self.id_pepper.clone());
+        if !self.keys_file.trim().is_empty() {
+            let path = self.keys_file.trim();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("无法读取密钥文件 {path}: {e}"))?;
+            let file: KeyFile = Figment::from(Toml::string(&text))
+                .extract()
+                .map_err(|e| anyhow::anyhow!("密钥文件 {path} 有误: {e}"))?;
+            if !letter.is_empty() || !pepper.is_empty() {
+                anyhow::bail!(
+                    "密钥只能来自一处：已设置 keys_file，就不要再设置 letter_keys / id_pepper"
+                );
+            }
+            (letter, pepper) = (file.letter_keys, file.id_pepper);
+        }
+        if letter.trim().is_empty() && pepper.trim().is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            store::Keys::parse(&letter, &pepper).map_err(|e| anyhow::anyhow!("{e}"))?,
+        ))
+    }
+}
+
+/// The key file written by `skilleval keys generate`.
+#[derive(Deserialize, Default)]
+struct KeyFile {
+    #[serde(default)]
+    letter_keys: String,
+    #[serde(default)]
+    id_pepper: String,
 }

@@ -134,9 +134,18 @@ async fn servers_starting_together_all_start() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     if !store::testing::on_postgres() {
-        eprintln!("SKIPPED servers_starting_together_all_start: needs SKILLEVAL_TEST_PG");
+        store::testing::announce_skipped(
+            "servers_starting_together_all_start: several app servers on PostgreSQL (needs SKILLEVAL_TEST_PG)",
+        );
         return;
     }
+    let keys_dir = tempfile::tempdir().unwrap();
+    let keys_file = keys_dir.path().join("keys.toml");
+    assert!(
+        skilleval(&["keys", "generate", "--out", &keys_file.to_string_lossy()])
+            .status
+            .success()
+    );
     for round in 0..4 {
         let dir = tempfile::tempdir().unwrap();
         let url = store::testing::fresh_database_url(dir.path()).await;
@@ -159,6 +168,7 @@ async fn servers_starting_together_all_start() {
                         &dir.path().join(format!("s{n}")).to_string_lossy(),
                     ])
                     .env("SKILLEVAL_LOG", "warn")
+                    .env("SKILLEVAL_KEYS_FILE", &keys_file)
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .spawn()
@@ -203,4 +213,132 @@ async fn servers_starting_together_all_start() {
                 .get(0);
         assert_eq!(loads, 1, "round {round}");
     }
+}
+
+#[test]
+fn serve_refuses_to_start_without_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skilleval(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        &dir.path().to_string_lossy(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("未配置密钥") && err.contains("skilleval keys generate"),
+        "{err}"
+    );
+}
+
+/// Start `serve` on `data_dir` with `keys_file`; returns whether it started (and stops it), or
+/// its error output.
+fn serve_once(data_dir: &std::path::Path, keys_file: &std::path::Path) -> Result<(), String> {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_skilleval"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("SKILLEVAL_LOG", "warn")
+        .env("SKILLEVAL_KEYS_FILE", keys_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let mut line = String::new();
+    let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    let started = line.contains("已启动");
+    let _ = child.kill();
+    let _ = child.wait();
+    if started {
+        return Ok(());
+    }
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    Err(err)
+}
+
+/// `keys generate` writes a private key file; `serve` records its fingerprints; a server started
+/// later with another pepper stops with a clear error; `keys rotate-letter-key` keeps the old key.
+#[test]
+fn keys_generate_rotate_and_startup_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.toml");
+    let out = skilleval(&["keys", "generate", "--out", &keys.to_string_lossy()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&keys).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+    }
+    let out = skilleval(&["keys", "generate", "--out", &keys.to_string_lossy()]);
+    assert!(!out.status.success(), "never overwrites a key file");
+
+    let data = dir.path().join("data");
+    serve_once(&data, &keys).expect("starts with its keys");
+    serve_once(&data, &keys).expect("and again");
+    // Another key file (another pepper) on the same database: refused, naming the setting.
+    let other = dir.path().join("other.toml");
+    assert!(
+        skilleval(&["keys", "generate", "--out", &other.to_string_lossy()])
+            .status
+            .success()
+    );
+    let err = serve_once(&data, &other).expect_err("another pepper is refused");
+    assert!(err.contains("id_pepper") && err.contains("指纹"), "{err}");
+
+    // Rotation: a new signing key in front, the old one kept; the server still starts.
+    let show = |file: &std::path::Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_skilleval"))
+            .args(["keys", "show"])
+            .env("SKILLEVAL_KEYS_FILE", file)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let before = show(&keys);
+    let text = std::fs::read_to_string(&keys).unwrap();
+    let pepper_line = text.lines().find(|l| l.starts_with("id_pepper")).unwrap();
+    let secret = pepper_line.split('"').nth(1).unwrap();
+    assert!(
+        !before.contains(secret),
+        "show prints fingerprints, never keys"
+    );
+    let out = skilleval(&[
+        "keys",
+        "rotate-letter-key",
+        "--keys-file",
+        &keys.to_string_lossy(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = show(&keys);
+    let letter_lines = |s: &str| {
+        s.lines()
+            .filter(|l| l.starts_with("letter_keys"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(letter_lines(&before).len(), 1);
+    assert_eq!(letter_lines(&after).len(), 2);
+    assert_eq!(
+        letter_lines(&after)[1].replace("(仅验证)", "(签名)"),
+        letter_lines(&before)[0],
+        "the old key is kept, second"
+    );
+    assert!(std::fs::read_to_string(&keys)
+        .unwrap()
+        .contains(pepper_line));
+    serve_once(&data, &keys).expect("starts after rotation");
 }

@@ -13,7 +13,7 @@ use crate::sql::{Arg, Where};
 use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
 
 /// Argon2id cost. Production uses the OWASP minimum; tests use the cheapest legal values.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordParams {
     pub m_cost_kib: u32,
     pub t_cost: u32,
@@ -127,8 +127,8 @@ pub(crate) fn account_from_row(r: &AnyRow) -> Account {
     }
 }
 
-/// A new account as validated by the web layer.
-#[derive(Debug, Clone)]
+/// A new account as validated by the web layer. `Debug` hides the password.
+#[derive(Clone)]
 pub struct NewAccount {
     pub username: String,
     pub display_name: String,
@@ -139,6 +139,22 @@ pub struct NewAccount {
     pub phone: String,
     pub password: String,
     pub must_change_password: bool,
+}
+
+impl std::fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("role", &self.role)
+            .field("district_code", &self.district_code)
+            .field("institution_id", &self.institution_id)
+            .field("employer", &self.employer)
+            .field("phone", &self.phone)
+            .field("password", &crate::HIDDEN)
+            .field("must_change_password", &self.must_change_password)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default)]

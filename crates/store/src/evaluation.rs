@@ -2,7 +2,7 @@
 //! candidates (考生) and results (成绩, 公示, 上报) of a plan.
 
 use domain::plan::Party;
-use domain::signature::{HmacSigner, Signer};
+use domain::signature::Signer;
 use domain::Scope;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -12,12 +12,6 @@ use crate::audit::{append, Actor, NewEvent};
 use crate::plans::UploadedFile;
 use crate::sql::{Arg, Where};
 use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
-
-/// The hash under which ID numbers are compared (duplicates, certificates). A namespace keeps
-/// it distinct from any other SHA-256 of the same digits.
-pub fn id_number_hash(id_number: &str) -> String {
-    domain::plan::sha256_hex(format!("skilleval/id-number/v1:{}", id_number.trim()).as_bytes())
-}
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -165,40 +159,6 @@ pub struct PublicResult {
 }
 
 impl Store {
-    // -- platform signing key ------------------------------------------------------------------
-
-    /// The platform's signing key for supervision letters, created on first use.
-    pub async fn letter_signer(&self) -> Result<HmacSigner> {
-        const KEY_ID: &str = "letter-hmac-1";
-        let get = || async {
-            sqlx::query("SELECT secret_hex FROM platform_keys WHERE key_id = $1")
-                .bind(KEY_ID)
-                .fetch_optional(&self.db.pool)
-                .await
-        };
-        if let Some(r) = get().await? {
-            let key = hex::decode(r.get::<String, _>(0))
-                .map_err(|e| StoreError::Other(format!("签名密钥损坏: {e}")))?;
-            return Ok(HmacSigner::new(KEY_ID, key));
-        }
-        let secret: [u8; 32] = rand::random();
-        let mut tx = self.db.write().await?;
-        let ins = sqlx::query("INSERT INTO platform_keys (key_id, purpose, secret_hex, created_at) VALUES ($1, 'supervision-letter', $2, $3)")
-            .bind(KEY_ID)
-            .bind(hex::encode(secret))
-            .bind(now_text())
-            .execute(tx.conn())
-            .await;
-        match ins {
-            Ok(_) => tx.commit().await?,
-            Err(_) => drop(tx), // another server created it first
-        }
-        let r = get().await?.ok_or(StoreError::NotFound)?;
-        let key = hex::decode(r.get::<String, _>(0))
-            .map_err(|e| StoreError::Other(format!("签名密钥损坏: {e}")))?;
-        Ok(HmacSigner::new(KEY_ID, key))
-    }
-
     // -- supervision -----------------------------------------------------------------------------
 
     pub async fn assignments(&self, plan_id: i64) -> Result<Vec<Assignment>> {
@@ -467,7 +427,7 @@ impl Store {
         party: Party,
         signer_name: &str,
     ) -> Result<Signature> {
-        let signer = self.letter_signer().await?;
+        let signer = self.letter_signer()?;
         let at = now_text();
         let uid = actor
             .user_id
@@ -524,9 +484,9 @@ impl Store {
         })
     }
 
-    /// Verify every stored signature of a letter against its text and the platform key.
+    /// Verify every stored signature of a letter against its text and the configured key of its
+    /// key id (current or retired: keys rotate). A key id not configured does not verify.
     pub async fn verify_letter(&self, letter: &Letter) -> Result<bool> {
-        let signer = self.letter_signer().await?;
         let body_ok = domain::plan::sha256_hex(letter.body.as_bytes()) == letter.sha256;
         let mut ok = body_ok;
         for s in self.signatures(letter.id).await? {
@@ -539,7 +499,11 @@ impl Store {
                 &s.signer_id.to_string(),
                 &s.signed_at,
             );
-            ok &= s.doc_sha256 == letter.sha256 && signer.verify(msg.as_bytes(), &s.signature);
+            let verified = self
+                .keys
+                .letter_verifier(&s.key_id)
+                .is_some_and(|k| k.verify(msg.as_bytes(), &s.signature));
+            ok &= s.doc_sha256 == letter.sha256 && verified;
         }
         Ok(ok)
     }
@@ -701,7 +665,7 @@ impl Store {
                     .bind(c.name.clone())
                     .bind(c.id_type.clone())
                     .bind(c.id_number.clone())
-                    .bind(id_number_hash(&c.id_number))
+                    .bind(self.id_hash(&c.id_number)?)
                     .bind(c.id_masked.clone())
                     .bind(c.gender.clone())
                     .bind(c.education.clone())

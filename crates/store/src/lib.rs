@@ -16,6 +16,7 @@ mod filed;
 mod filing;
 mod institutions;
 mod jobs;
+pub mod keys;
 mod migrate;
 mod notifications;
 mod outreach;
@@ -39,8 +40,8 @@ pub use db::{redact_url, Backend, Db, WriteTx};
 pub use documents::{Document, DocumentVersions, NewDocument, PERSONAL_OWNER_TYPES};
 pub use error::StoreError;
 pub use evaluation::{
-    id_number_hash, Assignment, Candidate, Letter, NewCandidate, PublicResult, Relation, Report,
-    ScoreUpdate, Signature,
+    Assignment, Candidate, Letter, NewCandidate, PublicResult, Relation, Report, ScoreUpdate,
+    Signature,
 };
 pub use experts::{DrawMember, DrawRow, Expert, ExpertFilter, NewExpert};
 pub use filed::FiledOccupation;
@@ -50,6 +51,7 @@ pub use filing::{
 };
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use jobs::{Job, STALE_AFTER_MINUTES};
+pub use keys::{KeyError, Keys};
 pub use migrate::MIGRATIONS;
 pub use notifications::{
     NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
@@ -68,8 +70,8 @@ use chrono::{SecondsFormat, Utc};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The store handle shared by every request: the database, the password parameters and the
-/// blob store of uploaded files.
+/// The store handle shared by every request: the database, the password parameters, the blob
+/// store of uploaded files and the configured keys.
 #[derive(Clone)]
 pub struct Store {
     pub db: Db,
@@ -77,6 +79,9 @@ pub struct Store {
     /// Uploaded bytes. [`Store::open`] leaves it unconfigured (uploads fail with a Chinese
     /// message); set a real one with [`Store::with_blobs`].
     pub blobs: std::sync::Arc<dyn BlobStore>,
+    /// Keys from configuration ([`Store::with_keys`]); unconfigured after [`Store::open`], when
+    /// ID hashing and letter signing fail with a Chinese message.
+    pub keys: std::sync::Arc<Keys>,
 }
 
 impl Store {
@@ -86,6 +91,7 @@ impl Store {
             db,
             passwords,
             blobs: std::sync::Arc::new(blobs::UnconfiguredBlobStore),
+            keys: std::sync::Arc::new(Keys::default()),
         })
     }
 
@@ -95,6 +101,9 @@ impl Store {
         self
     }
 }
+
+/// What `Debug` shows in place of a password or key.
+pub const HIDDEN: &str = "<hidden>";
 
 /// A page of a list: every list in the platform is paginated.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "inst_plans",
         include_str!("../migrations/0008_inst_plans.sql"),
     ),
+    (
+        9,
+        "front_door",
+        include_str!("../migrations/0009_front_door.sql"),
+    ),
     (10, "api", include_str!("../migrations/0010_api.sql")),
 ];
 

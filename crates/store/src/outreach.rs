@@ -327,8 +327,8 @@ pub struct Registration {
     pub created_at: String,
 }
 
-/// A validated self-registration.
-#[derive(Debug, Clone)]
+/// A validated self-registration. `Debug` hides the password.
+#[derive(Clone)]
 pub struct NewRegistration {
     pub institution_id: i64,
     pub username: String,
@@ -338,6 +338,21 @@ pub struct NewRegistration {
     pub filing_no: String,
     pub contact_name: String,
     pub contact_phone: String,
+}
+
+impl std::fmt::Debug for NewRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewRegistration")
+            .field("institution_id", &self.institution_id)
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("password", &crate::HIDDEN)
+            .field("credit_code", &self.credit_code)
+            .field("filing_no", &self.filing_no)
+            .field("contact_name", &self.contact_name)
+            .field("contact_phone", &self.contact_phone)
+            .finish()
+    }
 }
 
 const REG_COLUMNS: &str = "r.id, r.institution_id, i.name, r.district_code, r.user_id, u.username, r.credit_code, r.filing_no, r.contact_name, r.contact_phone, r.status, r.reason, r.decided_at, r.version, r.created_at";

@@ -73,10 +73,34 @@ fn new_token(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(bytes))
 }
 
-/// A hash to verify against when the user does not exist, so that timing does not reveal it.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$9Dx5Slz/Wzl0vYQzZB0XKQ";
+/// A hash to verify against when the user does not exist, so that a login costs the same
+/// whether it does or not: made once per parameter set, with the very parameters real hashes use.
+fn dummy_hash(params: PasswordParams) -> String {
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<Vec<(PasswordParams, String)>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some((_, h)) = cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(p, _)| *p == params)
+    {
+        return h.clone();
+    }
+    let h = params.hash("skilleval: no such user");
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((params, h.clone()));
+    h
+}
 
 impl Store {
+    /// Check a user name and password. Both an unknown user and a known one cost one password
+    /// verification with the store's parameters and the same statements. A failure is counted
+    /// *before* the password is verified, by one conditional statement that also refuses when
+    /// the account is locked or its failures are used up, so concurrent guesses cannot exceed
+    /// `max_failures`; a success gives the attempt back.
     pub async fn login(
         &self,
         username: &str,
@@ -85,6 +109,7 @@ impl Store {
         limits: LoginLimits,
     ) -> Result<LoginOutcome> {
         let now = Utc::now();
+        let now_s = time_text(now);
         let window_start = time_text(now - Duration::minutes(limits.window_minutes));
         let addr_failures: i64 =
             sqlx::query("SELECT COUNT(*) FROM login_failures WHERE client_addr = $1 AND at > $2")
@@ -97,71 +122,101 @@ impl Store {
             return Ok(LoginOutcome::Throttled);
         }
         let found = self.account_by_username(username).await?;
-        let (account, stored) = match found {
-            Some((a, h)) => (Some(a), h),
-            None => (None, DUMMY_HASH.to_string()),
+        // Claim an attempt: counted now, given back on success. The WHERE clause is the
+        // lockout check, atomic with the count.
+        let claimed = {
+            let mut tx = self.db.write().await?;
+            let row = sqlx::query(
+                "UPDATE users SET failed_logins = failed_logins + 1 \
+                 WHERE username = $1 AND (locked_until IS NULL OR locked_until <= $2) AND failed_logins < $3 \
+                 RETURNING id",
+            )
+            .bind(username)
+            .bind(&now_s)
+            .bind(limits.max_failures)
+            .fetch_optional(tx.conn())
+            .await?;
+            tx.commit().await?;
+            row.is_some()
         };
-        if let Some(a) = &account {
-            if a.is_locked() {
-                return Ok(LoginOutcome::Locked {
-                    until: a.locked_until.clone().unwrap_or_default(),
-                });
+        if let Some((a, _)) = &found {
+            if !claimed {
+                // Locked, or the last attempts are being verified right now.
+                let until = a
+                    .locked_until
+                    .clone()
+                    .filter(|u| u.as_str() > now_s.as_str())
+                    .unwrap_or_else(|| time_text(now + Duration::minutes(limits.lockout_minutes)));
+                return Ok(LoginOutcome::Locked { until });
             }
         }
+        let stored = match &found {
+            Some((_, h)) => h.clone(),
+            None => dummy_hash(self.passwords),
+        };
         let pw = password.to_string();
         let ok = tokio::task::spawn_blocking(move || PasswordParams::verify(&pw, &stored))
             .await
             .map_err(|e| StoreError::Other(e.to_string()))?;
         let mut tx = self.db.write().await?;
-        let Some(account) = account.filter(|_| ok) else {
-            // Wrong password or unknown user.
+        let Some(account) = found.map(|(a, _)| a).filter(|_| ok) else {
+            // Wrong password or unknown user: the attempt stays counted. The statements are the
+            // same for both (they touch no row for an unknown user).
             sqlx::query(
                 "INSERT INTO login_failures (username, client_addr, at) VALUES ($1, $2, $3)",
             )
             .bind(username)
             .bind(&actor.client_addr)
-            .bind(time_text(now))
+            .bind(&now_s)
             .execute(tx.conn())
             .await?;
-            let mut outcome = LoginOutcome::BadCredentials;
-            let row = sqlx::query(
-                "UPDATE users SET failed_logins = failed_logins + 1 WHERE username = $1 RETURNING id, failed_logins",
+            // Failures older than the window count for nothing: prune them.
+            sqlx::query("DELETE FROM login_failures WHERE at < $1")
+                .bind(&window_start)
+                .execute(tx.conn())
+                .await?;
+            let until = time_text(now + Duration::minutes(limits.lockout_minutes));
+            // The attempt that used up the failures locks the account, once.
+            let locked = sqlx::query(
+                "UPDATE users SET locked_until = $1, failed_logins = 0 \
+                 WHERE username = $2 AND failed_logins >= $3 RETURNING id",
             )
+            .bind(&until)
             .bind(username)
+            .bind(limits.max_failures)
             .fetch_optional(tx.conn())
             .await?;
-            if let Some(r) = row {
-                let (id, failures): (i64, i64) = (r.get(0), r.get(1));
-                if failures >= limits.max_failures {
-                    let until = time_text(now + Duration::minutes(limits.lockout_minutes));
-                    sqlx::query(
-                        "UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2",
-                    )
-                    .bind(&until)
-                    .bind(id)
-                    .execute(tx.conn())
-                    .await?;
-                    append(
-                        &mut tx,
-                        actor,
-                        NewEvent {
-                            action: "auth.lockout",
-                            object_type: "user",
-                            object_id: id.to_string(),
-                            summary: serde_json::json!({ "failures": failures, "until": until }),
-                        },
-                    )
-                    .await?;
-                    outcome = LoginOutcome::Locked { until };
-                }
+            let mut outcome = LoginOutcome::BadCredentials;
+            if let Some(r) = locked {
+                let id: i64 = r.get(0);
+                append(
+                    &mut tx,
+                    actor,
+                    NewEvent {
+                        action: "auth.lockout",
+                        object_type: "user",
+                        object_id: id.to_string(),
+                        summary: serde_json::json!({ "failures": limits.max_failures, "until": until }),
+                    },
+                )
+                .await?;
+                outcome = LoginOutcome::Locked { until };
             }
             tx.commit().await?;
             return Ok(outcome);
         };
         if !account.active {
+            // The attempt was not a guess: give it back.
+            sqlx::query("UPDATE users SET failed_logins = 0 WHERE id = $1")
+                .bind(account.id)
+                .execute(tx.conn())
+                .await?;
+            tx.commit().await?;
             return Ok(LoginOutcome::Inactive);
         }
-        sqlx::query("UPDATE users SET failed_logins = 0 WHERE id = $1")
+        // A concurrent failure may have locked the account after this attempt was admitted;
+        // the right password within the allowed attempts wins.
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(account.id)
             .execute(tx.conn())
             .await?;

@@ -13,8 +13,27 @@ pub fn on_postgres() -> bool {
         .unwrap_or(false)
 }
 
+/// Say that a part of the suite was skipped, where `cargo test` shows it without
+/// `--nocapture`: libtest captures only the `print!`/`eprint!` macros of a test, so the notice
+/// goes straight to the process's standard error. Each distinct notice is shown once per binary.
+pub fn announce_skipped(what: &str) {
+    use std::io::Write;
+    static SHOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner());
+    if shown.iter().any(|s| s == what) {
+        return;
+    }
+    shown.push(what.to_string());
+    let _ = std::io::stderr().write_all(format!("\nSKIPPED: {what}\n").as_bytes());
+}
+
 /// A URL for an empty database: a file in `dir`, or a new PostgreSQL database.
 pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    if !on_postgres() {
+        announce_skipped(
+            "PostgreSQL run (set SKILLEVAL_TEST_PG=postgres://postgres@127.0.0.1:5432 to run these tests on PostgreSQL too); this run uses SQLite only",
+        );
+    }
     match std::env::var("SKILLEVAL_TEST_PG") {
         Ok(server) if !server.is_empty() => {
             sqlx::any::install_default_drivers();
@@ -74,8 +93,10 @@ pub async fn demo_store_on(
     let store = Store::open(url, 4, PasswordParams::fast_for_tests())
         .await
         .expect("open store")
-        .with_blobs(std::sync::Arc::new(crate::LocalBlobStore::new(blobs_dir)));
-    store.db.migrate().await.expect("migrate");
+        .with_blobs(std::sync::Arc::new(crate::LocalBlobStore::new(blobs_dir)))
+        .with_keys(crate::Keys::demo());
+    store.migrate().await.expect("migrate");
+    store.check_keys().await.expect("keys");
     store
         .load_reference(&ReferenceFiles::builtin())
         .await

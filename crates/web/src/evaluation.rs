@@ -827,7 +827,7 @@ pub async fn add_candidate(
 ) -> Result<String, AppError> {
     let p = plan_for_evaluation(state, me, plan_id).await?;
     let c = validate_candidate(f, &p.levels())?;
-    let hash = store::id_number_hash(&c.id_number);
+    let hash = state.store.id_hash(&c.id_number)?;
     if state
         .store
         .plan_candidate_hashes(p.id)
@@ -907,7 +907,10 @@ pub async fn run_candidate_import(
         let row = r.row as usize;
         match validate_candidate(&CandidateForm::from_row(r), &levels) {
             Ok(c) => {
-                let h = store::id_number_hash(&c.id_number);
+                let h = state
+                    .store
+                    .id_hash(&c.id_number)
+                    .map_err(|e| vec![internal_row(e)])?;
                 if let Some(first) = seen.get(&h) {
                     errors.push(RowError {
                         row,
@@ -1226,7 +1229,7 @@ pub async fn import_scores(
     for r in rows.iter() {
         let row = r.row as usize;
         let id = r.get("id_number").trim().to_uppercase();
-        let Some((cid, level)) = by_hash.get(&store::id_number_hash(&id)).copied() else {
+        let Some((cid, level)) = by_hash.get(&state.store.id_hash(&id)?).copied() else {
             errors.push(RowError {
                 row,
                 field: "证件号码".into(),

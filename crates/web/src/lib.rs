@@ -60,6 +60,11 @@ pub struct WebConfig {
     pub fixed_today: Option<chrono::NaiveDate>,
     /// Run the scheduler (到期处理) in this server. Tests drive it by hand instead.
     pub scheduler: bool,
+    /// The public address of the platform (behind a reverse proxy that may rewrite `Host`):
+    /// browsers' form posts must come from this origin. `None`: from the origin of `Host`.
+    pub public_url: Option<String>,
+    /// More origins whose pages may post here.
+    pub trusted_origins: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -74,6 +79,8 @@ impl Default for WebConfig {
             login_limits: LoginLimits::default(),
             fixed_today: None,
             scheduler: true,
+            public_url: None,
+            trusted_origins: Vec::new(),
         }
     }
 }
@@ -132,6 +139,7 @@ pub fn page_routes() -> routing::Routes {
         .get("/metrics", Action::PublicView, metrics)
         .get("/static/app.css", Action::PublicView, css)
         .get("/static/app.js", Action::PublicView, js)
+        .get("/favicon.ico", Action::PublicView, favicon)
 }
 
 /// The whole application.
@@ -152,7 +160,10 @@ pub fn router(state: AppState) -> Router {
             middleware::track_metrics,
         ))
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn(middleware::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::csrf_guard,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal("panic in handler".into()).into_response()
         }))
@@ -228,6 +239,17 @@ async fn js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/app.js"),
+    )
+}
+
+/// The site icon (browsers ask for it on every first visit; made by static/make_favicon.py).
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/x-icon"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_bytes!("../static/favicon.ico").as_slice(),
     )
 }
 

@@ -14,9 +14,19 @@ use crate::auth::{bearer_token, cookie_value, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::AppState;
 
-/// Refuse state-changing requests that a browser sent from another site. Cookie-less bearer
-/// requests are exempt (a browser cannot attach a bearer token cross-site).
-pub async fn csrf_guard(req: Request, next: Next) -> Response {
+/// Cross-origin protection as browsers and Go 1.25's `http.CrossOriginProtection` define it:
+///
+/// - GET, HEAD and OPTIONS pass (they change nothing);
+/// - `Sec-Fetch-Site: same-origin` or `none` (typed into the address bar) passes; any other
+///   value (`same-site`, `cross-site`) is refused unless `Origin` is a trusted origin;
+/// - without `Sec-Fetch-Site` (older browsers), `Origin` must be a trusted origin: the
+///   configured `public_url`, one of `trusted_origins`, or, when no `public_url` is set, the
+///   origin of the `Host` the request names;
+/// - a request with neither header did not come from a browser (curl, scripts, other systems:
+///   they carry no ambient cookies of a victim) and passes.
+///
+/// Cookie-less bearer requests pass too: a page on another site cannot attach a bearer token.
+pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let m = req.method();
     if m == Method::GET || m == Method::HEAD || m == Method::OPTIONS {
         return next.run(req).await;
@@ -30,23 +40,69 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     let host = h
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let same_origin = |o: &str| {
-        o.split_once("://")
-            .map(|(_, rest)| rest.trim_end_matches('/') == host)
-            .unwrap_or(false)
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let config = &state.config;
+    fn listed(list: &[String], o: &str) -> bool {
+        normalize_origin(o).is_ok_and(|o| {
+            list.iter()
+                .any(|t| normalize_origin(t).is_ok_and(|t| t == o))
+        })
+    }
+    // An origin another system was given leave to post from (Go: AddTrustedOrigin).
+    let extra = |o: &str| listed(&config.trusted_origins, o);
+    // Our own origin: the public URL, or the Host the request names when none is configured.
+    let own = |o: &str| match &config.public_url {
+        Some(public) => listed(std::slice::from_ref(public), o),
+        None => normalize_origin(o).is_ok_and(|o| {
+            host.is_some_and(|hst| {
+                o.split_once("://")
+                    .is_some_and(|(_, a)| a.eq_ignore_ascii_case(hst))
+            })
+        }),
     };
     let refused = match (site, origin) {
-        (Some(s), _) if s != "same-origin" && s != "none" => true,
-        (_, Some(o)) => !same_origin(o),
-        (None, None) => true,
-        _ => false,
+        (Some("same-origin" | "none"), _) => false,
+        (Some(_), o) => !o.is_some_and(extra),
+        (None, Some(o)) => !(own(o) || extra(o)),
+        (None, None) => false,
     };
     if refused {
-        tracing::warn!(path = %req.uri().path(), ?origin, ?site, "cross-site request refused");
-        return AppError::Forbidden("跨站请求已被拒绝（CSRF 防护）".into()).into_response();
+        tracing::warn!(path = %req.uri().path(), ?origin, ?site, ?host, "cross-origin request refused");
+        return AppError::Forbidden(
+            "跨站请求已被拒绝（CSRF 防护）：请从本平台的页面提交；经反向代理访问时，请管理员配置 public_url"
+                .into(),
+        )
+        .into_response();
     }
     next.run(req).await
+}
+
+/// The origin of a URL: lower-case `scheme://host[:port]`, without a default port, path or
+/// trailing slash. Only http and https URLs have one.
+pub fn normalize_origin(url: &str) -> Result<String, String> {
+    let url = url.trim();
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("“{url}”不是 http(s):// 开头的地址"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return Err(format!("“{url}”不是 http(s):// 开头的地址")),
+    };
+    let authority = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
+        return Err(format!("“{url}”中没有有效的主机名"));
+    }
+    let authority = authority
+        .strip_suffix(default_port)
+        .unwrap_or(&authority)
+        .to_string();
+    Ok(format!("{scheme}://{authority}"))
 }
 
 /// Security headers on every response; no caching of anything but static assets.

@@ -25,8 +25,8 @@ use crate::pages::kit::{ActionButton, Cell, DetailPage, Field, FormPage, ListPag
 use crate::pages::{beijing_time, list_base, render, render_status, Layout, Pager};
 use crate::AppState;
 
-/// The self-registration form (page and API).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// The self-registration form (page and API). `Debug` hides the password.
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct RegistrationForm {
     #[serde(default)]
     pub credit_code: String,
@@ -41,6 +41,19 @@ pub struct RegistrationForm {
     pub username: String,
     #[serde(default)]
     pub password: String,
+}
+
+impl std::fmt::Debug for RegistrationForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationForm")
+            .field("credit_code", &self.credit_code)
+            .field("filing_no", &self.filing_no)
+            .field("contact_name", &self.contact_name)
+            .field("contact_phone", &self.contact_phone)
+            .field("username", &self.username)
+            .field("password", &store::HIDDEN)
+            .finish()
+    }
 }
 
 fn status_label(s: &str) -> &'static str {

@@ -51,14 +51,24 @@ pub fn forced_password_change(parts: &Parts, account: &store::Account) -> Result
     }
 }
 
-/// A password change.
-#[derive(Debug, Deserialize, ToSchema)]
+/// A password change. `Debug` hides the passwords.
+#[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     pub current: String,
     pub new_password: String,
     /// The new password typed again (pages); the API may omit it.
     #[serde(default)]
     pub confirm: Option<String>,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("current", &store::HIDDEN)
+            .field("new_password", &store::HIDDEN)
+            .field("confirm", &self.confirm.as_ref().map(|_| store::HIDDEN))
+            .finish()
+    }
 }
 
 /// Change the caller's own password: the current one must match; the new one must pass the

@@ -86,6 +86,7 @@ async fn browser_page_tour() {
         ),
         ("/no-such-page", "页面不存在", "not-found"),
     ];
+    b.expect_error_status(&format!("{base}/no-such-page"));
     for (path, heading, shot) in public {
         b.goto(&format!("{base}{path}")).await;
         assert_eq!(b.text("main h1").await, *heading, "{path}");
@@ -201,5 +202,148 @@ async fn browser_plan_submit_district_approve_city_confirm() {
     let main = b.text("main").await;
     assert!(main.contains("市级已认可，可开展评价"), "{main}");
     b.screenshot("plan-city-confirmed").await;
+    b.quit().await;
+}
+
+/// Zero console errors (issue 8 §9): a representative set of pages of every role and of the
+/// public, each with its heading; `Browser::goto` and `quit` fail on any SEVERE console entry
+/// (a style attribute refused by the CSP, a failed load such as a missing favicon, a script error).
+#[tokio::test]
+async fn browser_no_console_errors() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let base = format!("http://{}", app.addr);
+    let id = |sql: &'static str| {
+        let pool = app.store.db.pool.clone();
+        async move {
+            use sqlx::Row;
+            sqlx::query(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .get::<i64, _>(0)
+        }
+    };
+    let filing =
+        id("SELECT id FROM filing_applications WHERE district_code = '410105' ORDER BY id LIMIT 1")
+            .await;
+    let signed_plan = id("SELECT plan_id FROM letter_signatures ORDER BY id LIMIT 1").await;
+    let inst_plan = id("SELECT p.id FROM plans p JOIN users u ON u.institution_id = p.institution_id WHERE u.username = 'inst-1' ORDER BY p.id LIMIT 1").await;
+    let draw = id("SELECT d.id FROM expert_draws d JOIN filing_applications f ON f.id = d.application_id WHERE f.district_code = '410105' ORDER BY d.id LIMIT 1").await;
+    let filing_url = format!("/filings/{filing}");
+    let signed_url = format!("/plans/{signed_plan}");
+    let letter_url = format!("/plans/{signed_plan}/letter");
+    let inst_plan_url = format!("/plans/{inst_plan}");
+    let candidates_url = format!("/plans/{inst_plan}/candidates/new");
+    let draw_url = format!("/draws/{draw}");
+
+    // The public, not logged in.
+    for path in [
+        "/",
+        "/login",
+        "/public/filings",
+        "/public/institutions",
+        "/public/results",
+        "/public/certificates",
+        "/policy",
+        "/register",
+    ] {
+        b.goto(&format!("{base}{path}")).await;
+        assert!(!b.text("main h1").await.is_empty(), "{path}");
+    }
+    // Every role's dashboard, lists, details and forms (forms show the required-field marks
+    // and the layout classes that were inline styles before).
+    let roles: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "admin",
+            vec![
+                "/dashboard",
+                "/users",
+                "/users/new",
+                "/admin/tokens",
+                "/admin/calendar?year=2026",
+                "/audit",
+                "/api/docs",
+                "/notifications",
+            ],
+        ),
+        (
+            "center",
+            vec![
+                "/dashboard",
+                "/filings",
+                &filing_url,
+                "/plans",
+                &signed_url,
+                &letter_url,
+                "/experts",
+                "/efilings",
+                "/supervision/relations",
+            ],
+        ),
+        (
+            "bureau",
+            vec![
+                "/dashboard",
+                "/filings",
+                &filing_url,
+                "/filing-exceptions",
+                "/increment-rounds",
+            ],
+        ),
+        (
+            "district-410105",
+            vec![
+                "/dashboard",
+                "/institutions",
+                "/enterprises",
+                "/registrations",
+                "/filings",
+                &filing_url,
+                &draw_url,
+                "/plans",
+                "/district-moves",
+            ],
+        ),
+        (
+            "inst-1",
+            vec![
+                "/dashboard",
+                "/filings",
+                "/filings/new",
+                "/plans",
+                "/plans/new",
+                &inst_plan_url,
+                &candidates_url,
+            ],
+        ),
+        ("expert-1", vec!["/dashboard", "/filings"]),
+        ("sup-city-1", vec!["/dashboard", "/plans", &signed_url]),
+    ];
+    for (user, paths) in &roles {
+        login(&b, &base, user).await;
+        for path in paths {
+            b.goto(&format!("{base}{path}")).await;
+            let h1 = b.text("main h1").await;
+            assert!(
+                !h1.is_empty() && h1 != "页面不存在" && h1 != "无权访问",
+                "{user} {path}: {h1}"
+            );
+        }
+        b.screenshot(&format!("console-clean-{user}")).await;
+        b.click(".userbox button[type=submit]").await;
+        b.wait_for_url("/login").await;
+        b.assert_no_console_errors(user).await;
+    }
+    // The favicon is served (Chromium asks for it on its own; a 404 would be a console error).
+    let r = reqwest::get(format!("{base}/favicon.ico")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/x-icon");
+    assert!(
+        r.bytes().await.unwrap().starts_with(&[0, 0, 1, 0]),
+        "an ICO file"
+    );
     b.quit().await;
 }

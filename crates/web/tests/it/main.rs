@@ -23,6 +23,7 @@ mod api_complete;
 
 mod filing;
 mod filing_browser;
+mod front_door;
 mod jurisdiction;
 mod notice_filing_review;
 mod notice_filing_rules;

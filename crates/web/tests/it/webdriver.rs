@@ -11,6 +11,9 @@ pub struct Browser {
     base: String,
     session: String,
     driver: Child,
+    /// URLs the test visits expecting an HTTP error status (a 404 page): Chromium logs the
+    /// failed load, which is then no console error of ours.
+    expected_errors: std::sync::Mutex<Vec<String>>,
 }
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -41,7 +44,9 @@ impl Browser {
             if std::env::var("SKILLEVAL_REQUIRE_BROWSER").is_ok() {
                 panic!("chromedriver not installed but SKILLEVAL_REQUIRE_BROWSER is set");
             }
-            eprintln!("SKIPPED browser test: chromedriver/chromium not installed (apt-get install chromium chromium-driver fonts-noto-cjk)");
+            store::testing::announce_skipped(
+                "browser tests (headless Chromium): chromedriver/chromium not installed (apt-get install chromium chromium-driver fonts-noto-cjk)",
+            );
             return None;
         };
         let port = free_port();
@@ -60,8 +65,10 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().unwrap().keep();
+        // The console log (CSP refusals, failed loads, script errors) is read after every page.
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
+            "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -88,7 +95,50 @@ impl Browser {
             base,
             session,
             driver,
+            expected_errors: std::sync::Mutex::default(),
         })
+    }
+
+    /// The browser console's SEVERE entries since the last call (chromedriver's log endpoint
+    /// drains what it returns), minus failed loads of pages expected to fail.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let v: Value = self
+            .http
+            .post(format!("{}/session/{}/se/log", self.base, self.session))
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let expected = self.expected_errors.lock().unwrap().clone();
+        v["value"]
+            .as_array()
+            .unwrap_or_else(|| panic!("browser log: {v}"))
+            .iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+            .filter(|m| {
+                !(m.contains("Failed to load resource")
+                    && expected.iter().any(|u| m.starts_with(u.as_str())))
+            })
+            .collect()
+    }
+
+    /// Fail on any console error of the pages shown so far.
+    pub async fn assert_no_console_errors(&self, context: &str) {
+        let errors = self.console_errors().await;
+        assert!(
+            errors.is_empty(),
+            "console errors ({context}):\n{}",
+            errors.join("\n")
+        );
+    }
+
+    /// The next visit of `url` answers with an error status on purpose (e.g. the 404 page).
+    pub fn expect_error_status(&self, url: &str) {
+        self.expected_errors.lock().unwrap().push(url.to_string());
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -104,9 +154,11 @@ impl Browser {
         v["value"].clone()
     }
 
+    /// Open `url`; fails on any console error of the previous pages or this one.
     pub async fn goto(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
             .await;
+        self.assert_no_console_errors(url).await;
     }
 
     pub async fn find(&self, css: &str) -> String {
@@ -214,12 +266,43 @@ impl Browser {
         panic!("URL never contained {part}: {}", self.current_url().await);
     }
 
+    /// End the session; fails on any console error not yet reported (the last pages).
     pub async fn quit(mut self) {
+        // Late entries (the favicon, scripts after load) of the last page.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let errors = self.console_errors().await;
         let _ = self
             .http
             .delete(format!("{}/session/{}", self.base, self.session))
             .send()
             .await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        assert!(
+            errors.is_empty(),
+            "console errors (last pages):\n{}",
+            errors.join("\n")
+        );
+    }
+}
+
+impl Drop for Browser {
+    // A failed test must leave neither Chromium nor chromedriver running: end the session
+    // (Chromium with it) with a blocking request, then stop the driver.
+    fn drop(&mut self) {
+        if let Ok(None) = self.driver.try_wait() {
+            use std::io::{Read, Write};
+            let host = self.base.trim_start_matches("http://");
+            if let Ok(mut s) = std::net::TcpStream::connect(host) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                let _ = write!(
+                    s,
+                    "DELETE /session/{} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+                    self.session
+                );
+                let _ = s.read_to_end(&mut Vec::new());
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
