@@ -40,6 +40,23 @@ enum Command {
         #[command(subcommand)]
         command: DrawCommand,
     },
+    /// Back up the embedded (SQLite) database and the uploaded files it names, with a checksummed
+    /// manifest, while the server runs. PostgreSQL: pg_dump (docs/operations.md).
+    Backup {
+        #[command(flatten)]
+        db: settings::DbArgs,
+        /// An absent or empty directory.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Restore a backup made by `backup` into the configured database file (which must not exist)
+    /// and blob directory; a damaged or incomplete backup is refused before anything is written.
+    Restore {
+        #[command(flatten)]
+        db: settings::DbArgs,
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Keys and secrets (密钥): made here, kept in configuration, never in the database.
     Keys {
         #[command(subcommand)]
@@ -192,6 +209,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Ok(ExitCode::from(2))
             }
+        }
+        Command::Backup { db, to } => {
+            let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            let store = open(&s).await?;
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let m = store
+                .backup_to(&s.database, std::path::Path::new(&s.blobs_dir), &to, &now)
+                .await?;
+            println!(
+                "备份完成：{}（数据库 {} 字节，上传文件 {} 个，审计链头 {} 号 {}）",
+                to.display(),
+                m.database.size,
+                m.blobs.len(),
+                m.audit_seq,
+                m.audit_head
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { db, from } => {
+            let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            let Some(file) = store::backup::sqlite_path(&s.database) else {
+                anyhow::bail!("恢复只支持内置 SQLite 数据库；PostgreSQL 请按 docs/operations.md 使用 pg_restore");
+            };
+            let m = store::backup::restore(&from, &file, std::path::Path::new(&s.blobs_dir)).await?;
+            println!(
+                "已恢复到 {}：上传文件 {} 个，审计链头 {} 号；请运行 skilleval audit verify 核对",
+                file.display(),
+                m.blobs.len(),
+                m.audit_seq
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
             command: AuditCommand::Verify(db),
