@@ -507,24 +507,28 @@ impl Command {
             Command::Finish => "公示期满，完成备案",
         }
     }
-    /// Roles that may take this command (before the route is considered).
-    pub fn roles(&self) -> &'static [Role] {
+    /// The permission-table action this command needs (before the route is considered).
+    pub fn action(&self) -> crate::permission::Action {
+        use crate::permission::Action as A;
         match self {
-            Command::Submit | Command::Withdraw => &[Role::Institution],
+            Command::Submit | Command::Withdraw => A::FilingApply,
             // The route decides which of these may act (Flow::organised_by).
             Command::Pass
             | Command::RecordDraw
             | Command::WaiveOnsite
             | Command::CompleteOnsite
-            | Command::DistrictOpinion => &[Role::District, Role::CityCenter, Role::CityDivision],
-            Command::Return | Command::Reject => {
-                &[Role::District, Role::CityCenter, Role::CityDivision]
-            }
+            | Command::DistrictOpinion
+            | Command::Return
+            | Command::Reject => A::FilingReview,
             Command::Approve | Command::Object | Command::ResolveObjection { .. } => {
-                &[Role::CityCenter, Role::CityDivision]
+                A::FilingApprove
             }
-            Command::Finish => &[Role::CityCenter],
+            Command::Finish => A::FilingFinish,
         }
+    }
+    /// Roles that may take this command, from the permission table.
+    pub fn roles(&self) -> &'static [Role] {
+        self.action().roles()
     }
     /// Whether a written reason is required.
     pub fn needs_reason(&self) -> bool {

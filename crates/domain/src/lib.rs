@@ -12,6 +12,7 @@ pub mod id_number;
 pub mod institution;
 pub mod occupation;
 pub mod outreach;
+pub mod permission;
 pub mod plan;
 pub mod policy;
 pub mod reference;
@@ -20,4 +21,5 @@ pub mod signature;
 pub mod upload;
 
 pub use account::FieldError;
+pub use permission::{Action, Reach};
 pub use role::{Role, Scope};

@@ -181,6 +181,22 @@ pub enum PlanCommand {
 }
 
 impl PlanCommand {
+    /// The permission-table action this command needs.
+    pub fn action(self) -> crate::permission::Action {
+        use crate::permission::Action as A;
+        match self {
+            PlanCommand::Edit | PlanCommand::Submit | PlanCommand::Enter | PlanCommand::Revise => {
+                A::PlanEdit
+            }
+            PlanCommand::RecordPaper
+            | PlanCommand::DistrictApprove
+            | PlanCommand::DistrictReturn
+            | PlanCommand::DistrictReject => A::PlanDistrictReview,
+            PlanCommand::CityConfirm | PlanCommand::CityReturn => A::PlanCityConfirm,
+            PlanCommand::Cancel => A::PlanCancel,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PlanCommand::Edit => "edit",
@@ -252,15 +268,8 @@ pub const RULE_STATE: &str = "plan_state";
 pub fn transition(status: PlanStatus, role: Role, cmd: PlanCommand) -> Result<PlanStatus, Refusal> {
     use PlanCommand as C;
     use PlanStatus as S;
-    let city = role.is_city_officer();
-    let who_ok = match cmd {
-        C::Edit | C::Submit | C::Enter | C::Revise => role == Role::Institution,
-        C::RecordPaper | C::DistrictApprove | C::DistrictReturn | C::DistrictReject => {
-            role == Role::District
-        }
-        C::CityConfirm | C::CityReturn => city,
-        C::Cancel => matches!(role, Role::Institution | Role::District),
-    };
+    // Who may give the command is the permission table's (crate::permission).
+    let who_ok = cmd.action().permits(role);
     if !who_ok {
         return Err(refusal(
             RULE_ROLE,

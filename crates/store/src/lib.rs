@@ -4,6 +4,7 @@
 
 mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod blobs;
 mod certificates;
 mod db;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use domain::{Role, Scope};
+use domain::{Action, Role, Scope};
 use store::{Account, Actor, SessionInfo};
 
 use crate::error::AppError;
@@ -101,13 +101,22 @@ impl Authed {
         self.account.role
     }
 
-    /// Refuse unless the account has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
-        if roles.contains(&self.account.role) {
+    /// Refuse (403) unless the permission table lets this role take `action`.
+    pub fn may(&self, action: Action) -> Result<(), AppError> {
+        if action.permits(self.account.role) {
             Ok(())
         } else {
-            Err(AppError::forbidden())
+            Err(AppError::Forbidden(format!(
+                "{}无权{}",
+                self.account.role.label(),
+                action.label()
+            )))
         }
+    }
+
+    /// Whether the table lets this role take `action` (for menus and buttons).
+    pub fn can(&self, action: Action) -> bool {
+        action.permits(self.account.role)
     }
 
     pub fn actor(&self) -> Actor {
@@ -121,7 +130,10 @@ impl Authed {
     }
 }
 
-async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<Authed>, AppError> {
+pub(crate) async fn resolve(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<Authed>, AppError> {
     if let Some(a) = parts.extensions.get::<Authed>() {
         return Ok(Some(a.clone()));
     }

@@ -8,11 +8,14 @@
 //! - `GET|POST /api/v1/institutions/{id}/documents`: list / upload (multipart: `kind`, `file`…).
 //! - `GET|POST /institutions/{id}/documents`: the same as a page with an upload form.
 
+use crate::api::with_upload_limit;
+use crate::routing::guard;
+use crate::routing::Routes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use store::{audit, Document, DocumentVersions, NewDocument, NewEvent};
@@ -21,22 +24,32 @@ use crate::api::ApiRouter;
 use crate::auth::Authed;
 use crate::error::AppError;
 use crate::pages::{flash_text, render, Layout};
-use crate::upload::{
-    check_file, download_response, files, read_upload, text_field, upload_limit_layer,
-};
+use crate::upload::{check_file, download_response, files, read_upload, text_field};
 use crate::AppState;
 use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/documents/{id}", get(download)).route(
-        "/institutions/{id}/documents",
-        get(page).post(page_upload).layer(upload_limit_layer()),
-    )
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/documents/{id}", Action::DocumentView, download)
+        .get("/institutions/{id}/documents", Action::DocumentView, page)
+        .upload(
+            "/institutions/{id}/documents",
+            Action::DocumentUpload,
+            page_upload,
+        )
 }
 
 /// The material routes of the API with their documentation (see `api::v1`).
 pub fn api_routes() -> ApiRouter {
-    ApiRouter::new().routes(crate::api::with_upload_limit(routes!(api_list, api_upload)))
+    ApiRouter::new()
+        .routes(guard(
+            Action::DocumentView,
+            with_upload_limit(routes!(api_list)),
+        ))
+        .routes(guard(
+            Action::DocumentUpload,
+            with_upload_limit(routes!(api_upload)),
+        ))
 }
 
 /// Material kinds of an institution's own file (key, label).
@@ -82,7 +95,7 @@ async fn download(
 /// the city center (scope checked by loading the institution: 404 outside the scope).
 async fn may_upload(state: &AppState, me: &Authed, id: i64) -> Result<(), AppError> {
     state.store.institution(&me.scope(), id).await?;
-    me.require(&[Role::Institution, Role::District, Role::CityCenter])
+    me.may(Action::DocumentUpload)
 }
 
 /// Validate and store every file of the request; all are checked before any is stored.

@@ -1,6 +1,7 @@
 //! 二、评价管理, shared by pages and the API: each function checks the role and scope, asks the
 //! domain to decide, and has the store persist. Handlers only translate HTTP.
 
+use domain::Action;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -136,7 +137,7 @@ pub async fn validate_plan_form(
 }
 
 pub async fn create_plan(state: &AppState, me: &Authed, f: &PlanForm) -> Result<Plan, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::PlanEdit)?;
     let inst = me.account.institution_id.ok_or_else(AppError::forbidden)?;
     let input = validate_plan_form(state, inst, f).await?;
     Ok(state.store.create_plan(&me.actor(), inst, &input).await?)
@@ -149,7 +150,7 @@ pub async fn update_plan(
     id: i64,
     f: &PlanForm,
 ) -> Result<Plan, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::PlanEdit)?;
     let p = state.store.plan(&me.scope(), id).await?;
     let version = f.version.unwrap_or(p.version);
     let status = p.status();
@@ -309,7 +310,7 @@ pub async fn submit_efiling(
     note: &str,
     file: &UploadedFile,
 ) -> Result<(), AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::EfilingSubmit)?;
     let inst_id = me.account.institution_id.ok_or_else(AppError::forbidden)?;
     let inst = state.store.institution(&me.scope(), inst_id).await?;
     if inst.filing_status != "filed" {
@@ -345,7 +346,7 @@ pub async fn review_efiling(
     confirm: bool,
     reason: &str,
 ) -> Result<(), AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::EfilingReview)?;
     if !confirm && reason.trim().is_empty() {
         return Err(AppError::invalid("reason", "退回须填写理由"));
     }
@@ -504,7 +505,7 @@ pub async fn record_relation(
     kind: &str,
     note: &str,
 ) -> Result<(), AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::RelationManage)?;
     if !plan::RELATION_KINDS.contains(&kind) {
         return Err(AppError::invalid(
             "kind",
@@ -576,7 +577,7 @@ pub async fn file_report(
     body: &str,
     attachment: Option<&UploadedFile>,
 ) -> Result<(), AppError> {
-    me.require(&[Role::Supervisor])?;
+    me.may(Action::SupervisionReport)?;
     let p = state.store.plan(&me.scope(), plan_id).await?;
     check_evaluation_may_start(p.status()).map_err(refused)?;
     let side = state
@@ -809,7 +810,7 @@ async fn plan_for_evaluation(
     me: &Authed,
     plan_id: i64,
 ) -> Result<Plan, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::CandidateEnter)?;
     let p = state.store.plan(&me.scope(), plan_id).await?;
     check_evaluation_may_start(p.status()).map_err(refused)?;
     if p.results_status != "none" {
@@ -1143,7 +1144,7 @@ fn score(field: &'static str, s: &Option<String>) -> Result<Option<u32>, domain:
 
 /// Results may be entered once the evaluation may start and the letter is signed by all three.
 async fn plan_for_results(state: &AppState, me: &Authed, plan_id: i64) -> Result<Plan, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::CandidateEnter)?;
     let p = state.store.plan(&me.scope(), plan_id).await?;
     check_evaluation_may_start(p.status()).map_err(refused)?;
     let parties = state.store.signed_parties(p.id).await?;
@@ -1319,7 +1320,7 @@ pub async fn submit_results(
     plan_id: i64,
     version: Option<i64>,
 ) -> Result<Plan, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::CandidateEnter)?;
     let p = state.store.plan(&me.scope(), plan_id).await?;
     if p.results_status != "publicised" {
         return Err(AppError::Conflict(

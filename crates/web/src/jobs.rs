@@ -14,6 +14,9 @@
 //! Ok(Redirect::to(&format!("/jobs/{job_id}")))
 //! ```
 
+use crate::routing::guard;
+use crate::routing::Routes;
+use domain::Action;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,8 +24,7 @@ use std::time::{Duration, Instant};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 use store::{Actor, Job, Store};
 use tokio::sync::Mutex;
@@ -34,15 +36,15 @@ use crate::pages::{render, Layout};
 use crate::AppState;
 use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/jobs/{id}", get(page))
-        .route("/jobs/{id}/report", get(report))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/jobs/{id}", Action::OwnAccount, page)
+        .get("/jobs/{id}/report", Action::OwnAccount, report)
 }
 
 /// The job route of the API with its documentation (see `api::v1`).
 pub fn api_routes() -> ApiRouter {
-    ApiRouter::new().routes(routes!(api_job))
+    ApiRouter::new().routes(guard(Action::OwnAccount, routes!(api_job)))
 }
 
 /// How a job ended: a Chinese message and a JSON result (conventions: `link`, `report_url`).

@@ -18,6 +18,7 @@ pub mod pages;
 mod queue;
 pub mod registration;
 pub mod review;
+pub mod routing;
 pub mod scheduler;
 pub mod upload;
 
@@ -28,7 +29,6 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::Router;
 use domain::calendar::HolidayCalendar;
 use domain::policy::Policy;
@@ -125,6 +125,23 @@ impl AppState {
     }
 }
 
+/// Every page route with the action it needs (the API's are in its OpenAPI document).
+pub fn page_routes() -> routing::Routes {
+    use domain::Action;
+    routing::Routes::new()
+        .merge(pages::router())
+        .merge(documents::router())
+        .merge(jobs::router())
+        .merge(notifications::router())
+        .merge(outreach::router())
+        .merge(registration::router())
+        .get("/healthz", Action::PublicView, healthz)
+        .get("/metrics", Action::PublicView, metrics)
+        .get("/static/app.css", Action::PublicView, css)
+        .get("/static/app.js", Action::PublicView, js)
+        .get("/favicon.ico", Action::PublicView, favicon)
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
@@ -132,20 +149,12 @@ pub fn router(state: AppState) -> Router {
     // `max_body` through `DefaultBodyLimit` (see `upload`).
     let max_upload = state.config.max_upload_bytes;
     let max_request = max_body.max(max_upload + upload::MULTIPART_OVERHEAD);
-    Router::new()
-        .merge(pages::router())
-        .merge(documents::router())
-        .merge(jobs::router())
-        .merge(notifications::router())
-        .merge(outreach::router())
-        .merge(registration::router())
+    page_routes()
+        .into_router()
         .merge(api::router())
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/static/app.css", get(css))
-        .route("/static/app.js", get(js))
-        .route("/favicon.ico", get(favicon))
         .fallback(not_found)
+        // The permission gate of every route (routing::gate) reads the state from here.
+        .layer(axum::Extension(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::track_metrics,

@@ -2,11 +2,13 @@
 //! paginated, with mark-as-read. The header badge is filled by static/app.js from
 //! `GET /api/v1/notifications/unread` (one indexed COUNT, after the page has rendered).
 
+use crate::routing::guard;
+use crate::routing::Routes;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use domain::Action;
 use serde::Deserialize;
 use store::{Notification, PageRequest};
 
@@ -17,19 +19,19 @@ use crate::pages::{beijing_time, flash_text, render, Layout, Pager};
 use crate::AppState;
 use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/notifications", get(page))
-        .route("/notifications/{id}/read", post(read_one))
-        .route("/notifications/read-all", post(read_all))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/notifications", Action::OwnAccount, page)
+        .post("/notifications/{id}/read", Action::OwnAccount, read_one)
+        .post("/notifications/read-all", Action::OwnAccount, read_all)
 }
 
 /// The notification routes of the API with their documentation (see `api::v1`).
 pub fn api_routes() -> ApiRouter {
     ApiRouter::new()
-        .routes(routes!(api_list))
-        .routes(routes!(api_unread))
-        .routes(routes!(api_read_one))
+        .routes(guard(Action::OwnAccount, routes!(api_list)))
+        .routes(guard(Action::OwnAccount, routes!(api_unread)))
+        .routes(guard(Action::OwnAccount, routes!(api_read_one)))
 }
 
 #[derive(Deserialize, Default)]

@@ -3,13 +3,15 @@
 //! contact phone; the account cannot log in until its district confirms the link to the
 //! institution record. No admin is involved.
 
+use crate::routing::guard;
+use crate::routing::Routes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use domain::credit_code::CreditCode;
 use domain::outreach::{registration_mismatch, validate_phone};
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use serde_json::json;
@@ -137,7 +139,7 @@ pub async fn decide(
     confirm: bool,
     reason: &str,
 ) -> Result<Registration, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::RegistrationDecide)?;
     let r = state.store.registration(&me.scope(), id).await?;
     if r.status != "pending" {
         return Err(AppError::Conflict(format!(
@@ -165,16 +167,27 @@ pub async fn decide(
 // ---------------------------------------------------------------------------------------------
 // Pages and API
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register", get(register_form).post(register_page))
-        .route("/registrations", get(list_page))
-        .route("/registrations/{id}", get(detail_page))
-        .route(
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/register", Action::PublicView, register_form)
+        .post("/register", Action::PublicView, register_page)
+        .get("/registrations", Action::RegistrationView, list_page)
+        .get("/registrations/{id}", Action::RegistrationView, detail_page)
+        .get(
             "/registrations/{id}/refuse",
-            get(refuse_form).post(refuse_page),
+            Action::RegistrationDecide,
+            refuse_form,
         )
-        .route("/registrations/{id}/confirm", post(confirm_page))
+        .post(
+            "/registrations/{id}/refuse",
+            Action::RegistrationDecide,
+            refuse_page,
+        )
+        .post(
+            "/registrations/{id}/confirm",
+            Action::RegistrationDecide,
+            confirm_page,
+        )
 }
 
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
@@ -182,8 +195,9 @@ pub fn router() -> Router<AppState> {
 pub fn api_routes() -> crate::api::ApiRouter {
     use utoipa_axum::routes;
     crate::api::ApiRouter::new()
-        .routes(routes!(api_list, api_register))
-        .routes(routes!(api_decide))
+        .routes(guard(Action::RegistrationView, routes!(api_list)))
+        .routes(guard(Action::PublicView, routes!(api_register)))
+        .routes(guard(Action::RegistrationDecide, routes!(api_decide)))
 }
 
 fn form_page(
@@ -293,7 +307,7 @@ async fn list_page(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::District, Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::RegistrationView)?;
     let page = state
         .store
         .list_registrations(
@@ -348,7 +362,7 @@ async fn detail_page(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::District, Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::RegistrationView)?;
     let r = state.store.registration(&me.scope(), id).await?;
     let pending = r.status == "pending" && me.role() == Role::District;
     Ok(render(&DetailPage {
@@ -445,7 +459,7 @@ async fn refuse_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::District])?;
+    me.may(Action::RegistrationDecide)?;
     let r = state.store.registration(&me.scope(), id).await?;
     Ok(render(&refuse_form_page(&state, &me, &r, None)))
 }
@@ -486,7 +500,7 @@ async fn api_list(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::District, Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::RegistrationView)?;
     let p = state
         .store
         .list_registrations(

@@ -3,13 +3,14 @@
 //! provincial authority with its xlsx export ("按程序报至上级部门"), and the 属地 move of an
 //! institution to the district of its premises (二(一)).
 
+use crate::routing::guard;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use domain::filing::FilingState;
-use domain::Role;
+use domain::Action;
 use serde::Deserialize;
 use store::FilingApp;
 
@@ -23,12 +24,22 @@ use utoipa_axum::routes;
 /// The review-stage routes with their documentation (see `api::v1`).
 pub fn api_routes() -> ApiRouter {
     ApiRouter::new()
-        .routes(routes!(api_supervision_opinion))
-        .routes(with_upload_limit(routes!(api_create_report)))
-        .routes(routes!(api_report))
-        .routes(routes!(api_export))
-        .routes(routes!(api_list_moves, api_request_move))
-        .routes(routes!(api_decide_move))
+        .routes(guard(
+            Action::SupervisionOpinion,
+            routes!(api_supervision_opinion),
+        ))
+        .routes(guard(
+            Action::ProvinceReport,
+            with_upload_limit(routes!(api_create_report)),
+        ))
+        .routes(guard(Action::ProvinceReport, routes!(api_report)))
+        .routes(guard(Action::ProvinceReport, routes!(api_export)))
+        .routes(guard(Action::DistrictMoveView, routes!(api_list_moves)))
+        .routes(guard(
+            Action::DistrictMoveRequest,
+            routes!(api_request_move),
+        ))
+        .routes(guard(Action::DistrictMoveDecide, routes!(api_decide_move)))
 }
 
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
@@ -61,7 +72,7 @@ pub async fn file_supervision_opinion(
     id: i64,
     input: &SupervisionOpinionInput,
 ) -> Result<(), AppError> {
-    me.require(&[Role::Supervisor])?;
+    me.may(Action::SupervisionOpinion)?;
     let app = state.store.filing(&me.scope(), id).await?;
     if !matches!(
         app.state(),
@@ -142,7 +153,7 @@ pub async fn record_report(
     input: &ReportInput,
     file: Option<&crate::upload::UploadedFile>,
 ) -> Result<i64, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::ProvinceReport)?;
     let reported_on = NaiveDate::parse_from_str(input.reported_on.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid("reported_on", "报送日期应为 YYYY-MM-DD"))?;
     if reported_on > state.today() {
@@ -231,7 +242,7 @@ pub async fn report_from_multipart(
     me: &Authed,
     mp: Multipart,
 ) -> Result<i64, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::ProvinceReport)?;
     let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
     let field = |n: &str| crate::upload::text_field(&parts, n).unwrap_or_default();
     let input = ReportInput {
@@ -264,7 +275,7 @@ async fn api_report(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::ProvinceReport)?;
     Ok(Json(state.store.province_report(id).await?).into_response())
 }
 
@@ -375,7 +386,7 @@ pub async fn export_batch(
     me: &Authed,
     p: &ExportParams,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::ProvinceReport)?;
     let apps = match p.report {
         Some(r) => {
             let rep = state.store.province_report(r).await?;
@@ -423,7 +434,7 @@ pub async fn request_move(
     me: &Authed,
     input: &MoveInput,
 ) -> Result<i64, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::DistrictMoveRequest)?;
     let id = me
         .account
         .institution_id
@@ -472,7 +483,7 @@ pub async fn decide_move(
     id: i64,
     input: &MoveDecision,
 ) -> Result<store::DistrictMove, AppError> {
-    me.require(&[Role::CityCenter])?;
+    me.may(Action::DistrictMoveDecide)?;
     if input.reason.trim().is_empty() {
         return Err(AppError::invalid("reason", "请填写审核意见"));
     }

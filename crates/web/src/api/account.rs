@@ -2,11 +2,13 @@
 //! login) and the API tokens the admin issues, lists and revokes. The service functions here are
 //! shared with the pages (`pages::home` password form, `pages::admin` token page).
 
+use crate::routing::guard;
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use domain::Action;
 use domain::Role;
 use serde::{Deserialize, Serialize};
 use store::{ApiToken, PasswordParams};
@@ -21,9 +23,10 @@ use crate::AppState;
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
-        .routes(routes!(change_password_api))
-        .routes(routes!(list_tokens, issue_token_api))
-        .routes(routes!(revoke_token_api))
+        .routes(guard(Action::OwnAccount, routes!(change_password_api)))
+        .routes(guard(Action::TokenManage, routes!(list_tokens)))
+        .routes(guard(Action::TokenManage, routes!(issue_token_api)))
+        .routes(guard(Action::TokenManage, routes!(revoke_token_api)))
 }
 
 /// Where an account that must change its password is sent (named in the refusal).
@@ -158,7 +161,7 @@ pub async fn issue_token(
     req: &TokenRequest,
     require_expiry: bool,
 ) -> Result<IssuedToken, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::TokenManage)?;
     let name = domain::account::required_text("name", "令牌用途", &req.name, 60)?;
     let account = state
         .store
@@ -219,7 +222,7 @@ async fn token_record(state: &AppState, id: i64) -> Result<ApiToken, AppError> {
 #[utoipa::path(get, path = "/api/v1/api-tokens", tag = "接口令牌", operation_id = "list_api_tokens",
     responses((status = 200, body = Vec<ApiToken>, description = "全部令牌（不含令牌本身），最新在前")))]
 async fn list_tokens(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::TokenManage)?;
     Ok(Json(state.store.list_api_tokens().await?).into_response())
 }
 
@@ -241,7 +244,7 @@ async fn revoke_token_api(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::TokenManage)?;
     state.store.revoke_api_token(&me.actor(), id).await?;
     Ok(Json(token_record(&state, id).await?).into_response())
 }

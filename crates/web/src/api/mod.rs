@@ -5,11 +5,13 @@ pub mod plans;
 pub mod public;
 pub mod schema;
 
+use crate::routing::guard;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use domain::Action;
 use domain::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -45,15 +47,23 @@ pub fn with_upload_limit(
 /// The whole `/api/v1` surface.
 pub fn v1() -> ApiRouter {
     ApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(login, logout, session))
-        .routes(routes!(me))
-        .routes(routes!(list_institutions, create_institution))
-        .routes(routes!(get_institution, update_institution))
-        .routes(routes!(list_users, create_user))
-        .routes(routes!(get_user))
-        .routes(routes!(divisions))
-        .routes(routes!(occupations))
-        .routes(routes!(audit_verify))
+        .routes(guard(Action::PublicView, routes!(login)))
+        .routes(guard(Action::PublicView, routes!(logout)))
+        .routes(guard(Action::OwnAccount, routes!(session)))
+        .routes(guard(Action::OwnAccount, routes!(me)))
+        .routes(guard(Action::InstitutionView, routes!(list_institutions)))
+        .routes(guard(
+            Action::InstitutionRegister,
+            routes!(create_institution),
+        ))
+        .routes(guard(Action::InstitutionView, routes!(get_institution)))
+        .routes(guard(Action::InstitutionEdit, routes!(update_institution)))
+        .routes(guard(Action::UserView, routes!(list_users)))
+        .routes(guard(Action::UserCreate, routes!(create_user)))
+        .routes(guard(Action::UserView, routes!(get_user)))
+        .routes(guard(Action::ReferenceRead, routes!(divisions)))
+        .routes(guard(Action::ReferenceRead, routes!(occupations)))
+        .routes(guard(Action::AuditRead, routes!(audit_verify)))
         .merge(account::routes())
         .merge(public::routes())
         .merge(plans::routes())
@@ -242,7 +252,7 @@ async fn create_institution(
     me: Authed,
     JsonBody(f): JsonBody<InstitutionForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin, Role::CityCenter, Role::District])?;
+    me.may(Action::InstitutionRegister)?;
     let input = f.validate(&state.store.districts().await?)?;
     if !me.scope().covers(Some(&input.reg_district), None) {
         return Err(AppError::invalid(
@@ -282,7 +292,7 @@ async fn list_users(
     me: Authed,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin, Role::CityCenter, Role::District])?;
+    me.may(Action::UserView)?;
     let filter = UserFilter {
         q: p.q,
         role: p.role,
@@ -305,7 +315,7 @@ async fn get_user(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin, Role::CityCenter, Role::District])?;
+    me.may(Action::UserView)?;
     Ok(Json(state.store.account(&me.scope(), id).await?).into_response())
 }
 
@@ -350,7 +360,7 @@ async fn occupations(
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "审计", responses((status = 200, body = schema::AuditCheck, description = "{ok, entries, head} 或 {ok:false, seq, reason}"), (status = 403, body = ErrorBody)))]
 async fn audit_verify(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::Admin, Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::AuditRead)?;
     Ok(Json(match state.store.db.verify_audit_chain().await? {
         Ok(r) => json!({ "ok": true, "entries": r.entries, "head": r.head }),
         Err(b) => json!({ "ok": false, "seq": b.seq, "reason": b.reason }),

@@ -1,5 +1,6 @@
 //! JSON API of 二、评价管理 under /api/v1: e-filing, plans, supervision, candidates, results.
 
+use crate::routing::guard;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -7,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use domain::plan::PlanCommand;
-use domain::Role;
+use domain::Action;
 use serde::Deserialize;
 use serde_json::json;
 use store::{PageRequest, PlanFilter, UploadedFile};
@@ -23,27 +24,46 @@ use crate::AppState;
 /// The evaluation-management routes with their documentation (see `api::v1`).
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
-        .routes(routes!(list_plans, create_plan))
-        .routes(routes!(get_plan, update_plan))
-        .routes(routes!(plan_action))
-        .routes(routes!(latest_submission))
-        .routes(with_upload_limit(routes!(my_efiling, submit_efiling)))
-        .routes(routes!(review_efiling))
-        .routes(routes!(supervision))
-        .routes(routes!(assign))
-        .routes(routes!(sign))
-        .routes(routes!(report))
-        .routes(routes!(add_relation))
-        .routes(routes!(list_candidates, add_candidate))
-        .routes(with_upload_limit(routes!(import_candidates)))
-        .routes(routes!(template))
-        .routes(routes!(id_number))
-        .routes(routes!(save_score))
-        .routes(with_upload_limit(routes!(candidate_photo)))
-        .routes(with_upload_limit(routes!(import_scores)))
-        .routes(routes!(score_template))
-        .routes(routes!(publish))
-        .routes(routes!(submit_results))
+        .routes(guard(Action::PlanView, routes!(list_plans)))
+        .routes(guard(Action::PlanEdit, routes!(create_plan)))
+        .routes(guard(Action::PlanView, routes!(get_plan)))
+        .routes(guard(Action::PlanEdit, routes!(update_plan)))
+        .routes(guard(Action::PlanAct, routes!(plan_action)))
+        .routes(guard(Action::ReferenceRead, routes!(latest_submission)))
+        .routes(guard(
+            Action::EfilingSubmit,
+            with_upload_limit(routes!(my_efiling)),
+        ))
+        .routes(guard(
+            Action::EfilingSubmit,
+            with_upload_limit(routes!(submit_efiling)),
+        ))
+        .routes(guard(Action::EfilingReview, routes!(review_efiling)))
+        .routes(guard(Action::LetterView, routes!(supervision)))
+        .routes(guard(Action::SupervisorAssign, routes!(assign)))
+        .routes(guard(Action::LetterSign, routes!(sign)))
+        .routes(guard(Action::SupervisionReport, routes!(report)))
+        .routes(guard(Action::RelationManage, routes!(add_relation)))
+        .routes(guard(Action::CandidateView, routes!(list_candidates)))
+        .routes(guard(Action::CandidateEnter, routes!(add_candidate)))
+        .routes(guard(
+            Action::CandidateEnter,
+            with_upload_limit(routes!(import_candidates)),
+        ))
+        .routes(guard(Action::CandidateEnter, routes!(template)))
+        .routes(guard(Action::CandidateIdNumber, routes!(id_number)))
+        .routes(guard(Action::CandidateEnter, routes!(save_score)))
+        .routes(guard(
+            Action::CandidateEnter,
+            with_upload_limit(routes!(candidate_photo)),
+        ))
+        .routes(guard(
+            Action::CandidateEnter,
+            with_upload_limit(routes!(import_scores)),
+        ))
+        .routes(guard(Action::CandidateEnter, routes!(score_template)))
+        .routes(guard(Action::CandidateEnter, routes!(publish)))
+        .routes(guard(Action::CandidateEnter, routes!(submit_results)))
 }
 
 #[derive(Deserialize, Default)]
@@ -177,7 +197,7 @@ async fn latest_submission(
 
 #[utoipa::path(get, path = "/api/v1/efiling", tag = "评价管理", responses((status = 200, body = super::schema::Object, description = "本机构电子备案状态")))]
 async fn my_efiling(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(&[Role::Institution])?;
+    me.may(Action::EfilingSubmit)?;
     let id = me.account.institution_id.ok_or_else(AppError::forbidden)?;
     let e = state.store.efiling(&me.scope(), id).await?;
     let status = e
@@ -407,15 +427,26 @@ fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     crate::upload::send_bytes(name, sheets::XLSX_CONTENT_TYPE, bytes)
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}/scores/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "成绩导入模板")))]
-async fn score_template(_me: Authed) -> Result<Response, AppError> {
+#[utoipa::path(get, path = "/api/v1/plans/{id}/scores/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "成绩导入模板"), (status = 404, description = "计划不存在或不在辖区内")))]
+async fn score_template(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    // The template is the plan's: a plan outside the caller's scope is not found.
+    state.store.plan(&me.scope(), id).await?;
     let bytes =
         sheets::template(&ev::score_spec()).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(xlsx("成绩导入模板.xlsx", bytes))
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "考生导入模板")))]
-async fn template(_me: Authed) -> Result<Response, AppError> {
+#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "考生导入模板"), (status = 404, description = "计划不存在或不在辖区内")))]
+async fn template(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    state.store.plan(&me.scope(), id).await?;
     Ok(xlsx("考生导入模板.xlsx", ev::candidate_template()?))
 }
 

@@ -2,9 +2,11 @@
 //! occupations and levels, results in 公示. Like the pages, they show only what the notice makes
 //! public (names of persons and ID numbers masked). Also an institution's filed scope, in scope.
 
+use crate::routing::guard;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use domain::Action;
 use serde::{Deserialize, Serialize};
 use store::{PageRequest, PlanFilter};
 use utoipa::ToSchema;
@@ -18,11 +20,14 @@ use crate::AppState;
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new()
-        .routes(routes!(public_filings))
-        .routes(routes!(public_institutions))
-        .routes(routes!(public_results))
-        .routes(routes!(public_result))
-        .routes(routes!(institution_occupations))
+        .routes(guard(Action::PublicView, routes!(public_filings)))
+        .routes(guard(Action::PublicView, routes!(public_institutions)))
+        .routes(guard(Action::PublicView, routes!(public_results)))
+        .routes(guard(Action::PublicView, routes!(public_result)))
+        .routes(guard(
+            Action::InstitutionView,
+            routes!(institution_occupations),
+        ))
 }
 
 #[derive(Deserialize, Default)]

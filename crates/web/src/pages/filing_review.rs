@@ -2,11 +2,11 @@
 //! to the province (报至上级部门) and the 属地 moves (二(一)). They call the same service
 //! functions as the API (`crate::review`).
 
+use crate::routing::Routes;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 
@@ -17,16 +17,17 @@ use crate::error::AppError;
 use crate::review::{decide_move, report_from_multipart, request_move, MoveDecision, MoveInput};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/province-reports",
-            get(reports)
-                .post(create_report)
-                .layer(crate::upload::upload_limit_layer()),
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/province-reports", Action::ProvinceReport, reports)
+        .upload("/province-reports", Action::ProvinceReport, create_report)
+        .get("/district-moves", Action::DistrictMoveView, moves)
+        .post("/district-moves", Action::DistrictMoveRequest, request)
+        .post(
+            "/district-moves/{id}/decide",
+            Action::DistrictMoveDecide,
+            decide,
         )
-        .route("/district-moves", get(moves).post(request))
-        .route("/district-moves/{id}/decide", post(decide))
 }
 
 #[derive(Deserialize, Default)]
@@ -51,7 +52,7 @@ async fn reports_view(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<ReportsView, AppError> {
-    me.require(&[Role::CityCenter, Role::CityDivision])?;
+    me.may(Action::ProvinceReport)?;
     let pending = state
         .store
         .approved_unreported()
@@ -140,12 +141,7 @@ async fn moves_view(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<MovesView, AppError> {
-    me.require(&[
-        Role::Institution,
-        Role::District,
-        Role::CityCenter,
-        Role::CityDivision,
-    ])?;
+    me.may(Action::DistrictMoveView)?;
     let (mut current, mut premises, mut can_request) = (String::new(), String::new(), false);
     if let (Role::Institution, Some(id)) = (me.role(), me.account.institution_id) {
         let inst = state.store.institution(&me.scope(), id).await?;

@@ -1,12 +1,12 @@
 //! Home, login/logout, the dashboard with its work queue, and password change.
 
+use crate::routing::Routes;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::Duration;
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use store::{InstitutionFilter, LoginOutcome};
@@ -18,16 +18,15 @@ use crate::error::AppError;
 use crate::queue::{self, WorkItem};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", axum::routing::post(logout))
-        .route("/dashboard", get(dashboard))
-        .route(
-            "/account/password",
-            get(password_form).post(change_password),
-        )
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/", Action::PublicView, home)
+        .get("/login", Action::PublicView, login_form)
+        .post("/login", Action::PublicView, login)
+        .post("/logout", Action::PublicView, logout)
+        .get("/dashboard", Action::OwnAccount, dashboard)
+        .get("/account/password", Action::OwnAccount, password_form)
+        .post("/account/password", Action::OwnAccount, change_password)
 }
 
 #[derive(Template)]

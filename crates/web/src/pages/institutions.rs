@@ -1,11 +1,11 @@
 //! Institutions (评价机构) within the officer's jurisdiction; an institution sees only itself.
 
+use crate::routing::Routes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use domain::institution::{filing_status_label, InstitutionKind};
+use domain::Action;
 use domain::{Role, Scope};
 use serde::Deserialize;
 use store::{Division, InstitutionFilter, PageRequest};
@@ -18,22 +18,19 @@ use crate::error::AppError;
 use crate::forms::InstitutionForm;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/institutions", get(list).post(create))
-        .route("/institutions/new", get(new_form))
-        .route("/institutions/{id}", get(show))
-        .route("/institutions/{id}/edit", get(edit_form).post(update))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/institutions", Action::InstitutionView, list)
+        .post("/institutions", Action::InstitutionRegister, create)
+        .get("/institutions/new", Action::InstitutionRegister, new_form)
+        .get("/institutions/{id}", Action::InstitutionView, show)
+        .get(
+            "/institutions/{id}/edit",
+            Action::InstitutionEdit,
+            edit_form,
+        )
+        .post("/institutions/{id}/edit", Action::InstitutionEdit, update)
 }
-
-const OFFICERS: &[Role] = &[
-    Role::Admin,
-    Role::CityCenter,
-    Role::CityDivision,
-    Role::District,
-];
-/// Who may create institution records: the city, and a district for its own area.
-const CREATORS: &[Role] = &[Role::Admin, Role::CityCenter, Role::District];
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -79,7 +76,7 @@ async fn list(
     if let Scope::Institution(id) = me.scope() {
         return Ok(Redirect::to(&format!("/institutions/{id}")).into_response());
     }
-    me.require(OFFICERS)?;
+    me.may(Action::InstitutionView)?;
     let filter = InstitutionFilter {
         q: q.q.clone(),
         district: q.district.clone(),
@@ -158,9 +155,8 @@ async fn list(
             "全市评价机构。".into()
         },
         new_link: me
-            .require(CREATORS)
-            .ok()
-            .map(|_| ("/institutions/new".to_string(), "登记机构".to_string())),
+            .can(Action::InstitutionRegister)
+            .then(|| ("/institutions/new".to_string(), "登记机构".to_string())),
         filters,
         filter_action: "/institutions".into(),
         headers: vec![
@@ -207,10 +203,7 @@ async fn show(
         .items
         .iter()
         .map(|u| {
-            let cell = if me
-                .require(&[Role::Admin, Role::CityCenter, Role::District])
-                .is_ok()
-            {
+            let cell = if me.can(Action::UserView) {
                 Cell::link(&u.username, format!("/users/{}", u.id))
             } else {
                 Cell::new(&u.username)
@@ -344,7 +337,7 @@ fn form_page(
 }
 
 async fn new_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.require(CREATORS)?;
+    me.may(Action::InstitutionRegister)?;
     let districts = state.store.districts().await?;
     let mut f = InstitutionForm::default();
     if let Some(d) = &me.account.district_code {
@@ -367,7 +360,7 @@ async fn create(
     me: Authed,
     FormBody(f): FormBody<InstitutionForm>,
 ) -> Result<Response, AppError> {
-    me.require(CREATORS)?;
+    me.may(Action::InstitutionRegister)?;
     let districts = state.store.districts().await?;
     let result = async {
         let input = f.validate(&districts)?;

@@ -16,15 +16,15 @@ pub use institutions::apply_update as institutions_apply_update;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Router;
-use domain::Role;
+use domain::{Action, Role};
 
 use crate::auth::Authed;
 use crate::error::AppError;
+use crate::routing::Routes;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .merge(home::router())
         .merge(institutions::router())
         .merge(users::router())
@@ -46,6 +46,80 @@ pub struct NavItem {
     pub active: bool,
 }
 
+/// The visitor's menu.
+const PUBLIC_NAV: &[(&str, &str)] = &[
+    ("/", "首页"),
+    ("/public/institutions", "已备案机构"),
+    ("/public/filings", "备案公示"),
+    ("/public/certificates", "证书查询"),
+    ("/public/results", "结果公示"),
+    ("/policy", "政策规则"),
+    ("/register", "机构账号注册"),
+];
+
+/// One entry of the logged-in menu: shown when the permission table allows its action.
+struct MenuEntry {
+    href: &'static str,
+    label: &'static str,
+    action: Action,
+    /// Shown only to this role (the same page under another name).
+    only: Option<Role>,
+    /// Hidden from this role although the table allows the action (it reaches the page otherwise).
+    except: Option<Role>,
+}
+
+const fn menu(href: &'static str, label: &'static str, action: Action) -> MenuEntry {
+    MenuEntry {
+        href,
+        label,
+        action,
+        only: None,
+        except: None,
+    }
+}
+
+/// The logged-in menu, in order; the permission table decides who sees which entry.
+const MENU: &[MenuEntry] = &[
+    menu("/dashboard", "工作台", Action::OwnAccount),
+    MenuEntry {
+        except: Some(Role::Institution),
+        ..menu("/institutions", "评价机构", Action::InstitutionView)
+    },
+    MenuEntry {
+        only: Some(Role::Institution),
+        ..menu("/institutions", "本机构", Action::InstitutionView)
+    },
+    menu("/filings", "机构备案", Action::FilingView),
+    menu("/filing-exceptions", "特殊情况申请", Action::ExceptionView),
+    MenuEntry {
+        except: Some(Role::Institution),
+        ..menu("/increment-rounds", "增量批次", Action::IncrementRoundView)
+    },
+    menu("/experts", "专家库", Action::ExpertView),
+    menu("/plans", "评价计划", Action::PlanView),
+    menu("/efiling", "电子备案", Action::EfilingSubmit),
+    MenuEntry {
+        only: Some(Role::District),
+        ..menu("/efilings", "电子备案", Action::EfilingReview)
+    },
+    menu("/registrations", "账号注册确认", Action::RegistrationDecide),
+    menu("/enterprises", "企业筛查", Action::EnterpriseView),
+    menu("/supervision/relations", "督导回避", Action::RelationManage),
+    menu("/province-reports", "报至上级", Action::ProvinceReport),
+    MenuEntry {
+        except: Some(Role::CityDivision),
+        ..menu("/district-moves", "属地变更", Action::DistrictMoveView)
+    },
+    menu("/users", "用户账号", Action::UserView),
+    menu("/admin/divisions", "行政区划", Action::ReferenceManage),
+    menu("/admin/occupations", "职业目录", Action::ReferenceManage),
+    menu("/admin/calendar", "工作日历", Action::ReferenceManage),
+    menu("/admin/tokens", "接口令牌", Action::TokenManage),
+    menu("/audit", "审计日志", Action::AuditRead),
+    menu("/public/institutions", "公开信息", Action::OwnAccount),
+    menu("/policy", "政策规则", Action::OwnAccount),
+];
+
 /// What the frame of every page needs.
 pub struct Layout {
     pub title: String,
@@ -65,73 +139,15 @@ impl Layout {
         title: impl Into<String>,
         active: &str,
     ) -> Layout {
-        let role = user.map(|u| u.role());
-        let mut nav: Vec<(&'static str, &'static str)> = vec![];
-        match role {
-            None => {
-                nav.push(("/", "首页"));
-                nav.push(("/public/institutions", "已备案机构"));
-                nav.push(("/public/filings", "备案公示"));
-                nav.push(("/public/certificates", "证书查询"));
-                nav.push(("/public/results", "结果公示"));
-                nav.push(("/policy", "政策规则"));
-                nav.push(("/register", "机构账号注册"));
-            }
-            Some(r) => {
-                nav.push(("/dashboard", "工作台"));
-                if matches!(
-                    r,
-                    Role::Admin | Role::CityCenter | Role::CityDivision | Role::District
-                ) {
-                    nav.push(("/institutions", "评价机构"));
-                }
-                if r == Role::Institution {
-                    nav.push(("/institutions", "本机构"));
-                }
-                if r != Role::Admin {
-                    nav.push(("/filings", "机构备案"));
-                }
-                if matches!(r, Role::CityCenter | Role::CityDivision | Role::District) {
-                    nav.push(("/filing-exceptions", "特殊情况申请"));
-                    nav.push(("/increment-rounds", "增量批次"));
-                    nav.push(("/experts", "专家库"));
-                }
-                if r != Role::Admin && r != Role::Expert {
-                    nav.push(("/plans", "评价计划"));
-                }
-                if r == Role::Institution {
-                    nav.push(("/efiling", "电子备案"));
-                }
-                if r == Role::District {
-                    nav.push(("/efilings", "电子备案"));
-                    nav.push(("/registrations", "账号注册确认"));
-                }
-                if matches!(r, Role::CityCenter | Role::CityDivision | Role::District) {
-                    nav.push(("/enterprises", "企业筛查"));
-                }
-                if matches!(r, Role::CityCenter | Role::CityDivision) {
-                    nav.push(("/supervision/relations", "督导回避"));
-                    nav.push(("/province-reports", "报至上级"));
-                }
-                if matches!(r, Role::CityCenter | Role::District | Role::Institution) {
-                    nav.push(("/district-moves", "属地变更"));
-                }
-                if matches!(r, Role::Admin | Role::CityCenter | Role::District) {
-                    nav.push(("/users", "用户账号"));
-                }
-                if r == Role::Admin {
-                    nav.push(("/admin/divisions", "行政区划"));
-                    nav.push(("/admin/occupations", "职业目录"));
-                    nav.push(("/admin/calendar", "工作日历"));
-                    nav.push(("/admin/tokens", "接口令牌"));
-                }
-                if matches!(r, Role::Admin | Role::CityCenter | Role::CityDivision) {
-                    nav.push(("/audit", "审计日志"));
-                }
-                nav.push(("/public/institutions", "公开信息"));
-                nav.push(("/policy", "政策规则"));
-            }
-        }
+        let nav: Vec<(&'static str, &'static str)> = match user {
+            None => PUBLIC_NAV.to_vec(),
+            Some(u) => MENU
+                .iter()
+                .filter(|m| u.can(m.action) && m.only.is_none_or(|r| r == u.role()))
+                .filter(|m| m.except.is_none_or(|r| r != u.role()))
+                .map(|m| (m.href, m.label))
+                .collect(),
+        };
         Layout {
             title: title.into(),
             user: user.map(|u| UserBadge {

@@ -1,11 +1,11 @@
 //! Public pages (no login): filed institutions, the certificate query, and the rules.
 //! They show no personal data beyond what the notice makes public, and print cleanly.
 
+use crate::routing::Routes;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
+use domain::Action;
 use serde::Deserialize;
 use store::PublicCertificate;
 
@@ -14,14 +14,15 @@ use crate::auth::MaybeAuthed;
 use crate::error::AppError;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
+pub fn router() -> Routes {
+    Routes::new()
+        .get(
             "/public/institutions",
-            get(super::filing::public_institutions),
+            Action::PublicView,
+            super::filing::public_institutions,
         )
-        .route("/public/certificates", get(certificates))
-        .route("/policy", get(policy))
+        .get("/public/certificates", Action::PublicView, certificates)
+        .get("/policy", Action::PublicView, policy)
 }
 
 #[derive(Deserialize, Default)]

@@ -1,11 +1,11 @@
 //! Accounts: the city center creates district accounts (二(一)); the admin creates the others.
 //! Officers see the accounts of their jurisdiction only.
 
+use crate::routing::Routes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use domain::Action;
 use domain::Role;
 use serde::Deserialize;
 use store::{InstitutionFilter, NewAccount, PageRequest, UserFilter};
@@ -17,19 +17,24 @@ use crate::body::FormBody;
 use crate::error::AppError;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(list).post(create))
-        .route("/users/new", get(new_form))
-        .route("/users/{id}", get(show))
-        .route(
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/users", Action::UserView, list)
+        .post("/users", Action::UserCreate, create)
+        .get("/users/new", Action::UserCreate, new_form)
+        .get("/users/{id}", Action::UserView, show)
+        .get(
             "/users/{id}/reset-password",
-            get(reset_form).post(reset_password),
+            Action::UserResetPassword,
+            reset_form,
         )
-        .route("/users/{id}/state", post(change_state))
+        .post(
+            "/users/{id}/reset-password",
+            Action::UserResetPassword,
+            reset_password,
+        )
+        .post("/users/{id}/state", Action::UserChangeState, change_state)
 }
-
-const VIEWERS: &[Role] = &[Role::Admin, Role::CityCenter, Role::District];
 
 #[derive(Deserialize, Default)]
 struct ListQuery {
@@ -51,7 +56,7 @@ async fn list(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.require(VIEWERS)?;
+    me.may(Action::UserView)?;
     let filter = UserFilter {
         q: q.q.clone(),
         role: q.role.clone(),
@@ -327,7 +332,7 @@ async fn show(
     Path(id): Path<i64>,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    me.require(VIEWERS)?;
+    me.may(Action::UserView)?;
     let u = state.store.account(&me.scope(), id).await?;
     let district = match &u.district_code {
         Some(c) => state
@@ -505,7 +510,7 @@ async fn reset_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::UserResetPassword)?;
     let u = state.store.account(&me.scope(), id).await?;
     Ok(render(&reset_page(&state, &me, &u, None)))
 }
@@ -516,7 +521,7 @@ async fn reset_password(
     Path(id): Path<i64>,
     FormBody(f): FormBody<ResetForm>,
 ) -> Result<Response, AppError> {
-    me.require(&[Role::Admin])?;
+    me.may(Action::UserResetPassword)?;
     let u = state.store.account(&me.scope(), id).await?;
     if let Err(e) = domain::account::validate_password(&u.username, &f.password) {
         return Ok(render_status(

@@ -16,6 +16,7 @@ mod jobs;
 mod notice_calendar;
 mod notice_inst_plans;
 mod notifications;
+mod permissions;
 mod plans;
 
 mod api_complete;

@@ -1,0 +1,177 @@
+//! 工作日历的维护。
+
+use super::*;
+
+#[derive(Deserialize, Default)]
+pub(super) struct CalQuery {
+    pub(super) year: Option<i64>,
+    pub(super) msg: Option<String>,
+    pub(super) error: Option<String>,
+}
+
+pub(super) async fn calendar(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(q): Query<CalQuery>,
+) -> Result<Response, AppError> {
+    me.may(Action::ReferenceManage)?;
+    let years = state.store.calendar_years().await?;
+    let year = q.year.or_else(|| years.last().map(|y| y.0)).unwrap_or(2026);
+    let official = years.iter().any(|y| y.0 == year);
+    let mut days = state.store.calendar_days(year).await?;
+    if !official {
+        // Show the provisional schedule the platform computes with until the official one is entered.
+        if let Ok(p) = domain::calendar::provisional_year(year as i32) {
+            days = p
+                .days
+                .values()
+                .map(|d| store::CalendarDayRow {
+                    day: d.date.to_string(),
+                    kind: "off".into(),
+                    name: d.name.clone(),
+                })
+                .collect();
+        }
+    }
+    let rows = days
+        .iter()
+        .map(|d| {
+            vec![
+                Cell::new(&d.day).class("mono"),
+                Cell::new(if d.kind == "work" {
+                    "调休上班"
+                } else {
+                    "休息（节假日）"
+                }),
+                Cell::new(&d.name),
+            ]
+        })
+        .collect();
+    let mut props = vec![(
+        "已录入年度",
+        years
+            .iter()
+            .map(|y| y.0.to_string())
+            .collect::<Vec<_>>()
+            .join("、"),
+    )];
+    if let Some((_, src)) = years.iter().find(|y| y.0 == year) {
+        props.push(("依据", src.clone()));
+    } else {
+        props.push((
+            "状态",
+            format!("{year} 年节假日安排尚未录入：暂按临时日历（《全国年节及纪念日放假办法》法定节假日、周末及补休）推算，涉及该年度的日期均标注“临时日历”。请在国务院办公厅发布通知后录入正式安排。"),
+        ));
+    }
+    props.push((
+        "说明",
+        "周六、周日为休息日，列为“调休上班”的除外；列为节假日的日期休息。".into(),
+    ));
+    let links = years
+        .iter()
+        .map(|(y, _)| (format!("/admin/calendar?year={y}"), format!("{y} 年")))
+        .collect();
+    let mut page = DetailPage {
+        layout: Layout::new(&state, Some(&me), "工作日历", "/admin/calendar")
+            .with_flash(flash_text(q.msg.as_deref())),
+        heading: format!("工作日历：{year} 年"),
+        crumbs: vec![],
+        props,
+        links,
+        buttons: vec![],
+        sections: vec![(
+            format!("{year} 年节假日与调休"),
+            vec!["日期", "类别", "名称"],
+            rows,
+        )],
+    };
+    if let Some(e) = q.error {
+        page.layout.flash = None;
+        page.props.insert(0, ("错误", e));
+    }
+    Ok(render_calendar(page, year))
+}
+
+#[derive(askama::Template)]
+#[template(path = "calendar.html")]
+pub(super) struct CalendarPage {
+    pub(super) layout: super::super::Layout,
+    pub(super) sheet: DetailPage,
+    pub(super) next_year: i64,
+}
+
+pub(super) fn render_calendar(mut sheet: DetailPage, year: i64) -> Response {
+    let layout = std::mem::replace(
+        &mut sheet.layout,
+        Layout {
+            title: String::new(),
+            user: None,
+            nav: vec![],
+            demo: false,
+            flash: None,
+            pinned_today: None,
+        },
+    );
+    render(&CalendarPage {
+        layout,
+        sheet,
+        next_year: year + 1,
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct DayForm {
+    #[serde(default)]
+    pub(super) day: String,
+    #[serde(default)]
+    pub(super) kind: String,
+    #[serde(default)]
+    pub(super) name: String,
+}
+
+pub(super) async fn calendar_day(
+    State(state): State<AppState>,
+    me: Authed,
+    FormBody(f): FormBody<DayForm>,
+) -> Result<Response, AppError> {
+    me.may(Action::ReferenceManage)?;
+    let day = NaiveDate::parse_from_str(f.day.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("day", "日期格式应为 YYYY-MM-DD"))?;
+    let kind = match f.kind.as_str() {
+        "off" => Some(DayKind::Off),
+        "work" => Some(DayKind::Work),
+        "remove" => None,
+        _ => return Err(AppError::invalid("kind", "请选择类别")),
+    };
+    use chrono::Datelike;
+    if kind == Some(DayKind::Work) && day.weekday().number_from_monday() < 6 {
+        return Err(AppError::invalid("kind", "调休上班日须为周六或周日"));
+    }
+    let name = f.name.trim().chars().take(30).collect::<String>();
+    state
+        .store
+        .set_calendar_day(&me.actor(), day, kind, &name)
+        .await?;
+    Ok(Redirect::to(&format!("/admin/calendar?year={}&msg=saved", day.year())).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct YearForm {
+    #[serde(default)]
+    pub(super) toml: String,
+}
+
+/// Add a year from the same TOML format as the shipped files (pasted or uploaded as text).
+pub(super) async fn calendar_year(
+    State(state): State<AppState>,
+    me: Authed,
+    FormBody(f): FormBody<YearForm>,
+) -> Result<Response, AppError> {
+    me.may(Action::ReferenceManage)?;
+    let s = YearSchedule::from_toml(&f.toml)
+        .map_err(|e| AppError::invalid("toml", format!("节假日安排格式有误：{e}")))?;
+    state.store.add_calendar_year(&me.actor(), &s).await?;
+    Ok(Redirect::to(&format!("/admin/calendar?year={}&msg=saved", s.year)).into_response())
+}
+
+// ---- API tokens (接口令牌) ----
