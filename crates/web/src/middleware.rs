@@ -240,3 +240,39 @@ pub async fn track_metrics(State(state): State<AppState>, req: Request, next: Ne
     );
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_origin;
+
+    #[test]
+    fn origins_normalise_to_scheme_host_port() {
+        let n = |u: &str| normalize_origin(u);
+        assert_eq!(
+            n("https://PJ.example.gov.cn/").unwrap(),
+            "https://pj.example.gov.cn"
+        );
+        assert_eq!(
+            n("https://pj.example.gov.cn:443/login?x=1").unwrap(),
+            "https://pj.example.gov.cn"
+        );
+        assert_eq!(
+            n("http://pj.example.gov.cn:80").unwrap(),
+            "http://pj.example.gov.cn"
+        );
+        assert_eq!(n("http://10.0.0.5:8080").unwrap(), "http://10.0.0.5:8080");
+        assert_ne!(
+            n("http://pj.example.gov.cn").unwrap(),
+            n("https://pj.example.gov.cn").unwrap()
+        );
+        for bad in [
+            "null",
+            "pj.example.gov.cn",
+            "ftp://x",
+            "https://",
+            "https://u:p@evil.example",
+        ] {
+            assert!(n(bad).is_err(), "{bad}");
+        }
+    }
+}
