@@ -33,9 +33,9 @@ async fn upload(s: &Store, inst: i64, n: usize) {
 }
 
 #[tokio::test]
-async fn backup_restore_round_trip_while_writing() {
+async fn backup_restore_round_trip() {
     if store::testing::on_postgres() {
-        store::testing::announce_skipped("backup_restore_round_trip_while_writing (SQLite only: PostgreSQL uses pg_dump)");
+        store::testing::announce_skipped("backup_restore_round_trip (SQLite only: PostgreSQL uses pg_dump)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -106,9 +106,9 @@ async fn backup_restore_round_trip_while_writing() {
 }
 
 #[tokio::test]
-async fn damaged_backup_refused() {
+async fn restore_refuses_damaged_backup() {
     if store::testing::on_postgres() {
-        store::testing::announce_skipped("damaged_backup_refused (SQLite only)");
+        store::testing::announce_skipped("restore_refuses_damaged_backup (SQLite only)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
