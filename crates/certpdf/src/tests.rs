@@ -263,38 +263,3 @@ fn foreign_pdfs_have_no_qr_text() {
     assert_eq!(extract_qr_text(b"not a pdf /SkillevalQR (x)"), None);
 }
 
-#[test]
-#[ignore]
-fn zz_timing() {
-    let c = sample_certificate();
-    let f = Fonts::default();
-    let t = std::time::Instant::now();
-    for _ in 0..20 { let _ = Photo::from_bytes(&sample_photo_png()).unwrap(); }
-    eprintln!("photo decode {:?}", t.elapsed() / 20);
-    let t = std::time::Instant::now();
-    for _ in 0..20 { let _ = crate::writer::deflate(c.photo.data()); }
-    eprintln!("photo deflate {:?}", t.elapsed() / 20);
-    let face = FontFace::builtin();
-    let mut r = subsetter::GlyphRemapper::new();
-    for g in [100u16, 2000, 3000, 4000, 5000] { r.remap(g); }
-    let t = std::time::Instant::now();
-    for _ in 0..20 { let _ = subsetter::subset(face.data(), 0, &r).unwrap(); }
-    eprintln!("subset {:?}", t.elapsed() / 20);
-    let t = std::time::Instant::now();
-    for _ in 0..20 { let _ = qr_code(&c.qr_text).unwrap(); }
-    eprintln!("qr {:?}", t.elapsed() / 20);
-    let png = sample_photo_png();
-    let t = std::time::Instant::now();
-    for _ in 0..20 { let _ = Photo::from_bytes(&png).unwrap(); }
-    eprintln!("png decode only {:?}", t.elapsed() / 20);
-    let t = std::time::Instant::now();
-    for _ in 0..20 { let _ = render_certificate(&c, &f).unwrap(); }
-    eprintln!("render {:?}", t.elapsed() / 20);
-    for (label, base) in [("short", "https://pj.zzrs.gov.cn"), ("long", "https://jineng.rsj.zhengzhou.gov.cn")] {
-        let (n, cose) = certsign::parse_qr_text(&c.qr_text).unwrap();
-        let t = certsign::qr_text(base, &n, &cose);
-        use base64::Engine;
-        let b64 = format!("{base}/v/{n}#{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&cose));
-        eprintln!("{label}: {} chars v{} | base64 {} chars v{}", t.len(), qr_version(&t).unwrap(), b64.len(), qr_version(&b64).unwrap());
-    }
-}
