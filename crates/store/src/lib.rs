@@ -5,6 +5,7 @@
 mod accounts;
 pub mod audit;
 pub mod blobs;
+mod cert_issue;
 mod certificates;
 mod db;
 mod documents;
@@ -33,7 +34,8 @@ pub mod testing;
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
 pub use audit::{Actor, AuditFilter, AuditRow, NewEvent, VerifyReport};
 pub use blobs::{BlobStore, LocalBlobStore, StoredBlob};
-pub use certificates::PublicCertificate;
+pub use cert_issue::{CertBatch, CertChange, Compose, IssueCandidate, IssueDraft, Sign, Signed};
+pub use certificates::{state_label, Certificate, CertificateFilter, PublicCertificate};
 pub use db::{redact_url, Backend, Db, WriteTx};
 pub use documents::{Document, DocumentVersions, NewDocument, PERSONAL_OWNER_TYPES};
 pub use error::StoreError;
