@@ -60,6 +60,28 @@ pub fn require_results_submitted(results_status: &str) -> Result<(), Refusal> {
     }
 }
 
+/// Revocation (撤销) and correction (更正) take both city keys: 市职业技能鉴定中心 and 市人社局职建处.
+pub const TWO_KEYS_CLAUSE: &str = "平台规则（证书撤销、更正须市职业技能鉴定中心与市人社局职建处两方确认，二(三)）";
+pub const RULE_TWO_KEYS: &str = "cert_two_keys";
+
+/// Who may give a key of a revocation or correction.
+pub fn is_city_key(role: crate::Role) -> bool {
+    matches!(role, crate::Role::CityCenter | crate::Role::CityDivision)
+}
+
+/// The second key must come from the other city role.
+pub fn second_key(proposed_role: &str, actor: crate::Role) -> Result<(), Refusal> {
+    if proposed_role == actor.as_str() {
+        Err(Refusal {
+            rule: RULE_TWO_KEYS,
+            clause: TWO_KEYS_CLAUSE.into(),
+            message: format!("{}已提出本申请，须由另一市级部门确认", actor.label()),
+        })
+    } else {
+        Ok(())
+    }
+}
+
 /// Why a passed candidate does not get a certificate in this batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blocker {
@@ -226,6 +248,15 @@ mod tests {
             .message
             .contains("过小"));
         assert!(check_photo("a.pdf", b"%PDF-1.4 x").is_err());
+    }
+
+    #[test]
+    fn two_keys_need_the_other_city_role() {
+        use crate::Role;
+        let r = second_key("city_center", Role::CityCenter).unwrap_err();
+        assert_eq!(r.rule, RULE_TWO_KEYS);
+        assert!(second_key("city_center", Role::CityDivision).is_ok());
+        assert!(is_city_key(Role::CityDivision) && !is_city_key(Role::District));
     }
 
     #[test]

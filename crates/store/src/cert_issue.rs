@@ -283,7 +283,16 @@ async fn insert_certificate(
 ) -> Result<(i64, String)> {
     use base64::Engine;
     let year: i64 = d.issued_on.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
-    let serial = next_serial(tx, d.institution_id, year, if per_level { d.level } else { 0 }).await?;
+    // One counter per institution and year (and level, if the policy says so); 专项职业能力
+    // certificates count apart (level -1).
+    let counter_level = if d.occupation_kind == "special" {
+        -1
+    } else if per_level {
+        d.level
+    } else {
+        0
+    };
+    let serial = next_serial(tx, d.institution_id, year, counter_level).await?;
     let cert_no = compose(d, serial).map_err(StoreError::Invalid)?;
     let signed = sign(d, &cert_no, status_index).map_err(StoreError::Invalid)?;
     let id: i64 = sqlx::query(

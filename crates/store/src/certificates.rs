@@ -406,6 +406,20 @@ impl Store {
         Ok(n <= limit as i64)
     }
 
+    /// The photo document of a candidate the scope covers (`NotFound` outside it).
+    pub async fn candidate_photo_document(&self, scope: &Scope, candidate_id: i64) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT photo_document_id, institution_id, district_code FROM candidates WHERE id = $1")
+            .bind(candidate_id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let district: String = r.get(2);
+        if !scope.covers(Some(&district), Some(r.get(1))) {
+            return Err(StoreError::NotFound);
+        }
+        Ok(r.get(0))
+    }
+
     /// Record an export to the province (what, how many rows, which format): when and by whom.
     pub async fn record_export(
         &self,

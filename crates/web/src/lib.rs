@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod certificates;
 pub mod documents;
 pub mod error;
 pub mod evaluation;
@@ -60,6 +61,17 @@ pub struct WebConfig {
     pub fixed_today: Option<chrono::NaiveDate>,
     /// Run the scheduler (到期处理) in this server. Tests drive it by hand instead.
     pub scheduler: bool,
+    /// The platform's public address (e.g. `https://pingjia.example.gov.cn`): printed in the QR
+    /// codes of certificates. `None`: the address the request came to.
+    pub public_url: Option<String>,
+    /// The certificate signing key (read by the binary from the PEM file of the settings; never
+    /// from the database). `None`: a demo server derives the demo key, any other cannot issue.
+    pub cert_signing_key: Option<Arc<certsign::SigningKey>>,
+    /// The published public keys with their validity (the key file of the settings). `None`:
+    /// the signing key's public key alone.
+    pub cert_public_keys: Option<Arc<certsign::KeyRing>>,
+    /// Public certificate queries per client address per minute (all app servers together).
+    pub public_query_limit: u32,
 }
 
 impl Default for WebConfig {
@@ -74,6 +86,10 @@ impl Default for WebConfig {
             login_limits: LoginLimits::default(),
             fixed_today: None,
             scheduler: true,
+            public_url: None,
+            cert_signing_key: None,
+            cert_public_keys: None,
+            public_query_limit: 30,
         }
     }
 }
@@ -85,6 +101,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub policy: Arc<Policy>,
     pub metrics: Arc<middleware::Metrics>,
+    /// Certificate keys: the signing key (if any) and the published key ring.
+    pub certs: Arc<certificates::CertKeys>,
     calendar: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<HolidayCalendar>)>>>,
 }
 
@@ -94,9 +112,20 @@ impl AppState {
         self.config.fixed_today.unwrap_or_else(queue::today_cn)
     }
 
+    /// Now as unix seconds (signing times of published lists). While "today" is pinned, noon
+    /// of that day in China time, so that pinned servers and tests never read the clock.
+    pub fn now_unix(&self) -> i64 {
+        match self.config.fixed_today {
+            Some(d) => d.and_hms_opt(4, 0, 0).expect("time").and_utc().timestamp(),
+            None => chrono::Utc::now().timestamp(),
+        }
+    }
+
     pub fn new(store: Store, config: WebConfig, policy: Policy) -> AppState {
+        let certs = Arc::new(certificates::CertKeys::from_config(&config));
         AppState {
             store,
+            certs,
             config: Arc::new(config),
             policy: Arc::new(policy),
             metrics: Arc::new(middleware::Metrics::default()),
@@ -132,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(outreach::router())
         .merge(registration::router())
+        .merge(certificates::router())
         .merge(api::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
