@@ -86,6 +86,39 @@ pub struct Policy {
     pub expert_panel_fail_needs_reason: Rule<bool>,
     /// 评审督导由市人社局职建处会同市鉴定中心共同派遣；督导意见提交后方可市级审核.
     pub review_supervision_joint_dispatch: Rule<bool>,
+    /// 证书编号第6–7位省份代码 (two digits). Optional in the file: older policy files get "41".
+    #[serde(default = "default_cert_province_code")]
+    pub cert_province_code: Rule<String>,
+    /// 证书编号末六位序号是否按等级分别编号 (default no: one counter per institution and year).
+    #[serde(default = "default_cert_serial_per_level")]
+    pub cert_serial_per_level: Rule<bool>,
+    /// 专项职业能力证书编号规则 (a [`crate::certno::PatternScheme`] pattern; an assumption).
+    #[serde(default = "default_special_ability_cert_pattern")]
+    pub special_ability_cert_pattern: Rule<String>,
+}
+
+fn default_cert_province_code() -> Rule<String> {
+    Rule {
+        value: "41".into(),
+        clause: "国家规定（人社鉴发〔2019〕2号，证书编号第6至7位为省份代码）".into(),
+        text: "证书编号第6至7位为省份代码，河南省为41。".into(),
+    }
+}
+
+fn default_cert_serial_per_level() -> Rule<bool> {
+    Rule {
+        value: false,
+        clause: "平台默认值（人社鉴发〔2019〕2号未明确末6位序号是否按等级分别编号，待省级技能人才评价指导中心确认）".into(),
+        text: "证书编号末6位为评价机构当年发证的流水序号，各等级共用一个序号，不按等级重新起编；编号一经使用不再重复。".into(),
+    }
+}
+
+fn default_special_ability_cert_pattern() -> Rule<String> {
+    Rule {
+        value: crate::certno::PatternScheme::DEFAULT.into(),
+        clause: "平台假定（国家未公布专项职业能力证书编号规则，待省级部门确认）".into(),
+        text: "专项职业能力证书编号暂按：Z＋0000＋省份代码＋6位评价站点代码＋2位年份＋0＋6位序号，共22位；第1位Z、第16位0使其不会与职业技能等级证书编号重复。".into(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -184,6 +217,15 @@ impl Policy {
             {
                 return Err(invalid("required_materials", format!("“{m}”不是材料类别")));
             }
+        }
+        let p = &self.cert_province_code.value;
+        if p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("cert_province_code", "省份代码应为2位数字"));
+        }
+        if let Err(e) =
+            crate::certno::PatternScheme::new(&self.special_ability_cert_pattern.value, p)
+        {
+            return Err(invalid("special_ability_cert_pattern", e.to_string()));
         }
         if self.pass_score.value > 100 {
             return Err(invalid("pass_score", "合格分数线不能超过100分"));
@@ -438,7 +480,40 @@ impl Policy {
                 &self.review_supervision_joint_dispatch,
                 yes(self.review_supervision_joint_dispatch.value),
             ),
+            view(
+                "cert_province_code",
+                "证书编号省份代码",
+                &self.cert_province_code,
+                self.cert_province_code.value.clone(),
+            ),
+            view(
+                "cert_serial_per_level",
+                "证书编号序号按等级分别编号",
+                &self.cert_serial_per_level,
+                yes(self.cert_serial_per_level.value),
+            ),
+            view(
+                "special_ability_cert_pattern",
+                "专项职业能力证书编号规则",
+                &self.special_ability_cert_pattern,
+                self.special_ability_cert_pattern.value.clone(),
+            ),
         ]
+    }
+
+    /// 证书编号方案 of this policy: the national layout for 职业技能等级证书 and the pattern
+    /// for 专项职业能力证书 (both validated when the policy was loaded).
+    pub fn numbering(&self) -> crate::certno::Numbering {
+        use crate::certno::{NationalScheme, Numbering, PatternScheme};
+        let province = self.cert_province_code.value.clone();
+        Numbering {
+            special_ability: Box::new(
+                PatternScheme::new(&self.special_ability_cert_pattern.value, &province)
+                    .expect("validated with the policy"),
+            ),
+            skill_level: Box::new(NationalScheme { province }),
+            serial_per_level: self.cert_serial_per_level.value,
+        }
     }
 
     /// 一(一): whether the two quotas (occupations per applicant, institutions per occupation per
@@ -779,6 +854,61 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn certificate_numbering_policy_defaults_and_old_files_load() {
+        let p = p();
+        assert!(!p.cert_serial_per_level.value);
+        assert!(p
+            .cert_serial_per_level
+            .clause
+            .contains("人社鉴发〔2019〕2号"));
+        assert_eq!(p.cert_province_code.value, "41");
+        let n = p.numbering();
+        assert!(!n.serial_per_level);
+        assert_eq!(
+            n.validate_any("S000041000123265000001").unwrap(),
+            crate::certno::CertificateType::SkillLevel
+        );
+        // A policy file written before these rules existed still loads, with the defaults.
+        let old: String = ZHENGZHOU_2022
+            .split("\n[cert_province_code]")
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(!old.contains("cert_serial_per_level"));
+        let q = Policy::from_toml(&old).unwrap();
+        assert_eq!(q.cert_serial_per_level, p.cert_serial_per_level);
+        assert_eq!(
+            q.special_ability_cert_pattern,
+            p.special_ability_cert_pattern
+        );
+        // Per-level serials and a bad pattern are read and checked.
+        let per_level = ZHENGZHOU_2022.replace(
+            "[cert_serial_per_level]\nvalue = false",
+            "[cert_serial_per_level]\nvalue = true",
+        );
+        assert!(
+            Policy::from_toml(&per_level)
+                .unwrap()
+                .numbering()
+                .serial_per_level
+        );
+        let bad = ZHENGZHOU_2022.replace(
+            "value = \"Z0000{province}{site}{yy}0{serial:6}\"",
+            "value = \"Z{site}\"",
+        );
+        let e = Policy::from_toml(&bad).unwrap_err();
+        assert!(
+            e.to_string().contains("special_ability_cert_pattern")
+                || e.to_string().contains("serial"),
+            "{e}"
+        );
+        assert!(p
+            .rules()
+            .iter()
+            .any(|r| r.key == "cert_serial_per_level" && r.value == "否"));
     }
 
     #[test]
