@@ -420,6 +420,60 @@ impl Store {
         Ok(r.get(0))
     }
 
+    /// Certificate rows for the export to the province: every published certificate issued in
+    /// [from, until] (all when empty), in number order, with the full ID number (the national
+    /// query takes 姓名 + 证件号码) and the institution's credit code. City use only; the caller
+    /// records the export.
+    pub async fn certificate_export_rows(
+        &self,
+        from: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Vec<(Certificate, String, String, Option<String>)>> {
+        let mut w = Where::new();
+        w.raw("c.published = 1");
+        if let Some(d) = from.filter(|d| !d.is_empty()) {
+            let p = w.arg(Arg::Text(d.to_string()));
+            w.raw(format!("c.issued_on >= {p}"));
+        }
+        if let Some(d) = until.filter(|d| !d.is_empty()) {
+            let p = w.arg(Arg::Text(d.to_string()));
+            w.raw(format!("c.issued_on <= {p}"));
+        }
+        let mut out = vec![];
+        let mut n = 1;
+        loop {
+            let rows = w
+                .page(
+                    &self.db,
+                    &format!("SELECT {CERT_COLUMNS}, k.id_number, i.credit_code, s.cert_no FROM certificates c JOIN candidates k ON k.id = c.candidate_id JOIN institutions i ON i.id = c.institution_id LEFT JOIN certificates s ON s.id = c.superseded_by"),
+                    "c.cert_no",
+                    PageRequest { page: n, per_page: 1000 },
+                )
+                .await?;
+            let len = rows.len();
+            out.extend(rows.iter().map(|r| (cert_row(r), r.get(30), r.get(31), r.get(32))));
+            if len < 1000 {
+                return Ok(out);
+            }
+            n += 1;
+        }
+    }
+
+    /// The approved (filed) institutions with their occupations, levels and site codes: one row
+    /// per institution and occupation. (name, credit code, kind, district, site code, occupation
+    /// code, occupation name, occupation kind, levels, filing no, filed on)
+    pub async fn approved_institution_rows(&self) -> Result<Vec<Vec<String>>> {
+        let rows = sqlx::query("SELECT i.name, i.credit_code, i.kind, d.name, COALESCE(i.site_code, ''), o.code, o.name, o.kind, f.levels, f.filing_no, f.filed_on \
+             FROM filed_occupations f JOIN institutions i ON i.id = f.institution_id JOIN occupations o ON o.id = f.occupation_id JOIN divisions d ON d.code = i.district_code \
+             WHERE f.revoked_at IS NULL ORDER BY d.sort, i.name, o.code")
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (0..11).map(|i| r.get::<String, _>(i)).collect())
+            .collect())
+    }
+
     /// Record an export to the province (what, how many rows, which format): when and by whom.
     pub async fn record_export(
         &self,

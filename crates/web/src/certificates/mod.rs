@@ -6,6 +6,7 @@
 pub mod export;
 pub mod issue;
 pub mod pages;
+pub mod pdf;
 pub mod public;
 pub mod revoke;
 
