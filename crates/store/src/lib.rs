@@ -6,6 +6,7 @@ mod accounts;
 pub mod audit;
 pub mod blobs;
 mod cert_issue;
+pub mod cert_sign;
 mod certificates;
 mod db;
 mod documents;
@@ -29,6 +30,7 @@ pub mod demo;
 mod demo_filing_review;
 pub mod demo_filing_rules;
 mod demo_inst_plans;
+pub mod demo_certificates;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};

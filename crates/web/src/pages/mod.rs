@@ -102,6 +102,15 @@ impl Layout {
                 if r == Role::Institution {
                     nav.push(("/efiling", "电子备案"));
                 }
+                if r == Role::CityCenter {
+                    nav.push(("/certificates/issue", "生成证书数据"));
+                }
+                if matches!(
+                    r,
+                    Role::CityCenter | Role::CityDivision | Role::District | Role::Institution
+                ) {
+                    nav.push(("/certificates", "证书"));
+                }
                 if r == Role::District {
                     nav.push(("/efilings", "电子备案"));
                     nav.push(("/registrations", "账号注册确认"));
