@@ -233,7 +233,8 @@ pub(crate) async fn seed_certificates(store: &Store, today: chrono::NaiveDate) -
     let sign = |d: &crate::IssueDraft, no: &str, i: i64| crate::cert_sign::sign_draft(&key, d, no, i);
     let per_level = policy.cert_serial_per_level.value;
     // One revoked (center proposes, bureau confirms) …
-    if let Some(c) = certs.get(1) {
+    let by_name = |n: &str| certs.iter().find(|c| c.holder_name == n);
+    if let Some(c) = by_name("钱伟") {
         let x = store
             .propose_cert_change(&center, c, "revoke", "经核查，该考生技能考核存在替考行为，撤销证书（演示）", &serde_json::json!({}))
             .await?;
@@ -242,7 +243,7 @@ pub(crate) async fn seed_certificates(store: &Store, today: chrono::NaiveDate) -
             .await?;
     }
     // … and one corrected (bureau proposes, center confirms): the name was misspelt.
-    if let Some(c) = certs.get(2) {
+    if let Some(c) = by_name("孙敏") {
         let x = store
             .propose_cert_change(&bureau, c, "correct", "姓名录入错误，更正后补发（演示）", &serde_json::json!({ "holder_name": "孙敏慧", "work_type": "" }))
             .await?;

@@ -67,6 +67,7 @@ pub const INSTITUTION_HEADERS: [&str; 12] = [
 ];
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// xlsx (default) | csv
     pub format: Option<String>,

@@ -319,6 +319,7 @@ async fn status_list(State(state): State<AppState>, headers: HeaderMap) -> Resul
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ApiQueryParams {
     /// 持证人姓名 (must match).
     name: Option<String>,
