@@ -236,7 +236,16 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         }
         None => domain::policy::Policy::zhengzhou_2022(),
     };
-    let state = web::AppState::new(store, s.web_config(), policy);
+    let (cert_signing_key, cert_public_keys) = s.cert_keys()?;
+    if cert_signing_key.is_none() && !s.demo {
+        tracing::warn!("no certificate signing key configured (cert_signing_key): certificates cannot be issued");
+    }
+    let config = web::WebConfig {
+        cert_signing_key,
+        cert_public_keys,
+        ..s.web_config()
+    };
+    let state = web::AppState::new(store, config, policy);
     let listener = tokio::net::TcpListener::bind(&s.listen)
         .await
         .with_context(|| format!("无法监听 {}", s.listen))?;

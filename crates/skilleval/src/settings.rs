@@ -53,6 +53,17 @@ pub struct Settings {
     /// 演练日期 (`today`, YYYY-MM-DD): pin "today" for drills and training; every page then
     /// shows it in a banner. Empty = the real date in China time.
     pub today: String,
+    /// The platform's public address (e.g. https://pingjia.example.gov.cn), printed in the QR
+    /// codes of certificates. Empty = the address a request came to.
+    pub public_url: String,
+    /// PEM file (PKCS#8) of the Ed25519 certificate signing key. Empty: `--demo` uses the demo
+    /// key; otherwise certificates cannot be issued. Never stored in the database.
+    pub cert_signing_key: String,
+    /// JSON file of the published public keys with their validity (current and retired keys).
+    /// Empty: the signing key's public key alone.
+    pub cert_public_keys: String,
+    /// Public certificate queries per client address per minute (all app servers together).
+    pub public_query_limit: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -83,6 +94,10 @@ impl Default for Settings {
             blobs_dir: String::new(),
             log: "info,sqlx=warn,tower_http=warn".into(),
             today: String::new(),
+            public_url: String::new(),
+            cert_signing_key: String::new(),
+            cert_public_keys: String::new(),
+            public_query_limit: 30,
         }
     }
 }
@@ -154,7 +169,48 @@ impl Settings {
             max_body_bytes: self.max_body_mb * 1024 * 1024,
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             fixed_today: chrono::NaiveDate::parse_from_str(self.today.trim(), "%Y-%m-%d").ok(),
+            public_url: Some(self.public_url.trim().trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty()),
+            public_query_limit: self.public_query_limit.max(1),
             ..Default::default()
         }
+    }
+
+    /// The certificate keys from their files (never from the database): the signing key and
+    /// the published key ring. The signing key must be in the ring when both are given.
+    #[allow(clippy::type_complexity)]
+    pub fn cert_keys(
+        &self,
+    ) -> anyhow::Result<(
+        Option<std::sync::Arc<certsign::SigningKey>>,
+        Option<std::sync::Arc<certsign::KeyRing>>,
+    )> {
+        let read = |p: &str, what: &str| {
+            std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("无法读取{what} {p}: {e}"))
+        };
+        let key = match self.cert_signing_key.trim() {
+            "" => None,
+            p => Some(
+                certsign::SigningKey::from_pkcs8_pem(&read(p, "证书签名私钥")?)
+                    .map_err(|e| anyhow::anyhow!("证书签名私钥 {p} 有误: {e}"))?,
+            ),
+        };
+        let ring = match self.cert_public_keys.trim() {
+            "" => None,
+            p => Some(
+                certsign::KeyRing::from_json(&read(p, "证书公钥文件")?)
+                    .map_err(|e| anyhow::anyhow!("证书公钥文件 {p} 有误: {e}"))?,
+            ),
+        };
+        if let (Some(k), Some(r)) = (&key, &ring) {
+            if r.find(&k.kid()).next().is_none() {
+                anyhow::bail!(
+                    "证书签名私钥（密钥标识 {}）不在公钥文件中，请先发布其公钥",
+                    hex::encode(k.kid())
+                );
+            }
+        }
+        Ok((key.map(std::sync::Arc::new), ring.map(std::sync::Arc::new)))
     }
 }

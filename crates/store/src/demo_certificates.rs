@@ -252,5 +252,9 @@ pub(crate) async fn seed_certificates(store: &Store, today: chrono::NaiveDate) -
             .confirm_cert_change(&center, x.id, x.version, &corrected_on, per_level, &compose, &sign)
             .await?;
     }
+    // Walking the plan notified the parties; drop those so the demo inbox stays readable.
+    sqlx::query("DELETE FROM notifications WHERE link LIKE '/plans/%'")
+        .execute(&store.db.pool)
+        .await?;
     Ok(())
 }
