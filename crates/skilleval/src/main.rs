@@ -1,5 +1,6 @@
 //! skilleval: the skill-talent evaluation service platform (技能人才评价服务平台).
 
+mod cert;
 mod settings;
 
 use std::process::ExitCode;
@@ -34,6 +35,11 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// Certificate signing keys and offline verification (证书).
+    Cert {
+        #[command(subcommand)]
+        command: cert::CertCommand,
     },
     /// Expert draws of the filing workflow.
     Draw {
@@ -94,6 +100,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Cert { command } => cert::run(command),
         Command::Serve(args) => {
             let s = Settings::load(cli.config.as_deref(), &args.db, Some(&args))?;
             init_logging(&s.log);
@@ -207,6 +214,10 @@ fn store_redact(url: &str) -> String {
 }
 
 async fn serve(s: Settings) -> anyhow::Result<()> {
+    // Certificate fonts are read once, before serving, so a wrong path stops the start.
+    certpdf::install_fonts(
+        certpdf::Fonts::from_config(&s.font_config()).map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
     let store = open(&s).await?;
     // SQLite has one app server: it migrates itself. PostgreSQL too, under an advisory lock,
     // so a fresh deployment works; `skilleval migrate` remains for controlled rollouts.

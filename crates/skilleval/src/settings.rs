@@ -64,6 +64,14 @@ pub struct Settings {
     pub cert_public_keys: String,
     /// Public certificate queries per client address per minute (all app servers together).
     pub public_query_limit: u32,
+    /// 证书字体: a font file (.otf/.ttf/.ttc) that overrides the built-in Noto Serif CJK SC
+    /// subset, e.g. an official 仿宋 face. Empty = built-in.
+    pub certificate_font: String,
+    /// Family name of the face to use in a collection (.ttc), e.g. "Noto Serif CJK SC".
+    pub certificate_font_family: String,
+    /// 备用字体 for characters the main font lacks (rare name characters); empty = none.
+    pub certificate_fallback_font: String,
+    pub certificate_fallback_font_family: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -98,6 +106,10 @@ impl Default for Settings {
             cert_signing_key: String::new(),
             cert_public_keys: String::new(),
             public_query_limit: 30,
+            certificate_font: String::new(),
+            certificate_font_family: String::new(),
+            certificate_fallback_font: String::new(),
+            certificate_fallback_font_family: String::new(),
         }
     }
 }
@@ -158,6 +170,18 @@ impl Settings {
             s.db_max_connections = s.db_max_connections.min(4);
         }
         Ok(s)
+    }
+
+    pub fn font_config(&self) -> certpdf::FontConfig {
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        certpdf::FontConfig {
+            path: opt(&self.certificate_font).map(Into::into),
+            family: opt(&self.certificate_font_family),
+            fallbacks: opt(&self.certificate_fallback_font)
+                .map(|p| (p.into(), opt(&self.certificate_fallback_font_family)))
+                .into_iter()
+                .collect(),
+        }
     }
 
     pub fn web_config(&self) -> web::WebConfig {
