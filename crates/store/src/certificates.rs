@@ -406,6 +406,16 @@ impl Store {
         Ok(n <= limit as i64)
     }
 
+    /// The full ID number printed on a certificate (from its candidate). The caller audits the read.
+    pub async fn certificate_id_number(&self, certificate_id: i64) -> Result<String> {
+        sqlx::query("SELECT k.id_number FROM certificates c JOIN candidates k ON k.id = c.candidate_id WHERE c.id = $1")
+            .bind(certificate_id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .map(|r| r.get(0))
+            .ok_or(StoreError::NotFound)
+    }
+
     /// The photo document of a candidate the scope covers (`NotFound` outside it).
     pub async fn candidate_photo_document(&self, scope: &Scope, candidate_id: i64) -> Result<Option<i64>> {
         let r = sqlx::query("SELECT photo_document_id, institution_id, district_code FROM candidates WHERE id = $1")

@@ -189,23 +189,39 @@ async fn detail_page(
     }))
 }
 
-/// Service: the PDF of a certificate (institution in scope, district, city).
+/// Service: the PDF of a certificate (institution in scope, district, city). It prints the full
+/// ID number: each download is audited as a personal-data read.
 pub async fn certificate_pdf(state: &AppState, me: &Authed, headers: &HeaderMap, id: i64) -> Result<(String, Vec<u8>), AppError> {
     me.require(&VIEWERS)?;
     let c = state.store.certificate(&me.scope(), id).await?;
+    if !c.published {
+        return Err(AppError::Conflict("本证书所在批次尚未完成签发".into()));
+    }
     let base = super::base_url(state, headers);
     let bytes = render_pdf(state, &c, &base).await?;
+    store::audit::record(
+        &state.store.db,
+        &me.actor(),
+        store::NewEvent {
+            action: "certificate.pdf",
+            object_type: "certificate",
+            object_id: c.id.to_string(),
+            summary: serde_json::json!({ "cert_no": c.cert_no }),
+        },
+    )
+    .await?;
     Ok((format!("{}.pdf", c.cert_no), bytes))
 }
 
-/// Render a certificate with the certificate renderer: its photo and its QR text.
+/// Render a certificate with the certificate renderer: its photo, full ID number and QR text.
 pub async fn render_pdf(state: &AppState, c: &Certificate, base: &str) -> Result<Vec<u8>, AppError> {
-    let photo = match c.photo_document_id {
-        Some(doc) => Some(state.store.document_bytes(&domain::Scope::City, doc).await?.1),
-        None => None,
-    };
+    let doc = c
+        .photo_document_id
+        .ok_or_else(|| AppError::Conflict(format!("证书 {} 没有照片", c.cert_no)))?;
+    let photo = state.store.document_bytes(&domain::Scope::City, doc).await?.1;
+    let id_number = state.store.certificate_id_number(c.id).await?;
     let qr = certsign::qr_text(base, &c.cert_no, &c.cose_bytes()?);
-    super::pdf::render(state, c, photo.as_deref(), &qr)
+    super::pdf::render(c, &id_number, &photo, &qr, base)
 }
 
 async fn pdf(
@@ -233,6 +249,17 @@ pub async fn batch_zip_bytes(state: &AppState, me: &Authed, headers: &HeaderMap,
     if files.is_empty() {
         return Err(AppError::Conflict("本批次尚无已公开的证书".into()));
     }
+    store::audit::record(
+        &state.store.db,
+        &me.actor(),
+        store::NewEvent {
+            action: "certificate.batch_zip",
+            object_type: "cert_batch",
+            object_id: b.id.to_string(),
+            summary: serde_json::json!({ "count": files.len() }),
+        },
+    )
+    .await?;
     zip_stored(&files)
 }
 

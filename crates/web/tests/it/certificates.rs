@@ -547,3 +547,37 @@ async fn export_for_province_layout() {
     assert_eq!(center.get(app.url("/api/v1/exports/certificates?format=pdf")).send().await.unwrap().status(), 422);
     assert_eq!(center.get(app.url("/api/v1/exports/certificates?from=2026-13-01")).send().await.unwrap().status(), 422);
 }
+
+#[tokio::test]
+async fn cert_pdf_and_batch_zip() {
+    let app = spawn_app().await;
+    let (id, no, _) = demo_cert(&app, "valid").await;
+    let inst = app.login("inst-1").await;
+    let r = inst.get(app.url(&format!("/certificates/{id}/pdf"))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let pdf = r.bytes().await.unwrap().to_vec();
+    assert!(pdf.starts_with(b"%PDF"));
+    // The PDF carries the signed QR text, which verifies with the published keys.
+    let qr = certpdf::extract_qr_text(&pdf).expect("QR text in the PDF");
+    let payload = web::certificates::CertKeys::demo().ring.verify_qr(&qr).unwrap();
+    assert_eq!(payload.number, no);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.pdf' AND object_id = '{id}'")).await, 1);
+    let dir = crate::webdriver::artifacts_dir();
+    std::fs::write(dir.join("certificate-demo.pdf"), &pdf).unwrap();
+    // Another institution sees nothing of it.
+    let other = app.login("inst-2").await;
+    assert_eq!(other.get(app.url(&format!("/certificates/{id}/pdf"))).send().await.unwrap().status(), 404);
+    // The batch as a zip of PDFs, the same bytes twice.
+    let center = app.login("center").await;
+    let batch: i64 = app.count(&format!("SELECT batch_id FROM certificates WHERE id = {id}")).await;
+    let a = center.get(app.url(&format!("/cert-batches/{batch}/pdfs.zip"))).send().await.unwrap();
+    assert_eq!(a.status(), 200);
+    let a = a.bytes().await.unwrap();
+    let b = center.get(app.url(&format!("/cert-batches/{batch}/pdfs.zip"))).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(a, b, "deterministic zip");
+    assert!(a.starts_with(b"PK\x03\x04"));
+    let published = app.count(&format!("SELECT COUNT(*) FROM certificates WHERE batch_id = {batch} AND published = 1")).await;
+    let entries = a.windows(4).filter(|w| *w == b"PK\x01\x02").count() as i64;
+    assert_eq!(entries, published);
+    assert!(a.windows(no.len()).any(|w| w == no.as_bytes()), "named by number");
+}
