@@ -581,3 +581,74 @@ async fn cert_pdf_and_batch_zip() {
     assert_eq!(entries, published);
     assert!(a.windows(no.len()).any(|w| w == no.as_bytes()), "named by number");
 }
+
+/// The pages of the area render for their roles and issue through the page form.
+#[tokio::test]
+async fn cert_pages_issue_through_the_form() {
+    let app = spawn_app().await;
+    let plan = store::demo_certificates::submitted_plan(&app.store, store::testing::today(), 30, &["页面甲", "页面乙"], &[], &[1], 91)
+        .await
+        .unwrap();
+    let center = app.login("center").await;
+    let page = |c: reqwest::Client, path: String| {
+        let url = app.url(&path);
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page(center.clone(), "/dashboard".into()).await;
+    assert_eq!(s, 200);
+    assert!(html.contains(&format!("/plans/{}/certificates", plan.id)), "the work item leads to the preview");
+    let (s, html) = page(center.clone(), "/certificates/issue".into()).await;
+    assert_eq!(s, 200);
+    assert!(html.contains(&plan.plan_no));
+    let (s, html) = page(center.clone(), format!("/plans/{}/certificates", plan.id)).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("未上传一寸照片"), "the candidate without photo is listed as blocking");
+    assert!(html.contains("签发 1 本证书"));
+    // The institution uploads the missing photo on its page: a square image is refused.
+    let inst = app.login("inst-1").await;
+    let (s, html) = page(inst.clone(), format!("/plans/{}/photos", plan.id)).await;
+    assert_eq!(s, 200, "{html}");
+    let cand: i64 = app.count(&format!("SELECT id FROM candidates WHERE plan_id = {} AND photo_document_id IS NULL", plan.id)).await;
+    let form = |bytes: Vec<u8>| reqwest::multipart::Form::new().part("photo", reqwest::multipart::Part::bytes(bytes).file_name("照片.png"));
+    let mut square = store::demo_certificates::DEMO_PHOTO_PNG.to_vec();
+    square[20..24].copy_from_slice(&295u32.to_be_bytes());
+    let r = inst.post(app.url(&format!("/plans/{}/photos/{cand}", plan.id))).multipart(form(square)).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("宽高比"));
+    let r = inst.post(app.url(&format!("/plans/{}/photos/{cand}", plan.id))).multipart(form(store::demo_certificates::DEMO_PHOTO_PNG.to_vec())).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(center.clone(), format!("/plans/{}/certificates", plan.id)).await;
+    assert!(html.contains("签发 2 本证书"), "both may be issued now");
+    // Issue through the form: redirected to the job page.
+    let r = center.post(app.url(&format!("/plans/{}/certificates/issue", plan.id))).form(&[("x", "1")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with("/jobs/"), "{loc}");
+    let job: i64 = loc.trim_start_matches("/jobs/").parse().unwrap();
+    wait_job(&center, &app, job).await;
+    let batch: i64 = app.count(&format!("SELECT id FROM cert_batches WHERE plan_id = {}", plan.id)).await;
+    let (s, html) = page(center.clone(), format!("/cert-batches/{batch}")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("已完成"));
+    let (s, html) = page(center.clone(), "/certificates".into()).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("页面甲"));
+    let id: i64 = app.count(&format!("SELECT id FROM certificates WHERE plan_id = {} ORDER BY id LIMIT 1", plan.id)).await;
+    let (s, html) = page(center.clone(), format!("/certificates/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("提出（待另一部门确认）"));
+    // The institution sees its certificates; the district too; an expert does not.
+    assert_eq!(page(inst.clone(), format!("/certificates/{id}")).await.0, 200);
+    let district = app.login("district-410105").await;
+    assert_eq!(page(district, "/certificates".into()).await.0, 200);
+    let expert = app.login("expert-1").await;
+    assert_eq!(page(expert, "/certificates".into()).await.0, 403);
+    // Site code page for the city.
+    let (s, _) = page(center.clone(), format!("/institutions/{}/site-code", plan.institution_id)).await;
+    assert_eq!(s, 200);
+    let r = center.post(app.url(&format!("/institutions/{}/site-code", plan.institution_id))).form(&[("site_code", "abc")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+}
