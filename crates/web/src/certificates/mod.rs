@@ -7,6 +7,7 @@ pub mod export;
 pub mod issue;
 pub mod pages;
 pub mod pdf;
+pub mod photos;
 pub mod public;
 pub mod revoke;
 
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(issue::router())
         .merge(pages::router())
+        .merge(photos::router())
         .merge(public::router())
         .merge(revoke::router())
         .merge(export::router())
@@ -36,6 +38,7 @@ pub fn api_routes() -> ApiRouter {
     ApiRouter::new()
         .merge(issue::api_routes())
         .merge(pages::api_routes())
+        .merge(photos::api_routes())
         .merge(public::api_routes())
         .merge(revoke::api_routes())
         .merge(export::api_routes())
