@@ -243,3 +243,54 @@ fn qr_version_at_most_12_m_for_a_long_certificate() {
         cose.len()
     );
 }
+
+/// The format is pinned: a fixed key and payload give these exact bytes. A change here breaks
+/// every printed certificate and `static/verify.js`; the vector is also written to
+/// test-artifacts/cert-vector.json for the JavaScript verifier's check.
+#[test]
+fn format_vector_is_pinned() {
+    use sha2::Digest;
+    let k = key(2026);
+    let mut pk = k.public();
+    pk.valid_from = d(2026, 1, 1);
+    let ring = KeyRing::new(vec![pk]);
+    let mut p = sample();
+    p.work_type = Some("维修电工".into());
+    let cose = k.sign(&p);
+    let text = qr_text("https://pj.zzrs.gov.cn", &p.number, &cose);
+    let mut tampered = p.clone();
+    tampered.name = "张三".into();
+    let forged = {
+        // Same signature over different content: what an edit of the payload gives.
+        let good = CoseSign1::parse(&cose).unwrap();
+        let mut out = vec![];
+        ciborium::into_writer(
+            &ciborium::Value::Array(vec![
+                ciborium::Value::Bytes(good.protected.clone()),
+                ciborium::Value::Map(vec![]),
+                ciborium::Value::Bytes(tampered.to_cbor()),
+                ciborium::Value::Bytes(good.signature.to_vec()),
+            ]),
+            &mut out,
+        )
+        .unwrap();
+        qr_text("https://pj.zzrs.gov.cn", &p.number, &out)
+    };
+    assert_eq!(ring.verify_qr(&forged).unwrap_err(), VerifyError::Tampered);
+    let vector = serde_json::json!({
+        "keys": serde_json::from_str::<serde_json::Value>(&ring.to_json()).unwrap(),
+        "qr_text": text,
+        "tampered_qr_text": forged,
+        "payload": p,
+    });
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(
+            dir.join("cert-vector.json"),
+            serde_json::to_string_pretty(&vector).unwrap(),
+        );
+    }
+    assert_eq!(hex::encode(sha2::Sha256::digest(&cose)), PINNED);
+}
+
+const PINNED: &str = "e3581599dc54f91e0326e90cc2444db671abd6531ecb66ff6d7b154529882e95";

@@ -39,7 +39,11 @@ pub enum CertCommand {
 pub fn run(cmd: CertCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CertCommand::Keygen { out, valid_from } => keygen(&out, valid_from),
-        CertCommand::Verify { input, keys, status } => verify(&input, &keys, status.as_deref()),
+        CertCommand::Verify {
+            input,
+            keys,
+            status,
+        } => verify(&input, &keys, status.as_deref()),
     }
 }
 
@@ -82,7 +86,10 @@ fn keygen(out: &Path, valid_from: Option<NaiveDate>) -> anyhow::Result<ExitCode>
         .with_context(|| format!("无法写入 {}", pub_path.display()))?;
     println!("已生成签名密钥 {kid}（自 {from} 起有效）");
     println!("私钥：{}（请妥善保管并备份，切勿公开）", pem_path.display());
-    println!("公钥文件：{}（发布于 /public/certificates/keys）", pub_path.display());
+    println!(
+        "公钥文件：{}（发布于 /public/certificates/keys）",
+        pub_path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -147,7 +154,7 @@ fn verify(input: &str, keys: &Path, status: Option<&Path>) -> anyhow::Result<Exi
             .with_context(|| format!("无法读取状态列表 {}", path.display()))?;
         match StatusList::verify_credential(&json, &ring) {
             Ok(c) if c.list.get(p.status_index) => {
-                verdict = "无效：该证书已被撤销（据状态列表）".into();
+                verdict = "无效：该证书已撤销（据已签名的状态列表）".into();
                 code = ExitCode::from(2);
             }
             Ok(c) => {

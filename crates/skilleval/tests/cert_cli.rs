@@ -60,7 +60,10 @@ fn cert_offline_verify_cli() {
     {
         use std::os::unix::fs::PermissionsExt;
         let pem = d.join(format!("signing-key-{}.pem", hex::encode(key.kid())));
-        assert_eq!(std::fs::metadata(pem).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(pem).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     // A certificate signed on 2026-12-02 and rendered to PDF.
@@ -84,7 +87,11 @@ fn cert_offline_verify_cli() {
         query_sites: vec![certpdf::NATIONAL_QUERY_SITES[0].into()],
     };
     let pdf_path = d.join("certificate.pdf");
-    std::fs::write(&pdf_path, certpdf::render_certificate(&cert, &certpdf::Fonts::default()).unwrap()).unwrap();
+    std::fs::write(
+        &pdf_path,
+        certpdf::render_certificate(&cert, &certpdf::Fonts::default()).unwrap(),
+    )
+    .unwrap();
 
     // From the PDF and from the QR text: valid, with the fields, the ID masked.
     for input in [pdf_path.to_str().unwrap(), qr.as_str()] {
@@ -92,22 +99,41 @@ fn cert_offline_verify_cli() {
         assert_eq!(code, 0, "{out}{err}");
         assert!(out.starts_with("有效"), "{out}");
         assert!(out.contains("证书编号：S000041000123264000007"), "{out}");
-        assert!(out.contains("姓名：李四") && out.contains("证件号码：4101**********1234"), "{out}");
-        assert!(out.contains("等级：三级/高级工") && out.contains("工种/职业方向：中式面点"), "{out}");
-        assert!(!out.contains("410105199001011234"), "the full ID number is never printed");
+        assert!(
+            out.contains("姓名：李四") && out.contains("证件号码：4101**********1234"),
+            "{out}"
+        );
+        assert!(
+            out.contains("等级：三级/高级工") && out.contains("工种/职业方向：中式面点"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("410105199001011234"),
+            "the full ID number is never printed"
+        );
     }
 
     // An altered QR text: invalid, exit 2.
     let at = qr.len() - 30;
     let mut altered = qr.clone().into_bytes();
     altered[at] = if altered[at] == b'5' { b'6' } else { b'5' };
-    let (code, out, _) = run(&["cert", "verify", std::str::from_utf8(&altered).unwrap(), "--keys", keys_s]);
+    let (code, out, _) = run(&[
+        "cert",
+        "verify",
+        std::str::from_utf8(&altered).unwrap(),
+        "--keys",
+        keys_s,
+    ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.starts_with("无效"), "{out}");
 
     // A PDF that is not ours, and a file that is no PDF.
     let letter = d.join("letter.pdf");
-    std::fs::write(&letter, certpdf::text_document("督导责任书", "正文", "页脚")).unwrap();
+    std::fs::write(
+        &letter,
+        certpdf::text_document("督导责任书", "正文", "页脚"),
+    )
+    .unwrap();
     let (code, out, _) = run(&["cert", "verify", letter.to_str().unwrap(), "--keys", keys_s]);
     assert_eq!(code, 2);
     assert!(out.contains("不是本平台签发的证书"), "{out}");
@@ -123,10 +149,24 @@ fn cert_offline_verify_cli() {
     let status = d.join("status.json");
     std::fs::write(
         &status,
-        list.to_credential(&key, "https://pj.zzrs.gov.cn/public/certificates/status", "https://pj.zzrs.gov.cn", "https://pj.zzrs.gov.cn/public/certificates/keys", 1_796_256_000),
+        list.to_credential(
+            &key,
+            "https://pj.zzrs.gov.cn/public/certificates/status",
+            "https://pj.zzrs.gov.cn",
+            "https://pj.zzrs.gov.cn/public/certificates/keys",
+            1_796_256_000,
+        ),
     )
     .unwrap();
-    let (code, out, _) = run(&["cert", "verify", &qr, "--keys", keys_s, "--status", status.to_str().unwrap()]);
+    let (code, out, _) = run(&[
+        "cert",
+        "verify",
+        &qr,
+        "--keys",
+        keys_s,
+        "--status",
+        status.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("已撤销"), "{out}");
 
@@ -136,8 +176,17 @@ fn cert_offline_verify_cli() {
     assert_eq!(code, 0, "{out}{err}");
     let ring = certsign::KeyRing::from_json(&std::fs::read_to_string(&keys).unwrap()).unwrap();
     assert_eq!(ring.keys().len(), 2);
-    assert_eq!(ring.keys()[0].valid_until, NaiveDate::from_ymd_opt(2026, 12, 31));
-    let (code, out, _) = run(&["cert", "verify", pdf_path.to_str().unwrap(), "--keys", keys_s]);
+    assert_eq!(
+        ring.keys()[0].valid_until,
+        NaiveDate::from_ymd_opt(2026, 12, 31)
+    );
+    let (code, out, _) = run(&[
+        "cert",
+        "verify",
+        pdf_path.to_str().unwrap(),
+        "--keys",
+        keys_s,
+    ]);
     assert_eq!(code, 0, "{out}");
     let late = key.sign(&payload(1_830_000_000)); // 2027-12-28: after the old key's end
     let late_qr = certsign::qr_text("https://pj.zzrs.gov.cn", &p.number, &late);
