@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/v/{number}", get(landing))
         .route("/public/certificates/keys", get(keys))
         .route("/public/certificates/status", get(status_list))
+        .route("/public/certificates/verify", get(verifier_page))
+        .route("/static/verify.js", get(verifier_js))
 }
 
 pub fn api_routes() -> ApiRouter {
@@ -316,6 +318,27 @@ async fn status_list(State(state): State<AppState>, headers: HeaderMap) -> Resul
         json,
     )
         .into_response())
+}
+
+/// The offline verifier (static page: checks a QR text in the browser with WebCrypto Ed25519
+/// against the published keys, without sending the QR text anywhere).
+async fn verifier_page() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("../../static/verify.html"),
+    )
+        .into_response()
+}
+
+async fn verifier_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/verify.js"),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
