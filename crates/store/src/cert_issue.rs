@@ -472,12 +472,16 @@ impl Store {
             .await
     }
 
-    /// Batches still running whose last progress is older than `before` (RFC 3339): interrupted.
-    pub async fn stalled_cert_batches(&self, before: &str) -> Result<Vec<CertBatch>> {
+    /// Batches still running without progress for [`crate::STALE_AFTER_MINUTES`]: their server
+    /// stopped (the same rule as jobs).
+    pub async fn stalled_cert_batches(&self) -> Result<Vec<CertBatch>> {
+        let before = crate::time_text(
+            chrono::Utc::now() - chrono::Duration::minutes(crate::STALE_AFTER_MINUTES),
+        );
         Ok(sqlx::query(&format!(
             "SELECT {BATCH_COLUMNS} FROM {BATCH_FROM} WHERE b.status = 'running' AND b.updated_at < $1 ORDER BY b.id"
         ))
-        .bind(before)
+        .bind(&before)
         .fetch_all(&self.db.pool)
         .await?
         .iter()

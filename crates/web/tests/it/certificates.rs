@@ -290,6 +290,23 @@ async fn cert_batch_resumes_after_crash() {
     // A finished batch cannot be resumed again.
     let (s, _) = call(&center, &app, "POST", &format!("/api/v1/cert-batches/{}/resume", batch.id), json!({})).await;
     assert_eq!(s, 409);
+    // Nobody presses the button: the sweep of any app server resumes a batch left without
+    // progress for longer than the stale time.
+    let plan2 = submitted(&app, 3, 71).await;
+    let items: Vec<(i64, Option<i64>)> = app.store.issue_candidates(plan2.id).await.unwrap().iter().map(|c| (c.candidate_id, None)).collect();
+    let (b2, _) = app.store.start_cert_batch(&center_actor, &plan2, "2026-12-02", false, &items).await.unwrap();
+    web::certificates::issue::stage_pending(&state, &center_actor, &b2, Some(1), None).await.unwrap();
+    web::scheduler::run_due(&state).await.unwrap();
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM cert_batches WHERE id = {} AND status = 'running'", b2.id)).await, 1, "a fresh batch is left alone");
+    sqlx::query("UPDATE cert_batches SET updated_at = '2000-01-01T00:00:00.000000Z' WHERE id = $1").bind(b2.id).execute(&app.store.db.pool).await.unwrap();
+    assert!(web::scheduler::run_due(&state).await.unwrap() >= 1);
+    for _ in 0..100 {
+        if app.count(&format!("SELECT COUNT(*) FROM cert_batches WHERE id = {} AND status = 'done'", b2.id)).await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM certificates WHERE batch_id = {} AND published = 1", b2.id)).await, 3);
 }
 
 #[tokio::test]
