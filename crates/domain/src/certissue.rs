@@ -7,7 +7,8 @@ use crate::policy::Refusal;
 use crate::upload::{check_upload, FileKind};
 
 /// The clause of the national certificate number (positions 8–13: the site code).
-pub const NUMBER_CLAUSE: &str = "国家规定（人社鉴发〔2019〕2号，证书编号第8–13位为省级分配的评价站点代码）";
+pub const NUMBER_CLAUSE: &str =
+    "国家规定（人社鉴发〔2019〕2号，证书编号第8–13位为省级分配的评价站点代码）";
 /// The clause of "one person, one certificate per occupation and level" (一人多证).
 pub const ONE_PER_PERSON_CLAUSE: &str =
     "国家规定（人社鉴发〔2019〕2号，同一人同一职业同一等级只发一证）";
@@ -61,7 +62,8 @@ pub fn require_results_submitted(results_status: &str) -> Result<(), Refusal> {
 }
 
 /// Revocation (撤销) and correction (更正) take both city keys: 市职业技能鉴定中心 and 市人社局职建处.
-pub const TWO_KEYS_CLAUSE: &str = "平台规则（证书撤销、更正须市职业技能鉴定中心与市人社局职建处两方确认，二(三)）";
+pub const TWO_KEYS_CLAUSE: &str =
+    "平台规则（证书撤销、更正须市职业技能鉴定中心与市人社局职建处两方确认，二(三)）";
 pub const RULE_TWO_KEYS: &str = "cert_two_keys";
 
 /// Who may give a key of a revocation or correction.
@@ -159,7 +161,7 @@ pub fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
 /// 150 px wide. Returns the kind and the pixel size.
 pub fn check_photo(name: &str, bytes: &[u8]) -> Result<(FileKind, u32, u32), FieldError> {
     let checked = check_upload(name, bytes, PHOTO_MAX_BYTES).map_err(|e| FieldError {
-        field: "photo".into(),
+        field: "photo",
         message: e.message,
     })?;
     if !matches!(checked.kind, FileKind::Jpeg | FileKind::Png) {

@@ -210,8 +210,7 @@ impl Settings {
         Option<std::sync::Arc<certsign::KeyRing>>,
     )> {
         let read = |p: &str, what: &str| {
-            std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("无法读取{what} {p}: {e}"))
+            std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("无法读取{what} {p}: {e}"))
         };
         let key = match self.cert_signing_key.trim() {
             "" => None,

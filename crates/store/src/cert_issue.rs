@@ -282,7 +282,11 @@ async fn insert_certificate(
     sign: Sign<'_>,
 ) -> Result<(i64, String)> {
     use base64::Engine;
-    let year: i64 = d.issued_on.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    let year: i64 = d
+        .issued_on
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(0);
     // One counter per institution and year (and level, if the policy says so); 专项职业能力
     // certificates count apart (level -1).
     let counter_level = if d.occupation_kind == "special" {
@@ -434,13 +438,15 @@ impl Store {
     }
 
     pub async fn cert_batch(&self, id: i64) -> Result<CertBatch> {
-        sqlx::query(&format!("SELECT {BATCH_COLUMNS} FROM {BATCH_FROM} WHERE b.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .as_ref()
-            .map(batch_row)
-            .ok_or(StoreError::NotFound)
+        sqlx::query(&format!(
+            "SELECT {BATCH_COLUMNS} FROM {BATCH_FROM} WHERE b.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .as_ref()
+        .map(batch_row)
+        .ok_or(StoreError::NotFound)
     }
 
     pub async fn running_cert_batch(&self, plan_id: i64) -> Result<Option<CertBatch>> {
@@ -468,8 +474,15 @@ impl Store {
         if let Some(i) = institution_id {
             w.eq_int("b.institution_id", i);
         }
-        w.fetch_page(&self.db, BATCH_COLUMNS, BATCH_FROM, "b.id DESC", page, batch_row)
-            .await
+        w.fetch_page(
+            &self.db,
+            BATCH_COLUMNS,
+            BATCH_FROM,
+            "b.id DESC",
+            page,
+            batch_row,
+        )
+        .await
     }
 
     /// Batches still running without progress for [`crate::STALE_AFTER_MINUTES`]: their server
@@ -823,10 +836,12 @@ impl Store {
             .fetch_one(tx.conn())
             .await?;
             let mut d = draft_row(&r, issued_on, Some(change.certificate_id));
-            let old = sqlx::query("SELECT holder_name, work_type, photo_document_id FROM certificates WHERE id = $1")
-                .bind(change.certificate_id)
-                .fetch_one(tx.conn())
-                .await?;
+            let old = sqlx::query(
+                "SELECT holder_name, work_type, photo_document_id FROM certificates WHERE id = $1",
+            )
+            .bind(change.certificate_id)
+            .fetch_one(tx.conn())
+            .await?;
             d.holder_name = old.get(0);
             d.work_type = old.get(1);
             d.photo_document_id = old.get(2);
@@ -846,7 +861,14 @@ impl Store {
                 d.work_type = w;
             }
             let (nid, _) = insert_certificate(
-                &mut tx, &d, None, first_index, per_level, true, compose, sign,
+                &mut tx,
+                &d,
+                None,
+                first_index,
+                per_level,
+                true,
+                compose,
+                sign,
             )
             .await?;
             new_id = Some(nid);
@@ -864,7 +886,9 @@ impl Store {
             .await?
             .rows_affected();
         if n == 0 {
-            return Err(StoreError::Invalid("该证书已撤销或已更正，不能再次变更".into()));
+            return Err(StoreError::Invalid(
+                "该证书已撤销或已更正，不能再次变更".into(),
+            ));
         }
         sqlx::query("UPDATE cert_changes SET new_certificate_id = $1 WHERE id = $2")
             .bind(new_id)

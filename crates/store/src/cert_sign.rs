@@ -39,7 +39,11 @@ pub fn cert_type(occupation_kind: &str) -> CertificateType {
 }
 
 /// Compose a number with the policy's numbering scheme.
-pub fn compose_number(numbering: &Numbering, d: &IssueDraft, serial: i64) -> Result<String, String> {
+pub fn compose_number(
+    numbering: &Numbering,
+    d: &IssueDraft,
+    serial: i64,
+) -> Result<String, String> {
     let kind = if d.institution_kind == "enterprise" {
         EvaluatorKind::Employer
     } else {
@@ -66,7 +70,11 @@ pub fn compose_number(numbering: &Numbering, d: &IssueDraft, serial: i64) -> Res
 }
 
 /// What is signed: masked personal data only.
-pub fn payload_of(d: &IssueDraft, number: &str, status_index: i64) -> Result<CertificatePayload, String> {
+pub fn payload_of(
+    d: &IssueDraft,
+    number: &str,
+    status_index: i64,
+) -> Result<CertificatePayload, String> {
     Ok(CertificatePayload {
         number: number.to_string(),
         name: d.holder_name.clone(),
@@ -86,7 +94,12 @@ pub fn payload_of(d: &IssueDraft, number: &str, status_index: i64) -> Result<Cer
 }
 
 /// Sign a draft with `key`.
-pub fn sign_draft(key: &SigningKey, d: &IssueDraft, number: &str, status_index: i64) -> Result<Signed, String> {
+pub fn sign_draft(
+    key: &SigningKey,
+    d: &IssueDraft,
+    number: &str,
+    status_index: i64,
+) -> Result<Signed, String> {
     let p = payload_of(d, number, status_index)?;
     Ok(Signed {
         cose: key.sign(&p),

@@ -200,7 +200,10 @@ fn scope_certificates(w: &mut Where, scope: &Scope) {
 }
 
 fn filter_certificates(w: &mut Where, f: &CertificateFilter) {
-    w.search(&["c.cert_no", "c.holder_name", "c.occupation_name"], f.q.as_deref());
+    w.search(
+        &["c.cert_no", "c.holder_name", "c.occupation_name"],
+        f.q.as_deref(),
+    );
     if let Some(p) = f.plan_id {
         w.eq_int("c.plan_id", p);
     }
@@ -306,11 +309,13 @@ impl Store {
 
     /// The number of a certificate by id (links between a correction and its original).
     pub async fn cert_no_of(&self, id: i64) -> Result<Option<String>> {
-        Ok(sqlx::query("SELECT cert_no FROM certificates WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .map(|r| r.get(0)))
+        Ok(
+            sqlx::query("SELECT cert_no FROM certificates WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.db.pool)
+                .await?
+                .map(|r| r.get(0)),
+        )
     }
 
     async fn to_public(&self, c: &Certificate) -> Result<PublicCertificate> {
@@ -417,12 +422,18 @@ impl Store {
     }
 
     /// The photo document of a candidate the scope covers (`NotFound` outside it).
-    pub async fn candidate_photo_document(&self, scope: &Scope, candidate_id: i64) -> Result<Option<i64>> {
-        let r = sqlx::query("SELECT photo_document_id, institution_id, district_code FROM candidates WHERE id = $1")
-            .bind(candidate_id)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+    pub async fn candidate_photo_document(
+        &self,
+        scope: &Scope,
+        candidate_id: i64,
+    ) -> Result<Option<i64>> {
+        let r = sqlx::query(
+            "SELECT photo_document_id, institution_id, district_code FROM candidates WHERE id = $1",
+        )
+        .bind(candidate_id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let district: String = r.get(2);
         if !scope.covers(Some(&district), Some(r.get(1))) {
             return Err(StoreError::NotFound);
@@ -461,7 +472,10 @@ impl Store {
                 )
                 .await?;
             let len = rows.len();
-            out.extend(rows.iter().map(|r| (cert_row(r), r.get(30), r.get(31), r.get(32))));
+            out.extend(
+                rows.iter()
+                    .map(|r| (cert_row(r), r.get(30), r.get(31), r.get(32))),
+            );
             if len < 1000 {
                 return Ok(out);
             }

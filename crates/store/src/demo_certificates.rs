@@ -85,7 +85,17 @@ pub async fn submitted_plan(
         let to = dp::transition(cur.status(), role, cmd)
             .map_err(|r| StoreError::Invalid(r.to_string()))?;
         store
-            .transition_plan(who, &Scope::City, p.id, cur.version, cur.status(), to, cmd, "", None)
+            .transition_plan(
+                who,
+                &Scope::City,
+                p.id,
+                cur.version,
+                cur.status(),
+                to,
+                cmd,
+                "",
+                None,
+            )
             .await?;
     }
     let list: Vec<crate::NewCandidate> = names
@@ -118,7 +128,13 @@ pub async fn submitted_plan(
         .collect();
     let plan = store.plan(&Scope::City, p.id).await?;
     store
-        .add_candidates(&inst, &plan, &list, &vec![String::new(); list.len()], "demo")
+        .add_candidates(
+            &inst,
+            &plan,
+            &list,
+            &vec![String::new(); list.len()],
+            "demo",
+        )
         .await?;
     let cands = store.all_candidates(p.id).await?;
     for (n, c) in cands.iter().enumerate() {
@@ -162,7 +178,14 @@ pub async fn submitted_plan(
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let cur = store.plan(&Scope::City, p.id).await?;
     store
-        .set_results_status(&inst, p.id, cur.version, "none", "publicised", Some(&period))
+        .set_results_status(
+            &inst,
+            p.id,
+            cur.version,
+            "none",
+            "publicised",
+            Some(&period),
+        )
         .await?;
     let cur = store.plan(&Scope::City, p.id).await?;
     store
@@ -192,11 +215,20 @@ pub async fn issue_plan(
         .await?;
     let policy = domain::policy::Policy::zhengzhou_2022();
     let numbering = policy.numbering();
-    let compose = |d: &crate::IssueDraft, s: i64| crate::cert_sign::compose_number(&numbering, d, s);
-    let sign = |d: &crate::IssueDraft, no: &str, i: i64| crate::cert_sign::sign_draft(key, d, no, i);
+    let compose =
+        |d: &crate::IssueDraft, s: i64| crate::cert_sign::compose_number(&numbering, d, s);
+    let sign =
+        |d: &crate::IssueDraft, no: &str, i: i64| crate::cert_sign::sign_draft(key, d, no, i);
     let drafts = store.pending_drafts(&batch).await?;
     store
-        .stage_certificates(actor, &batch, &drafts, policy.cert_serial_per_level.value, &compose, &sign)
+        .stage_certificates(
+            actor,
+            &batch,
+            &drafts,
+            policy.cert_serial_per_level.value,
+            &compose,
+            &sign,
+        )
         .await?;
     store.finish_cert_batch(actor, batch.id).await?;
     store.cert_batch(batch.id).await
@@ -229,27 +261,51 @@ pub(crate) async fn seed_certificates(store: &Store, today: chrono::NaiveDate) -
     let certs = store.batch_certificates(batch.id).await?;
     let policy = domain::policy::Policy::zhengzhou_2022();
     let numbering = policy.numbering();
-    let compose = |d: &crate::IssueDraft, s: i64| crate::cert_sign::compose_number(&numbering, d, s);
-    let sign = |d: &crate::IssueDraft, no: &str, i: i64| crate::cert_sign::sign_draft(&key, d, no, i);
+    let compose =
+        |d: &crate::IssueDraft, s: i64| crate::cert_sign::compose_number(&numbering, d, s);
+    let sign =
+        |d: &crate::IssueDraft, no: &str, i: i64| crate::cert_sign::sign_draft(&key, d, no, i);
     let per_level = policy.cert_serial_per_level.value;
     // One revoked (center proposes, bureau confirms) …
     let by_name = |n: &str| certs.iter().find(|c| c.holder_name == n);
     if let Some(c) = by_name("钱伟") {
         let x = store
-            .propose_cert_change(&center, c, "revoke", "经核查，该考生技能考核存在替考行为，撤销证书（演示）", &serde_json::json!({}))
+            .propose_cert_change(
+                &center,
+                c,
+                "revoke",
+                "经核查，该考生技能考核存在替考行为，撤销证书（演示）",
+                &serde_json::json!({}),
+            )
             .await?;
         store
-            .confirm_cert_change(&bureau, x.id, x.version, &issued_on, per_level, &compose, &sign)
+            .confirm_cert_change(
+                &bureau, x.id, x.version, &issued_on, per_level, &compose, &sign,
+            )
             .await?;
     }
     // … and one corrected (bureau proposes, center confirms): the name was misspelt.
     if let Some(c) = by_name("孙敏") {
         let x = store
-            .propose_cert_change(&bureau, c, "correct", "姓名录入错误，更正后补发（演示）", &serde_json::json!({ "holder_name": "孙敏慧", "work_type": "" }))
+            .propose_cert_change(
+                &bureau,
+                c,
+                "correct",
+                "姓名录入错误，更正后补发（演示）",
+                &serde_json::json!({ "holder_name": "孙敏慧", "work_type": "" }),
+            )
             .await?;
         let corrected_on = (today - Duration::days(10)).format("%Y-%m-%d").to_string();
         store
-            .confirm_cert_change(&center, x.id, x.version, &corrected_on, per_level, &compose, &sign)
+            .confirm_cert_change(
+                &center,
+                x.id,
+                x.version,
+                &corrected_on,
+                per_level,
+                &compose,
+                &sign,
+            )
             .await?;
     }
     // Walking the plan notified the parties; drop those so the demo inbox stays readable.

@@ -27,10 +27,10 @@ mod sessions;
 mod sql;
 
 pub mod demo;
+pub mod demo_certificates;
 mod demo_filing_review;
 pub mod demo_filing_rules;
 mod demo_inst_plans;
-pub mod demo_certificates;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};

@@ -469,7 +469,9 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
                     if waiting > 0 {
                         items.push(item(
                             format!("生成证书数据 {}", p.plan_no),
-                            format!("机构已上报评价结果，{waiting} 名通过的考生尚未发证（二(三)）。"),
+                            format!(
+                                "机构已上报评价结果，{waiting} 名通过的考生尚未发证（二(三)）。"
+                            ),
                             format!("/plans/{}/certificates", p.id),
                             p.results_submitted_at.as_deref().unwrap_or(&p.status_since),
                         ));

@@ -84,7 +84,10 @@ async fn resume_stalled_batches(state: &AppState) -> Result<usize, AppError> {
             client_addr: "scheduler".into(),
         };
         crate::certificates::issue::run_batch(state, &actor, &b).await?;
-        tracing::info!(batch = b.id, "certificate batch resumed after an interruption");
+        tracing::info!(
+            batch = b.id,
+            "certificate batch resumed after an interruption"
+        );
         n += 1;
     }
     Ok(n)

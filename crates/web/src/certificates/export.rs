@@ -104,7 +104,13 @@ pub fn csv(headers: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
         }
     }
     let mut out = String::from("\u{feff}");
-    out.push_str(&headers.iter().map(|h| field(h)).collect::<Vec<_>>().join(","));
+    out.push_str(
+        &headers
+            .iter()
+            .map(|h| field(h))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     out.push_str("\r\n");
     for r in rows {
         out.push_str(&r.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
@@ -173,7 +179,11 @@ pub async fn institution_rows(state: &AppState) -> Result<Vec<Vec<String>>, AppE
             let levels = domain::occupation::parse_levels(&r[8])
                 .map(|ls| ls.iter().map(|l| l.name()).collect::<Vec<_>>().join("、"))
                 .unwrap_or_else(|_| r[8].clone());
-            let occ_kind = if r[7] == "special" { "专项职业能力" } else { "职业（工种）" };
+            let occ_kind = if r[7] == "special" {
+                "专项职业能力"
+            } else {
+                "职业（工种）"
+            };
             vec![
                 (i + 1).to_string(),
                 r[0].clone(),
@@ -184,7 +194,11 @@ pub async fn institution_rows(state: &AppState) -> Result<Vec<Vec<String>>, AppE
                 r[5].clone(),
                 r[6].clone(),
                 occ_kind.to_string(),
-                if r[7] == "special" { "—".to_string() } else { levels },
+                if r[7] == "special" {
+                    "—".to_string()
+                } else {
+                    levels
+                },
                 r[9].clone(),
                 r[10].clone(),
             ]
@@ -193,7 +207,12 @@ pub async fn institution_rows(state: &AppState) -> Result<Vec<Vec<String>>, AppE
 }
 
 /// Service: one export file, recorded in the audit trail.
-pub async fn export(state: &AppState, me: &Authed, what: &str, p: &ExportParams) -> Result<Response, AppError> {
+pub async fn export(
+    state: &AppState,
+    me: &Authed,
+    what: &str,
+    p: &ExportParams,
+) -> Result<Response, AppError> {
     me.require(&[Role::CityCenter, Role::CityDivision])?;
     let csv_out = is_csv(p)?;
     let from = date_param("from", &p.from)?;
@@ -204,7 +223,11 @@ pub async fn export(state: &AppState, me: &Authed, what: &str, p: &ExportParams)
             &CERT_HEADERS,
             certificate_rows(state, from.as_deref(), until.as_deref()).await?,
         ),
-        _ => ("备案评价机构名单", &INSTITUTION_HEADERS, institution_rows(state).await?),
+        _ => (
+            "备案评价机构名单",
+            &INSTITUTION_HEADERS,
+            institution_rows(state).await?,
+        ),
     };
     let format = if csv_out { "csv" } else { "xlsx" };
     state

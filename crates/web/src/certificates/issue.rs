@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use domain::certissue::{self, Blocker};
 use domain::Role;
 use serde::{Deserialize, Serialize};
-use store::{Actor, CertBatch, IssueCandidate, Plan, PlanFilter, PageRequest};
+use store::{Actor, CertBatch, IssueCandidate, PageRequest, Plan, PlanFilter};
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
@@ -104,15 +104,21 @@ pub async fn preview(
         .institution(&domain::Scope::City, plan.institution_id)
         .await?;
     let refusal = certissue::require_results_submitted(&plan.results_status)
-        .and_then(|_| certissue::require_site_code(inst.site_code.as_deref(), &inst.name).map(|_| ()))
+        .and_then(|_| {
+            certissue::require_site_code(inst.site_code.as_deref(), &inst.name).map(|_| ())
+        })
         .err()
         .map(|r| r.to_string());
     let mut rows = vec![];
     for c in state.store.issue_candidates(plan.id).await? {
         let blocker = if let Some(no) = &c.issued {
-            Some(Blocker::AlreadyIssued { cert_no: no.clone() })
+            Some(Blocker::AlreadyIssued {
+                cert_no: no.clone(),
+            })
         } else if let Some((_, no)) = c.holds_same.as_ref().filter(|_| !reissue) {
-            Some(Blocker::HoldsSame { cert_no: no.clone() })
+            Some(Blocker::HoldsSame {
+                cert_no: no.clone(),
+            })
         } else if let Some(doc) = c.photo_document_id {
             photo_blocker(state, doc).await?
         } else {
@@ -186,7 +192,10 @@ pub async fn start_issue(
         .filter(|r| r.blocker.is_none())
         .map(|r| {
             let c = &r.candidate;
-            (c.candidate_id, c.holds_same.as_ref().filter(|_| reissue).map(|(id, _)| *id))
+            (
+                c.candidate_id,
+                c.holds_same.as_ref().filter(|_| reissue).map(|(id, _)| *id),
+            )
         })
         .collect();
     if items.is_empty() {
@@ -213,7 +222,11 @@ pub async fn start_issue(
 }
 
 /// Run a batch again unless a job is still working on it. Returns the job id if one started.
-async fn resume_if_idle(state: &AppState, actor: &Actor, b: &CertBatch) -> Result<Option<i64>, AppError> {
+async fn resume_if_idle(
+    state: &AppState,
+    actor: &Actor,
+    b: &CertBatch,
+) -> Result<Option<i64>, AppError> {
     if let Some(j) = b.job_id {
         let uid = actor.user_id.unwrap_or_default();
         if let Ok(job) = state.store.job(uid, &domain::Scope::City, j).await {
@@ -247,7 +260,8 @@ pub async fn stage_pending(
     let mut staged = 0;
     for chunk in drafts.chunks(CHUNK) {
         if let Some(p) = progress {
-            p.set(done, batch.total, "正在编号、签名并写入证书数据").await;
+            p.set(done, batch.total, "正在编号、签名并写入证书数据")
+                .await;
         }
         let n = state
             .store
@@ -263,27 +277,39 @@ pub async fn stage_pending(
 }
 
 /// Start the job of a batch: stage what is pending, then publish all at once.
-pub async fn run_batch(state: &AppState, actor: &Actor, batch: &CertBatch) -> Result<i64, AppError> {
+pub async fn run_batch(
+    state: &AppState,
+    actor: &Actor,
+    batch: &CertBatch,
+) -> Result<i64, AppError> {
     let st = state.clone();
     let who = actor.clone();
     let b = batch.clone();
     let link = format!("/cert-batches/{}", batch.id);
-    spawn_job(&state.store, actor, "cert_issue", Some(batch.institution_id), move |p| async move {
-        let _ = st.store.set_batch_job(b.id, p.job_id()).await;
-        if let Err(e) = stage_pending(&st, &who, &b, None, Some(&p)).await {
-            let msg = format!("签发中断：{e}。已签发的证书暂不公开，可在批次页“继续签发”或“放弃本批”");
-            let _ = st.store.note_batch_error(b.id, &msg).await;
-            return Err(JobOutcome::new(msg).link(link));
-        }
-        match st.store.finish_cert_batch(&who, b.id).await {
-            Ok(n) => Ok(JobOutcome::new(format!("已签发 {n} 本证书并公开查询")).link(link)),
-            Err(e) => {
-                let msg = format!("本批未能完成：{e}");
+    spawn_job(
+        &state.store,
+        actor,
+        "cert_issue",
+        Some(batch.institution_id),
+        move |p| async move {
+            let _ = st.store.set_batch_job(b.id, p.job_id()).await;
+            if let Err(e) = stage_pending(&st, &who, &b, None, Some(&p)).await {
+                let msg = format!(
+                    "签发中断：{e}。已签发的证书暂不公开，可在批次页“继续签发”或“放弃本批”"
+                );
                 let _ = st.store.note_batch_error(b.id, &msg).await;
-                Err(JobOutcome::new(msg).link(link))
+                return Err(JobOutcome::new(msg).link(link));
             }
-        }
-    })
+            match st.store.finish_cert_batch(&who, b.id).await {
+                Ok(n) => Ok(JobOutcome::new(format!("已签发 {n} 本证书并公开查询")).link(link)),
+                Err(e) => {
+                    let msg = format!("本批未能完成：{e}");
+                    let _ = st.store.note_batch_error(b.id, &msg).await;
+                    Err(JobOutcome::new(msg).link(link))
+                }
+            }
+        },
+    )
     .await
 }
 
@@ -292,24 +318,37 @@ pub async fn resume(state: &AppState, me: &Authed, batch_id: i64) -> Result<Opti
     me.require(&[Role::CityCenter])?;
     let b = state.store.cert_batch(batch_id).await?;
     if b.status != "running" {
-        return Err(AppError::Conflict(format!("本批次{}，无需继续签发", b.status_label())));
+        return Err(AppError::Conflict(format!(
+            "本批次{}，无需继续签发",
+            b.status_label()
+        )));
     }
     state.certs.signer()?;
     match resume_if_idle(state, &me.actor(), &b).await? {
         Some(j) => Ok(Some(j)),
-        None => Err(AppError::Conflict("本批次正在签发中，请稍候查看进度".into())),
+        None => Err(AppError::Conflict(
+            "本批次正在签发中，请稍候查看进度".into(),
+        )),
     }
 }
 
 /// Service: give up a running batch (center), with a reason.
-pub async fn abandon(state: &AppState, me: &Authed, batch_id: i64, reason: &str) -> Result<(), AppError> {
+pub async fn abandon(
+    state: &AppState,
+    me: &Authed,
+    batch_id: i64,
+    reason: &str,
+) -> Result<(), AppError> {
     me.require(&[Role::CityCenter])?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::invalid("reason", "请填写放弃本批的原因"));
     }
     state.store.cert_batch(batch_id).await?;
-    state.store.abandon_cert_batch(&me.actor(), batch_id, reason).await?;
+    state
+        .store
+        .abandon_cert_batch(&me.actor(), batch_id, reason)
+        .await?;
     Ok(())
 }
 
@@ -489,7 +528,9 @@ async fn api_preview(
     Path(id): Path<i64>,
     Query(q): Query<ReissueParam>,
 ) -> Result<Json<Preview>, AppError> {
-    Ok(Json(preview(&state, &me, id, q.reissue.unwrap_or(false)).await?))
+    Ok(Json(
+        preview(&state, &me, id, q.reissue.unwrap_or(false)).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{id}/certificates/issue", tag = "证书", operation_id = "issue_certificates", params(("id" = i64, Path)), request_body = IssueRequest,

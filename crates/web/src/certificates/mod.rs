@@ -57,12 +57,20 @@ pub struct CertKeys {
 impl CertKeys {
     /// The demo key (derived from a public seed), valid from 2000-01-01 without end.
     pub fn demo() -> CertKeys {
-        CertKeys::from_parts(Some(Arc::new(store::cert_sign::demo_signing_key())), None, true)
+        CertKeys::from_parts(
+            Some(Arc::new(store::cert_sign::demo_signing_key())),
+            None,
+            true,
+        )
     }
 
     /// From a signing key and a key ring; without a ring, the signing key's public key alone
     /// (valid from 2000-01-01).
-    pub fn from_parts(signing: Option<Arc<SigningKey>>, ring: Option<KeyRing>, demo: bool) -> CertKeys {
+    pub fn from_parts(
+        signing: Option<Arc<SigningKey>>,
+        ring: Option<KeyRing>,
+        demo: bool,
+    ) -> CertKeys {
         let ring = ring.unwrap_or_else(|| {
             let mut r = KeyRing::default();
             if let Some(k) = &signing {
@@ -72,13 +80,19 @@ impl CertKeys {
             }
             r
         });
-        CertKeys { signing, ring, demo }
+        CertKeys {
+            signing,
+            ring,
+            demo,
+        }
     }
 
     pub fn from_config(c: &WebConfig) -> CertKeys {
         match (&c.cert_signing_key, c.demo) {
             (None, true) => CertKeys::demo(),
-            (k, _) => CertKeys::from_parts(k.clone(), c.cert_public_keys.as_deref().cloned(), false),
+            (k, _) => {
+                CertKeys::from_parts(k.clone(), c.cert_public_keys.as_deref().cloned(), false)
+            }
         }
     }
 
@@ -95,12 +109,21 @@ impl CertKeys {
 pub use store::cert_sign::{cert_type, payload_of, signed_at_of};
 
 /// Compose a number with the policy's numbering scheme.
-pub fn compose(numbering: &domain::certno::Numbering, d: &IssueDraft, serial: i64) -> Result<String, String> {
+pub fn compose(
+    numbering: &domain::certno::Numbering,
+    d: &IssueDraft,
+    serial: i64,
+) -> Result<String, String> {
     store::cert_sign::compose_number(numbering, d, serial)
 }
 
 /// Sign a draft with `key`.
-pub fn sign(key: &SigningKey, d: &IssueDraft, number: &str, status_index: i64) -> Result<Signed, String> {
+pub fn sign(
+    key: &SigningKey,
+    d: &IssueDraft,
+    number: &str,
+    status_index: i64,
+) -> Result<Signed, String> {
     store::cert_sign::sign_draft(key, d, number, status_index)
 }
 

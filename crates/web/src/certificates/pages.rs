@@ -75,7 +75,11 @@ async fn list_page(
     me.require(&VIEWERS)?;
     let page = state
         .store
-        .list_certificates(&me.scope(), &filter_of(&p), PageRequest::new(p.page, p.per_page))
+        .list_certificates(
+            &me.scope(),
+            &filter_of(&p),
+            PageRequest::new(p.page, p.per_page),
+        )
         .await?;
     let rows = page
         .items
@@ -108,13 +112,27 @@ async fn list_page(
         } else {
             "本辖区已签发并公开查询的证书。".into()
         },
-        new_link: city.then(|| ("/certificates/issue".to_string(), "生成证书数据".to_string())),
+        new_link: city.then(|| {
+            (
+                "/certificates/issue".to_string(),
+                "生成证书数据".to_string(),
+            )
+        }),
         filters: vec![
             Field::text("q", "编号、姓名或职业", p.q.clone().unwrap_or_default()),
             Field::text("state", "状态", p.state.clone().unwrap_or_default()).select(states),
         ],
         filter_action: "/certificates".into(),
-        headers: vec!["证书编号", "姓名", "证件号码", "职业", "等级", "评价机构", "发证日期", "状态"],
+        headers: vec![
+            "证书编号",
+            "姓名",
+            "证件号码",
+            "职业",
+            "等级",
+            "评价机构",
+            "发证日期",
+            "状态",
+        ],
         rows,
         pager: Pager::from(&page),
         base: list_base("/certificates", &[("q", &p.q), ("state", &p.state)]),
@@ -137,10 +155,19 @@ pub struct CertificateDetail {
 }
 
 /// Service: one certificate in scope.
-pub async fn detail(state: &AppState, me: &Authed, headers: &HeaderMap, id: i64) -> Result<CertificateDetail, AppError> {
+pub async fn detail(
+    state: &AppState,
+    me: &Authed,
+    headers: &HeaderMap,
+    id: i64,
+) -> Result<CertificateDetail, AppError> {
     me.require(&VIEWERS)?;
     let c = state.store.certificate(&me.scope(), id).await?;
-    let qr_text = certsign::qr_text(&super::base_url(state, headers), &c.cert_no, &c.cose_bytes()?);
+    let qr_text = certsign::qr_text(
+        &super::base_url(state, headers),
+        &c.cert_no,
+        &c.cose_bytes()?,
+    );
     Ok(CertificateDetail {
         state_label: c.state_label().into(),
         level_name: super::level_name(c.level),
@@ -181,8 +208,13 @@ async fn detail_page(
 ) -> Result<Response, AppError> {
     let d = detail(&state, &me, &headers, id).await?;
     Ok(render(&DetailPage {
-        layout: Layout::new(&state, Some(&me), format!("证书 {}", d.certificate.cert_no), "/certificates")
-            .with_flash(flash_text(q.msg.as_deref())),
+        layout: Layout::new(
+            &state,
+            Some(&me),
+            format!("证书 {}", d.certificate.cert_no),
+            "/certificates",
+        )
+        .with_flash(flash_text(q.msg.as_deref())),
         city_key: domain::certissue::is_city_key(me.role()),
         role: me.role().as_str().to_string(),
         d,
@@ -191,7 +223,12 @@ async fn detail_page(
 
 /// Service: the PDF of a certificate (institution in scope, district, city). It prints the full
 /// ID number: each download is audited as a personal-data read.
-pub async fn certificate_pdf(state: &AppState, me: &Authed, headers: &HeaderMap, id: i64) -> Result<(String, Vec<u8>), AppError> {
+pub async fn certificate_pdf(
+    state: &AppState,
+    me: &Authed,
+    headers: &HeaderMap,
+    id: i64,
+) -> Result<(String, Vec<u8>), AppError> {
     me.require(&VIEWERS)?;
     let c = state.store.certificate(&me.scope(), id).await?;
     if !c.published {
@@ -214,11 +251,19 @@ pub async fn certificate_pdf(state: &AppState, me: &Authed, headers: &HeaderMap,
 }
 
 /// Render a certificate with the certificate renderer: its photo, full ID number and QR text.
-pub async fn render_pdf(state: &AppState, c: &Certificate, base: &str) -> Result<Vec<u8>, AppError> {
+pub async fn render_pdf(
+    state: &AppState,
+    c: &Certificate,
+    base: &str,
+) -> Result<Vec<u8>, AppError> {
     let doc = c
         .photo_document_id
         .ok_or_else(|| AppError::Conflict(format!("证书 {} 没有照片", c.cert_no)))?;
-    let photo = state.store.document_bytes(&domain::Scope::City, doc).await?.1;
+    let photo = state
+        .store
+        .document_bytes(&domain::Scope::City, doc)
+        .await?
+        .1;
     let id_number = state.store.certificate_id_number(c.id).await?;
     let qr = certsign::qr_text(base, &c.cert_no, &c.cose_bytes()?);
     super::pdf::render(c, &id_number, &photo, &qr, base)
@@ -236,14 +281,22 @@ async fn pdf(
 
 /// Service: every certificate of a batch as PDFs in one zip (stored, fixed times: the same batch
 /// gives the same bytes).
-pub async fn batch_zip_bytes(state: &AppState, me: &Authed, headers: &HeaderMap, batch_id: i64) -> Result<Vec<u8>, AppError> {
+pub async fn batch_zip_bytes(
+    state: &AppState,
+    me: &Authed,
+    headers: &HeaderMap,
+    batch_id: i64,
+) -> Result<Vec<u8>, AppError> {
     me.require(&[Role::CityCenter, Role::CityDivision])?;
     let b = state.store.cert_batch(batch_id).await?;
     let base = super::base_url(state, headers);
     let mut files = vec![];
     for c in state.store.batch_certificates(b.id).await? {
         if c.published {
-            files.push((format!("{}.pdf", c.cert_no), render_pdf(state, &c, &base).await?));
+            files.push((
+                format!("{}.pdf", c.cert_no),
+                render_pdf(state, &c, &base).await?,
+            ));
         }
     }
     if files.is_empty() {
@@ -274,9 +327,12 @@ pub fn zip_stored(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, AppError> {
     for (name, bytes) in files {
         w.start_file(name.as_str(), opts)
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        w.write_all(bytes).map_err(|e| AppError::Internal(e.to_string()))?;
+        w.write_all(bytes)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     }
-    Ok(w.finish().map_err(|e| AppError::Internal(e.to_string()))?.into_inner())
+    Ok(w.finish()
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .into_inner())
 }
 
 async fn batch_zip(
@@ -286,7 +342,11 @@ async fn batch_zip(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let bytes = batch_zip_bytes(&state, &me, &headers, id).await?;
-    Ok(crate::upload::send_bytes(&format!("证书批次{id}.zip"), "application/zip", bytes))
+    Ok(crate::upload::send_bytes(
+        &format!("证书批次{id}.zip"),
+        "application/zip",
+        bytes,
+    ))
 }
 
 // -- site code ---------------------------------------------------------------------------------
@@ -300,14 +360,22 @@ pub struct SiteCodeForm {
 }
 
 /// Service: record an institution's site code (city center and division).
-pub async fn set_site_code(state: &AppState, me: &Authed, id: i64, f: &SiteCodeForm) -> Result<store::Institution, AppError> {
+pub async fn set_site_code(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    f: &SiteCodeForm,
+) -> Result<store::Institution, AppError> {
     me.require(&[Role::CityCenter, Role::CityDivision])?;
     state.store.institution(&me.scope(), id).await?;
     let code = match f.site_code.trim() {
         "" => None,
         s => Some(domain::certissue::parse_site_code(s)?),
     };
-    Ok(state.store.set_site_code(&me.actor(), id, code.as_deref()).await?)
+    Ok(state
+        .store
+        .set_site_code(&me.actor(), id, code.as_deref())
+        .await?)
 }
 
 fn site_code_fields(value: &str) -> Vec<Field> {
@@ -325,7 +393,12 @@ async fn site_code_page(
     Ok(render(&site_code_form_page(&state, &me, &inst, None)))
 }
 
-fn site_code_form_page(state: &AppState, me: &Authed, inst: &store::Institution, error: Option<(String, String)>) -> FormPage {
+fn site_code_form_page(
+    state: &AppState,
+    me: &Authed,
+    inst: &store::Institution,
+    error: Option<(String, String)>,
+) -> FormPage {
     let mut fields = site_code_fields(inst.site_code.as_deref().unwrap_or(""));
     let mut top = None;
     if let Some((field, msg)) = error {
@@ -334,7 +407,10 @@ fn site_code_form_page(state: &AppState, me: &Authed, inst: &store::Institution,
     FormPage {
         layout: Layout::new(state, Some(me), "评价站点代码", "/institutions"),
         heading: format!("{} · 评价站点代码", inst.name),
-        crumbs: vec![("/institutions".into(), "评价机构".into()), (format!("/institutions/{}", inst.id), inst.name.clone())],
+        crumbs: vec![
+            ("/institutions".into(), "评价机构".into()),
+            (format!("/institutions/{}", inst.id), inst.name.clone()),
+        ],
         intro: "生成证书编号须有评价站点代码；未登记的机构不能签发证书。".into(),
         action: format!("/institutions/{}/site-code", inst.id),
         fields,
@@ -356,11 +432,17 @@ async fn site_code_form(
         Err(AppError::Invalid { field, message }) => {
             let mut inst = state.store.institution(&me.scope(), id).await?;
             inst.site_code = Some(f.site_code.clone());
-            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &site_code_form_page(&state, &me, &inst, Some((field, message)))))
+            Ok(render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &site_code_form_page(&state, &me, &inst, Some((field, message))),
+            ))
         }
         Err(AppError::Conflict(message)) => {
             let inst = state.store.institution(&me.scope(), id).await?;
-            Ok(render_status(StatusCode::CONFLICT, &site_code_form_page(&state, &me, &inst, Some(("site_code".into(), message)))))
+            Ok(render_status(
+                StatusCode::CONFLICT,
+                &site_code_form_page(&state, &me, &inst, Some(("site_code".into(), message))),
+            ))
         }
         Err(e) => Err(e),
     }
@@ -379,7 +461,11 @@ async fn api_list(
     me.require(&VIEWERS)?;
     let page = state
         .store
-        .list_certificates(&me.scope(), &filter_of(&p), PageRequest::new(p.page, p.per_page))
+        .list_certificates(
+            &me.scope(),
+            &filter_of(&p),
+            PageRequest::new(p.page, p.per_page),
+        )
         .await?;
     Ok(Json(page).into_response())
 }

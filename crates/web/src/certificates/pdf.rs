@@ -28,7 +28,9 @@ pub fn render(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    query_sites.push(format!("郑州市技能人才评价证书查询：{base_url}/public/certificates"));
+    query_sites.push(format!(
+        "郑州市技能人才评价证书查询：{base_url}/public/certificates"
+    ));
     let doc = certpdf::Certificate {
         title: title.into(),
         body: certpdf::DEFAULT_BODY.into(),

@@ -74,8 +74,19 @@ struct PhotosPage {
     error: Option<String>,
 }
 
-async fn photos_view(state: &AppState, me: &Authed, id: i64, error: Option<String>, flash: Option<String>) -> Result<Response, AppError> {
-    me.require(&[Role::Institution, Role::CityCenter, Role::CityDivision, Role::District])?;
+async fn photos_view(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    error: Option<String>,
+    flash: Option<String>,
+) -> Result<Response, AppError> {
+    me.require(&[
+        Role::Institution,
+        Role::CityCenter,
+        Role::CityDivision,
+        Role::District,
+    ])?;
     let plan = state.store.plan(&me.scope(), id).await?;
     let candidates = state
         .store
@@ -84,7 +95,11 @@ async fn photos_view(state: &AppState, me: &Authed, id: i64, error: Option<Strin
         .into_iter()
         .filter(|c| c.passed != Some(false))
         .collect();
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok(crate::pages::render_status(
         status,
         &PhotosPage {
@@ -123,7 +138,9 @@ async fn photo_form(
     let (name, bytes) = read_photo(&state, mp).await?;
     match upload_photo(&state, &me, id, cid, &name, bytes).await {
         Ok(_) => Ok(Redirect::to(&format!("/plans/{id}/photos?msg=uploaded")).into_response()),
-        Err(AppError::Invalid { message, .. }) => photos_view(&state, &me, id, Some(message), None).await,
+        Err(AppError::Invalid { message, .. }) => {
+            photos_view(&state, &me, id, Some(message), None).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -172,5 +189,9 @@ async fn api_photo(
 ) -> Result<Response, AppError> {
     let (name, bytes) = read_photo(&state, mp).await?;
     let doc = upload_photo(&state, &me, id, cid, &name, bytes).await?;
-    Ok((StatusCode::CREATED, Json(crate::api::schema::Created { id: doc })).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::api::schema::Created { id: doc }),
+    )
+        .into_response())
 }

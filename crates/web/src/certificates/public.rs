@@ -40,7 +40,11 @@ pub fn api_routes() -> ApiRouter {
 const WINDOW_SECS: i64 = 60;
 
 /// Count the query of `channel` against the client's limit; a 429 with a Chinese message beyond it.
-async fn guard(state: &AppState, meta: &RequestMeta, channel: &'static str) -> Result<(), AppError> {
+async fn guard(
+    state: &AppState,
+    meta: &RequestMeta,
+    channel: &'static str,
+) -> Result<(), AppError> {
     let limit = state.config.public_query_limit;
     if state
         .store
@@ -91,21 +95,37 @@ pub async fn query(
         if name.chars().count() > 30 {
             return Err(AppError::invalid("name", "姓名过长"));
         }
-        match (number.map(str::trim).filter(|s| !s.is_empty()), id_number.map(str::trim).filter(|s| !s.is_empty())) {
+        match (
+            number.map(str::trim).filter(|s| !s.is_empty()),
+            id_number.map(str::trim).filter(|s| !s.is_empty()),
+        ) {
             (Some(no), _) => {
                 let no = check_number(state, no)?;
-                Ok(state.store.find_certificate(&no, name).await?.into_iter().collect::<Vec<_>>())
+                Ok(state
+                    .store
+                    .find_certificate(&no, name)
+                    .await?
+                    .into_iter()
+                    .collect::<Vec<_>>())
             }
             (None, Some(id)) => {
                 let id = id.to_uppercase();
                 let plausible = domain::id_number::IdNumber::parse(&id).is_ok()
-                    || ((6..=20).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric()) && id.len() != 18);
+                    || ((6..=20).contains(&id.len())
+                        && id.chars().all(|c| c.is_ascii_alphanumeric())
+                        && id.len() != 18);
                 if !plausible {
-                    return Err(AppError::invalid("id_number", "证件号码格式不正确（居民身份证为18位，末位可为X）"));
+                    return Err(AppError::invalid(
+                        "id_number",
+                        "证件号码格式不正确（居民身份证为18位，末位可为X）",
+                    ));
                 }
                 Ok(state.store.find_certificates_by_id(name, &id).await?)
             }
-            (None, None) => Err(AppError::invalid("cert_no", "请填写证书编号，或填写证件号码")),
+            (None, None) => Err(AppError::invalid(
+                "cert_no",
+                "请填写证书编号，或填写证件号码",
+            )),
         }
     }
     .await;
@@ -168,7 +188,16 @@ async fn query_page(
     }
     let channel = if by_id { "id" } else { "page" };
     let number = if by_id { None } else { q.cert_no.as_deref() };
-    let status = match query(&state, &meta, channel, number, page.name.as_str(), q.id_number.as_deref()).await {
+    let status = match query(
+        &state,
+        &meta,
+        channel,
+        number,
+        page.name.as_str(),
+        q.id_number.as_deref(),
+    )
+    .await
+    {
         Ok(Outcome::Found(v)) => {
             page.found = v;
             StatusCode::OK
@@ -210,7 +239,14 @@ pub async fn verify_qr(
     meta: &RequestMeta,
     number: &str,
     s: &str,
-) -> Result<(certsign::CertificatePayload, String, Option<PublicCertificate>), AppError> {
+) -> Result<
+    (
+        certsign::CertificatePayload,
+        String,
+        Option<PublicCertificate>,
+    ),
+    AppError,
+> {
     guard(state, meta, "qr").await?;
     let text = format!("/v/{number}?s={s}");
     let verified = state.certs.ring.verify_qr(&text).and_then(|p| {
@@ -264,7 +300,11 @@ async fn landing(
     };
     let (payload, key_id, live) = verify_qr(&state, &meta, &number, &s).await?;
     Ok(render_status(
-        if live.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND },
+        if live.is_some() {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        },
         &LandingPage {
             layout,
             number: payload.number.clone(),
@@ -291,7 +331,10 @@ async fn keys(State(state): State<AppState>) -> Response {
 
 /// The signed, dated status list (W3C Bitstring Status List v1.0) of revoked and corrected
 /// certificates, for offline verifiers. The online query always reads the live database.
-async fn status_list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn status_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let key = state.certs.signer()?;
     let (revoked, last) = state.store.status_list_entries().await?;
     let len = ((last + 1).max(0) as usize).max(certsign::StatusList::MIN_BITS);
@@ -361,7 +404,16 @@ async fn api_query(
     Path(number): Path<String>,
     Query(q): Query<ApiQueryParams>,
 ) -> Result<Json<PublicCertificate>, AppError> {
-    match query(&state, &meta, "api", Some(&number), q.name.as_deref().unwrap_or(""), None).await? {
+    match query(
+        &state,
+        &meta,
+        "api",
+        Some(&number),
+        q.name.as_deref().unwrap_or(""),
+        None,
+    )
+    .await?
+    {
         Outcome::Found(mut v) => Ok(Json(v.remove(0))),
         Outcome::NotFound => Err(AppError::NotFound),
     }

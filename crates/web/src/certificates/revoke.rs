@@ -157,10 +157,18 @@ pub async fn confirm(
 }
 
 /// Service: withdraw a proposal (either city role).
-pub async fn withdraw(state: &AppState, me: &Authed, change_id: i64, version: i64) -> Result<(), AppError> {
+pub async fn withdraw(
+    state: &AppState,
+    me: &Authed,
+    change_id: i64,
+    version: i64,
+) -> Result<(), AppError> {
     require_city_key(me)?;
     state.store.cert_change(change_id).await?;
-    Ok(state.store.withdraw_cert_change(&me.actor(), change_id, version).await?)
+    Ok(state
+        .store
+        .withdraw_cert_change(&me.actor(), change_id, version)
+        .await?)
 }
 
 async fn propose_form(

@@ -262,7 +262,9 @@ async fn show(
             ("联系电话", i.contact_phone.clone()),
             (
                 "评价站点代码",
-                i.site_code.clone().unwrap_or_else(|| "未登记（市级录入后方可生成证书编号）".into()),
+                i.site_code
+                    .clone()
+                    .unwrap_or_else(|| "未登记（市级录入后方可生成证书编号）".into()),
             ),
             (
                 "备案状态",

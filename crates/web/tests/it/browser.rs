@@ -227,7 +227,10 @@ async fn browser_public_verify_from_qr() {
             let cose = base64::engine::general_purpose::STANDARD
                 .decode(r.get::<String, _>(1))
                 .unwrap();
-            (r.get::<String, _>(0), certsign::qr_text(&base, &r.get::<String, _>(0), &cose))
+            (
+                r.get::<String, _>(0),
+                certsign::qr_text(&base, &r.get::<String, _>(0), &cose),
+            )
         }
     };
     let (no, qr) = qr_of("valid").await;
@@ -239,7 +242,11 @@ async fn browser_public_verify_from_qr() {
     b.screenshot("certificate-qr-valid").await;
     // Altered QR text: the last digit of the signature changed.
     let last = qr.chars().last().unwrap();
-    let altered = format!("{}{}", &qr[..qr.len() - 1], if last == '0' { '1' } else { '0' });
+    let altered = format!(
+        "{}{}",
+        &qr[..qr.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
     b.goto(&altered).await;
     assert_eq!(b.text("main h1").await, "无法处理该请求");
     let msg = b.text("main").await;
@@ -262,7 +269,10 @@ async fn browser_public_verify_from_qr() {
     b.type_into("#lq-name", &holder).await;
     b.click("main form button[type=submit]").await;
     b.wait_for_url("/public/certificates?").await;
-    assert!(b.text(&format!("[data-cert='{no}'] h2")).await.contains("有效"));
+    assert!(b
+        .text(&format!("[data-cert='{no}'] h2"))
+        .await
+        .contains("有效"));
     b.screenshot("certificate-query-found").await;
     b.quit().await;
 }
@@ -314,7 +324,11 @@ async fn browser_offline_verifier_webcrypto() {
     b.screenshot("certificate-offline-valid").await;
     // Altered: one digit of the signature changed.
     let last = qr.chars().last().unwrap();
-    let altered = format!("{}{}", &qr[..qr.len() - 1], if last == '0' { '1' } else { '0' });
+    let altered = format!(
+        "{}{}",
+        &qr[..qr.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
     b.set_value("#qr-text", &altered).await;
     b.click("#verify-button").await;
     for _ in 0..50 {
