@@ -5,7 +5,10 @@ use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use rand::SeedableRng;
-use skilleval_certpdf::{demo_photo_png, render_certificate, Certificate, Fonts, Photo, DEFAULT_BODY, NATIONAL_QUERY_SITES};
+use skilleval_certpdf::{
+    demo_photo_png, render_certificate, Certificate, Fonts, Photo, DEFAULT_BODY,
+    NATIONAL_QUERY_SITES,
+};
 
 fn certificate() -> Certificate {
     let key = certsign::SigningKey::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
@@ -45,22 +48,42 @@ fn certificate() -> Certificate {
 /// The same strings on one page in Helvetica: no font embedding, no photo, no QR code.
 fn bare_page(c: &Certificate) -> Vec<u8> {
     let mut pdf = Pdf::new();
-    let (cat, pages, page, content, font) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
+    let (cat, pages, page, content, font) = (
+        Ref::new(1),
+        Ref::new(2),
+        Ref::new(3),
+        Ref::new(4),
+        Ref::new(5),
+    );
     pdf.catalog(cat).pages(pages);
     pdf.pages(pages).kids([page]).count(1);
     let mut pg = pdf.page(page);
-    pg.parent(pages).media_box(Rect::new(0.0, 0.0, 595.0, 842.0)).contents(content);
+    pg.parent(pages)
+        .media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
+        .contents(content);
     pg.resources().fonts().pair(Name(b"F1"), font);
     pg.finish();
     pdf.type1_font(font).base_font(Name(b"Helvetica"));
     let mut k = Content::new();
     let texts = [
-        &c.title, &c.body, &c.name, &c.id_type, &c.id_number, &c.occupation_name, &c.level, &c.number,
-        &c.institution, &c.qr_text,
+        &c.title,
+        &c.body,
+        &c.name,
+        &c.id_type,
+        &c.id_number,
+        &c.occupation_name,
+        &c.level,
+        &c.number,
+        &c.institution,
+        &c.qr_text,
     ];
     let mut y = 800.0;
     for t in texts {
-        k.begin_text().set_font(Name(b"F1"), 12.0).next_line(72.0, y).show(Str(t.as_bytes())).end_text();
+        k.begin_text()
+            .set_font(Name(b"F1"), 12.0)
+            .next_line(72.0, y)
+            .show(Str(t.as_bytes()))
+            .end_text();
         y -= 20.0;
     }
     pdf.stream(content, &k.finish());
@@ -72,8 +95,12 @@ fn bench(cr: &mut Criterion) {
     let fonts = Fonts::default();
     let mut g = cr.benchmark_group("pdf");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("certificate", |b| b.iter(|| render_certificate(std::hint::black_box(&c), &fonts).unwrap()));
-    g.bench_function("bare_pdf_writer_page", |b| b.iter(|| bare_page(std::hint::black_box(&c))));
+    g.bench_function("certificate", |b| {
+        b.iter(|| render_certificate(std::hint::black_box(&c), &fonts).unwrap())
+    });
+    g.bench_function("bare_pdf_writer_page", |b| {
+        b.iter(|| bare_page(std::hint::black_box(&c)))
+    });
     g.finish();
 }
 

@@ -262,4 +262,3 @@ fn foreign_pdfs_have_no_qr_text() {
     );
     assert_eq!(extract_qr_text(b"not a pdf /SkillevalQR (x)"), None);
 }
-

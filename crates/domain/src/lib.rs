@@ -5,6 +5,7 @@
 pub mod account;
 pub mod audit;
 pub mod calendar;
+pub mod certissue;
 pub mod certno;
 pub mod credit_code;
 pub mod draw;

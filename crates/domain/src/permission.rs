@@ -178,6 +178,22 @@ actions! {
     CandidateEnter = "candidates.enter", "录入考生与成绩", Jurisdiction, [Institution];
     /// 查看完整证件号码 (audited).
     CandidateIdNumber = "candidates.id_number", "查看完整证件号码", Jurisdiction, [CityCenter, District, Institution];
+    /// 证书: list, view, download the PDF (二(三)).
+    CertificateView = "certificates.view", "查看证书", Jurisdiction, [CityCenter, CityDivision, District, Institution];
+    /// 证书数据的生成: the preview and the batches (市职业技能鉴定中心 issues; 职建处 sees).
+    CertificatePrepare = "certificates.prepare", "查看证书生成", Jurisdiction, [CityCenter, CityDivision];
+    /// 生成证书数据: start, resume or abandon a batch (市职业技能鉴定中心).
+    CertificateIssue = "certificates.issue", "生成证书数据", Jurisdiction, [CityCenter];
+    /// 证书撤销、更正: either city key (center + bureau, two keys).
+    CertificateChange = "certificates.change", "撤销或更正证书", Jurisdiction, [CityCenter, CityDivision];
+    /// 报送省、国家平台: certificate data and the approved-institution list; batch PDFs.
+    CertificateExport = "certificates.export", "导出证书数据", Jurisdiction, [CityCenter, CityDivision];
+    /// 评价站点代码 of an institution (entered by the city).
+    SiteCodeEdit = "institutions.site_code", "登记评价站点代码", Jurisdiction, [CityCenter, CityDivision];
+    /// 证书照片: view (the institution, its district, the city).
+    PhotoView = "candidates.photo_view", "查看考生照片", Jurisdiction, [CityCenter, CityDivision, District, Institution];
+    /// 证书照片: upload (the institution).
+    PhotoUpload = "candidates.photo_upload", "上传考生照片", Jurisdiction, [Institution];
     /// 电子备案: the institution's own.
     EfilingSubmit = "efiling.submit", "提交电子备案", Jurisdiction, [Institution];
     /// 电子备案: list and download.

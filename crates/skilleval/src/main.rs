@@ -239,7 +239,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(file) = store::backup::sqlite_path(&s.database) else {
                 anyhow::bail!("恢复只支持内置 SQLite 数据库；PostgreSQL 请按 docs/operations.md 使用 pg_restore");
             };
-            let m = store::backup::restore(&from, &file, std::path::Path::new(&s.blobs_dir)).await?;
+            let m =
+                store::backup::restore(&from, &file, std::path::Path::new(&s.blobs_dir)).await?;
             println!(
                 "已恢复到 {}：上传文件 {} 个，审计链头 {} 号；请运行 skilleval audit verify 核对",
                 file.display(),
@@ -425,7 +426,16 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         }
         None => domain::policy::Policy::zhengzhou_2022(),
     };
-    let state = web::AppState::new(store, s.web_config(), policy);
+    let (cert_signing_key, cert_public_keys) = s.cert_keys()?;
+    if cert_signing_key.is_none() && !s.demo {
+        tracing::warn!("no certificate signing key configured (cert_signing_key): certificates cannot be issued");
+    }
+    let config = web::WebConfig {
+        cert_signing_key,
+        cert_public_keys,
+        ..s.web_config()
+    };
+    let state = web::AppState::new(store, config, policy);
     let listener = tokio::net::TcpListener::bind(&s.listen)
         .await
         .with_context(|| format!("无法监听 {}", s.listen))?;

@@ -55,7 +55,8 @@ pub struct Settings {
     /// shows it in a banner. Empty = the real date in China time.
     pub today: String,
     /// The address users type, e.g. `https://pj.zzrs.gov.cn` (behind a reverse proxy). Form
-    /// posts are accepted from this origin; empty = from the `Host` the request names.
+    /// posts are accepted from this origin and certificate QR codes print it; empty = from the
+    /// `Host` the request names.
     pub public_url: String,
     /// More origins whose pages may post here (another system's portal).
     pub trusted_origins: Vec<String>,
@@ -65,6 +66,14 @@ pub struct Settings {
     pub id_pepper: String,
     /// A TOML file holding `letter_keys` and `id_pepper` (made by `skilleval keys generate`).
     pub keys_file: String,
+    /// PEM file (PKCS#8) of the Ed25519 certificate signing key. Empty: `--demo` uses the demo
+    /// key; otherwise certificates cannot be issued. Never stored in the database.
+    pub cert_signing_key: String,
+    /// JSON file of the published public keys with their validity (current and retired keys).
+    /// Empty: the signing key's public key alone.
+    pub cert_public_keys: String,
+    /// Public certificate queries per client address per minute (all app servers together).
+    pub public_query_limit: u32,
     /// 证书字体: a font file (.otf/.ttf/.ttc) that overrides the built-in Noto Serif CJK SC
     /// subset, e.g. an official 仿宋 face. Empty = built-in.
     pub certificate_font: String,
@@ -114,6 +123,9 @@ impl Default for Settings {
             letter_keys: String::new(),
             id_pepper: String::new(),
             keys_file: String::new(),
+            cert_signing_key: String::new(),
+            cert_public_keys: String::new(),
+            public_query_limit: 30,
             certificate_font: String::new(),
             certificate_font_family: String::new(),
             certificate_fallback_font: String::new(),
@@ -208,8 +220,10 @@ impl Settings {
             max_body_bytes: self.max_body_mb * 1024 * 1024,
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             fixed_today: chrono::NaiveDate::parse_from_str(self.today.trim(), "%Y-%m-%d").ok(),
-            public_url: Some(self.public_url.trim().to_string()).filter(|u| !u.is_empty()),
+            public_url: Some(self.public_url.trim().trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty()),
             trusted_origins: self.trusted_origins.clone(),
+            public_query_limit: self.public_query_limit.max(1),
             ..Default::default()
         }
     }
@@ -238,6 +252,43 @@ impl Settings {
         Ok(Some(
             store::Keys::parse(&letter, &pepper).map_err(|e| anyhow::anyhow!("{e}"))?,
         ))
+    }
+
+    /// The certificate keys from their files (never from the database): the signing key and
+    /// the published key ring. The signing key must be in the ring when both are given.
+    #[allow(clippy::type_complexity)]
+    pub fn cert_keys(
+        &self,
+    ) -> anyhow::Result<(
+        Option<std::sync::Arc<certsign::SigningKey>>,
+        Option<std::sync::Arc<certsign::KeyRing>>,
+    )> {
+        let read = |p: &str, what: &str| {
+            std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("无法读取{what} {p}: {e}"))
+        };
+        let key = match self.cert_signing_key.trim() {
+            "" => None,
+            p => Some(
+                certsign::SigningKey::from_pkcs8_pem(&read(p, "证书签名私钥")?)
+                    .map_err(|e| anyhow::anyhow!("证书签名私钥 {p} 有误: {e}"))?,
+            ),
+        };
+        let ring = match self.cert_public_keys.trim() {
+            "" => None,
+            p => Some(
+                certsign::KeyRing::from_json(&read(p, "证书公钥文件")?)
+                    .map_err(|e| anyhow::anyhow!("证书公钥文件 {p} 有误: {e}"))?,
+            ),
+        };
+        if let (Some(k), Some(r)) = (&key, &ring) {
+            if r.find(&k.kid()).next().is_none() {
+                anyhow::bail!(
+                    "证书签名私钥（密钥标识 {}）不在公钥文件中，请先发布其公钥",
+                    hex::encode(k.kid())
+                );
+            }
+        }
+        Ok((key.map(std::sync::Arc::new), ring.map(std::sync::Arc::new)))
     }
 }
 

@@ -1,54 +1,523 @@
-//! Published certificate data (证书数据) for the public query. Issuance comes with the
-//! certificate workflow; the query works on whatever has been published.
+//! Certificates (职业技能等级证书): the records, the lists in scope, the public query (published
+//! certificates only, personal data masked), the status list entries, the public-query rate limit
+//! and the rows of the export to the province. Issuing and changes are in `cert_issue`.
 
+use domain::Scope;
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{Result, Store};
+use crate::audit::{append, Actor, NewEvent};
+use crate::sql::{Arg, Where};
+use crate::{now_text, time_text, Page, PageRequest, Result, Store, StoreError};
 
-/// What the public sees of a certificate: the ID number only masked.
+/// A certificate as the platform keeps it. The ID number is only masked here; its hash never
+/// leaves the store.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Certificate {
+    pub id: i64,
+    /// 证书编号 (22 characters).
+    pub cert_no: String,
+    pub candidate_id: i64,
+    pub plan_id: i64,
+    pub batch_id: Option<i64>,
+    pub institution_id: i64,
+    /// 评价机构名称 (as filed).
+    pub institution_name: String,
+    pub district_code: String,
+    pub site_code: String,
+    pub occupation_code: String,
+    pub occupation_name: String,
+    /// 工种/职业方向 ("--" when none).
+    pub work_type: String,
+    pub level: i64,
+    pub holder_name: String,
+    pub id_type: String,
+    /// First 4 + last 4 of the ID number.
+    pub id_masked: String,
+    pub photo_document_id: Option<i64>,
+    /// 发证日期.
+    pub issued_on: String,
+    /// valid (有效) | revoked (已撤销) | corrected (已更正)
+    pub state: String,
+    /// Visible outside its batch (set when the batch completes).
+    pub published: bool,
+    pub revoke_reason: Option<String>,
+    pub revoked_at: Option<String>,
+    /// The certificate that replaced this one (correction or reissue).
+    pub superseded_by: Option<i64>,
+    /// The certificate this one replaced.
+    pub reissue_of: Option<i64>,
+    /// Index in the status list (W3C Bitstring Status List).
+    pub status_index: i64,
+    /// Signing time, unix seconds.
+    pub signed_at: i64,
+    /// Key id (hex) of the signing key.
+    pub key_id: String,
+    /// COSE_Sign1 bytes, base64.
+    pub cose: String,
+    pub version: i64,
+    pub created_at: String,
+}
+
+impl Certificate {
+    /// Chinese label of the state.
+    pub fn state_label(&self) -> &'static str {
+        state_label(&self.state)
+    }
+    pub fn cose_bytes(&self) -> Result<Vec<u8>> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.cose)
+            .map_err(|e| StoreError::Other(format!("证书签名数据损坏: {e}")))
+    }
+}
+
+/// 有效 / 已撤销 / 已更正.
+pub fn state_label(state: &str) -> &'static str {
+    match state {
+        "valid" => "有效",
+        "revoked" => "已撤销",
+        "corrected" => "已更正",
+        _ => "未知",
+    }
+}
+
+pub(crate) const CERT_COLUMNS: &str = "c.id, c.cert_no, c.candidate_id, c.plan_id, c.batch_id, c.institution_id, c.institution_name, c.district_code, c.site_code, c.occupation_code, c.occupation_name, c.work_type, c.level, c.holder_name, c.id_type, c.id_masked, c.photo_document_id, c.issued_on, c.state, c.published, c.revoke_reason, c.revoked_at, c.superseded_by, c.reissue_of, c.status_index, c.signed_at, c.key_id, c.cose, c.version, c.created_at";
+
+pub(crate) fn cert_row(r: &AnyRow) -> Certificate {
+    Certificate {
+        id: r.get(0),
+        cert_no: r.get(1),
+        candidate_id: r.get(2),
+        plan_id: r.get(3),
+        batch_id: r.get(4),
+        institution_id: r.get(5),
+        institution_name: r.get(6),
+        district_code: r.get(7),
+        site_code: r.get(8),
+        occupation_code: r.get(9),
+        occupation_name: r.get(10),
+        work_type: r.get(11),
+        level: r.get(12),
+        holder_name: r.get(13),
+        id_type: r.get(14),
+        id_masked: r.get(15),
+        photo_document_id: r.get(16),
+        issued_on: r.get(17),
+        state: r.get(18),
+        published: r.get::<i64, _>(19) != 0,
+        revoke_reason: r.get(20),
+        revoked_at: r.get(21),
+        superseded_by: r.get(22),
+        reissue_of: r.get(23),
+        status_index: r.get(24),
+        signed_at: r.get(25),
+        key_id: r.get(26),
+        cose: r.get(27),
+        version: r.get(28),
+        created_at: r.get(29),
+    }
+}
+
+/// What the public sees of a certificate: the ID number only masked, the live state.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicCertificate {
     pub cert_no: String,
     pub holder_name: String,
     pub id_type: String,
+    /// First 4 + last 4 digits.
     pub id_number_masked: String,
+    pub occupation_code: String,
     pub occupation_name: String,
     pub work_type: String,
     pub level: i64,
+    /// As printed: "四级/中级工".
+    pub level_name: String,
     pub institution_name: String,
     pub issued_on: String,
+    /// valid | revoked | corrected
     pub status: String,
+    /// 有效 / 已撤销 / 已更正
+    pub status_label: String,
+    pub revoke_reason: Option<String>,
+    pub revoked_at: Option<String>,
+    /// The number of the certificate that replaced it (correction).
+    pub superseded_by: Option<String>,
+}
+
+impl PublicCertificate {
+    pub fn from_certificate(c: &Certificate, superseded_by: Option<String>) -> PublicCertificate {
+        PublicCertificate {
+            cert_no: c.cert_no.clone(),
+            holder_name: c.holder_name.clone(),
+            id_type: c.id_type.clone(),
+            id_number_masked: c.id_masked.clone(),
+            occupation_code: c.occupation_code.clone(),
+            occupation_name: c.occupation_name.clone(),
+            work_type: c.work_type.clone(),
+            level: c.level,
+            level_name: domain::occupation::Level::from_u8(c.level as u8)
+                .map(|l| l.name().to_string())
+                .unwrap_or_default(),
+            institution_name: c.institution_name.clone(),
+            issued_on: c.issued_on.clone(),
+            status: c.state.clone(),
+            status_label: c.state_label().into(),
+            revoke_reason: c.revoke_reason.clone(),
+            revoked_at: c.revoked_at.clone(),
+            superseded_by,
+        }
+    }
+}
+
+/// Filters of the certificate list.
+#[derive(Debug, Clone, Default)]
+pub struct CertificateFilter {
+    pub q: Option<String>,
+    pub plan_id: Option<i64>,
+    pub batch_id: Option<i64>,
+    pub institution_id: Option<i64>,
+    pub state: Option<String>,
+    /// Issued on or after (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Issued on or before (YYYY-MM-DD).
+    pub until: Option<String>,
+}
+
+fn scope_certificates(w: &mut Where, scope: &Scope) {
+    match scope {
+        Scope::City => {}
+        Scope::District(d) => {
+            let p = w.arg(Arg::Text(d.clone()));
+            w.raw(format!("c.district_code = {p}"));
+        }
+        Scope::Institution(id) => w.eq_int("c.institution_id", *id),
+        Scope::Assigned(_) => w.raw("1 = 0"),
+    }
+}
+
+fn filter_certificates(w: &mut Where, f: &CertificateFilter) {
+    w.search(
+        &["c.cert_no", "c.holder_name", "c.occupation_name"],
+        f.q.as_deref(),
+    );
+    if let Some(p) = f.plan_id {
+        w.eq_int("c.plan_id", p);
+    }
+    if let Some(b) = f.batch_id {
+        w.eq_int("c.batch_id", b);
+    }
+    if let Some(i) = f.institution_id {
+        w.eq_int("c.institution_id", i);
+    }
+    w.eq_text("c.state", f.state.as_deref());
+    if let Some(d) = f.from.as_deref().filter(|d| !d.is_empty()) {
+        let p = w.arg(Arg::Text(d.to_string()));
+        w.raw(format!("c.issued_on >= {p}"));
+    }
+    if let Some(d) = f.until.as_deref().filter(|d| !d.is_empty()) {
+        let p = w.arg(Arg::Text(d.to_string()));
+        w.raw(format!("c.issued_on <= {p}"));
+    }
 }
 
 impl Store {
-    /// Look a certificate up by number and holder name (both must match, so numbers cannot be
-    /// enumerated to harvest names).
+    /// Published certificates in `scope`, newest first.
+    pub async fn list_certificates(
+        &self,
+        scope: &Scope,
+        f: &CertificateFilter,
+        page: PageRequest,
+    ) -> Result<Page<Certificate>> {
+        let mut w = Where::new();
+        w.raw("c.published = 1");
+        scope_certificates(&mut w, scope);
+        filter_certificates(&mut w, f);
+        w.fetch_page(
+            &self.db,
+            CERT_COLUMNS,
+            "certificates c",
+            "c.id DESC",
+            page,
+            cert_row,
+        )
+        .await
+    }
+
+    /// Every published certificate matching `f` in `scope`, in number order (exports, zips).
+    pub async fn all_certificates(
+        &self,
+        scope: &Scope,
+        f: &CertificateFilter,
+    ) -> Result<Vec<Certificate>> {
+        let mut all = vec![];
+        let mut n = 1;
+        loop {
+            let mut w = Where::new();
+            w.raw("c.published = 1");
+            scope_certificates(&mut w, scope);
+            filter_certificates(&mut w, f);
+            let rows = w
+                .page(
+                    &self.db,
+                    &format!("SELECT {CERT_COLUMNS} FROM certificates c"),
+                    "c.cert_no",
+                    PageRequest {
+                        page: n,
+                        per_page: 1000,
+                    },
+                )
+                .await?;
+            let len = rows.len();
+            all.extend(rows.iter().map(cert_row));
+            if len < 1000 {
+                return Ok(all);
+            }
+            n += 1;
+        }
+    }
+
+    /// One certificate in scope (published or not: the center follows its batches).
+    pub async fn certificate(&self, scope: &Scope, id: i64) -> Result<Certificate> {
+        let mut w = Where::new();
+        w.eq_int("c.id", id);
+        scope_certificates(&mut w, scope);
+        let rows = w
+            .page(
+                &self.db,
+                &format!("SELECT {CERT_COLUMNS} FROM certificates c"),
+                "c.id",
+                PageRequest::new(Some(1), Some(1)),
+            )
+            .await?;
+        rows.first().map(cert_row).ok_or(StoreError::NotFound)
+    }
+
+    /// A published certificate by number (the QR landing page checks the live state).
+    pub async fn certificate_by_no(&self, cert_no: &str) -> Result<Option<Certificate>> {
+        let row = sqlx::query(&format!(
+            "SELECT {CERT_COLUMNS} FROM certificates c WHERE c.cert_no = $1 AND c.published = 1"
+        ))
+        .bind(cert_no)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        Ok(row.as_ref().map(cert_row))
+    }
+
+    /// The number of a certificate by id (links between a correction and its original).
+    pub async fn cert_no_of(&self, id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query("SELECT cert_no FROM certificates WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.db.pool)
+                .await?
+                .map(|r| r.get(0)),
+        )
+    }
+
+    async fn to_public(&self, c: &Certificate) -> Result<PublicCertificate> {
+        let next = match c.superseded_by {
+            Some(id) => self.cert_no_of(id).await?,
+            None => None,
+        };
+        Ok(PublicCertificate::from_certificate(c, next))
+    }
+
+    /// Public query by number and holder name (both must match, so numbers cannot be enumerated
+    /// to harvest names).
     pub async fn find_certificate(
         &self,
         cert_no: &str,
         holder_name: &str,
     ) -> Result<Option<PublicCertificate>> {
-        let row = sqlx::query(
-            "SELECT cert_no, holder_name, id_type, id_number_masked, occupation_name, work_type, level, institution_name, issued_on, status \
-             FROM certificates WHERE cert_no = $1 AND holder_name = $2",
-        )
-        .bind(cert_no)
+        match self.certificate_by_no(cert_no).await? {
+            Some(c) if c.holder_name == holder_name => Ok(Some(self.to_public(&c).await?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Public query by holder name and full ID number (the national query's pair). The ID number
+    /// is compared by its hash only.
+    pub async fn find_certificates_by_id(
+        &self,
+        holder_name: &str,
+        id_number: &str,
+    ) -> Result<Vec<PublicCertificate>> {
+        let hash = self.id_hash(id_number)?;
+        let rows = sqlx::query(&format!(
+            "SELECT {CERT_COLUMNS} FROM certificates c WHERE c.id_hash = $1 AND c.holder_name = $2 AND c.published = 1 ORDER BY c.issued_on DESC, c.id DESC"
+        ))
+        .bind(&hash)
         .bind(holder_name)
-        .fetch_optional(&self.db.pool)
+        .fetch_all(&self.db.pool)
         .await?;
-        Ok(row.map(|r| PublicCertificate {
-            cert_no: r.get(0),
-            holder_name: r.get(1),
-            id_type: r.get(2),
-            id_number_masked: r.get(3),
-            occupation_name: r.get(4),
-            work_type: r.get(5),
-            level: r.get(6),
-            institution_name: r.get(7),
-            issued_on: r.get(8),
-            status: r.get(9),
-        }))
+        let mut out = vec![];
+        for r in &rows {
+            out.push(self.to_public(&cert_row(r)).await?);
+        }
+        Ok(out)
+    }
+
+    /// Status-list indexes of certificates no longer valid (revoked or corrected), and the
+    /// highest index allocated so far.
+    pub async fn status_list_entries(&self) -> Result<(Vec<i64>, i64)> {
+        let revoked = sqlx::query("SELECT status_index FROM certificates WHERE published = 1 AND state <> 'valid' ORDER BY status_index")
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let last: i64 = sqlx::query("SELECT last_index FROM cert_status_counter WHERE id = 1")
+            .fetch_one(&self.db.pool)
+            .await?
+            .get(0);
+        Ok((revoked, last))
+    }
+
+    /// Count one public query of `client` and say whether it is within `limit` queries per
+    /// `window_secs`. The hit is written first and counted after, so concurrent queries from
+    /// several app servers can never exceed the limit.
+    pub async fn public_query_allowed(
+        &self,
+        client: &str,
+        limit: u32,
+        window_secs: i64,
+    ) -> Result<bool> {
+        let now = chrono::Utc::now();
+        let since = time_text(now - chrono::Duration::seconds(window_secs));
+        let mut tx = self.db.write().await?;
+        sqlx::query("DELETE FROM public_query_hits WHERE client_addr = $1 AND at < $2")
+            .bind(client)
+            .bind(&since)
+            .execute(tx.conn())
+            .await?;
+        sqlx::query("INSERT INTO public_query_hits (client_addr, at) VALUES ($1, $2)")
+            .bind(client)
+            .bind(time_text(now))
+            .execute(tx.conn())
+            .await?;
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM public_query_hits WHERE client_addr = $1 AND at >= $2",
+        )
+        .bind(client)
+        .bind(&since)
+        .fetch_one(tx.conn())
+        .await?
+        .get(0);
+        tx.commit().await?;
+        Ok(n <= limit as i64)
+    }
+
+    /// The full ID number printed on a certificate (from its candidate). The caller audits the read.
+    pub async fn certificate_id_number(&self, certificate_id: i64) -> Result<String> {
+        sqlx::query("SELECT k.id_number FROM certificates c JOIN candidates k ON k.id = c.candidate_id WHERE c.id = $1")
+            .bind(certificate_id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .map(|r| r.get(0))
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The photo document of a candidate the scope covers (`NotFound` outside it).
+    pub async fn candidate_photo_document(
+        &self,
+        scope: &Scope,
+        candidate_id: i64,
+    ) -> Result<Option<i64>> {
+        let r = sqlx::query(
+            "SELECT photo_document_id, institution_id, district_code FROM candidates WHERE id = $1",
+        )
+        .bind(candidate_id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let district: String = r.get(2);
+        if !scope.covers(Some(&district), Some(r.get(1))) {
+            return Err(StoreError::NotFound);
+        }
+        Ok(r.get(0))
+    }
+
+    /// Certificate rows for the export to the province: every published certificate issued in
+    /// [from, until] (all when empty), in number order, with the full ID number (the national
+    /// query takes 姓名 + 证件号码) and the institution's credit code. City use only; the caller
+    /// records the export.
+    pub async fn certificate_export_rows(
+        &self,
+        from: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Vec<(Certificate, String, String, Option<String>)>> {
+        let mut w = Where::new();
+        w.raw("c.published = 1");
+        if let Some(d) = from.filter(|d| !d.is_empty()) {
+            let p = w.arg(Arg::Text(d.to_string()));
+            w.raw(format!("c.issued_on >= {p}"));
+        }
+        if let Some(d) = until.filter(|d| !d.is_empty()) {
+            let p = w.arg(Arg::Text(d.to_string()));
+            w.raw(format!("c.issued_on <= {p}"));
+        }
+        let mut out = vec![];
+        let mut n = 1;
+        loop {
+            let rows = w
+                .page(
+                    &self.db,
+                    &format!("SELECT {CERT_COLUMNS}, k.id_number, i.credit_code, s.cert_no FROM certificates c JOIN candidates k ON k.id = c.candidate_id JOIN institutions i ON i.id = c.institution_id LEFT JOIN certificates s ON s.id = c.superseded_by"),
+                    "c.cert_no",
+                    PageRequest { page: n, per_page: 1000 },
+                )
+                .await?;
+            let len = rows.len();
+            out.extend(
+                rows.iter()
+                    .map(|r| (cert_row(r), r.get(30), r.get(31), r.get(32))),
+            );
+            if len < 1000 {
+                return Ok(out);
+            }
+            n += 1;
+        }
+    }
+
+    /// The approved (filed) institutions with their occupations, levels and site codes: one row
+    /// per institution and occupation. (name, credit code, kind, district, site code, occupation
+    /// code, occupation name, occupation kind, levels, filing no, filed on)
+    pub async fn approved_institution_rows(&self) -> Result<Vec<Vec<String>>> {
+        let rows = sqlx::query("SELECT i.name, i.credit_code, i.kind, d.name, COALESCE(i.site_code, ''), o.code, o.name, o.kind, f.levels, f.filing_no, f.filed_on \
+             FROM filed_occupations f JOIN institutions i ON i.id = f.institution_id JOIN occupations o ON o.id = f.occupation_id JOIN divisions d ON d.code = i.district_code \
+             WHERE f.revoked_at IS NULL ORDER BY d.sort, i.name, o.code")
+            .fetch_all(&self.db.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (0..11).map(|i| r.get::<String, _>(i)).collect())
+            .collect())
+    }
+
+    /// Record an export to the province (what, how many rows, which format): when and by whom.
+    pub async fn record_export(
+        &self,
+        actor: &Actor,
+        what: &str,
+        format: &str,
+        rows: usize,
+    ) -> Result<()> {
+        let mut tx = self.db.write().await?;
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: "export.province",
+                object_type: "export",
+                object_id: what.to_string(),
+                summary: serde_json::json!({ "what": what, "format": format, "rows": rows, "at": now_text() }),
+            },
+        )
+        .await?;
+        tx.commit().await
     }
 }

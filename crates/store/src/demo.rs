@@ -200,6 +200,7 @@ pub async fn seed(store: &Store, today: chrono::NaiveDate) -> Result<bool> {
     crate::demo_filing_review::seed_filing_review(store, today).await?;
     crate::demo_filing_rules::seed_filing_rules(store, today).await?;
     crate::demo_inst_plans::seed_inst_plans(store, today).await?;
+    crate::demo_certificates::seed_certificates(store, today).await?;
     Ok(true)
 }
 

@@ -608,7 +608,7 @@ impl Store {
         occupation_code: &str,
         levels: &[i64],
     ) -> Result<std::collections::HashSet<(String, i64)>> {
-        let rows = sqlx::query("SELECT id_number_hash, level FROM certificates WHERE occupation_code = $1 AND status = 'valid'")
+        let rows = sqlx::query("SELECT id_hash, level FROM certificates WHERE occupation_code = $1 AND state = 'valid'")
             .bind(occupation_code)
             .fetch_all(&self.db.pool)
             .await?;

@@ -35,6 +35,9 @@ pub struct Institution {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// 评价站点代码: the 6-digit code the province assigned (entered by the city); needed for
+    /// certificate numbers.
+    pub site_code: Option<String>,
 }
 
 /// Validated institution fields (the web layer validates; the store trusts them).
@@ -65,7 +68,7 @@ pub struct InstitutionFilter {
     pub incomplete: bool,
 }
 
-const COLUMNS: &str = "i.id, i.name, i.credit_code, i.kind, i.district_code, d.name, i.legal_person, i.employees, i.capital_yuan, i.business_scope, i.reg_address, i.reg_district, i.biz_address, i.biz_district, i.contact_name, i.contact_phone, i.filing_status, i.filing_no, i.version, i.created_at, i.updated_at";
+const COLUMNS: &str = "i.id, i.name, i.credit_code, i.kind, i.district_code, d.name, i.legal_person, i.employees, i.capital_yuan, i.business_scope, i.reg_address, i.reg_district, i.biz_address, i.biz_district, i.contact_name, i.contact_phone, i.filing_status, i.filing_no, i.version, i.created_at, i.updated_at, i.site_code";
 const FROM: &str = "institutions i JOIN divisions d ON d.code = i.district_code";
 
 fn from_row(r: &AnyRow) -> Institution {
@@ -91,6 +94,7 @@ fn from_row(r: &AnyRow) -> Institution {
         version: r.get(18),
         created_at: r.get(19),
         updated_at: r.get(20),
+        site_code: r.get(21),
     }
 }
 
@@ -263,6 +267,38 @@ impl Store {
                 object_type: "institution",
                 object_id: id.to_string(),
                 summary: serde_json::Value::Object(changed),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.institution(&Scope::City, id).await
+    }
+
+    /// Record the 评价站点代码 the province assigned (the city enters it; `None` clears it).
+    /// A code belongs to one institution.
+    pub async fn set_site_code(
+        &self,
+        actor: &Actor,
+        id: i64,
+        site_code: Option<&str>,
+    ) -> Result<Institution> {
+        let before = self.institution(&Scope::City, id).await?;
+        let mut tx = self.db.write().await?;
+        sqlx::query("UPDATE institutions SET site_code = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+            .bind(site_code)
+            .bind(now_text())
+            .bind(id)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| StoreError::unique(e, "该评价站点代码已登记给其他机构"))?;
+        append(
+            &mut tx,
+            actor,
+            NewEvent {
+                action: "institution.site_code",
+                object_type: "institution",
+                object_id: id.to_string(),
+                summary: serde_json::json!({ "from": before.site_code, "to": site_code }),
             },
         )
         .await?;

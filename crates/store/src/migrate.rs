@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0009_front_door.sql"),
     ),
     (10, "api", include_str!("../migrations/0010_api.sql")),
+    (
+        11,
+        "certificates",
+        include_str!("../migrations/0011_certificates.sql"),
+    ),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.

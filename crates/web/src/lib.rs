@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod certificates;
 pub mod documents;
 pub mod error;
 pub mod evaluation;
@@ -61,10 +62,19 @@ pub struct WebConfig {
     /// Run the scheduler (到期处理) in this server. Tests drive it by hand instead.
     pub scheduler: bool,
     /// The public address of the platform (behind a reverse proxy that may rewrite `Host`):
-    /// browsers' form posts must come from this origin. `None`: from the origin of `Host`.
+    /// browsers' form posts must come from this origin, and certificate QR codes print it.
+    /// `None`: from the origin of `Host`.
     pub public_url: Option<String>,
     /// More origins whose pages may post here.
     pub trusted_origins: Vec<String>,
+    /// The certificate signing key (read by the binary from the PEM file of the settings; never
+    /// from the database). `None`: a demo server derives the demo key, any other cannot issue.
+    pub cert_signing_key: Option<Arc<certsign::SigningKey>>,
+    /// The published public keys with their validity (the key file of the settings). `None`:
+    /// the signing key's public key alone.
+    pub cert_public_keys: Option<Arc<certsign::KeyRing>>,
+    /// Public certificate queries per client address per minute (all app servers together).
+    pub public_query_limit: u32,
 }
 
 impl Default for WebConfig {
@@ -81,6 +91,9 @@ impl Default for WebConfig {
             scheduler: true,
             public_url: None,
             trusted_origins: Vec::new(),
+            cert_signing_key: None,
+            cert_public_keys: None,
+            public_query_limit: 30,
         }
     }
 }
@@ -92,6 +105,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub policy: Arc<Policy>,
     pub metrics: Arc<middleware::Metrics>,
+    /// Certificate keys: the signing key (if any) and the published key ring.
+    pub certs: Arc<certificates::CertKeys>,
     calendar: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<HolidayCalendar>)>>>,
 }
 
@@ -101,9 +116,20 @@ impl AppState {
         self.config.fixed_today.unwrap_or_else(queue::today_cn)
     }
 
+    /// Now as unix seconds (signing times of published lists). While "today" is pinned, noon
+    /// of that day in China time, so that pinned servers and tests never read the clock.
+    pub fn now_unix(&self) -> i64 {
+        match self.config.fixed_today {
+            Some(d) => d.and_hms_opt(4, 0, 0).expect("time").and_utc().timestamp(),
+            None => chrono::Utc::now().timestamp(),
+        }
+    }
+
     pub fn new(store: Store, config: WebConfig, policy: Policy) -> AppState {
+        let certs = Arc::new(certificates::CertKeys::from_config(&config));
         AppState {
             store,
+            certs,
             config: Arc::new(config),
             policy: Arc::new(policy),
             metrics: Arc::new(middleware::Metrics::default()),
@@ -135,6 +161,7 @@ pub fn page_routes() -> routing::Routes {
         .merge(notifications::router())
         .merge(outreach::router())
         .merge(registration::router())
+        .merge(certificates::router())
         .get("/healthz", Action::PublicView, healthz)
         .get("/metrics", Action::PublicView, metrics)
         .get("/static/app.css", Action::PublicView, css)

@@ -163,9 +163,18 @@ struct RouteStats {
 #[derive(Default)]
 pub struct Metrics {
     routes: Mutex<BTreeMap<(String, String, u16), RouteStats>>,
+    /// Public certificate queries by channel (page, id, qr, api) and outcome.
+    cert_queries: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
 }
 
 impl Metrics {
+    /// Count one public certificate query: `channel` page | id | qr | api, `outcome` found |
+    /// not_found | invalid | limited.
+    pub fn count_cert_query(&self, channel: &'static str, outcome: &'static str) {
+        let mut map = self.cert_queries.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry((channel, outcome)).or_default() += 1;
+    }
+
     fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
         let mut map = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         let s = map
@@ -191,6 +200,16 @@ impl Metrics {
                 "skilleval_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{st}\"}} {}",
                 s.count
             );
+        }
+        {
+            let q = self.cert_queries.lock().unwrap_or_else(|e| e.into_inner());
+            out.push_str("# HELP skilleval_certificate_queries_total Public certificate queries by channel and outcome.\n# TYPE skilleval_certificate_queries_total counter\n");
+            for ((c, o), n) in q.iter() {
+                let _ = writeln!(
+                    out,
+                    "skilleval_certificate_queries_total{{channel=\"{c}\",outcome=\"{o}\"}} {n}"
+                );
+            }
         }
         out.push_str("# HELP skilleval_http_request_duration_seconds HTTP request latency by route.\n# TYPE skilleval_http_request_duration_seconds histogram\n");
         for ((m, r, st), s) in map.iter() {

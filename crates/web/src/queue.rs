@@ -459,12 +459,33 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
                         &p.status_since,
                     ));
                 }
-                if p.results_status == "submitted" {
+                if p.results_status == "submitted" && me.role() == Role::CityCenter {
+                    let waiting = store
+                        .issue_candidates(p.id)
+                        .await?
+                        .iter()
+                        .filter(|c| c.issued.is_none())
+                        .count();
+                    if waiting > 0 {
+                        items.push(item(
+                            format!("生成证书数据 {}", p.plan_no),
+                            format!(
+                                "机构已上报评价结果，{waiting} 名通过的考生尚未发证（二(三)）。"
+                            ),
+                            format!("/plans/{}/certificates", p.id),
+                            p.results_submitted_at.as_deref().unwrap_or(&p.status_since),
+                        ));
+                    }
+                }
+            }
+            // 证书撤销、更正: the other city role's key waits.
+            for x in store.cert_changes(None).await? {
+                if x.proposed_role != me.role().as_str() {
                     items.push(item(
-                        format!("生成证书数据 {}", p.plan_no),
-                        "机构已上报评价结果。".into(),
-                        format!("/plans/{}", p.id),
-                        &p.status_since,
+                        format!("确认证书{}：{}", x.kind_label(), x.cert_no),
+                        format!("{}提出，原因：{}", x.proposed_by, x.reason),
+                        format!("/certificates/{}", x.certificate_id),
+                        &x.proposed_at,
                     ));
                 }
             }

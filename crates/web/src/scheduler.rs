@@ -58,7 +58,39 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
             Err(e) => return Err(e.into()),
         }
     }
+    moved += resume_stalled_batches(state).await?;
     Ok(moved)
+}
+
+/// Certificate batches whose server stopped mid-way (no progress for
+/// [`store::STALE_AFTER_MINUTES`]) are resumed: the candidates without a certificate are numbered
+/// and signed, and the batch is published. Two servers resuming the same batch cannot duplicate a
+/// certificate (one first certificate per candidate in the schema).
+async fn resume_stalled_batches(state: &AppState) -> Result<usize, AppError> {
+    if state.certs.signing.is_none() {
+        return Ok(0);
+    }
+    let mut n = 0;
+    for b in state.store.stalled_cert_batches().await? {
+        // The job runs as the account that started the batch (jobs need an owner).
+        let Some((owner, _)) = state.store.account_by_username(&b.created_by).await? else {
+            continue;
+        };
+        let actor = Actor {
+            user_id: Some(owner.id),
+            username: owner.username.clone(),
+            role: owner.role.as_str().into(),
+            request_id: String::new(),
+            client_addr: "scheduler".into(),
+        };
+        crate::certificates::issue::run_batch(state, &actor, &b).await?;
+        tracing::info!(
+            batch = b.id,
+            "certificate batch resumed after an interruption"
+        );
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Run [`run_due`] now and then every [`SWEEP_EVERY`], for the life of the server.

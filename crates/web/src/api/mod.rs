@@ -74,6 +74,7 @@ pub fn v1() -> ApiRouter {
         .merge(crate::notifications::api_routes())
         .merge(crate::outreach::api_routes())
         .merge(crate::registration::api_routes())
+        .merge(crate::certificates::api_routes())
 }
 
 /// The API's routes, its document and a viewer.

@@ -191,6 +191,12 @@ async fn show(
         format!("/institutions/{id}/documents"),
         "机构材料".to_string(),
     ));
+    if matches!(me.role(), Role::CityCenter | Role::CityDivision) {
+        links.push((
+            format!("/institutions/{id}/site-code"),
+            "评价站点代码".to_string(),
+        ));
+    }
     let users = state
         .store
         .list_accounts(
@@ -247,6 +253,12 @@ async fn show(
             ("经营地址", i.biz_address.clone()),
             ("联系人", i.contact_name.clone()),
             ("联系电话", i.contact_phone.clone()),
+            (
+                "评价站点代码",
+                i.site_code
+                    .clone()
+                    .unwrap_or_else(|| "未登记（市级录入后方可生成证书编号）".into()),
+            ),
             (
                 "备案状态",
                 filing_status_label(&i.filing_status).to_string(),

@@ -99,6 +99,15 @@ const MENU: &[MenuEntry] = &[
     menu("/plans", "评价计划", Action::PlanView),
     menu("/efiling", "电子备案", Action::EfilingSubmit),
     MenuEntry {
+        only: Some(Role::CityCenter),
+        ..menu(
+            "/certificates/issue",
+            "生成证书数据",
+            Action::CertificateIssue,
+        )
+    },
+    menu("/certificates", "证书", Action::CertificateView),
+    MenuEntry {
         only: Some(Role::District),
         ..menu("/efilings", "电子备案", Action::EfilingReview)
     },

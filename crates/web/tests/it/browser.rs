@@ -347,3 +347,141 @@ async fn browser_no_console_errors() {
     );
     b.quit().await;
 }
+/// Issue 9: a phone scans the QR code of a certificate: the landing page checks the signature and
+/// shows the live state; an altered QR text is refused; a revoked certificate shows as revoked.
+#[tokio::test]
+async fn browser_public_verify_from_qr() {
+    use sqlx::Row;
+    let app = spawn_app().await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let base = format!("http://{}", app.addr);
+    let qr_of = |state: &'static str| {
+        let app = &app;
+        let base = base.clone();
+        async move {
+            let r = sqlx::query("SELECT cert_no, cose FROM certificates WHERE state = $1 AND published = 1 ORDER BY id LIMIT 1")
+                .bind(state)
+                .fetch_one(&app.store.db.pool)
+                .await
+                .unwrap();
+            use base64::Engine;
+            let cose = base64::engine::general_purpose::STANDARD
+                .decode(r.get::<String, _>(1))
+                .unwrap();
+            (
+                r.get::<String, _>(0),
+                certsign::qr_text(&base, &r.get::<String, _>(0), &cose),
+            )
+        }
+    };
+    let (no, qr) = qr_of("valid").await;
+    b.goto(&qr).await;
+    assert_eq!(b.text("main h1").await, "证书查验");
+    let verdict = b.text("[data-state]").await;
+    assert!(verdict.contains("签名有效，证书有效"), "{verdict}");
+    assert!(b.source().await.contains(&no));
+    b.screenshot("certificate-qr-valid").await;
+    // Altered QR text: the last digit of the signature changed.
+    let last = qr.chars().last().unwrap();
+    let altered = format!(
+        "{}{}",
+        &qr[..qr.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    b.goto(&altered).await;
+    assert_eq!(b.text("main h1").await, "无法处理该请求");
+    let msg = b.text("main").await;
+    assert!(msg.contains("签名") || msg.contains("格式错误"), "{msg}");
+    b.screenshot("certificate-qr-altered").await;
+    // The revoked demo certificate: the signature is still good, the live state says revoked.
+    let (_, revoked) = qr_of("revoked").await;
+    b.goto(&revoked).await;
+    let verdict = b.text("[data-state]").await;
+    assert!(verdict.contains("已撤销"), "{verdict}");
+    b.screenshot("certificate-qr-revoked").await;
+    // The query page by number + name, from the landing page's form.
+    b.goto(&format!("{base}/v/{no}")).await;
+    let holder: String = sqlx::query("SELECT holder_name FROM certificates WHERE cert_no = $1")
+        .bind(&no)
+        .fetch_one(&app.store.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    b.type_into("#lq-name", &holder).await;
+    b.click("main form button[type=submit]").await;
+    b.wait_for_url("/public/certificates?").await;
+    assert!(b
+        .text(&format!("[data-cert='{no}'] h2"))
+        .await
+        .contains("有效"));
+    b.screenshot("certificate-query-found").await;
+    b.quit().await;
+}
+
+/// Issue 9: the offline verifier checks a pasted QR text in the browser with WebCrypto Ed25519;
+/// an altered text is invalid. The keys come from the platform once (or are pasted).
+#[tokio::test]
+async fn browser_offline_verifier_webcrypto() {
+    use sqlx::Row;
+    let app = spawn_app().await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let base = format!("http://{}", app.addr);
+    let r = sqlx::query("SELECT cert_no, cose, holder_name FROM certificates WHERE state = 'valid' AND published = 1 ORDER BY id LIMIT 1")
+        .fetch_one(&app.store.db.pool)
+        .await
+        .unwrap();
+    use base64::Engine;
+    let no: String = r.get(0);
+    let cose = base64::engine::general_purpose::STANDARD
+        .decode(r.get::<String, _>(1))
+        .unwrap();
+    let name: String = r.get(2);
+    let qr = certsign::qr_text("https://pingjia.example.gov.cn", &no, &cose);
+    b.goto(&format!("{base}/public/certificates/verify")).await;
+    assert_eq!(b.text("main h1").await, "职业技能等级证书离线查验");
+    // Wait until the page has read the published keys.
+    for _ in 0..50 {
+        if b.text("#keys-state").await.contains("已读取") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(b.text("#keys-state").await.contains("已读取"));
+    b.type_into("#qr-text", &qr).await;
+    b.click("#verify-button").await;
+    let mut verdict = String::new();
+    for _ in 0..50 {
+        verdict = b.text("#verify-result").await;
+        if !verdict.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(verdict.starts_with("有效"), "{verdict}");
+    let fields = b.text("#verify-fields").await;
+    assert!(fields.contains(&no) && fields.contains(&name), "{fields}");
+    b.screenshot("certificate-offline-valid").await;
+    // Altered: one digit of the signature changed.
+    let last = qr.chars().last().unwrap();
+    let altered = format!(
+        "{}{}",
+        &qr[..qr.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    b.set_value("#qr-text", &altered).await;
+    b.click("#verify-button").await;
+    for _ in 0..50 {
+        verdict = b.text("#verify-result").await;
+        if verdict.starts_with("无效") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(verdict.starts_with("无效"), "{verdict}");
+    b.screenshot("certificate-offline-altered").await;
+    b.quit().await;
+}

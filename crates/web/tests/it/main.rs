@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod browser;
+mod certificates;
 mod documents;
 mod imports;
 mod jobs;

@@ -131,6 +131,16 @@ pub(super) async fn show(
         if me.role() == Role::Supervisor {
             links.push((format!("/plans/{id}/report"), "提交督导报告".into()));
         }
+        // 证书: the institution uploads one-inch photos, the city issues after submission.
+        if me.can(Action::PhotoUpload) {
+            links.push((format!("/plans/{id}/photos"), "证书照片".into()));
+        }
+        if p.results_status == "submitted" && me.can(Action::CertificatePrepare) {
+            links.push((format!("/plans/{id}/certificates"), "生成证书数据".into()));
+        }
+        if p.results_status == "submitted" {
+            links.push((format!("/certificates?plan={id}"), "本计划证书".into()));
+        }
     }
     if me.role() == Role::Institution && p.status() == PlanStatus::CityConfirmed {
         if p.results_status == "none" && sup.evaluation_valid {
