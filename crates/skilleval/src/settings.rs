@@ -65,6 +65,13 @@ pub struct Settings {
     pub id_pepper: String,
     /// A TOML file holding `letter_keys` and `id_pepper` (made by `skilleval keys generate`).
     pub keys_file: String,
+    /// 审计锚点签名密钥: "kid=base64,kid2=base64", the first signs (secret).
+    pub anchor_keys: String,
+    /// Where anchors of the audit chain are appended (`anchors.jsonl`), outside the database;
+    /// empty: `<data_dir>/anchors`.
+    pub anchor_dir: String,
+    /// Minutes between periodic anchors by the scheduler.
+    pub anchor_every_minutes: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -80,6 +87,8 @@ impl std::fmt::Debug for Settings {
             .field("letter_keys", &shown(&self.letter_keys))
             .field("id_pepper", &shown(&self.id_pepper))
             .field("keys_file", &self.keys_file)
+            .field("anchor_keys", &shown(&self.anchor_keys))
+            .field("anchor_dir", &self.anchor_dir)
             .finish_non_exhaustive()
     }
 }
@@ -106,6 +115,9 @@ impl Default for Settings {
             letter_keys: String::new(),
             id_pepper: String::new(),
             keys_file: String::new(),
+            anchor_keys: String::new(),
+            anchor_dir: String::new(),
+            anchor_every_minutes: 60,
         }
     }
 }
@@ -149,6 +161,9 @@ impl Settings {
         }
         if s.database.is_empty() {
             s.database = format!("sqlite://{}/skilleval.db", s.data_dir.trim_end_matches('/'));
+        }
+        if s.anchor_dir.is_empty() {
+            s.anchor_dir = format!("{}/anchors", s.data_dir.trim_end_matches('/'));
         }
         if s.blobs_dir.is_empty() {
             s.blobs_dir = format!("{}/blobs", s.data_dir.trim_end_matches('/'));
@@ -194,6 +209,7 @@ impl Settings {
     /// `keys_file` (not both). `None` when none are configured.
     pub fn keys(&self) -> anyhow::Result<Option<store::Keys>> {
         let (mut letter, mut pepper) = (self.letter_keys.clone(), self.id_pepper.clone());
+        let mut anchor = self.anchor_keys.clone();
         if !self.keys_file.trim().is_empty() {
             let path = self.keys_file.trim();
             let text = std::fs::read_to_string(path)
@@ -207,12 +223,17 @@ impl Settings {
                 );
             }
             (letter, pepper) = (file.letter_keys, file.id_pepper);
+            if anchor.trim().is_empty() {
+                anchor = file.anchor_keys;
+            }
         }
         if letter.trim().is_empty() && pepper.trim().is_empty() {
             return Ok(None);
         }
         Ok(Some(
-            store::Keys::parse(&letter, &pepper).map_err(|e| anyhow::anyhow!("{e}"))?,
+            store::Keys::parse(&letter, &pepper)
+                .and_then(|k| k.with_anchor_keys(&anchor))
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
         ))
     }
 }
@@ -224,4 +245,6 @@ struct KeyFile {
     letter_keys: String,
     #[serde(default)]
     id_pepper: String,
+    #[serde(default)]
+    anchor_keys: String,
 }
