@@ -159,7 +159,7 @@ impl Store {
     }
 }
 
-fn sign(signer: &dyn Signer, seq: i64, hash: String, at: &str) -> Anchor {
+pub(crate) fn sign(signer: &dyn Signer, seq: i64, hash: String, at: &str) -> Anchor {
     let signature = signer.sign(Anchor::message(seq, &hash, at).as_bytes());
     Anchor {
         seq,
