@@ -32,6 +32,7 @@ async fn audit_verify_passes_on_a_clean_database() {
 #[tokio::test]
 async fn audit_verify_fails_on_an_altered_row() {
     let (_dir, url, store) = demo_db().await;
+    store::testing::drop_audit_guard(&store).await;
     sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = 7")
         .execute(&store.db.pool)
         .await
@@ -45,6 +46,7 @@ async fn audit_verify_fails_on_an_altered_row() {
 #[tokio::test]
 async fn audit_verify_fails_on_a_deleted_row() {
     let (_dir, url, store) = demo_db().await;
+    store::testing::drop_audit_guard(&store).await;
     sqlx::query("DELETE FROM audit_events WHERE seq = 12")
         .execute(&store.db.pool)
         .await
@@ -58,6 +60,7 @@ async fn audit_verify_fails_on_a_deleted_row() {
 #[tokio::test]
 async fn audit_verify_fails_on_a_row_inserted_out_of_place() {
     let (_dir, url, store) = demo_db().await;
+    store::testing::drop_audit_guard(&store).await;
     // Shift the tail up by one and slip a forged row in at 5: its hash is self-consistent, but
     // the next row no longer points at it.
     use sqlx::Row;
