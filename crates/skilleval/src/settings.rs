@@ -201,6 +201,8 @@ impl Settings {
             fixed_today: chrono::NaiveDate::parse_from_str(self.today.trim(), "%Y-%m-%d").ok(),
             public_url: Some(self.public_url.trim().to_string()).filter(|u| !u.is_empty()),
             trusted_origins: self.trusted_origins.clone(),
+            anchor_dir: Some(std::path::PathBuf::from(&self.anchor_dir)),
+            anchor_every: std::time::Duration::from_secs(self.anchor_every_minutes.max(1) * 60),
             ..Default::default()
         }
     }

@@ -65,6 +65,11 @@ pub struct WebConfig {
     pub public_url: Option<String>,
     /// More origins whose pages may post here.
     pub trusted_origins: Vec<String>,
+    /// Where the scheduler appends anchors of the audit chain (审计锚点) and whence
+    /// `/api/v1/public/audit/anchors` reads them. `None`: no periodic anchors.
+    pub anchor_dir: Option<std::path::PathBuf>,
+    /// How often the scheduler anchors the chain's head.
+    pub anchor_every: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -81,6 +86,8 @@ impl Default for WebConfig {
             scheduler: true,
             public_url: None,
             trusted_origins: Vec::new(),
+            anchor_dir: None,
+            anchor_every: std::time::Duration::from_secs(3600),
         }
     }
 }

@@ -120,8 +120,12 @@ async fn audit_rows_append_only() {
 #[tokio::test]
 async fn audit_anchor_detects_truncation() {
     use store::anchor::{read_anchors, AnchorCheck};
-    let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
+    let app = crate::helpers::spawn_app_with(web::WebConfig {
+        anchor_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await;
     let (last, _) = app.store.audit_head().await.unwrap();
     let a = app
         .store
@@ -131,6 +135,14 @@ async fn audit_anchor_detects_truncation() {
     assert_eq!(a.seq, last);
     let anchors = read_anchors(&dir.path().join(store::anchor::ANCHORS_FILE)).unwrap();
     assert_eq!(anchors, vec![a.clone()]);
+    // Published at the public URL, without login.
+    let published: Vec<store::anchor::Anchor> = reqwest::get(app.url("/api/v1/public/audit/anchors"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(published, anchors);
     assert_eq!(
         app.store.check_anchor(&a).await.unwrap(),
         AnchorCheck::Holds {
