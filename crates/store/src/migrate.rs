@@ -164,3 +164,22 @@ impl Db {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_keeps_backend_sections_and_inline_semicolons() {
+        let sql = "CREATE TABLE t (id {pk});\n-- @postgres\nCREATE FUNCTION f() AS $$ BEGIN RAISE EXCEPTION 'x'; END $$;\n-- @sqlite\nCREATE TRIGGER g BEGIN SELECT 1; END;\n-- @all\nCREATE INDEX i ON t (id)";
+        let pg = render(sql, Backend::Postgres);
+        assert_eq!(pg.len(), 3);
+        assert!(pg[0].contains("BIGSERIAL"));
+        assert!(pg[1].ends_with("END $$"), "{pg:?}");
+        assert!(pg[2].starts_with("CREATE INDEX"));
+        let lite = render(sql, Backend::Sqlite);
+        assert_eq!(lite.len(), 3);
+        assert_eq!(lite[1], "CREATE TRIGGER g BEGIN SELECT 1; END");
+        assert!(lite[0].contains("AUTOINCREMENT"));
+    }
+}
