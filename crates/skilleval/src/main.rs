@@ -66,7 +66,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Write a new key file (letter-signing key and ID pepper) with permissions 0600.
+    /// Write a new key file (letter-signing key, ID pepper, anchor key) with permissions 0600.
     Generate {
         /// Where to write it (refuses to overwrite); without it, print to standard output.
         #[arg(long)]
@@ -245,7 +245,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(file) = store::backup::sqlite_path(&s.database) else {
                 anyhow::bail!("恢复只支持内置 SQLite 数据库；PostgreSQL 请按 docs/operations.md 使用 pg_restore");
             };
-            let m = store::backup::restore(&from, &file, std::path::Path::new(&s.blobs_dir)).await?;
+            let m =
+                store::backup::restore(&from, &file, std::path::Path::new(&s.blobs_dir)).await?;
             println!(
                 "已恢复到 {}：上传文件 {} 个，审计链头 {} 号；请运行 skilleval audit verify 核对",
                 file.display(),
@@ -269,7 +270,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if let Some(file) = anchor {
                 let Some(keys) = s.keys()? else {
-                    anyhow::bail!("核对锚点需要审计锚点签名密钥：请配置 keys_file（含 anchor_keys）");
+                    anyhow::bail!(
+                        "核对锚点需要审计锚点签名密钥：请配置 keys_file（含 anchor_keys）"
+                    );
                 };
                 store = store.with_keys(keys);
                 let anchors = store::anchor::read_anchors(&file)?;
@@ -293,7 +296,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("锚点一致：{} 个锚点均与数据库相符", anchors.len());
                 }
             }
-            Ok(if bad { ExitCode::from(2) } else { ExitCode::SUCCESS })
+            Ok(if bad {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Audit {
             command: AuditCommand::Anchor(db),
@@ -304,8 +311,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let store = open(&s).await?.with_keys(keys);
             let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let a = store.anchor_to(std::path::Path::new(&s.anchor_dir), &now).await?;
-            println!("已锚定审计链头：第 {} 条 {}（{}）", a.seq, a.hash, s.anchor_dir);
+            let a = store
+                .anchor_to(std::path::Path::new(&s.anchor_dir), &now)
+                .await?;
+            println!(
+                "已锚定审计链头：第 {} 条 {}（{}）",
+                a.seq, a.hash, s.anchor_dir
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -148,7 +148,10 @@ impl Store {
             )));
         };
         if a.algorithm != v.algorithm()
-            || !v.verify(Anchor::message(a.seq, &a.hash, &a.at).as_bytes(), &a.signature)
+            || !v.verify(
+                Anchor::message(a.seq, &a.hash, &a.at).as_bytes(),
+                &a.signature,
+            )
         {
             return Err(StoreError::Invalid(format!(
                 "锚点（第 {} 条，{}）的签名无效：锚点被改动或不是本平台签发的",
@@ -173,7 +176,8 @@ pub(crate) fn sign(signer: &dyn Signer, seq: i64, hash: String, at: &str) -> Anc
 
 /// Append one anchor as a JSON line to `dir/anchors.jsonl` (created if missing), synced.
 pub fn append_anchor(dir: &Path, a: &Anchor) -> Result<()> {
-    let io = |e: std::io::Error| StoreError::Other(format!("无法写入锚点文件 {}：{e}", dir.display()));
+    let io =
+        |e: std::io::Error| StoreError::Other(format!("无法写入锚点文件 {}：{e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
     let mut f = std::fs::OpenOptions::new()
         .create(true)

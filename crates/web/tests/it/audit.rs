@@ -136,12 +136,13 @@ async fn audit_anchor_detects_truncation() {
     let anchors = read_anchors(&dir.path().join(store::anchor::ANCHORS_FILE)).unwrap();
     assert_eq!(anchors, vec![a.clone()]);
     // Published at the public URL, without login.
-    let published: Vec<store::anchor::Anchor> = reqwest::get(app.url("/api/v1/public/audit/anchors"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let published: Vec<store::anchor::Anchor> =
+        reqwest::get(app.url("/api/v1/public/audit/anchors"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     assert_eq!(published, anchors);
     assert_eq!(
         app.store.check_anchor(&a).await.unwrap(),
@@ -174,10 +175,20 @@ async fn audit_anchor_detects_truncation() {
     // A wrong anchor: a changed seq breaks the signature; an unknown key id is named.
     let mut forged = a.clone();
     forged.seq = last - 3;
-    let err = app.store.check_anchor(&forged).await.unwrap_err().to_string();
+    let err = app
+        .store
+        .check_anchor(&forged)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("签名无效"), "{err}");
     let mut unknown = a.clone();
     unknown.key_id = "other-key".into();
-    let err = app.store.check_anchor(&unknown).await.unwrap_err().to_string();
+    let err = app
+        .store
+        .check_anchor(&unknown)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("other-key") && err.contains("未知"), "{err}");
 }
