@@ -120,13 +120,7 @@ async fn referenced(db_file: &Path) -> Result<(BTreeSet<String>, i64, String)> {
 impl Store {
     /// Write a consistent backup of this (SQLite) store and the blobs it names to `to`, which must
     /// be absent or empty. Safe while the server runs and writes.
-    pub async fn backup_to(
-        &self,
-        db_url: &str,
-        blobs_root: &Path,
-        to: &Path,
-        now: &str,
-    ) -> Result<Manifest> {
+    pub async fn backup_to(&self, db_url: &str, blobs_root: &Path, to: &Path, now: &str) -> Result<Manifest> {
         if self.db.backend != Backend::Sqlite || sqlite_path(db_url).is_none() {
             return Err(BackupError::NotSqlite);
         }
@@ -173,14 +167,8 @@ impl Store {
         std::fs::write(to.join(MANIFEST), json)?;
         // 审计锚点: the copy's head, signed, next to it (when anchor keys are configured).
         if let Some(signer) = self.keys.anchor_signer() {
-            let a = crate::anchor::sign(
-                &signer,
-                manifest.audit_seq,
-                manifest.audit_head.clone(),
-                now,
-            );
-            crate::anchor::append_anchor(to, &a)
-                .map_err(|e| BackupError::Io(std::io::Error::other(e.to_string())))?;
+            let a = crate::anchor::sign(&signer, manifest.audit_seq, manifest.audit_head.clone(), now);
+            crate::anchor::append_anchor(to, &a).map_err(|e| BackupError::Io(std::io::Error::other(e.to_string())))?;
         }
         Ok(manifest)
     }
@@ -189,15 +177,11 @@ impl Store {
 /// Check a backup directory: the manifest, every checksum, and that every blob the database
 /// copy names is in it.
 pub async fn verify_backup(dir: &Path) -> Result<Manifest> {
-    let text =
-        std::fs::read(dir.join(MANIFEST)).map_err(|e| BackupError::BadManifest(e.to_string()))?;
+    let text = std::fs::read(dir.join(MANIFEST)).map_err(|e| BackupError::BadManifest(e.to_string()))?;
     let manifest: Manifest =
         serde_json::from_slice(&text).map_err(|e| BackupError::BadManifest(e.to_string()))?;
     if manifest.format != FORMAT {
-        return Err(BackupError::BadManifest(format!(
-            "未知格式 {}",
-            manifest.format
-        )));
+        return Err(BackupError::BadManifest(format!("未知格式 {}", manifest.format)));
     }
     for entry in std::iter::once(&manifest.database).chain(&manifest.blobs) {
         if entry.path.contains("..") || entry.path.starts_with('/') {

@@ -35,9 +35,7 @@ async fn upload(s: &Store, inst: i64, n: usize) {
 #[tokio::test]
 async fn backup_restore_round_trip() {
     if store::testing::on_postgres() {
-        store::testing::announce_skipped(
-            "backup_restore_round_trip (SQLite only: PostgreSQL uses pg_dump)",
-        );
+        store::testing::announce_skipped("backup_restore_round_trip (SQLite only: PostgreSQL uses pg_dump)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -76,9 +74,7 @@ async fn backup_restore_round_trip() {
     // Restore into a new place; the chain verifies and every blob it names is there, intact.
     let restored_db = dir.path().join("restored").join("skilleval.db");
     let restored_blobs = dir.path().join("restored").join("blobs");
-    backup::restore(&to, &restored_db, &restored_blobs)
-        .await
-        .unwrap();
+    backup::restore(&to, &restored_db, &restored_blobs).await.unwrap();
     let r = Store::open(
         &format!("sqlite://{}", restored_db.display()),
         2,
@@ -87,11 +83,7 @@ async fn backup_restore_round_trip() {
     .await
     .unwrap()
     .with_blobs(Arc::new(store::LocalBlobStore::new(&restored_blobs)));
-    let report =
-        r.db.verify_audit_chain()
-            .await
-            .unwrap()
-            .expect("audit chain intact");
+    let report = r.db.verify_audit_chain().await.unwrap().expect("audit chain intact");
     assert_eq!(report.entries, m.audit_seq);
     assert_eq!(report.head, m.audit_head);
     use sqlx::Row;
@@ -133,10 +125,7 @@ async fn restore_refuses_damaged_backup() {
     };
     upload(&s, inst, 1).await;
     let to = dir.path().join("backup");
-    let m = s
-        .backup_to(&url, &blobs, &to, "2026-12-02T10:00:00Z")
-        .await
-        .unwrap();
+    let m = s.backup_to(&url, &blobs, &to, "2026-12-02T10:00:00Z").await.unwrap();
     // Not over a non-empty directory.
     assert!(matches!(
         s.backup_to(&url, &blobs, &to, "2026-12-02T10:00:00Z").await,
@@ -148,16 +137,11 @@ async fn restore_refuses_damaged_backup() {
     bytes[0] ^= 1;
     std::fs::write(&blob, bytes).unwrap();
     let target = dir.path().join("restored.db");
-    let err = backup::restore(&to, &target, &dir.path().join("rblobs"))
-        .await
-        .unwrap_err();
+    let err = backup::restore(&to, &target, &dir.path().join("rblobs")).await.unwrap_err();
     assert!(matches!(err, BackupError::Checksum { .. }), "{err}");
     assert!(err.to_string().contains("备份已损坏"));
     assert!(!target.exists());
     // A missing blob file: refused.
     std::fs::remove_file(&blob).unwrap();
-    assert!(matches!(
-        backup::verify_backup(&to).await,
-        Err(BackupError::Missing(_))
-    ));
+    assert!(matches!(backup::verify_backup(&to).await, Err(BackupError::Missing(_))));
 }
