@@ -72,7 +72,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Write a new key file (letter-signing key and ID pepper) with permissions 0600.
+    /// Write a new key file (letter-signing key, ID pepper, anchor key) with permissions 0600.
     Generate {
         /// Where to write it (refuses to overwrite); without it, print to standard output.
         #[arg(long)]
@@ -114,8 +114,17 @@ enum DrawCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain; exits non-zero naming the first bad entry.
-    Verify(settings::DbArgs),
+    /// Recompute the hash chain; exits non-zero naming the first bad entry. With `--anchor`,
+    /// also check the table against every anchor in the file (truncation, rewritten head).
+    Verify {
+        #[command(flatten)]
+        db: settings::DbArgs,
+        /// An anchors file (`anchors.jsonl` from `anchor_dir`, a backup or the public URL).
+        #[arg(long)]
+        anchor: Option<std::path::PathBuf>,
+    },
+    /// Anchor the chain's head now: append it, signed, to `anchor_dir/anchors.jsonl`.
+    Anchor(settings::DbArgs),
 }
 
 fn main() -> ExitCode {
@@ -219,7 +228,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { db, to } => {
             let s = Settings::load(cli.config.as_deref(), &db, None)?;
-            let store = open(&s).await?;
+            let mut store = open(&s).await?;
+            // With anchor keys, the backup carries a signed anchor of its audit head.
+            if let Some(keys) = s.keys()? {
+                store = store.with_keys(keys);
+            }
             let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             let m = store
                 .backup_to(&s.database, std::path::Path::new(&s.blobs_dir), &to, &now)
@@ -250,20 +263,69 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
-            command: AuditCommand::Verify(db),
+            command: AuditCommand::Verify { db, anchor },
         } => {
             let s = Settings::load(cli.config.as_deref(), &db, None)?;
-            let store = open(&s).await?;
+            let mut store = open(&s).await?;
+            let mut bad = false;
             match store.db.verify_audit_chain().await? {
-                Ok(r) => {
-                    println!("审计链完整：共 {} 条，链头 {}", r.entries, r.head);
-                    Ok(ExitCode::SUCCESS)
-                }
+                Ok(r) => println!("审计链完整：共 {} 条，链头 {}", r.entries, r.head),
                 Err(b) => {
                     eprintln!("{b}");
-                    Ok(ExitCode::from(2))
+                    bad = true;
                 }
             }
+            if let Some(file) = anchor {
+                let Some(keys) = s.keys()? else {
+                    anyhow::bail!(
+                        "核对锚点需要审计锚点签名密钥：请配置 keys_file（含 anchor_keys）"
+                    );
+                };
+                store = store.with_keys(keys);
+                let anchors = store::anchor::read_anchors(&file)?;
+                if anchors.is_empty() {
+                    anyhow::bail!("锚点文件 {} 中没有锚点", file.display());
+                }
+                for a in &anchors {
+                    match store.check_anchor(a).await {
+                        Ok(store::anchor::AnchorCheck::Holds { .. }) => {}
+                        Ok(c) => {
+                            eprintln!("锚点（第 {} 条，{}）：{c}", a.seq, a.at);
+                            bad = true;
+                        }
+                        Err(e) => {
+                            eprintln!("{e}");
+                            bad = true;
+                        }
+                    }
+                }
+                if !bad {
+                    println!("锚点一致：{} 个锚点均与数据库相符", anchors.len());
+                }
+            }
+            Ok(if bad {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Audit {
+            command: AuditCommand::Anchor(db),
+        } => {
+            let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            let Some(keys) = s.keys()? else {
+                anyhow::bail!("未配置密钥：请配置 keys_file（含 anchor_keys）");
+            };
+            let store = open(&s).await?.with_keys(keys);
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let a = store
+                .anchor_to(std::path::Path::new(&s.anchor_dir), &now)
+                .await?;
+            println!(
+                "已锚定审计链头：第 {} 条 {}（{}）",
+                a.seq, a.hash, s.anchor_dir
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -82,6 +82,13 @@ pub struct Settings {
     /// 备用字体 for characters the main font lacks (rare name characters); empty = none.
     pub certificate_fallback_font: String,
     pub certificate_fallback_font_family: String,
+    /// 审计锚点签名密钥: "kid=base64,kid2=base64", the first signs (secret).
+    pub anchor_keys: String,
+    /// Where anchors of the audit chain are appended (`anchors.jsonl`), outside the database;
+    /// empty: `<data_dir>/anchors`.
+    pub anchor_dir: String,
+    /// Minutes between periodic anchors by the scheduler.
+    pub anchor_every_minutes: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -97,6 +104,8 @@ impl std::fmt::Debug for Settings {
             .field("letter_keys", &shown(&self.letter_keys))
             .field("id_pepper", &shown(&self.id_pepper))
             .field("keys_file", &self.keys_file)
+            .field("anchor_keys", &shown(&self.anchor_keys))
+            .field("anchor_dir", &self.anchor_dir)
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +139,9 @@ impl Default for Settings {
             certificate_font_family: String::new(),
             certificate_fallback_font: String::new(),
             certificate_fallback_font_family: String::new(),
+            anchor_keys: String::new(),
+            anchor_dir: String::new(),
+            anchor_every_minutes: 60,
         }
     }
 }
@@ -173,6 +185,9 @@ impl Settings {
         }
         if s.database.is_empty() {
             s.database = format!("sqlite://{}/skilleval.db", s.data_dir.trim_end_matches('/'));
+        }
+        if s.anchor_dir.is_empty() {
+            s.anchor_dir = format!("{}/anchors", s.data_dir.trim_end_matches('/'));
         }
         if s.blobs_dir.is_empty() {
             s.blobs_dir = format!("{}/blobs", s.data_dir.trim_end_matches('/'));
@@ -224,6 +239,8 @@ impl Settings {
                 .filter(|u| !u.is_empty()),
             trusted_origins: self.trusted_origins.clone(),
             public_query_limit: self.public_query_limit.max(1),
+            anchor_dir: Some(std::path::PathBuf::from(&self.anchor_dir)),
+            anchor_every: std::time::Duration::from_secs(self.anchor_every_minutes.max(1) * 60),
             ..Default::default()
         }
     }
@@ -232,6 +249,7 @@ impl Settings {
     /// `keys_file` (not both). `None` when none are configured.
     pub fn keys(&self) -> anyhow::Result<Option<store::Keys>> {
         let (mut letter, mut pepper) = (self.letter_keys.clone(), self.id_pepper.clone());
+        let mut anchor = self.anchor_keys.clone();
         if !self.keys_file.trim().is_empty() {
             let path = self.keys_file.trim();
             let text = std::fs::read_to_string(path)
@@ -245,12 +263,17 @@ impl Settings {
                 );
             }
             (letter, pepper) = (file.letter_keys, file.id_pepper);
+            if anchor.trim().is_empty() {
+                anchor = file.anchor_keys;
+            }
         }
         if letter.trim().is_empty() && pepper.trim().is_empty() {
             return Ok(None);
         }
         Ok(Some(
-            store::Keys::parse(&letter, &pepper).map_err(|e| anyhow::anyhow!("{e}"))?,
+            store::Keys::parse(&letter, &pepper)
+                .and_then(|k| k.with_anchor_keys(&anchor))
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
         ))
     }
 
@@ -299,4 +322,6 @@ struct KeyFile {
     letter_keys: String,
     #[serde(default)]
     id_pepper: String,
+    #[serde(default)]
+    anchor_keys: String,
 }

@@ -32,6 +32,7 @@ async fn audit_verify_passes_on_a_clean_database() {
 #[tokio::test]
 async fn audit_verify_fails_on_an_altered_row() {
     let (_dir, url, store) = demo_db().await;
+    store::testing::drop_audit_guard(&store).await;
     sqlx::query("UPDATE audit_events SET actor = 'mallory' WHERE seq = 7")
         .execute(&store.db.pool)
         .await
@@ -45,6 +46,7 @@ async fn audit_verify_fails_on_an_altered_row() {
 #[tokio::test]
 async fn audit_verify_fails_on_a_deleted_row() {
     let (_dir, url, store) = demo_db().await;
+    store::testing::drop_audit_guard(&store).await;
     sqlx::query("DELETE FROM audit_events WHERE seq = 12")
         .execute(&store.db.pool)
         .await
@@ -58,6 +60,7 @@ async fn audit_verify_fails_on_a_deleted_row() {
 #[tokio::test]
 async fn audit_verify_fails_on_a_row_inserted_out_of_place() {
     let (_dir, url, store) = demo_db().await;
+    store::testing::drop_audit_guard(&store).await;
     // Shift the tail up by one and slip a forged row in at 5: its hash is self-consistent, but
     // the next row no longer points at it.
     use sqlx::Row;
@@ -341,4 +344,95 @@ fn keys_generate_rotate_and_startup_check() {
         .unwrap()
         .contains(pepper_line));
     serve_once(&data, &keys).expect("starts after rotation");
+}
+
+#[tokio::test]
+async fn audit_verify_with_anchor_names_the_gap() {
+    let (dir, url, store) = demo_db().await;
+    let keys = dir.path().join("keys.toml");
+    let out = skilleval(&["keys", "generate", "--out", keys.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cfg = dir.path().join("skilleval.toml");
+    let anchors = dir.path().join("anchors");
+    std::fs::write(
+        &cfg,
+        format!(
+            "keys_file = {:?}\nanchor_dir = {:?}\n",
+            keys.to_str().unwrap(),
+            anchors.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let c = cfg.to_str().unwrap();
+    let out = skilleval(&["--config", c, "audit", "anchor", "--database", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = anchors.join("anchors.jsonl");
+    let f = file.to_str().unwrap();
+    let out = skilleval(&[
+        "--config",
+        c,
+        "audit",
+        "verify",
+        "--database",
+        &url,
+        "--anchor",
+        f,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("锚点一致"));
+    use sqlx::Row;
+    let max: i64 = sqlx::query("SELECT MAX(seq) FROM audit_events")
+        .fetch_one(&store.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    store::testing::drop_audit_guard(&store).await;
+    sqlx::query("DELETE FROM audit_events WHERE seq > $1")
+        .bind(max - 14)
+        .execute(&store.db.pool)
+        .await
+        .unwrap();
+    let out = skilleval(&[
+        "--config",
+        c,
+        "audit",
+        "verify",
+        "--database",
+        &url,
+        "--anchor",
+        f,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("截断") && err.contains(&format!("缺少第 {} 至 {max} 条", max - 13)),
+        "{err}"
+    );
+    // A tampered anchor file is refused with a clear message.
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace(&format!("\"seq\":{max}"), "\"seq\":1")).unwrap();
+    let out = skilleval(&[
+        "--config",
+        c,
+        "audit",
+        "verify",
+        "--database",
+        &url,
+        "--anchor",
+        f,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("签名无效"));
 }

@@ -65,6 +65,8 @@ pub struct Keys {
     /// The first signs; all verify.
     letter: Vec<LetterKey>,
     id_pepper: Option<Secret>,
+    /// 审计锚点签名密钥: the first signs anchors of the audit chain's head, all verify.
+    anchor: Vec<LetterKey>,
     /// The fixed, public demo keys (`serve --demo` without configured keys).
     pub demo: bool,
 }
@@ -146,8 +148,50 @@ impl Keys {
         Ok(Keys {
             letter,
             id_pepper,
+            anchor: Vec::new(),
             demo: false,
         })
+    }
+
+    /// Add the setting `anchor_keys` ("kid1=base64,kid2=base64", current first): the keys that
+    /// sign anchors of the audit chain (审计锚点). Empty text leaves anchoring unconfigured.
+    pub fn with_anchor_keys(mut self, anchor_keys: &str) -> Result<Keys, KeyError> {
+        let mut anchor: Vec<LetterKey> = Vec::new();
+        for part in anchor_keys
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (kid, secret) = part.split_once('=').ok_or_else(|| {
+                KeyError("anchor_keys 的每一项应为 “密钥编号=base64密钥”，多项以逗号分隔".into())
+            })?;
+            let kid = kid.trim();
+            if !valid_kid(kid) || anchor.iter().any(|k| k.kid == kid) {
+                return Err(KeyError(format!(
+                    "anchor_keys 中的密钥编号“{kid}”无效或重复：只能使用字母、数字、-、_、.，不超过 40 个字符"
+                )));
+            }
+            let secret = decode_secret(&format!("anchor_keys 中“{kid}”的密钥"), secret)?;
+            anchor.push(LetterKey {
+                kid: kid.to_string(),
+                secret,
+            });
+        }
+        self.anchor = anchor;
+        Ok(self)
+    }
+
+    /// The key that signs new audit anchors.
+    pub fn anchor_signer(&self) -> Option<HmacSigner> {
+        self.anchor.first().map(LetterKey::signer)
+    }
+
+    /// The anchor key with id `kid`, current or retired.
+    pub fn anchor_verifier(&self, kid: &str) -> Option<HmacSigner> {
+        self.anchor
+            .iter()
+            .find(|k| k.kid == kid)
+            .map(LetterKey::signer)
     }
 
     /// The demo keys: derived from fixed, published labels, so they protect nothing. Only for
@@ -162,6 +206,10 @@ impl Keys {
             id_pepper: Some(derive(
                 "skilleval DEMO id pepper - public, never for real data",
             )),
+            anchor: vec![LetterKey {
+                kid: "demo-anchor-key".into(),
+                secret: derive("skilleval DEMO audit anchor key - public, never for real data"),
+            }],
             demo: true,
         }
     }
@@ -176,9 +224,13 @@ impl Keys {
              # letter_keys：督导责任书签名密钥，第一项用于签名，其余仅用于验证旧签名。\n\
              letter_keys = \"{kid}={}\"\n\
              # id_pepper：证件号码哈希密钥，部署后不可更换。\n\
-             id_pepper = \"{}\"\n",
+             id_pepper = \"{}\"\n\
+             # anchor_keys：审计锚点签名密钥，第一项用于签名，其余仅用于验证旧锚点。\n\
+             anchor_keys = \"{}={}\"\n",
             encode(&letter),
-            encode(&pepper)
+            encode(&pepper),
+            new_kid().replace("letter-", "anchor-"),
+            encode(&rand::random::<[u8; 32]>())
         )
     }
 

@@ -3,6 +3,7 @@
 //! the audit event of the change in the same transaction.
 
 mod accounts;
+pub mod anchor;
 pub mod audit;
 pub mod backup;
 pub mod blobs;

@@ -47,21 +47,55 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "certificates",
         include_str!("../migrations/0011_certificates.sql"),
     ),
+    (
+        12,
+        "audit_anchor_outbox",
+        include_str!("../migrations/0012_audit_anchor_outbox.sql"),
+    ),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.
 const MIGRATION_LOCK_KEY: i64 = 0x736b_696c_6576_616c;
 
-fn render(sql: &str, backend: Backend) -> String {
-    let sql: String = sql
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    match backend {
-        Backend::Sqlite => sql.replace("{pk}", "INTEGER PRIMARY KEY AUTOINCREMENT"),
-        Backend::Postgres => sql.replace("{pk}", "BIGSERIAL PRIMARY KEY"),
+/// The statements of a migration for `backend`. Lines after `-- @postgres` / `-- @sqlite`
+/// belong to that backend only, after `-- @all` to both (the default), for what the two
+/// cannot share (triggers). A statement ends with `;` at the end of a line, so a trigger body
+/// may hold `;` inside a line.
+fn render(sql: &str, backend: Backend) -> Vec<String> {
+    let mut keep = true;
+    let mut lines = Vec::new();
+    for l in sql.lines() {
+        let t = l.trim();
+        match t {
+            "-- @postgres" => keep = backend == Backend::Postgres,
+            "-- @sqlite" => keep = backend == Backend::Sqlite,
+            "-- @all" => keep = true,
+            _ if t.starts_with("--") => {}
+            _ if keep => lines.push(l),
+            _ => {}
+        }
     }
+    let pk = match backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for l in lines {
+        let t = l.trim_end();
+        if let Some(head) = t.strip_suffix(';') {
+            cur.push_str(head);
+            out.push(std::mem::take(&mut cur));
+        } else {
+            cur.push_str(t);
+            cur.push('\n');
+        }
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|s| s.trim().replace("{pk}", pk))
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Apply pending migrations; returns how many were applied.
@@ -100,11 +134,8 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<usize
             continue;
         }
         let mut tx = conn.begin().await?;
-        for stmt in render(sql, backend).split(';') {
-            let stmt = stmt.trim();
-            if !stmt.is_empty() {
-                tx.execute(stmt).await?;
-            }
+        for stmt in render(sql, backend) {
+            tx.execute(stmt.as_str()).await?;
         }
         sqlx::query(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
@@ -136,5 +167,24 @@ impl Db {
                 .map(|r| r.get::<i64, _>(0))
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_keeps_backend_sections_and_inline_semicolons() {
+        let sql = "CREATE TABLE t (id {pk});\n-- @postgres\nCREATE FUNCTION f() AS $$ BEGIN RAISE EXCEPTION 'x'; END $$;\n-- @sqlite\nCREATE TRIGGER g BEGIN SELECT 1; END;\n-- @all\nCREATE INDEX i ON t (id)";
+        let pg = render(sql, Backend::Postgres);
+        assert_eq!(pg.len(), 3);
+        assert!(pg[0].contains("BIGSERIAL"));
+        assert!(pg[1].ends_with("END $$"), "{pg:?}");
+        assert!(pg[2].starts_with("CREATE INDEX"));
+        let lite = render(sql, Backend::Sqlite);
+        assert_eq!(lite.len(), 3);
+        assert_eq!(lite[1], "CREATE TRIGGER g BEGIN SELECT 1; END");
+        assert!(lite[0].contains("AUTOINCREMENT"));
     }
 }

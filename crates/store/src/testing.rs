@@ -104,3 +104,21 @@ pub async fn demo_store_on(
     crate::demo::seed(&store, today).await.expect("demo data");
     store
 }
+
+/// Remove the append-only guard of `audit_events` (migration 12), as an attacker with the
+/// database owner's rights could: the tests that tamper with the trail start with this.
+pub async fn drop_audit_guard(store: &Store) {
+    let stmts: &[&str] = match store.db.backend {
+        crate::Backend::Postgres => &["DROP TRIGGER audit_events_append_only ON audit_events"],
+        crate::Backend::Sqlite => &[
+            "DROP TRIGGER audit_events_no_update",
+            "DROP TRIGGER audit_events_no_delete",
+        ],
+    };
+    for s in stmts {
+        sqlx::query(s)
+            .execute(&store.db.pool)
+            .await
+            .expect("drop audit guard");
+    }
+}

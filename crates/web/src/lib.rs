@@ -75,6 +75,11 @@ pub struct WebConfig {
     pub cert_public_keys: Option<Arc<certsign::KeyRing>>,
     /// Public certificate queries per client address per minute (all app servers together).
     pub public_query_limit: u32,
+    /// Where the scheduler appends anchors of the audit chain (审计锚点) and whence
+    /// `/api/v1/public/audit/anchors` reads them. `None`: no periodic anchors.
+    pub anchor_dir: Option<std::path::PathBuf>,
+    /// How often the scheduler anchors the chain's head.
+    pub anchor_every: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -94,6 +99,8 @@ impl Default for WebConfig {
             cert_signing_key: None,
             cert_public_keys: None,
             public_query_limit: 30,
+            anchor_dir: None,
+            anchor_every: std::time::Duration::from_secs(3600),
         }
     }
 }

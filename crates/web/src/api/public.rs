@@ -24,6 +24,7 @@ pub fn routes() -> ApiRouter {
         .routes(guard(Action::PublicView, routes!(public_institutions)))
         .routes(guard(Action::PublicView, routes!(public_results)))
         .routes(guard(Action::PublicView, routes!(public_result)))
+        .routes(guard(Action::PublicView, routes!(public_audit_anchors)))
         .routes(guard(
             Action::InstitutionView,
             routes!(institution_occupations),
@@ -261,4 +262,26 @@ async fn institution_occupations(
 ) -> Result<Response, AppError> {
     state.store.institution(&me.scope(), id).await?;
     Ok(Json(state.store.filed_occupations(id).await?).into_response())
+}
+
+/// How many of the latest anchors the public URL shows.
+const PUBLIC_ANCHORS: usize = 50;
+
+/// 审计锚点 as published: anyone can keep a copy and later check the trail against it with
+/// `skilleval audit verify --anchor`.
+#[utoipa::path(get, path = "/api/v1/public/audit/anchors", tag = "公开信息", operation_id = "public_audit_anchors", security(()),
+    responses((status = 200, body = Vec<store::anchor::Anchor>, description = "最近的审计锚点（审计链头的序号、哈希、时间及签名），最新的在后")))]
+async fn public_audit_anchors(State(state): State<AppState>) -> Result<Response, AppError> {
+    let Some(dir) = &state.config.anchor_dir else {
+        return Ok(Json(Vec::<store::anchor::Anchor>::new()).into_response());
+    };
+    let file = dir.join(store::anchor::ANCHORS_FILE);
+    let mut anchors = if file.exists() {
+        store::anchor::read_anchors(&file)?
+    } else {
+        Vec::new()
+    };
+    let skip = anchors.len().saturating_sub(PUBLIC_ANCHORS);
+    anchors.drain(..skip);
+    Ok(Json(anchors).into_response())
 }
