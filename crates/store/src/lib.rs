@@ -25,6 +25,7 @@ mod reference;
 mod review;
 mod sessions;
 mod sql;
+mod stats;
 
 pub mod demo;
 mod demo_filing_review;
@@ -64,6 +65,7 @@ pub use plans::{
 };
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use review::{Dispatch, DistrictMove, FilingSupervisor, ProvinceReport};
+pub use stats::{Statistics, Tally};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 
 use chrono::{SecondsFormat, Utc};
