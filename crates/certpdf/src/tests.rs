@@ -263,13 +263,15 @@ fn foreign_pdfs_have_no_qr_text() {
     assert_eq!(extract_qr_text(b"not a pdf /SkillevalQR (x)"), None);
 }
 
-
 #[test]
 fn jpeg_photo_is_embedded_unchanged() {
     let jpeg = include_bytes!("../tests/fixtures/demo-photo.jpg");
     let mut c = sample_certificate();
     c.photo = Photo::from_bytes(jpeg).unwrap();
-    assert_eq!((c.photo.format, c.photo.width, c.photo.height), (PhotoFormat::Jpeg, 300, 420));
+    assert_eq!(
+        (c.photo.format, c.photo.width, c.photo.height),
+        (PhotoFormat::Jpeg, 300, 420)
+    );
     let pdf = render_certificate(&c, &Fonts::default()).unwrap();
     let doc = lopdf::Document::load_mem(&pdf).unwrap();
     let images: Vec<_> = doc
@@ -279,8 +281,15 @@ fn jpeg_photo_is_embedded_unchanged() {
         .filter(|s| s.dict.get(b"Subtype").and_then(|t| t.as_name()).ok() == Some(&b"Image"[..]))
         .collect();
     assert_eq!(images.len(), 1);
-    assert_eq!(images[0].dict.get(b"Filter").unwrap().as_name().unwrap(), b"DCTDecode");
-    assert_eq!(images[0].content, jpeg.to_vec(), "the JPEG is embedded byte for byte");
+    assert_eq!(
+        images[0].dict.get(b"Filter").unwrap().as_name().unwrap(),
+        b"DCTDecode"
+    );
+    assert_eq!(
+        images[0].content,
+        jpeg.to_vec(),
+        "the JPEG is embedded byte for byte"
+    );
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts");
     if std::fs::create_dir_all(&dir).is_ok() {
         let _ = std::fs::write(dir.join("certificate-jpeg-photo.pdf"), &pdf);

@@ -198,6 +198,8 @@ actions! {
     EfilingSubmit = "efiling.submit", "提交电子备案", Jurisdiction, [Institution];
     /// 电子备案: list and download.
     EfilingView = "efiling.view", "查看电子备案", Jurisdiction, [Admin, CityCenter, CityDivision, District];
+    /// 统计分析: figures with charts and export; a district its own area, the city all districts.
+    StatisticsView = "statistics.view", "查看统计分析", Jurisdiction, [CityCenter, CityDivision, District];
     /// 电子备案: review (the district).
     EfilingReview = "efiling.review", "审核电子备案", Jurisdiction, [District];
 }

@@ -173,8 +173,14 @@ impl Store {
         std::fs::write(to.join(MANIFEST), json)?;
         // 审计锚点: the copy's head, signed, next to it (when anchor keys are configured).
         if let Some(signer) = self.keys.anchor_signer() {
-            let a = crate::anchor::sign(&signer, manifest.audit_seq, manifest.audit_head.clone(), now);
-            crate::anchor::append_anchor(to, &a).map_err(|e| BackupError::Io(std::io::Error::other(e.to_string())))?;
+            let a = crate::anchor::sign(
+                &signer,
+                manifest.audit_seq,
+                manifest.audit_head.clone(),
+                now,
+            );
+            crate::anchor::append_anchor(to, &a)
+                .map_err(|e| BackupError::Io(std::io::Error::other(e.to_string())))?;
         }
         Ok(manifest)
     }

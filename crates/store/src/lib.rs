@@ -28,6 +28,7 @@ mod reference;
 mod review;
 mod sessions;
 mod sql;
+mod stats;
 
 pub mod demo;
 pub mod demo_certificates;
@@ -70,6 +71,7 @@ pub use plans::{
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use review::{Dispatch, DistrictMove, FilingSupervisor, ProvinceReport};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
+pub use stats::{Statistics, Tally};
 
 use chrono::{SecondsFormat, Utc};
 

@@ -66,7 +66,7 @@ impl Where {
         }
     }
 
-    fn bind<'q>(
+    pub(crate) fn bind<'q>(
         &'q self,
         mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {

@@ -8,6 +8,7 @@ mod institutions;
 pub mod kit;
 mod plans;
 mod public;
+mod statistics;
 pub mod users;
 
 pub use home::{attempt_login, session_cookie};
@@ -33,6 +34,7 @@ pub fn router() -> Routes {
         .merge(plans::router())
         .merge(filing::router())
         .merge(filing_review::router())
+        .merge(statistics::router())
 }
 
 pub struct UserBadge {
@@ -119,6 +121,7 @@ const MENU: &[MenuEntry] = &[
         except: Some(Role::CityDivision),
         ..menu("/district-moves", "属地变更", Action::DistrictMoveView)
     },
+    menu("/statistics", "统计分析", Action::StatisticsView),
     menu("/users", "用户账号", Action::UserView),
     menu("/admin/divisions", "行政区划", Action::ReferenceManage),
     menu("/admin/occupations", "职业目录", Action::ReferenceManage),
