@@ -331,7 +331,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn init_logging(filter: &str) {
+    // Logs go to standard error: standard output carries the command's own answer.
     let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into()),
         )
