@@ -87,6 +87,8 @@ async fn browser_page_tour() {
         ("/no-such-page", "页面不存在", "not-found"),
     ];
     b.expect_error_status(&format!("{base}/no-such-page"));
+    // A query that finds nothing answers 404 (the page says so): expected here.
+    b.expect_error_status(&format!("{base}/public/certificates?cert_no="));
     for (path, heading, shot) in public {
         b.goto(&format!("{base}{path}")).await;
         assert_eq!(b.text("main h1").await, *heading, "{path}");
@@ -390,6 +392,8 @@ async fn browser_public_verify_from_qr() {
         &qr[..qr.len() - 1],
         if last == '0' { '1' } else { '0' }
     );
+    // An altered QR text is refused with 422 (the page explains why): expected here.
+    b.expect_error_status(&altered);
     b.goto(&altered).await;
     assert_eq!(b.text("main h1").await, "无法处理该请求");
     let msg = b.text("main").await;
