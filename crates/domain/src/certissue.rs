@@ -49,8 +49,10 @@ pub fn require_site_code(site_code: Option<&str>, institution: &str) -> Result<S
 }
 
 /// Certificates are generated only from results submitted to the city after their 公示.
-pub fn require_results_submitted(results_status: &str) -> Result<(), Refusal> {
-    if results_status == "submitted" {
+pub fn require_results_submitted(
+    results_status: crate::plan::ResultsStatus,
+) -> Result<(), Refusal> {
+    if results_status == crate::plan::ResultsStatus::Submitted {
         Ok(())
     } else {
         Err(Refusal {
@@ -189,6 +191,49 @@ pub fn check_photo_proportions(bytes: &[u8]) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+crate::code_enum! {
+    /// 证书状态.
+    pub enum CertState("证书状态") {
+        /// 有效.
+        Valid = "valid", "有效";
+        /// 已撤销 (with its reason).
+        Revoked = "revoked", "已撤销";
+        /// 已更正: superseded by a linked reissue.
+        Corrected = "corrected", "已更正";
+    }
+}
+crate::code_enum! {
+    /// 证书变更类型.
+    pub enum ChangeKind("证书变更类型") {
+        /// 撤销.
+        Revoke = "revoke", "撤销";
+        /// 更正.
+        Correct = "correct", "更正";
+    }
+}
+crate::code_enum! {
+    /// 证书变更状态: a change that needs the second key.
+    pub enum ChangeStatus("证书变更状态") {
+        /// 待确认.
+        Proposed = "proposed", "待确认";
+        /// 已办结.
+        Applied = "applied", "已办结";
+        /// 已撤回.
+        Withdrawn = "withdrawn", "已撤回";
+    }
+}
+crate::code_enum! {
+    /// 签发批次状态.
+    pub enum BatchStatus("签发批次状态") {
+        /// 签发中.
+        Running = "running", "签发中";
+        /// 已完成.
+        Done = "done", "已完成";
+        /// 已放弃.
+        Failed = "failed", "已放弃";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,8 +273,8 @@ mod tests {
 
     #[test]
     fn results_must_be_submitted() {
-        assert!(require_results_submitted("publicised").is_err());
-        assert!(require_results_submitted("submitted").is_ok());
+        assert!(require_results_submitted(crate::plan::ResultsStatus::Publicised).is_err());
+        assert!(require_results_submitted(crate::plan::ResultsStatus::Submitted).is_ok());
     }
 
     #[test]

@@ -244,6 +244,29 @@ pub fn verify(r: &DrawRecord) -> Vec<String> {
     bad
 }
 
+crate::code_enum! {
+    /// 专家抽取状态: one draw attempt.
+    pub enum DrawStatus("专家抽取状态") {
+        /// 已承诺: the commitment is published, the draw not yet made.
+        Committed = "committed", "已承诺，待抽取";
+        /// 已抽取.
+        Drawn = "drawn", "已抽取";
+        /// 已作废: a later attempt replaced it.
+        Superseded = "superseded", "已作废（已重新抽取）";
+    }
+}
+crate::code_enum! {
+    /// 抽取专家状态: one expert of a draw.
+    pub enum MemberStatus("抽取专家状态") {
+        /// 抽中.
+        Selected = "selected", "抽中";
+        /// 递补: drawn in place of one who declined.
+        Replacement = "replacement", "递补";
+        /// 回避/谢绝.
+        Declined = "declined", "已回避";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,6 +79,7 @@ pub enum Route {
 }
 
 impl Route {
+    pub const ALL: [Route; 2] = [Route::District, Route::City];
     pub fn as_str(self) -> &'static str {
         match self {
             Route::District => "district",
@@ -113,6 +114,7 @@ pub enum ReviewMode {
 }
 
 impl ReviewMode {
+    pub const ALL: [ReviewMode; 2] = [ReviewMode::Onsite, ReviewMode::Written];
     pub fn as_str(self) -> &'static str {
         match self {
             ReviewMode::Onsite => "onsite",
@@ -1230,6 +1232,42 @@ pub fn available(policy: &Policy, app: &AppState, role: Role) -> Vec<Command> {
 pub fn filing_number(year: i32, application_id: i64) -> String {
     format!("郑人社评备〔{year}〕{application_id:05}号")
 }
+
+crate::code_enum! {
+    /// 例外审核状态: a district's request for an exception to a filing rule.
+    pub enum ExceptionStatus("例外审核状态") {
+        /// 待市级审核.
+        Pending = "pending", "待市级审核";
+        /// 已同意.
+        Granted = "granted", "已同意";
+        /// 不同意.
+        Refused = "refused", "不同意";
+    }
+}
+crate::code_enum! {
+    /// 评审督导状态: a supervisor the city named for a filing review.
+    pub enum SupervisorStatus("评审督导状态") {
+        /// 拟派.
+        Proposed = "proposed", "拟派";
+        /// 已派.
+        Dispatched = "dispatched", "已派";
+    }
+}
+crate::code_enum! {
+    /// 双钥审核状态: a change that needs the second key (属地变更).
+    pub enum MoveStatus("属地变更状态") {
+        /// 待市级审核.
+        Pending = "pending", "待市级审核";
+        /// 已同意.
+        Approved = "approved", "已同意";
+        /// 不同意.
+        Refused = "refused", "不同意";
+    }
+}
+crate::impl_code!(FilingKind, "备案类型");
+crate::impl_code!(Route, "受理路径");
+crate::impl_code!(ReviewMode, "评审方式");
+crate::impl_code!(FilingState, "备案申请状态");
 
 #[cfg(test)]
 mod tests {

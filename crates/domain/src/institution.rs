@@ -67,6 +67,32 @@ pub fn filing_status_label(s: &str) -> &'static str {
     }
 }
 
+crate::code_enum! {
+    /// 机构备案状态: where an institution stands with its filing.
+    pub enum FilingStatus("机构备案状态") {
+        /// 未备案.
+        Unfiled = "unfiled", "未备案";
+        /// 备案办理中: an application is past the district's acceptance.
+        Filing = "filing", "备案办理中";
+        /// 已备案.
+        Filed = "filed", "已备案";
+        /// 已撤销.
+        Revoked = "revoked", "已撤销";
+    }
+}
+crate::impl_code!(InstitutionKind, "机构类型");
+crate::code_enum! {
+    /// 机构账号注册状态 (二(二)): the district confirms a registration before the account works.
+    pub enum RegistrationStatus("机构注册状态") {
+        /// 待区县确认.
+        Pending = "pending", "待区县确认";
+        /// 已确认，可登录.
+        Confirmed = "confirmed", "已确认，可登录";
+        /// 区县未确认.
+        Refused = "refused", "区县未确认";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

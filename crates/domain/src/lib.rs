@@ -7,6 +7,7 @@ pub mod audit;
 pub mod calendar;
 pub mod certissue;
 pub mod certno;
+pub mod code;
 pub mod credit_code;
 pub mod draw;
 pub mod filing;
@@ -23,5 +24,6 @@ pub mod signature;
 pub mod upload;
 
 pub use account::FieldError;
+pub use code::Code;
 pub use permission::{Action, Reach};
 pub use role::{Role, Scope};

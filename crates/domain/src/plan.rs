@@ -44,6 +44,12 @@ pub enum EfilingStatus {
 }
 
 impl EfilingStatus {
+    pub const ALL: [EfilingStatus; 4] = [
+        EfilingStatus::Missing,
+        EfilingStatus::Submitted,
+        EfilingStatus::Returned,
+        EfilingStatus::Confirmed,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             EfilingStatus::Missing => "missing",
@@ -805,6 +811,20 @@ pub fn mask_name(name: &str) -> String {
         None => String::new(),
     }
 }
+
+crate::code_enum! {
+    /// 评价结果状态 (二(三)): where a plan's results stand.
+    pub enum ResultsStatus("评价结果状态") {
+        /// 未公示: results are being entered.
+        None = "none", "未公示";
+        /// 公示中.
+        Publicised = "publicised", "公示中";
+        /// 已上报市级: the city may generate certificate data.
+        Submitted = "submitted", "已上报市级";
+    }
+}
+crate::impl_code!(PlanStatus, "计划状态");
+crate::impl_code!(EfilingStatus, "电子备案状态");
 
 #[cfg(test)]
 mod tests {

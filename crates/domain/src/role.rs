@@ -150,3 +150,5 @@ mod tests {
         assert!(Scope::City.covers(None, None));
     }
 }
+
+crate::impl_code!(Role, "角色");

@@ -200,7 +200,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let s = Settings::load(cli.config.as_deref(), &db, None)?;
             let store = open(&s).await?;
             let d = store.draw_by_id(id).await.context("找不到该抽取记录")?;
-            if d.status == "committed" {
+            if d.status == domain::draw::DrawStatus::Committed {
                 println!(
                     "第{}次抽取尚未进行，仅公布了承诺值 {}",
                     d.attempt, d.commitment

@@ -109,8 +109,8 @@ pub(crate) fn account_columns_of(alias: &str) -> String {
         .join(", ")
 }
 
-pub(crate) fn account_from_row(r: &AnyRow) -> Account {
-    Account {
+pub(crate) fn account_from_row(r: &AnyRow) -> Result<Account> {
+    Ok(Account {
         id: r.get(0),
         username: r.get(1),
         display_name: r.get(2),
@@ -124,7 +124,7 @@ pub(crate) fn account_from_row(r: &AnyRow) -> Account {
         locked_until: r.get(10),
         version: r.get(11),
         created_at: r.get(12),
-    }
+    })
 }
 
 /// A new account as validated by the web layer. `Debug` hides the password.
@@ -214,7 +214,7 @@ impl Store {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| StoreError::unique(e, "该用户名已被使用"))?;
-        let account = account_from_row(&row);
+        let account = account_from_row(&row)?;
         append(
             &mut tx,
             actor,
@@ -240,7 +240,8 @@ impl Store {
         .bind(username)
         .fetch_optional(&self.db.pool)
         .await?;
-        Ok(row.map(|r| (account_from_row(&r), r.get::<String, _>(13))))
+        row.map(|r| Ok((account_from_row(&r)?, r.get::<String, _>(13))))
+            .transpose()
     }
 
     /// One account, if `scope` may see it. Out of scope looks exactly like absent (404).
@@ -258,6 +259,7 @@ impl Store {
             .await?;
         rows.first()
             .map(account_from_row)
+            .transpose()?
             .ok_or(StoreError::NotFound)
     }
 

@@ -8,6 +8,7 @@
 //! batch resumes with the candidates that have no certificate yet; a candidate's first
 //! certificate is unique in the schema, so no rerun can duplicate one.
 
+use domain::certissue::{BatchStatus, ChangeKind, ChangeStatus};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -28,7 +29,7 @@ pub struct CertBatch {
     pub institution_name: String,
     pub occupation_name: String,
     /// running | done | failed
-    pub status: String,
+    pub status: BatchStatus,
     /// 补发: candidates holding the same certificate are included; the old one is superseded.
     pub reissue: bool,
     pub issued_on: String,
@@ -56,15 +57,15 @@ impl CertBatch {
 const BATCH_COLUMNS: &str = "b.id, b.plan_id, p.plan_no, b.institution_id, i.name, o.name, b.status, b.reissue, b.issued_on, b.total, b.done, b.job_id, b.message, b.created_by, b.created_at, b.updated_at, b.finished_at";
 const BATCH_FROM: &str = "cert_batches b JOIN plans p ON p.id = b.plan_id JOIN institutions i ON i.id = b.institution_id JOIN occupations o ON o.id = p.occupation_id";
 
-fn batch_row(r: &AnyRow) -> CertBatch {
-    CertBatch {
+fn batch_row(r: &AnyRow) -> Result<CertBatch> {
+    Ok(CertBatch {
         id: r.get(0),
         plan_id: r.get(1),
         plan_no: r.get(2),
         institution_id: r.get(3),
         institution_name: r.get(4),
         occupation_name: r.get(5),
-        status: r.get(6),
+        status: crate::sql::code(r, 6)?,
         reissue: r.get::<i64, _>(7) != 0,
         issued_on: r.get(8),
         total: r.get(9),
@@ -75,7 +76,7 @@ fn batch_row(r: &AnyRow) -> CertBatch {
         created_at: r.get(14),
         updated_at: r.get(15),
         finished_at: r.get(16),
-    }
+    })
 }
 
 /// A passed candidate of a plan as the center sees it before issuing.
@@ -144,12 +145,12 @@ pub struct CertChange {
     pub cert_no: String,
     pub holder_name: String,
     /// revoke | correct
-    pub kind: String,
+    pub kind: ChangeKind,
     pub reason: String,
     /// Corrected fields: holder_name, work_type.
     pub corrections: serde_json::Value,
     /// proposed | applied | withdrawn
-    pub status: String,
+    pub status: ChangeStatus,
     pub proposed_by: String,
     pub proposed_role: String,
     pub proposed_at: String,
@@ -162,7 +163,7 @@ pub struct CertChange {
 
 impl CertChange {
     pub fn kind_label(&self) -> &'static str {
-        if self.kind == "revoke" {
+        if self.kind == ChangeKind::Revoke {
             "撤销"
         } else {
             "更正"
@@ -172,16 +173,16 @@ impl CertChange {
 
 const CHANGE_COLUMNS: &str = "x.id, x.certificate_id, c.cert_no, c.holder_name, x.kind, x.reason, x.corrections, x.status, x.proposed_by, x.proposed_role, x.proposed_at, x.confirmed_by, x.confirmed_role, x.confirmed_at, x.new_certificate_id, x.version";
 
-fn change_row(r: &AnyRow) -> CertChange {
-    CertChange {
+fn change_row(r: &AnyRow) -> Result<CertChange> {
+    Ok(CertChange {
         id: r.get(0),
         certificate_id: r.get(1),
         cert_no: r.get(2),
         holder_name: r.get(3),
-        kind: r.get(4),
+        kind: crate::sql::code(r, 4)?,
         reason: r.get(5),
         corrections: serde_json::from_str(&r.get::<String, _>(6)).unwrap_or_default(),
-        status: r.get(7),
+        status: crate::sql::code(r, 7)?,
         proposed_by: r.get(8),
         proposed_role: r.get(9),
         proposed_at: r.get(10),
@@ -190,7 +191,7 @@ fn change_row(r: &AnyRow) -> CertChange {
         confirmed_at: r.get(13),
         new_certificate_id: r.get(14),
         version: r.get(15),
-    }
+    })
 }
 
 const DRAFT_COLUMNS: &str = "c.id, c.plan_id, p.institution_id, i.name, i.kind, i.district_code, COALESCE(i.site_code, ''), o.code, o.name, o.kind, c.level, c.name, c.id_type, c.id_hash, c.id_masked, c.photo_document_id";
@@ -446,18 +447,20 @@ impl Store {
         .await?
         .as_ref()
         .map(batch_row)
+        .transpose()?
         .ok_or(StoreError::NotFound)
     }
 
     pub async fn running_cert_batch(&self, plan_id: i64) -> Result<Option<CertBatch>> {
-        Ok(sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {BATCH_COLUMNS} FROM {BATCH_FROM} WHERE b.plan_id = $1 AND b.status = 'running'"
         ))
         .bind(plan_id)
         .fetch_optional(&self.db.pool)
         .await?
         .as_ref()
-        .map(batch_row))
+        .map(batch_row)
+        .transpose()
     }
 
     /// Batches, newest first (of one plan, or all; an institution sees its own).
@@ -499,7 +502,7 @@ impl Store {
         .await?
         .iter()
         .map(batch_row)
-        .collect())
+        .collect::<Result<Vec<_>>>()?)
     }
 
     /// Link the job that runs a batch (its progress page) and mark the batch as being worked on.
@@ -752,7 +755,7 @@ impl Store {
             .fetch_optional(&self.db.pool)
             .await?
             .as_ref()
-            .map(change_row)
+            .map(change_row).transpose()?
             .ok_or(StoreError::NotFound)
     }
 
@@ -768,7 +771,7 @@ impl Store {
             .await?
             .iter()
             .map(change_row)
-            .collect())
+            .collect::<Result<Vec<_>>>()?)
     }
 
     /// Withdraw a proposal that has not been confirmed.
@@ -828,7 +831,7 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         let mut new_id = None;
-        let new_state = if change.kind == "correct" {
+        let new_state = if change.kind == ChangeKind::Correct {
             let r = sqlx::query(&format!(
                 "SELECT {DRAFT_COLUMNS} FROM {DRAFT_FROM} WHERE c.id = (SELECT candidate_id FROM certificates WHERE id = $1)"
             ))
@@ -920,6 +923,6 @@ impl Store {
         .await?
         .iter()
         .map(cert_row)
-        .collect())
+        .collect::<Result<Vec<_>>>()?)
     }
 }

@@ -2,6 +2,7 @@
 //! certificates only, personal data masked), the status list entries, the public-query rate limit
 //! and the rows of the export to the province. Issuing and changes are in `cert_issue`.
 
+use domain::certissue::CertState;
 use domain::Scope;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -40,7 +41,7 @@ pub struct Certificate {
     /// 发证日期.
     pub issued_on: String,
     /// valid (有效) | revoked (已撤销) | corrected (已更正)
-    pub state: String,
+    pub state: CertState,
     /// Visible outside its batch (set when the batch completes).
     pub published: bool,
     pub revoke_reason: Option<String>,
@@ -64,7 +65,7 @@ pub struct Certificate {
 impl Certificate {
     /// Chinese label of the state.
     pub fn state_label(&self) -> &'static str {
-        state_label(&self.state)
+        self.state.label()
     }
     pub fn cose_bytes(&self) -> Result<Vec<u8>> {
         use base64::Engine;
@@ -74,20 +75,10 @@ impl Certificate {
     }
 }
 
-/// 有效 / 已撤销 / 已更正.
-pub fn state_label(state: &str) -> &'static str {
-    match state {
-        "valid" => "有效",
-        "revoked" => "已撤销",
-        "corrected" => "已更正",
-        _ => "未知",
-    }
-}
-
 pub(crate) const CERT_COLUMNS: &str = "c.id, c.cert_no, c.candidate_id, c.plan_id, c.batch_id, c.institution_id, c.institution_name, c.district_code, c.site_code, c.occupation_code, c.occupation_name, c.work_type, c.level, c.holder_name, c.id_type, c.id_masked, c.photo_document_id, c.issued_on, c.state, c.published, c.revoke_reason, c.revoked_at, c.superseded_by, c.reissue_of, c.status_index, c.signed_at, c.key_id, c.cose, c.version, c.created_at";
 
-pub(crate) fn cert_row(r: &AnyRow) -> Certificate {
-    Certificate {
+pub(crate) fn cert_row(r: &AnyRow) -> Result<Certificate> {
+    Ok(Certificate {
         id: r.get(0),
         cert_no: r.get(1),
         candidate_id: r.get(2),
@@ -106,7 +97,7 @@ pub(crate) fn cert_row(r: &AnyRow) -> Certificate {
         id_masked: r.get(15),
         photo_document_id: r.get(16),
         issued_on: r.get(17),
-        state: r.get(18),
+        state: crate::sql::code(r, 18)?,
         published: r.get::<i64, _>(19) != 0,
         revoke_reason: r.get(20),
         revoked_at: r.get(21),
@@ -118,7 +109,7 @@ pub(crate) fn cert_row(r: &AnyRow) -> Certificate {
         cose: r.get(27),
         version: r.get(28),
         created_at: r.get(29),
-    }
+    })
 }
 
 /// What the public sees of a certificate: the ID number only masked, the live state.
@@ -138,8 +129,7 @@ pub struct PublicCertificate {
     pub level_name: String,
     pub institution_name: String,
     pub issued_on: String,
-    /// valid | revoked | corrected
-    pub status: String,
+    pub status: CertState,
     /// 有效 / 已撤销 / 已更正
     pub status_label: String,
     pub revoke_reason: Option<String>,
@@ -272,7 +262,9 @@ impl Store {
                 )
                 .await?;
             let len = rows.len();
-            all.extend(rows.iter().map(cert_row));
+            for r in &rows {
+                all.push(cert_row(r)?);
+            }
             if len < 1000 {
                 return Ok(all);
             }
@@ -293,7 +285,10 @@ impl Store {
                 PageRequest::new(Some(1), Some(1)),
             )
             .await?;
-        rows.first().map(cert_row).ok_or(StoreError::NotFound)
+        rows.first()
+            .map(cert_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// A published certificate by number (the QR landing page checks the live state).
@@ -304,7 +299,7 @@ impl Store {
         .bind(cert_no)
         .fetch_optional(&self.db.pool)
         .await?;
-        Ok(row.as_ref().map(cert_row))
+        row.as_ref().map(cert_row).transpose()
     }
 
     /// The number of a certificate by id (links between a correction and its original).
@@ -356,7 +351,7 @@ impl Store {
         .await?;
         let mut out = vec![];
         for r in &rows {
-            out.push(self.to_public(&cert_row(r)).await?);
+            out.push(self.to_public(&cert_row(r)?).await?);
         }
         Ok(out)
     }
@@ -474,7 +469,8 @@ impl Store {
             let len = rows.len();
             out.extend(
                 rows.iter()
-                    .map(|r| (cert_row(r), r.get(30), r.get(31), r.get(32))),
+                    .map(|r| Ok((cert_row(r)?, r.get(30), r.get(31), r.get(32))))
+                    .collect::<Result<Vec<_>>>()?,
             );
             if len < 1000 {
                 return Ok(out);

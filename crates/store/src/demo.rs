@@ -207,8 +207,8 @@ pub async fn seed(store: &Store, today: chrono::NaiveDate) -> Result<bool> {
 /// Demo filing data: the expert library (one record per expert-N account) and applications of
 /// every kind at every stage. Called at the end of [`seed`].
 pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> {
-    use domain::filing::{decide, AppState, Command, Facts, FilingKind, Flow};
-    use domain::institution::InstitutionKind;
+    use domain::filing::{decide, AppState, Command, Facts, Flow};
+
     use domain::policy::Policy;
     use domain::Scope;
 
@@ -319,10 +319,7 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
         async move {
             for (role, cmd, reason) in cmds {
                 let app = store.filing(&Scope::Institution(inst_id), app_id).await?;
-                let flow = Flow::of(
-                    FilingKind::parse(&app.kind).expect("kind"),
-                    InstitutionKind::parse(&app.institution_kind).expect("inst kind"),
-                );
+                let flow = Flow::of(app.kind, app.institution_kind);
                 let st = AppState {
                     flow,
                     state: app.state(),

@@ -5,8 +5,7 @@
 //! attachment, and 属地 moves (one agreed, one waiting). Called at the end of `demo::seed`.
 
 use chrono::NaiveDate;
-use domain::filing::{decide, AppState, Command, Facts, FilingKind, Flow, Panel, ReviewMode};
-use domain::institution::InstitutionKind;
+use domain::filing::{decide, AppState, Command, Facts, Flow, Panel, ReviewMode};
 use domain::policy::Policy;
 use domain::{Role, Scope};
 
@@ -75,10 +74,7 @@ async fn step(
     );
     let app = store.filing(&Scope::Institution(inst), id).await?;
     let st = AppState {
-        flow: Flow::of(
-            FilingKind::parse(&app.kind).unwrap_or(FilingKind::SocialOrg),
-            InstitutionKind::parse(&app.institution_kind).unwrap_or(InstitutionKind::SocialOrg),
-        ),
+        flow: Flow::of(app.kind, app.institution_kind),
         state: app.state(),
         center_approved: app.center_approved_by.is_some(),
         division_approved: app.division_approved_by.is_some(),

@@ -3,8 +3,7 @@
 //! increment round opened by the city and an increment returned after its round closed.
 
 use chrono::{Days, NaiveDate};
-use domain::filing::{decide, AppState, Command, Facts, FilingKind, Flow, ItemFact};
-use domain::institution::InstitutionKind;
+use domain::filing::{decide, AppState, Command, Facts, Flow, ItemFact};
 use domain::policy::Policy;
 use domain::{Role, Scope};
 use sqlx::Row;
@@ -33,7 +32,7 @@ pub async fn attach_required_materials(
                 .await
         },
     )?;
-    let kind = FilingKind::parse(&app.kind).ok_or(StoreError::NotFound)?;
+    let kind = app.kind;
     for (k, label) in policy.required_materials(kind) {
         attach(store, &app, k, label).await?;
     }
@@ -91,10 +90,7 @@ async fn step(
         .await?
         .get(0);
     let app = store.filing(&Scope::Institution(inst), app_id).await?;
-    let flow = Flow::of(
-        FilingKind::parse(&app.kind).ok_or(StoreError::NotFound)?,
-        InstitutionKind::parse(&app.institution_kind).ok_or(StoreError::NotFound)?,
-    );
+    let flow = Flow::of(app.kind, app.institution_kind);
     let elsewhere = if flow.increment_count {
         match &increment_round {
             Some(r) => store.round_new_occupations(inst, r, Some(app_id)).await?,

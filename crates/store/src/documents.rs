@@ -87,8 +87,8 @@ pub struct DocumentVersions {
 
 const COLUMNS: &str = "id, owner_type, owner_id, institution_id, district_code, kind, filename, content_type, size_bytes, sha256, blob_key, version, uploaded_by, uploaded_at, retention_until";
 
-fn from_row(r: &AnyRow) -> Document {
-    Document {
+fn from_row(r: &AnyRow) -> Result<Document> {
+    Ok(Document {
         id: r.get(0),
         owner_type: r.get(1),
         owner_id: r.get(2),
@@ -104,7 +104,7 @@ fn from_row(r: &AnyRow) -> Document {
         uploaded_by: r.get(12),
         uploaded_at: r.get(13),
         retention_until: r.get(14),
-    }
+    })
 }
 
 impl Store {
@@ -223,6 +223,7 @@ impl Store {
         .await?;
         let mut groups: Vec<DocumentVersions> = Vec::new();
         for d in rows.iter().map(from_row) {
+            let d = d?;
             match groups.last_mut() {
                 Some(g) if g.latest.kind == d.kind && g.latest.filename == d.filename => {
                     g.older.push(d)
@@ -251,7 +252,7 @@ impl Store {
             .fetch_optional(&self.db.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let d = from_row(&row);
+        let d = from_row(&row)?;
         if scope.covers(d.district_code.as_deref(), d.institution_id) {
             Ok(d)
         } else {
@@ -275,7 +276,10 @@ impl Store {
         .bind(owner_id)
         .fetch_optional(&self.db.pool)
         .await?;
-        row.as_ref().map(from_row).ok_or(StoreError::NotFound)
+        row.as_ref()
+            .map(from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// The document (scope-checked) and its bytes.

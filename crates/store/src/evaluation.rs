@@ -113,8 +113,8 @@ pub struct Candidate {
 
 const CAND_COLUMNS: &str = "c.id, c.plan_id, c.name, c.id_type, c.id_masked, c.gender, c.education, c.source, c.phone, c.level, c.dup_flag, c.theory_score, c.skill_score, c.review_score, c.passed, c.version, c.photo_document_id";
 
-fn cand_row(r: &AnyRow) -> Candidate {
-    Candidate {
+fn cand_row(r: &AnyRow) -> Result<Candidate> {
+    Ok(Candidate {
         id: r.get(0),
         plan_id: r.get(1),
         name: r.get(2),
@@ -132,7 +132,7 @@ fn cand_row(r: &AnyRow) -> Candidate {
         passed: r.get::<Option<i64>, _>(14).map(|v| v != 0),
         version: r.get(15),
         photo_document_id: r.get(16),
-    }
+    })
 }
 
 /// Scores of one candidate, decided by the domain.
@@ -723,7 +723,7 @@ impl Store {
         .bind(plan_id)
         .fetch_all(&self.db.pool)
         .await?;
-        Ok(rows.iter().map(cand_row).collect())
+        Ok(rows.iter().map(cand_row).collect::<Result<Vec<_>>>()?)
     }
 
     /// Candidate id by ID number hash within a plan (score import).
@@ -973,6 +973,6 @@ impl Store {
                 PageRequest::new(Some(1), Some(200)),
             )
             .await?;
-        Ok(rows.iter().map(crate::accounts::account_from_row).collect())
+        rows.iter().map(crate::accounts::account_from_row).collect()
     }
 }

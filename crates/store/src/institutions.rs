@@ -1,5 +1,6 @@
 //! Institutions (评价机构) within the actor's jurisdiction.
 
+use domain::institution::{FilingStatus, InstitutionKind};
 use domain::Scope;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -15,8 +16,7 @@ pub struct Institution {
     pub id: i64,
     pub name: String,
     pub credit_code: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = domain::institution::InstitutionKind))]
-    pub kind: String,
+    pub kind: InstitutionKind,
     /// The district that manages it (属地), from its registered address.
     pub district_code: String,
     pub district_name: String,
@@ -30,7 +30,7 @@ pub struct Institution {
     pub biz_district: String,
     pub contact_name: String,
     pub contact_phone: String,
-    pub filing_status: String,
+    pub filing_status: FilingStatus,
     pub filing_no: Option<String>,
     pub version: i64,
     pub created_at: String,
@@ -71,12 +71,12 @@ pub struct InstitutionFilter {
 const COLUMNS: &str = "i.id, i.name, i.credit_code, i.kind, i.district_code, d.name, i.legal_person, i.employees, i.capital_yuan, i.business_scope, i.reg_address, i.reg_district, i.biz_address, i.biz_district, i.contact_name, i.contact_phone, i.filing_status, i.filing_no, i.version, i.created_at, i.updated_at, i.site_code";
 const FROM: &str = "institutions i JOIN divisions d ON d.code = i.district_code";
 
-fn from_row(r: &AnyRow) -> Institution {
-    Institution {
+fn from_row(r: &AnyRow) -> Result<Institution> {
+    Ok(Institution {
         id: r.get(0),
         name: r.get(1),
         credit_code: r.get(2),
-        kind: r.get(3),
+        kind: crate::sql::code(r, 3)?,
         district_code: r.get(4),
         district_name: r.get(5),
         legal_person: r.get::<i64, _>(6) != 0,
@@ -89,13 +89,13 @@ fn from_row(r: &AnyRow) -> Institution {
         biz_district: r.get(13),
         contact_name: r.get(14),
         contact_phone: r.get(15),
-        filing_status: r.get(16),
+        filing_status: crate::sql::code(r, 16)?,
         filing_no: r.get(17),
         version: r.get(18),
         created_at: r.get(19),
         updated_at: r.get(20),
         site_code: r.get(21),
-    }
+    })
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -178,7 +178,10 @@ impl Store {
                 PageRequest::new(Some(1), Some(1)),
             )
             .await?;
-        rows.first().map(from_row).ok_or(StoreError::NotFound)
+        rows.first()
+            .map(from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn list_institutions(
@@ -247,7 +250,7 @@ impl Store {
         let pairs = [
             ("name", &before.name, &input.name),
             ("credit_code", &before.credit_code, &input.credit_code),
-            ("kind", &before.kind, &input.kind),
+            ("kind", &before.kind.as_str().to_string(), &input.kind),
             ("reg_district", &before.reg_district, &input.reg_district),
             ("reg_address", &before.reg_address, &input.reg_address),
             ("biz_address", &before.biz_address, &input.biz_address),

@@ -69,7 +69,7 @@ impl Job {
 
 const COLUMNS: &str = "id, kind, owner_user_id, institution_id, status, done, total, message, result_json, created_at, updated_at, finished_at";
 
-fn from_row(r: &AnyRow) -> Job {
+fn from_row(r: &AnyRow) -> Result<Job> {
     let result: Option<String> = r.get(8);
     let mut job = Job {
         id: r.get(0),
@@ -90,7 +90,7 @@ fn from_row(r: &AnyRow) -> Job {
         job.status = "failed".into();
         job.message = "任务中断（服务器可能已重启），请重新提交".into();
     }
-    job
+    Ok(job)
 }
 
 impl Store {
@@ -241,6 +241,9 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.db.pool)
             .await?;
-        row.as_ref().map(from_row).ok_or(StoreError::NotFound)
+        row.as_ref()
+            .map(from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 }

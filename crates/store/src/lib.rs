@@ -41,7 +41,7 @@ pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
 pub use audit::{Actor, AuditFilter, AuditRow, NewEvent, VerifyReport};
 pub use blobs::{BlobStore, LocalBlobStore, StoredBlob};
 pub use cert_issue::{CertBatch, CertChange, Compose, IssueCandidate, IssueDraft, Sign, Signed};
-pub use certificates::{state_label, Certificate, CertificateFilter, PublicCertificate};
+pub use certificates::{Certificate, CertificateFilter, PublicCertificate};
 pub use db::{redact_url, Backend, Db, WriteTx};
 pub use documents::{Document, DocumentVersions, NewDocument, PERSONAL_OWNER_TYPES};
 pub use error::StoreError;

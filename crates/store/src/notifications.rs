@@ -127,8 +127,8 @@ pub struct OutboxRow {
 const COLUMNS: &str =
     "id, recipient_user_id, institution_id, title, body, link, created_at, read_at";
 
-fn from_row(r: &AnyRow) -> Notification {
-    Notification {
+fn from_row(r: &AnyRow) -> Result<Notification> {
+    Ok(Notification {
         id: r.get(0),
         recipient_user_id: r.get(1),
         institution_id: r.get(2),
@@ -137,7 +137,7 @@ fn from_row(r: &AnyRow) -> Notification {
         link: r.get(5),
         created_at: r.get(6),
         read_at: r.get(7),
-    }
+    })
 }
 
 /// `WHERE` for "messages of this user": to the user, or to the user's institution.
@@ -227,7 +227,7 @@ impl Store {
         .fetch_all(&self.db.pool)
         .await?;
         Ok(Page {
-            items: rows.iter().map(from_row).collect(),
+            items: rows.iter().map(from_row).collect::<Result<Vec<_>>>()?,
             total,
             page: page.page,
             per_page: page.per_page,

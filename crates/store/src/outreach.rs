@@ -1,6 +1,7 @@
 //! 三(二) the district's enterprise register and 一(二) guidance notes; 二(二) institution
 //! self-registration. Every change is one transaction with its audit event.
 
+use domain::institution::{FilingStatus, RegistrationStatus};
 use domain::Scope;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -30,7 +31,7 @@ pub struct Enterprise {
     pub version: i64,
     pub updated_at: String,
     pub institution_id: Option<i64>,
-    pub institution_filing_status: Option<String>,
+    pub institution_filing_status: Option<FilingStatus>,
     pub filing_id: Option<i64>,
     pub guidance_count: i64,
 }
@@ -65,8 +66,8 @@ const ENTERPRISE_COLUMNS: &str = "e.id, e.district_code, d.name, e.name, e.credi
      (SELECT COUNT(*) FROM enterprise_guidance g WHERE g.enterprise_id = e.id)";
 const ENTERPRISE_FROM: &str = "enterprise_register e JOIN divisions d ON d.code = e.district_code LEFT JOIN institutions i ON i.credit_code = e.credit_code";
 
-fn enterprise_row(r: &AnyRow) -> Enterprise {
-    Enterprise {
+fn enterprise_row(r: &AnyRow) -> Result<Enterprise> {
+    Ok(Enterprise {
         id: r.get(0),
         district_code: r.get(1),
         district_name: r.get(2),
@@ -79,10 +80,10 @@ fn enterprise_row(r: &AnyRow) -> Enterprise {
         version: r.get(9),
         updated_at: r.get(10),
         institution_id: r.get(11),
-        institution_filing_status: r.get(12),
+        institution_filing_status: crate::sql::code_opt(r, 12)?,
         filing_id: r.get(13),
         guidance_count: r.get(14),
-    }
+    })
 }
 
 /// The register is the districts' and the city's: a district sees its own rows only.
@@ -138,7 +139,10 @@ impl Store {
                 },
             )
             .await?;
-        Ok(rows.iter().map(enterprise_row).collect())
+        Ok(rows
+            .iter()
+            .map(enterprise_row)
+            .collect::<Result<Vec<_>>>()?)
     }
 
     pub async fn enterprise(&self, scope: &Scope, id: i64) -> Result<Enterprise> {
@@ -153,7 +157,10 @@ impl Store {
                 PageRequest::new(Some(1), Some(1)),
             )
             .await?;
-        rows.first().map(enterprise_row).ok_or(StoreError::NotFound)
+        rows.first()
+            .map(enterprise_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Import a district's register rows, all or nothing: a credit code already in the
@@ -320,7 +327,7 @@ pub struct Registration {
     pub contact_name: String,
     pub contact_phone: String,
     /// pending | confirmed | refused
-    pub status: String,
+    pub status: RegistrationStatus,
     pub reason: String,
     pub decided_at: Option<String>,
     pub version: i64,
@@ -358,8 +365,8 @@ impl std::fmt::Debug for NewRegistration {
 const REG_COLUMNS: &str = "r.id, r.institution_id, i.name, r.district_code, r.user_id, u.username, r.credit_code, r.filing_no, r.contact_name, r.contact_phone, r.status, r.reason, r.decided_at, r.version, r.created_at";
 const REG_FROM: &str = "institution_registrations r JOIN institutions i ON i.id = r.institution_id JOIN users u ON u.id = r.user_id";
 
-fn reg_row(r: &AnyRow) -> Registration {
-    Registration {
+fn reg_row(r: &AnyRow) -> Result<Registration> {
+    Ok(Registration {
         id: r.get(0),
         institution_id: r.get(1),
         institution_name: r.get(2),
@@ -370,12 +377,12 @@ fn reg_row(r: &AnyRow) -> Registration {
         filing_no: r.get(7),
         contact_name: r.get(8),
         contact_phone: r.get(9),
-        status: r.get(10),
+        status: crate::sql::code(r, 10)?,
         reason: r.get(11),
         decided_at: r.get(12),
         version: r.get(13),
         created_at: r.get(14),
-    }
+    })
 }
 
 fn scope_registrations(w: &mut Where, scope: &Scope) {
@@ -513,7 +520,10 @@ impl Store {
                 PageRequest::new(Some(1), Some(1)),
             )
             .await?;
-        rows.first().map(reg_row).ok_or(StoreError::NotFound)
+        rows.first()
+            .map(reg_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn list_registrations(

@@ -96,8 +96,8 @@ pub struct CalendarDayRow {
     pub name: String,
 }
 
-fn division_from_row(r: &AnyRow) -> Division {
-    Division {
+fn division_from_row(r: &AnyRow) -> Result<Division> {
+    Ok(Division {
         code: r.get(0),
         name: r.get(1),
         kind: r.get(2),
@@ -105,11 +105,11 @@ fn division_from_row(r: &AnyRow) -> Division {
         sort: r.get(4),
         active: r.get::<i64, _>(5) != 0,
         version: r.get(6),
-    }
+    })
 }
 
-fn occupation_from_row(r: &AnyRow) -> Occupation {
-    Occupation {
+fn occupation_from_row(r: &AnyRow) -> Result<Occupation> {
+    Ok(Occupation {
         id: r.get(0),
         code: r.get(1),
         name: r.get(2),
@@ -118,7 +118,7 @@ fn occupation_from_row(r: &AnyRow) -> Occupation {
         confirmed: r.get::<i64, _>(5) != 0,
         active: r.get::<i64, _>(6) != 0,
         version: r.get(7),
-    }
+    })
 }
 
 const DIVISION_COLUMNS: &str = "code, name, kind, official_code, sort, active, version";
@@ -238,7 +238,10 @@ impl Store {
         ))
         .fetch_all(&self.db.pool)
         .await?;
-        Ok(rows.iter().map(division_from_row).collect())
+        Ok(rows
+            .iter()
+            .map(division_from_row)
+            .collect::<Result<Vec<_>>>()?)
     }
 
     /// Districts that take filings (everything but the city itself), active only.
@@ -259,6 +262,7 @@ impl Store {
         .fetch_optional(&self.db.pool)
         .await?
         .map(|r| division_from_row(&r))
+        .transpose()?
         .ok_or(StoreError::NotFound)
     }
 
@@ -348,6 +352,7 @@ impl Store {
         .fetch_optional(&self.db.pool)
         .await?
         .map(|r| occupation_from_row(&r))
+        .transpose()?
         .ok_or(StoreError::NotFound)
     }
 

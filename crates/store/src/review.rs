@@ -3,6 +3,7 @@
 //! (报至上级部门) of a batch of approved applications, and the 属地 move of an institution to the
 //! district of its premises (二(一)).
 
+use domain::filing::{MoveStatus, SupervisorStatus};
 use domain::Scope;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -20,7 +21,7 @@ pub struct FilingSupervisor {
     pub username: String,
     pub name: String,
     /// `proposed` (one city role) or `dispatched` (both).
-    pub status: String,
+    pub status: SupervisorStatus,
     pub dispatched_by: String,
     /// Role of the proposer (`city_center` | `city_division`).
     pub proposed_role: String,
@@ -56,7 +57,7 @@ pub struct DistrictMove {
     pub from_district: String,
     pub to_district: String,
     pub reason: String,
-    pub status: String,
+    pub status: MoveStatus,
     pub requested_by: String,
     pub requested_at: String,
     pub decided_by: Option<String>,
@@ -66,21 +67,21 @@ pub struct DistrictMove {
 
 const MOVE_COLUMNS: &str = "m.id, m.institution_id, i.name, m.from_district, m.to_district, m.reason, m.status, m.requested_by, m.requested_at, m.decided_by, m.decision_reason, m.version";
 
-fn move_from_row(r: &AnyRow) -> DistrictMove {
-    DistrictMove {
+fn move_from_row(r: &AnyRow) -> Result<DistrictMove> {
+    Ok(DistrictMove {
         id: r.get(0),
         institution_id: r.get(1),
         institution_name: r.get(2),
         from_district: r.get(3),
         to_district: r.get(4),
         reason: r.get(5),
-        status: r.get(6),
+        status: crate::sql::code(r, 6)?,
         requested_by: r.get(7),
         requested_at: r.get(8),
         decided_by: r.get(9),
         decision_reason: r.get(10),
         version: r.get(11),
-    }
+    })
 }
 
 /// What a dispatch call did.
@@ -167,8 +168,8 @@ impl Store {
             actor,
             app.id,
             "filing.dispatch_supervisor",
-            &app.state,
-            &app.state,
+            app.state.as_str(),
+            app.state.as_str(),
             &text,
             &[],
         )
@@ -184,20 +185,22 @@ impl Store {
             .await?;
         Ok(rows
             .iter()
-            .map(|r| FilingSupervisor {
-                user_id: r.get(0),
-                username: r.get(1),
-                name: r.get(2),
-                status: r.get(3),
-                dispatched_by: r.get(4),
-                proposed_role: r.get(5),
-                confirmed_by: r.get(6),
-                opinion: r.get(7),
-                opinion_attachments: serde_json::from_str(&r.get::<String, _>(8))
-                    .unwrap_or_default(),
-                opinion_at: r.get(9),
+            .map(|r| -> Result<FilingSupervisor> {
+                Ok(FilingSupervisor {
+                    user_id: r.get(0),
+                    username: r.get(1),
+                    name: r.get(2),
+                    status: crate::sql::code(r, 3)?,
+                    dispatched_by: r.get(4),
+                    proposed_role: r.get(5),
+                    confirmed_by: r.get(6),
+                    opinion: r.get(7),
+                    opinion_attachments: serde_json::from_str(&r.get::<String, _>(8))
+                        .unwrap_or_default(),
+                    opinion_at: r.get(9),
+                })
             })
-            .collect())
+            .collect::<Result<Vec<_>>>()?)
     }
 
     /// Dispatched supervisors of `application_id` without a 督导意见.
@@ -237,8 +240,8 @@ impl Store {
             actor,
             app.id,
             "filing.supervision_opinion",
-            &app.state,
-            &app.state,
+            app.state.as_str(),
+            app.state.as_str(),
             &format!("督导意见：{opinion}"),
             &names,
         )
@@ -302,8 +305,8 @@ impl Store {
                 actor,
                 a.id,
                 "filing.province_report",
-                &a.state,
-                &a.state,
+                a.state.as_str(),
+                a.state.as_str(),
                 &format!("已于{reported_on}报至上级部门（{doc_no}）"),
                 &doc_id.map(|d| vec![d.to_string()]).unwrap_or_default(),
             )
@@ -488,7 +491,7 @@ impl Store {
         reason: &str,
     ) -> Result<DistrictMove> {
         let m = self.district_move(&Scope::City, id).await?;
-        if m.status != "pending" {
+        if m.status != MoveStatus::Pending {
             return Err(StoreError::Invalid("该属地变更申请已有结论".into()));
         }
         let now = now_text();

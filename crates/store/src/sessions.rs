@@ -286,15 +286,16 @@ impl Store {
         .bind(now_text())
         .fetch_optional(&self.db.pool)
         .await?;
-        Ok(row.map(|r| {
-            (
-                account_from_row(&r),
+        row.map(|r| {
+            Ok((
+                account_from_row(&r)?,
                 SessionInfo {
                     token_hash: digest,
                     expires_at: r.get(13),
                 },
-            )
-        }))
+            ))
+        })
+        .transpose()
     }
 
     pub async fn end_session(&self, actor: &Actor, token_hash: &str) -> Result<()> {
@@ -421,6 +422,6 @@ impl Store {
         .bind(&now)
         .fetch_optional(&self.db.pool)
         .await?;
-        Ok(row.map(|r| account_from_row(&r)))
+        row.map(|r| account_from_row(&r)).transpose()
     }
 }

@@ -97,14 +97,14 @@ impl Where {
         from: &str,
         order: &str,
         page: PageRequest,
-        map: impl Fn(&AnyRow) -> T,
+        map: impl Fn(&AnyRow) -> Result<T>,
     ) -> Result<crate::Page<T>> {
         let total = self.count(db, from).await?;
         let rows = self
             .page(db, &format!("SELECT {columns} FROM {from}"), order, page)
             .await?;
         Ok(crate::Page {
-            items: rows.iter().map(map).collect(),
+            items: rows.iter().map(map).collect::<Result<_>>()?,
             total,
             page: page.page,
             per_page: page.per_page,
@@ -133,4 +133,23 @@ impl Where {
             .fetch_all(&db.pool)
             .await?)
     }
+}
+
+/// A code column (state, kind, status) parsed into its domain enum: rows leave the store typed,
+/// so nothing above it compares strings. The schema's CHECK constraints hold the same sets.
+pub(crate) fn code<T: domain::Code>(r: &AnyRow, i: usize) -> Result<T> {
+    let s: String = r.try_get(i)?;
+    parse_code(&s)
+}
+
+/// [`code`] for a nullable column.
+pub(crate) fn code_opt<T: domain::Code>(r: &AnyRow, i: usize) -> Result<Option<T>> {
+    let s: Option<String> = r.try_get(i)?;
+    s.map(|s| parse_code(&s)).transpose()
+}
+
+pub(crate) fn parse_code<T: domain::Code>(s: &str) -> Result<T> {
+    T::from_code(s).ok_or_else(|| {
+        crate::StoreError::Other(format!("数据库中的{}“{s}”不在允许的取值之内", T::WHAT))
+    })
 }

@@ -159,7 +159,7 @@ pub async fn update_plan(
         _ => PlanCommand::Revise,
     };
     transition(status, me.role(), cmd).map_err(refused)?;
-    if cmd == PlanCommand::Revise && p.results_status != "none" {
+    if cmd == PlanCommand::Revise && p.results_status != domain::plan::ResultsStatus::None {
         return Err(AppError::Conflict(
             "成绩已公示或上报，计划不能再变更".into(),
         ));
@@ -247,7 +247,7 @@ pub async fn plan_action(
                     .to_string(),
             });
         }
-        PlanCommand::Cancel if p.results_status != "none" => {
+        PlanCommand::Cancel if p.results_status != domain::plan::ResultsStatus::None => {
             return Err(AppError::Conflict("成绩已公示或上报，计划不能取消".into()));
         }
         _ => {}
@@ -313,7 +313,7 @@ pub async fn submit_efiling(
     me.may(Action::EfilingSubmit)?;
     let inst_id = me.account.institution_id.ok_or_else(AppError::forbidden)?;
     let inst = state.store.institution(&me.scope(), inst_id).await?;
-    if inst.filing_status != "filed" {
+    if inst.filing_status != domain::institution::FilingStatus::Filed {
         return Err(AppError::invalid(
             "file",
             "机构尚未完成备案，备案通过后方可上传备案材料电子版（二(二)）",
@@ -813,7 +813,7 @@ async fn plan_for_evaluation(
     me.may(Action::CandidateEnter)?;
     let p = state.store.plan(&me.scope(), plan_id).await?;
     check_evaluation_may_start(p.status()).map_err(refused)?;
-    if p.results_status != "none" {
+    if p.results_status != domain::plan::ResultsStatus::None {
         return Err(AppError::Conflict("成绩已公示，考生名单不能再变更".into()));
     }
     Ok(p)
@@ -1149,7 +1149,7 @@ async fn plan_for_results(state: &AppState, me: &Authed, plan_id: i64) -> Result
     check_evaluation_may_start(p.status()).map_err(refused)?;
     let parties = state.store.signed_parties(p.id).await?;
     check_evaluation_valid(&parties).map_err(refused)?;
-    if p.results_status != "none" {
+    if p.results_status != domain::plan::ResultsStatus::None {
         return Err(AppError::Conflict("成绩已公示，不能再修改".into()));
     }
     Ok(p)
@@ -1322,7 +1322,7 @@ pub async fn submit_results(
 ) -> Result<Plan, AppError> {
     me.may(Action::CandidateEnter)?;
     let p = state.store.plan(&me.scope(), plan_id).await?;
-    if p.results_status != "publicised" {
+    if p.results_status != domain::plan::ResultsStatus::Publicised {
         return Err(AppError::Conflict(
             "成绩须先公示，公示期满后方可上报".into(),
         ));

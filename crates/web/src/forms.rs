@@ -158,7 +158,7 @@ impl From<&store::Institution> for InstitutionForm {
         InstitutionForm {
             name: i.name.clone(),
             credit_code: i.credit_code.clone(),
-            kind: i.kind.clone(),
+            kind: i.kind.as_str().into(),
             legal_person: i.legal_person.then(|| "on".to_string()),
             employees: i.employees.to_string(),
             capital_yuan: i.capital_yuan.to_string(),

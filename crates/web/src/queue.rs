@@ -368,7 +368,7 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
                         &p.status_since,
                     ));
                 }
-                if p.results_status == "publicised"
+                if p.results_status == domain::plan::ResultsStatus::Publicised
                     && p.results_publicity_until
                         .as_deref()
                         .is_some_and(|u| u < state.today().format("%Y-%m-%d").to_string().as_str())
@@ -459,7 +459,9 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
                         &p.status_since,
                     ));
                 }
-                if p.results_status == "submitted" && me.role() == Role::CityCenter {
+                if p.results_status == domain::plan::ResultsStatus::Submitted
+                    && me.role() == Role::CityCenter
+                {
                     let waiting = store
                         .issue_candidates(p.id)
                         .await?

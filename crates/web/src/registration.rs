@@ -56,15 +56,6 @@ impl std::fmt::Debug for RegistrationForm {
     }
 }
 
-fn status_label(s: &str) -> &'static str {
-    match s {
-        "pending" => "待区县确认",
-        "confirmed" => "已确认，可登录",
-        "refused" => "区县未确认",
-        _ => "",
-    }
-}
-
 /// Anyone may register; the account stays inactive until the district confirms.
 pub async fn register(
     state: &AppState,
@@ -141,10 +132,10 @@ pub async fn decide(
 ) -> Result<Registration, AppError> {
     me.may(Action::RegistrationDecide)?;
     let r = state.store.registration(&me.scope(), id).await?;
-    if r.status != "pending" {
+    if r.status != domain::institution::RegistrationStatus::Pending {
         return Err(AppError::Conflict(format!(
             "该注册申请已处理（{}）",
-            status_label(&r.status)
+            r.status.label()
         )));
     }
     let reason = reason.trim();
@@ -270,7 +261,7 @@ async fn register_page(
                 ("评价机构", r.institution_name.clone()),
                 ("备案编号", r.filing_no.clone()),
                 ("用户名", r.username.clone()),
-                ("状态", status_label(&r.status).into()),
+                ("状态", r.status.label().into()),
             ],
             links: vec![("/login".into(), "返回登录".into())],
             buttons: vec![],
@@ -326,7 +317,7 @@ async fn list_page(
                 Cell::new(&r.username),
                 Cell::new(format!("{} {}", r.contact_name, r.contact_phone)),
                 Cell::new(beijing_time(&r.created_at)),
-                Cell::new(status_label(&r.status)),
+                Cell::new(r.status.label()),
             ]
         })
         .collect();
@@ -364,7 +355,8 @@ async fn detail_page(
 ) -> Result<Response, AppError> {
     me.may(Action::RegistrationView)?;
     let r = state.store.registration(&me.scope(), id).await?;
-    let pending = r.status == "pending" && me.role() == Role::District;
+    let pending =
+        r.status == domain::institution::RegistrationStatus::Pending && me.role() == Role::District;
     Ok(render(&DetailPage {
         layout: Layout::new(&state, Some(&me), "机构账号注册", "/registrations"),
         heading: format!("账号注册：{}", r.institution_name),
@@ -377,7 +369,7 @@ async fn detail_page(
             ("联系电话", r.contact_phone.clone()),
             ("用户名", r.username.clone()),
             ("注册时间", beijing_time(&r.created_at)),
-            ("状态", status_label(&r.status).into()),
+            ("状态", r.status.label().into()),
             ("理由", r.reason.clone()),
         ],
         links: if pending {

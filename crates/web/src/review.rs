@@ -322,17 +322,11 @@ pub async fn export_rows(
             rows.push(vec![
                 (rows.len() + 1).to_string(),
                 a.id.to_string(),
-                domain::filing::FilingKind::parse(&a.kind)
-                    .map(|k| k.label())
-                    .unwrap_or("")
-                    .to_string(),
+                a.kind.label().to_string(),
                 a.institution_name.clone(),
                 a.credit_code.clone(),
                 a.district_name.clone(),
-                domain::filing::Route::parse(&a.route)
-                    .map(|r| r.label())
-                    .unwrap_or("")
-                    .to_string(),
+                a.route.label().to_string(),
                 it.code.clone(),
                 it.name.clone(),
                 if levels.is_empty() {
@@ -341,8 +335,6 @@ pub async fn export_rows(
                     levels
                 },
                 a.review_mode
-                    .as_deref()
-                    .and_then(domain::filing::ReviewMode::parse)
                     .map(|m| m.label().to_string())
                     .unwrap_or_else(|| "免于现场评估".into()),
                 format!(
@@ -552,5 +544,5 @@ async fn api_decide_move(
 
 /// Whether a filing went through a district (公示 wording "经区县初审").
 pub fn went_through_district(app: &FilingApp) -> bool {
-    app.route == domain::filing::Route::District.as_str()
+    app.route == domain::filing::Route::District
 }

@@ -1,5 +1,7 @@
 //! 专家抽取：承诺、抽取、回避、意见与独立核验所需的记录。
 
+use domain::draw::{DrawStatus, MemberStatus};
+
 use super::*;
 
 /// A draw attempt as stored.
@@ -12,7 +14,7 @@ pub struct DrawRow {
     pub commitment: String,
     /// Revealed once the draw is made; empty before.
     pub secret: String,
-    pub status: String,
+    pub status: DrawStatus,
     pub size: i64,
     pub pool: Vec<i64>,
     pub pool_hash: String,
@@ -51,7 +53,7 @@ pub struct DrawMember {
     pub employer: String,
     pub user_id: Option<i64>,
     pub position: i64,
-    pub status: String,
+    pub status: MemberStatus,
     pub decline_reason: Option<String>,
     pub conclusion: Option<String>,
     pub opinion: Option<String>,
@@ -64,16 +66,16 @@ pub(super) fn ids(s: &str) -> Vec<i64> {
     serde_json::from_str(s).unwrap_or_default()
 }
 
-pub(super) fn draw_from_row(r: &AnyRow) -> DrawRow {
-    let status: String = r.get(5);
+pub(super) fn draw_from_row(r: &AnyRow) -> Result<DrawRow> {
+    let status: DrawStatus = crate::sql::code(r, 5)?;
     let secret: String = r.get(4);
-    DrawRow {
+    Ok(DrawRow {
         id: r.get(0),
         application_id: r.get(1),
         attempt: r.get(2),
         commitment: r.get(3),
         // The secret stays hidden until the draw is made.
-        secret: if status == "committed" {
+        secret: if status == DrawStatus::Committed {
             String::new()
         } else {
             secret
@@ -90,7 +92,7 @@ pub(super) fn draw_from_row(r: &AnyRow) -> DrawRow {
         committed_at: r.get(14),
         drawn_by: r.get(15),
         drawn_at: r.get(16),
-    }
+    })
 }
 
 /// Write the commitment for the next attempt of `application_id` (inside the caller's tx).
@@ -148,7 +150,7 @@ impl Store {
         .bind(application_id)
         .fetch_all(&self.db.pool)
         .await?;
-        Ok(rows.iter().map(draw_from_row).collect())
+        Ok(rows.iter().map(draw_from_row).collect::<Result<Vec<_>>>()?)
     }
 
     pub async fn draw_by_id(&self, id: i64) -> Result<DrawRow> {
@@ -159,6 +161,7 @@ impl Store {
         .fetch_optional(&self.db.pool)
         .await?
         .map(|r| draw_from_row(&r))
+        .transpose()?
         .ok_or(StoreError::NotFound)
     }
 
@@ -169,19 +172,21 @@ impl Store {
             .await?;
         Ok(rows
             .iter()
-            .map(|r| DrawMember {
-                expert_id: r.get(0),
-                name: r.get(1),
-                employer: r.get(2),
-                user_id: r.get(3),
-                position: r.get(4),
-                status: r.get(5),
-                decline_reason: r.get(6),
-                conclusion: r.get(7),
-                opinion: r.get(8),
-                opinion_at: r.get(9),
+            .map(|r| -> Result<DrawMember> {
+                Ok(DrawMember {
+                    expert_id: r.get(0),
+                    name: r.get(1),
+                    employer: r.get(2),
+                    user_id: r.get(3),
+                    position: r.get(4),
+                    status: crate::sql::code(r, 5)?,
+                    decline_reason: r.get(6),
+                    conclusion: r.get(7),
+                    opinion: r.get(8),
+                    opinion_at: r.get(9),
+                })
             })
-            .collect())
+            .collect::<Result<Vec<_>>>()?)
     }
 
     /// The current (drawn, not superseded) draw of an application.
@@ -191,7 +196,7 @@ impl Store {
             .await?
             .into_iter()
             .rev()
-            .find(|d| d.status == "drawn"))
+            .find(|d| d.status == DrawStatus::Drawn))
     }
 
     /// Make the draw for the committed attempt: record pool, exclusions, seed and result, move
@@ -274,7 +279,7 @@ impl Store {
             actor,
             app.id,
             &outcome.action,
-            &app.state,
+            app.state.as_str(),
             outcome.to.as_str(),
             &text,
             &[],
@@ -300,7 +305,7 @@ impl Store {
         let members = self.draw_members(d.id).await?;
         if !members
             .iter()
-            .any(|m| m.expert_id == expert_id && m.status != "declined")
+            .any(|m| m.expert_id == expert_id && m.status != MemberStatus::Declined)
         {
             return Err(StoreError::Invalid(
                 "该专家不在本次抽取结果中或已谢绝".into(),
@@ -354,8 +359,8 @@ impl Store {
             actor,
             app.id,
             "expert_draw.decline",
-            &app.state,
-            &app.state,
+            app.state.as_str(),
+            app.state.as_str(),
             &text,
             &[],
         )
@@ -429,8 +434,8 @@ impl Store {
             actor,
             app.id,
             action,
-            &app.state,
-            &app.state,
+            app.state.as_str(),
+            app.state.as_str(),
             &text,
             &[],
         )
@@ -447,7 +452,7 @@ impl Store {
             .draw_members(d.id)
             .await?
             .into_iter()
-            .filter(|m| m.status != "declined")
+            .filter(|m| m.status != MemberStatus::Declined)
             .filter_map(|m| m.conclusion)
             .collect())
     }
@@ -458,7 +463,10 @@ impl Store {
             return Ok(false);
         };
         let m = self.draw_members(d.id).await?;
-        let active: Vec<_> = m.iter().filter(|m| m.status != "declined").collect();
+        let active: Vec<_> = m
+            .iter()
+            .filter(|m| m.status != MemberStatus::Declined)
+            .collect();
         Ok(!active.is_empty() && active.iter().all(|m| m.opinion.is_some()))
     }
 

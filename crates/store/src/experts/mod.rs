@@ -62,8 +62,8 @@ pub struct ExpertFilter {
 const COLUMNS: &str = "e.id, e.name, e.id_masked, e.employer, e.employer_credit_code, e.district_code, e.title, e.phone, e.active, e.user_id, u.username, e.version";
 const FROM: &str = "experts e LEFT JOIN users u ON u.id = e.user_id";
 
-fn from_row(r: &AnyRow) -> Expert {
-    Expert {
+fn from_row(r: &AnyRow) -> Result<Expert> {
+    Ok(Expert {
         id: r.get(0),
         name: r.get(1),
         id_masked: r.get(2),
@@ -78,7 +78,7 @@ fn from_row(r: &AnyRow) -> Expert {
         occupations: vec![],
         unavailable: vec![],
         version: r.get(11),
-    }
+    })
 }
 
 impl Store {
@@ -151,6 +151,7 @@ impl Store {
             .fetch_optional(&self.db.pool)
             .await?
             .map(|r| from_row(&r))
+            .transpose()?
             .ok_or(StoreError::NotFound)?;
         self.expert_details(&mut e).await?;
         Ok(e)
@@ -176,7 +177,7 @@ impl Store {
                 page,
             )
             .await?;
-        let mut items: Vec<Expert> = rows.iter().map(from_row).collect();
+        let mut items: Vec<Expert> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         for e in items.iter_mut() {
             self.expert_details(e).await?;
         }

@@ -1,6 +1,7 @@
 //! 特殊情况申请（一(二)1 的例外）：提出、查询、审批。
 
 use super::*;
+use domain::filing::ExceptionStatus;
 
 impl Store {
     /// 特殊情况申请 raised by the district: one applicant, the limit, the occupations it names.
@@ -69,7 +70,8 @@ impl Store {
         .bind(application_id)
         .fetch_all(&self.db.pool)
         .await?;
-        let mut xs: Vec<ExceptionRow> = rows.iter().map(exc_from_row).collect();
+        let mut xs: Vec<ExceptionRow> =
+            rows.iter().map(exc_from_row).collect::<Result<Vec<_>>>()?;
         self.load_exception_occupations(&mut xs).await?;
         Ok(xs)
     }
@@ -117,6 +119,7 @@ impl Store {
         .fetch_optional(&self.db.pool)
         .await?
         .map(|r| exc_from_row(&r))
+        .transpose()?
         .ok_or(StoreError::NotFound)?;
         if scope.covers(Some(&r.district_code), Some(r.institution_id)) {
             let mut v = vec![r];
@@ -139,7 +142,7 @@ impl Store {
         expires_on: NaiveDate,
     ) -> Result<ExceptionRow> {
         let x = self.exception(&Scope::City, id).await?;
-        if x.status != "pending" {
+        if x.status != ExceptionStatus::Pending {
             return Err(StoreError::Invalid("该特殊情况申请已有结论".into()));
         }
         let already = if center {
@@ -235,7 +238,7 @@ pub struct ExceptionRow {
     pub occupation_id: Option<i64>,
     pub occupation_name: Option<String>,
     pub reason: String,
-    pub status: String,
+    pub status: ExceptionStatus,
     pub raised_by: String,
     pub raised_at: String,
     pub center_by: Option<String>,
@@ -284,8 +287,8 @@ impl ExceptionRow {
 const EXC_COLUMNS: &str = "x.id, x.institution_id, i.name, x.district_code, x.rule, x.occupation_id, o.name, x.reason, x.status, x.raised_by, x.raised_at, x.center_by, x.division_by, x.decision_reason, x.version, x.expires_on, x.used_by_application, x.used_at";
 const EXC_FROM: &str = "filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id";
 
-pub(super) fn exc_from_row(r: &AnyRow) -> ExceptionRow {
-    ExceptionRow {
+pub(super) fn exc_from_row(r: &AnyRow) -> Result<ExceptionRow> {
+    Ok(ExceptionRow {
         id: r.get(0),
         institution_id: r.get(1),
         institution_name: r.get(2),
@@ -294,7 +297,7 @@ pub(super) fn exc_from_row(r: &AnyRow) -> ExceptionRow {
         occupation_id: r.get(5),
         occupation_name: r.get(6),
         reason: r.get(7),
-        status: r.get(8),
+        status: crate::sql::code(r, 8)?,
         raised_by: r.get(9),
         raised_at: r.get(10),
         center_by: r.get(11),
@@ -305,5 +308,5 @@ pub(super) fn exc_from_row(r: &AnyRow) -> ExceptionRow {
         used_by_application: r.get(16),
         used_at: r.get(17),
         occupations: vec![],
-    }
+    })
 }

@@ -5,7 +5,8 @@
 
 use chrono::NaiveDate;
 use domain::calendar::CalendarBasis;
-use domain::filing::{Effect, FilingState, Outcome};
+use domain::filing::{Effect, FilingKind, FilingState, Outcome, ReviewMode, Route};
+use domain::institution::InstitutionKind;
 use domain::Scope;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -13,7 +14,7 @@ use sqlx::Row;
 
 use crate::audit::{append, Actor, NewEvent};
 use crate::db::WriteTx;
-use crate::sql::{Arg, Where};
+use crate::sql::{code, code_opt, Arg, Where};
 use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
 
 mod exceptions;
@@ -43,18 +44,15 @@ pub struct FilingItem {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilingApp {
     pub id: i64,
-    #[cfg_attr(feature = "openapi", schema(value_type = domain::filing::FilingKind))]
-    pub kind: String,
-    pub route: String,
+    pub kind: FilingKind,
+    pub route: Route,
     pub institution_id: i64,
     pub institution_name: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = domain::institution::InstitutionKind))]
-    pub institution_kind: String,
+    pub institution_kind: InstitutionKind,
     pub credit_code: String,
     pub district_code: String,
     pub district_name: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = domain::filing::FilingState))]
-    pub state: String,
+    pub state: FilingState,
     pub state_since: String,
     pub note: String,
     pub shared_resources: String,
@@ -82,8 +80,8 @@ pub struct FilingApp {
     /// 一(四): the round an increment was first submitted in ("2026-03", "extra-2").
     pub increment_round: Option<String>,
     pub items: Vec<FilingItem>,
-    /// 评审方式 (`onsite` | `written`) and why.
-    pub review_mode: Option<String>,
+    /// 评审方式 and why.
+    pub review_mode: Option<ReviewMode>,
     pub review_mode_reason: Option<String>,
     /// 三(一): why levels above 三级 were accepted at a first filing (city route).
     pub high_level_reason: Option<String>,
@@ -104,7 +102,7 @@ impl FilingApp {
     }
 
     pub fn state(&self) -> FilingState {
-        FilingState::parse(&self.state).unwrap_or(FilingState::Draft)
+        self.state
     }
     pub fn publicity_end_date(&self) -> Option<NaiveDate> {
         self.publicity_end
@@ -179,18 +177,18 @@ pub struct TransitionInput {
 const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version, a.review_mode, a.review_mode_reason, a.high_level_reason, a.panel_conclusion, a.panel_override_reason, a.publicity_calendar, a.increment_round";
 const FROM: &str = "filing_applications a JOIN institutions i ON i.id = a.institution_id JOIN divisions d ON d.code = a.district_code LEFT JOIN filing_campaigns c ON c.id = a.campaign_id";
 
-fn from_row(r: &AnyRow) -> FilingApp {
-    FilingApp {
+fn from_row(r: &AnyRow) -> Result<FilingApp> {
+    Ok(FilingApp {
         id: r.get(0),
-        kind: r.get(1),
-        route: r.get(2),
+        kind: code(r, 1)?,
+        route: code(r, 2)?,
         institution_id: r.get(3),
         institution_name: r.get(4),
-        institution_kind: r.get(5),
+        institution_kind: code(r, 5)?,
         credit_code: r.get(6),
         district_code: r.get(7),
         district_name: r.get(8),
-        state: r.get(9),
+        state: code(r, 9)?,
         state_since: r.get(10),
         note: r.get(11),
         shared_resources: r.get(12),
@@ -217,12 +215,12 @@ fn from_row(r: &AnyRow) -> FilingApp {
             .unwrap_or(CalendarBasis::Official),
         increment_round: r.get(38),
         items: vec![],
-        review_mode: r.get(32),
+        review_mode: code_opt(r, 32)?,
         review_mode_reason: r.get(33),
         high_level_reason: r.get(34),
         panel_conclusion: r.get(35),
         panel_override_reason: r.get(36),
-    }
+    })
 }
 
 /// A stored 公示期 ("2026年12月03日至2026年12月09日", with the provisional note when it applies):
@@ -401,7 +399,7 @@ impl Store {
                 PageRequest::new(Some(1), Some(1)),
             )
             .await?;
-        let mut apps: Vec<FilingApp> = rows.iter().map(from_row).collect();
+        let mut apps: Vec<FilingApp> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         self.load_items(&mut apps).await?;
         apps.pop().ok_or(StoreError::NotFound)
     }
@@ -434,7 +432,7 @@ impl Store {
                 page,
             )
             .await?;
-        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect();
+        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         self.load_items(&mut items).await?;
         Ok(Page {
             items,

@@ -145,7 +145,7 @@ impl Store {
                 page,
             )
             .await?;
-        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect();
+        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         self.load_items(&mut items).await?;
         Ok(Page {
             items,
@@ -185,7 +185,7 @@ impl Store {
                 page,
             )
             .await?;
-        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect();
+        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         self.load_items(&mut items).await?;
         Ok(Page {
             items,

@@ -184,7 +184,7 @@ impl Store {
                             &it.levels,
                             &no,
                             &today.to_string(),
-                            &app.kind,
+                            app.kind.as_str(),
                         )
                         .await?;
                     }
@@ -209,7 +209,7 @@ impl Store {
             actor,
             app.id,
             &outcome.action,
-            &app.state,
+            app.state.as_str(),
             outcome.to.as_str(),
             &input.reason,
             &input.attachments,

@@ -1,6 +1,7 @@
 //! 电子备案（二(一)）：机构提交的材料与区县的审核。
 
 use super::*;
+use domain::plan::EfilingStatus;
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -9,7 +10,7 @@ pub struct Efiling {
     pub institution_id: i64,
     pub institution_name: String,
     pub district_code: String,
-    pub status: String,
+    pub status: EfilingStatus,
     pub note: String,
     pub file_name: String,
     pub file_type: String,
@@ -33,13 +34,13 @@ pub struct UploadedFile {
 
 pub(super) const EFILING_COLUMNS: &str = "e.id, e.institution_id, i.name, e.district_code, e.status, e.note, e.file_name, e.file_type, e.file_size, e.file_sha256, e.submitted_at, e.reviewed_at, e.review_reason, e.version, e.document_id";
 
-pub(super) fn efiling_row(r: &AnyRow) -> Efiling {
-    Efiling {
+pub(super) fn efiling_row(r: &AnyRow) -> Result<Efiling> {
+    Ok(Efiling {
         id: r.get(0),
         institution_id: r.get(1),
         institution_name: r.get(2),
         district_code: r.get(3),
-        status: r.get(4),
+        status: crate::sql::code(r, 4)?,
         note: r.get(5),
         file_name: r.get(6),
         file_type: r.get(7),
@@ -50,7 +51,7 @@ pub(super) fn efiling_row(r: &AnyRow) -> Efiling {
         review_reason: r.get(12),
         version: r.get(13),
         document_id: r.get(14),
-    }
+    })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -73,7 +74,7 @@ impl Store {
                 PageRequest::new(Some(1), Some(1)),
             )
             .await?;
-        Ok(rows.first().map(efiling_row))
+        rows.first().map(efiling_row).transpose()
     }
 
     pub async fn efiling_status(&self, institution_id: i64) -> Result<String> {
@@ -197,10 +198,10 @@ impl Store {
             .efiling(scope, institution_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if e.status != "submitted" {
+        if e.status != EfilingStatus::Submitted {
             return Err(StoreError::Invalid(format!(
                 "电子备案当前状态为“{}”，不能审核",
-                domain::plan::EfilingStatus::parse(&e.status).label()
+                e.status.label()
             )));
         }
         let to = if confirm { "confirmed" } else { "returned" };

@@ -2,6 +2,7 @@
 //! the domain for the next state; this module persists it with an optimistic version check and
 //! the audit event in the same transaction.
 
+use domain::plan::ResultsStatus;
 use domain::plan::{PlanCommand, PlanStatus};
 use domain::Scope;
 use serde::Serialize;
@@ -65,8 +66,7 @@ pub struct Plan {
     pub expected_candidates: i64,
     pub examiners: String,
     pub internal_supervisor: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = domain::plan::PlanStatus))]
-    pub status: String,
+    pub status: PlanStatus,
     pub status_since: String,
     pub revision: i64,
     pub submitted_at: Option<String>,
@@ -78,7 +78,7 @@ pub struct Plan {
     pub city_confirmed_by: Option<String>,
     pub city_confirmed_at: Option<String>,
     pub last_reason: String,
-    pub results_status: String,
+    pub results_status: ResultsStatus,
     pub results_published_on: Option<String>,
     pub results_publicity_until: Option<String>,
     pub results_submitted_at: Option<String>,
@@ -117,7 +117,7 @@ impl Plan {
     }
 
     pub fn status(&self) -> PlanStatus {
-        PlanStatus::parse(&self.status).unwrap_or(PlanStatus::Draft)
+        self.status
     }
     pub fn levels(&self) -> Vec<domain::occupation::Level> {
         domain::occupation::parse_levels(&self.levels).unwrap_or_default()
@@ -154,8 +154,8 @@ pub struct PlanFilter {
 const PLAN_COLUMNS: &str = "p.id, p.plan_no, p.institution_id, i.name, p.district_code, d.name, p.occupation_id, o.code, o.name, p.levels, p.forms, p.start_date, p.end_date, p.venue, p.expected_candidates, p.examiners, p.internal_supervisor, p.status, p.status_since, p.revision, p.submitted_at, p.paper_received_by, p.paper_received_at, p.district_decided_by, p.district_decided_at, p.entered_at, p.city_confirmed_by, p.city_confirmed_at, p.last_reason, p.results_status, p.results_published_on, p.results_publicity_until, p.results_submitted_at, p.version, p.created_at, p.results_publicity_from, p.results_publicity_calendar, p.paper_received_on, p.paper_retention_until";
 pub(crate) const PLAN_FROM: &str = "plans p JOIN institutions i ON i.id = p.institution_id JOIN divisions d ON d.code = p.district_code JOIN occupations o ON o.id = p.occupation_id";
 
-fn plan_row(r: &AnyRow) -> Plan {
-    Plan {
+fn plan_row(r: &AnyRow) -> Result<Plan> {
+    Ok(Plan {
         id: r.get(0),
         plan_no: r.get(1),
         institution_id: r.get(2),
@@ -173,7 +173,7 @@ fn plan_row(r: &AnyRow) -> Plan {
         expected_candidates: r.get(14),
         examiners: r.get(15),
         internal_supervisor: r.get(16),
-        status: r.get(17),
+        status: crate::sql::code(r, 17)?,
         status_since: r.get(18),
         revision: r.get(19),
         submitted_at: r.get(20),
@@ -185,7 +185,7 @@ fn plan_row(r: &AnyRow) -> Plan {
         city_confirmed_by: r.get(26),
         city_confirmed_at: r.get(27),
         last_reason: r.get(28),
-        results_status: r.get(29),
+        results_status: crate::sql::code(r, 29)?,
         results_published_on: r.get(30),
         results_publicity_until: r.get(31),
         results_submitted_at: r.get(32),
@@ -196,7 +196,7 @@ fn plan_row(r: &AnyRow) -> Plan {
             .unwrap_or(domain::calendar::CalendarBasis::Official),
         paper_received_on: r.get(37),
         paper_retention_until: r.get(38),
-    }
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -234,7 +234,10 @@ impl Store {
                 PageRequest::new(Some(1), Some(1)),
             )
             .await?;
-        rows.first().map(plan_row).ok_or(StoreError::NotFound)
+        rows.first()
+            .map(plan_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn list_plans(
@@ -365,9 +368,9 @@ impl Store {
         let before = self.plan(scope, id).await?;
         let now = now_text();
         let (status, revision) = if revise {
-            ("draft".to_string(), before.revision + 1)
+            (PlanStatus::Draft, before.revision + 1)
         } else {
-            (before.status.clone(), before.revision)
+            (before.status, before.revision)
         };
         let mut tx = self.db.write().await?;
         let n = sqlx::query(
@@ -384,12 +387,12 @@ impl Store {
         .bind(input.expected_candidates)
         .bind(&input.examiners)
         .bind(&input.internal_supervisor)
-        .bind(&status)
+        .bind(status.as_str())
         .bind(revision)
         .bind(&now)
         .bind(id)
         .bind(expected_version)
-        .bind(&before.status)
+        .bind(before.status.as_str())
         .execute(tx.conn())
         .await?
         .rows_affected();
@@ -408,8 +411,8 @@ impl Store {
             .bind(id)
             .bind(revision)
             .bind(if revise { "revise" } else { "edit" })
-            .bind(&before.status)
-            .bind(&status)
+            .bind(before.status.as_str())
+            .bind(status.as_str())
             .bind(actor.user_id)
             .bind(&actor.username)
             .bind(snapshot(&before))

@@ -202,8 +202,8 @@ async fn my_efiling(State(state): State<AppState>, me: Authed) -> Result<Respons
     let e = state.store.efiling(&me.scope(), id).await?;
     let status = e
         .as_ref()
-        .map(|e| e.status.clone())
-        .unwrap_or_else(|| "missing".into());
+        .map(|e| e.status)
+        .unwrap_or(domain::plan::EfilingStatus::Missing);
     Ok(Json(json!({ "status": status, "efiling": e })).into_response())
 }
 

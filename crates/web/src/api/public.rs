@@ -88,8 +88,7 @@ async fn public_filings(
         .map(|a| PublicFiling {
             id: a.id,
             institution_name: a.institution_name.clone(),
-            kind: domain::filing::FilingKind::parse(&a.kind)
-                .unwrap_or(domain::filing::FilingKind::SocialOrg),
+            kind: a.kind,
             district_name: a.district_name.clone(),
             items: a
                 .items
@@ -243,7 +242,7 @@ async fn public_result(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let p = state.store.plan(&domain::Scope::City, id).await?;
-    if p.results_status != "publicised" {
+    if p.results_status != domain::plan::ResultsStatus::Publicised {
         return Err(AppError::NotFound);
     }
     Ok(Json(PublicResults {

@@ -83,7 +83,7 @@ pub struct Preview {
     pub plan_no: String,
     pub institution_name: String,
     pub occupation: String,
-    pub results_status: String,
+    pub results_status: domain::plan::ResultsStatus,
     pub site_code: Option<String>,
     /// The refusal that stops the whole plan (no site code, results not submitted).
     pub refusal: Option<String>,
@@ -123,7 +123,7 @@ pub async fn preview(
         .store
         .institution(&domain::Scope::City, plan.institution_id)
         .await?;
-    let refusal = certissue::require_results_submitted(&plan.results_status)
+    let refusal = certissue::require_results_submitted(plan.results_status)
         .and_then(|_| {
             certissue::require_site_code(inst.site_code.as_deref(), &inst.name).map(|_| ())
         })
@@ -156,7 +156,7 @@ pub async fn preview(
         plan_no: plan.plan_no.clone(),
         institution_name: plan.institution_name.clone(),
         occupation: format!("{} {}", plan.occupation_code, plan.occupation_name),
-        results_status: plan.results_status.clone(),
+        results_status: plan.results_status,
         site_code: inst.site_code,
         refusal,
         reissue,
@@ -191,7 +191,7 @@ pub async fn start_issue(
     me.may(Action::CertificateIssue)?;
     let p = preview(state, me, plan_id, reissue).await?;
     let plan = state.store.plan(&me.scope(), plan_id).await?;
-    certissue::require_results_submitted(&plan.results_status).map_err(refused)?;
+    certissue::require_results_submitted(plan.results_status).map_err(refused)?;
     let inst = state
         .store
         .institution(&domain::Scope::City, plan.institution_id)
@@ -337,7 +337,7 @@ pub async fn run_batch(
 pub async fn resume(state: &AppState, me: &Authed, batch_id: i64) -> Result<Option<i64>, AppError> {
     me.may(Action::CertificateIssue)?;
     let b = state.store.cert_batch(batch_id).await?;
-    if b.status != "running" {
+    if b.status != domain::certissue::BatchStatus::Running {
         return Err(AppError::Conflict(format!(
             "本批次{}，无需继续签发",
             b.status_label()
@@ -491,7 +491,8 @@ async fn batch_page(
     Ok(render(&BatchPage {
         layout: Layout::new(&state, Some(&me), "证书批次", "/certificates/issue"),
         certs: state.store.batch_certificates(id).await?,
-        may_act: me.can(Action::CertificateIssue) && b.status == "running",
+        may_act: me.can(Action::CertificateIssue)
+            && b.status == domain::certissue::BatchStatus::Running,
         b,
     }))
 }

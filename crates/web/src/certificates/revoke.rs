@@ -90,7 +90,7 @@ pub async fn propose(
 ) -> Result<CertChange, AppError> {
     require_city_key(me)?;
     let cert = state.store.certificate(&me.scope(), cert_id).await?;
-    if !cert.published || cert.state != "valid" {
+    if !cert.published || cert.state != domain::certissue::CertState::Valid {
         return Err(AppError::Conflict(format!(
             "证书{}，不能再撤销或更正",
             cert.state_label()
@@ -146,7 +146,7 @@ pub async fn confirm(
 ) -> Result<CertChange, AppError> {
     require_city_key(me)?;
     let change = state.store.cert_change(change_id).await?;
-    if change.status != "proposed" {
+    if change.status != domain::certissue::ChangeStatus::Proposed {
         return Err(AppError::Conflict("该申请已办结或已撤回".into()));
     }
     certissue::second_key(&change.proposed_role, me.role()).map_err(refused)?;

@@ -132,15 +132,14 @@ pub struct FilingInput {
     pub version: Option<i64>,
 }
 
-pub fn flow_of(kind: &str, inst_kind: &str) -> Result<Flow, AppError> {
+pub fn flow_of(kind: &str, inst_kind: InstitutionKind) -> Result<Flow, AppError> {
     let k = FilingKind::parse(kind).ok_or_else(|| {
         AppError::invalid(
             "kind",
             "备案类型无效，应为 social_org、enterprise、special_ability 或 increment",
         )
     })?;
-    let ik = InstitutionKind::parse(inst_kind).unwrap_or(InstitutionKind::SocialOrg);
-    Ok(Flow::of(k, ik))
+    Ok(Flow::of(k, inst_kind))
 }
 
 /// Validate the occupations: known codes of the right catalogue, levels offered, count limit.
@@ -254,10 +253,12 @@ pub async fn create_filing(
     f: &FilingInput,
 ) -> Result<FilingApp, AppError> {
     let inst = my_institution(state, me).await?;
-    let flow = flow_of(&f.kind, &inst.kind)?.under(&state.policy);
-    let ik = InstitutionKind::parse(&inst.kind).unwrap_or(InstitutionKind::SocialOrg);
+    let flow = flow_of(&f.kind, inst.kind)?.under(&state.policy);
+    let ik = inst.kind;
     Flow::kind_allowed(flow.kind, ik).map_err(|m| AppError::invalid("kind", m))?;
-    if flow.kind == FilingKind::Increment && inst.filing_status != "filed" {
+    if flow.kind == FilingKind::Increment
+        && inst.filing_status != domain::institution::FilingStatus::Filed
+    {
         return Err(AppError::invalid(
             "kind",
             "增量增级别备案仅限已备案机构申报（一(四)）",
@@ -298,7 +299,7 @@ pub async fn update_filing(
             app.state().label()
         )));
     }
-    let flow = flow_of(&app.kind, &inst.kind)?;
+    let flow = Flow::of(app.kind, inst.kind);
     let items = validate_items(state, &flow, inst.id, &f.occupations).await?;
     check_draft_limits(state, &flow, inst.id, Some(&app), &items).await?;
     let version = f
@@ -311,8 +312,8 @@ pub async fn update_filing(
             id,
             version,
             &NewFiling {
-                kind: app.kind.clone(),
-                route: app.route.clone(),
+                kind: app.kind.as_str().into(),
+                route: app.route.as_str().into(),
                 institution_id: inst.id,
                 district_code: inst.district_code.clone(),
                 items,
@@ -436,9 +437,7 @@ pub async fn materials_checklist(
     state: &AppState,
     app: &FilingApp,
 ) -> Result<Vec<(&'static str, &'static str, bool)>, AppError> {
-    let Some(kind) = FilingKind::parse(&app.kind) else {
-        return Ok(vec![]);
-    };
+    let kind = app.kind;
     let docs = state
         .store
         .documents_of("filing_application", app.id)
@@ -453,8 +452,7 @@ pub async fn materials_checklist(
 
 pub fn app_state(app: &FilingApp) -> filing::AppState {
     filing::AppState {
-        flow: flow_of(&app.kind, &app.institution_kind)
-            .unwrap_or(Flow::of(FilingKind::SocialOrg, InstitutionKind::SocialOrg)),
+        flow: Flow::of(app.kind, app.institution_kind),
         state: app.state(),
         center_approved: app.center_approved_by.is_some(),
         division_approved: app.division_approved_by.is_some(),

@@ -214,7 +214,7 @@ pub async fn draw_inputs(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let d = state.store.draw_in_scope(&me.scope(), id).await?;
-    if d.status == "committed" {
+    if d.status == domain::draw::DrawStatus::Committed {
         return Err(AppError::Conflict(
             "该次抽取尚未进行（仅公布了承诺值），随机数揭示后方可重算".into(),
         ));

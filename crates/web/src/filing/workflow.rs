@@ -205,7 +205,7 @@ pub async fn do_draw(
 
 /// Replay a draw; (matches, problems).
 pub fn replay(d: &store::DrawRow) -> (bool, Vec<String>) {
-    if d.status == "committed" {
+    if d.status == domain::draw::DrawStatus::Committed {
         return (false, vec!["该次抽取尚未进行（仅公布了承诺值）".into()]);
     }
     let bad = draw::verify(&d.record());

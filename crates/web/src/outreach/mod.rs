@@ -276,8 +276,10 @@ pub async fn add_guidance(
     me.may(Action::EnterpriseManage)?;
     let e = state.store.enterprise(&me.scope(), id).await?;
     validate_guidance_note(note)?;
-    check_guidance_allowed(e.institution_filing_status.as_deref() == Some("filed"))
-        .map_err(refused)?;
+    check_guidance_allowed(
+        e.institution_filing_status == Some(domain::institution::FilingStatus::Filed),
+    )
+    .map_err(refused)?;
     Ok(state
         .store
         .add_guidance(&me.actor(), &e, note.trim())

@@ -288,7 +288,7 @@ pub(super) async fn detail_page(
     }
     let mut buttons = vec![];
     if me.role() == Role::District {
-        if e.institution_filing_status.as_deref() != Some("filed") {
+        if e.institution_filing_status != Some(domain::institution::FilingStatus::Filed) {
             links.push((
                 format!("/enterprises/{id}/guidance"),
                 "记录工作方案指导".into(),

@@ -62,14 +62,8 @@ async fn reports_view(
             (
                 a.id,
                 a.institution_name.clone(),
-                domain::filing::FilingKind::parse(&a.kind)
-                    .map(|k| k.label())
-                    .unwrap_or("")
-                    .to_string(),
-                domain::filing::Route::parse(&a.route)
-                    .map(|r| r.label())
-                    .unwrap_or("")
-                    .to_string(),
+                a.kind.label().to_string(),
+                a.route.label().to_string(),
                 a.state().label().to_string(),
             )
         })

@@ -4,7 +4,7 @@ use crate::routing::Routes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::institution::{filing_status_label, InstitutionKind};
+use domain::institution::InstitutionKind;
 use domain::Action;
 use domain::{Role, Scope};
 use serde::Deserialize;
@@ -60,12 +60,6 @@ pub fn district_options(districts: &[Division], first: &str) -> Vec<(String, Str
     let mut v = vec![("".to_string(), first.to_string())];
     v.extend(districts.iter().map(|d| (d.code.clone(), d.name.clone())));
     v
-}
-
-fn kind_label(k: &str) -> &'static str {
-    InstitutionKind::parse(k)
-        .map(|k| k.label())
-        .unwrap_or("未知")
 }
 
 async fn list(
@@ -129,9 +123,9 @@ async fn list(
             vec![
                 Cell::link(&i.name, format!("/institutions/{}", i.id)),
                 Cell::new(&i.credit_code).class("mono"),
-                Cell::new(kind_label(&i.kind)),
+                Cell::new(i.kind.label()),
                 Cell::new(&i.district_name),
-                Cell::new(filing_status_label(&i.filing_status)),
+                Cell::new(i.filing_status.label()),
                 Cell::new(beijing_time(&i.updated_at)),
             ]
         })
@@ -232,7 +226,7 @@ async fn show(
         },
         props: vec![
             ("统一社会信用代码", i.credit_code.clone()),
-            ("机构类型", kind_label(&i.kind).to_string()),
+            ("机构类型", i.kind.label().to_string()),
             (
                 "属地（管理区县）",
                 // 二(一): registered address by default; premises after a move the city agreed to.
@@ -259,10 +253,7 @@ async fn show(
                     .clone()
                     .unwrap_or_else(|| "未登记（市级录入后方可生成证书编号）".into()),
             ),
-            (
-                "备案状态",
-                filing_status_label(&i.filing_status).to_string(),
-            ),
+            ("备案状态", i.filing_status.label().to_string()),
             (
                 "备案编号",
                 i.filing_no.clone().unwrap_or_else(|| "—".into()),

@@ -165,7 +165,7 @@ pub(super) async fn receipt(
         props: vec![
             ("机构名称", app.institution_name.clone()),
             ("统一社会信用代码", app.credit_code.clone()),
-            ("备案类型", kind_label(&app.kind).to_string()),
+            ("备案类型", app.kind.label().to_string()),
             ("属地", app.district_name.clone()),
         ],
         items: app

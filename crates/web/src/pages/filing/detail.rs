@@ -64,21 +64,9 @@ pub(super) async fn detail_view(
         ("统一社会信用代码", app.credit_code.clone()),
         (
             "备案类型",
-            format!(
-                "{}（{}）",
-                kind_label(&app.kind),
-                FilingKind::parse(&app.kind)
-                    .map(|k| k.clause())
-                    .unwrap_or("")
-            ),
+            format!("{}（{}）", app.kind.label(), app.kind.clause()),
         ),
-        (
-            "办理方式",
-            domain::filing::Route::parse(&app.route)
-                .map(|r| r.label())
-                .unwrap_or("")
-                .to_string(),
-        ),
+        ("办理方式", app.route.label().to_string()),
         ("属地", app.district_name.clone()),
         ("状态", st.label().to_string()),
         ("职业（工种）及等级", items_text(&app)),
@@ -102,11 +90,7 @@ pub(super) async fn detail_view(
     if let Some(r) = &app.high_level_reason {
         props.push(("高于三级的受理理由（三(一)）", r.clone()));
     }
-    if let Some(m) = app
-        .review_mode
-        .as_deref()
-        .and_then(domain::filing::ReviewMode::parse)
-    {
+    if let Some(m) = app.review_mode {
         props.push((
             "评审方式",
             format!(
@@ -124,7 +108,7 @@ pub(super) async fn detail_view(
     }
     if let Some(o) = &app.district_opinion {
         props.push((
-            if app.route == "city" {
+            if app.route == domain::filing::Route::City {
                 "市级评审结论意见"
             } else {
                 "区县初评结果意见"
@@ -185,29 +169,30 @@ pub(super) async fn detail_view(
     if app.filing_no.is_some() {
         links.push((format!("/filings/{id}/receipt"), "备案回执".to_string()));
     }
-    let eligibility = if app.kind == "enterprise" && me.role() != Role::Expert {
-        let inst = store
-            .institution(&domain::Scope::City, app.institution_id)
-            .await?;
-        let e = eligibility_of(state, &inst).await;
-        let mut v = vec![format!(
-            "独立法人：{}；注册员工：{} 人；注册资金：{} 元",
-            if inst.legal_person { "是" } else { "否" },
-            inst.employees,
-            inst.capital_yuan
-        )];
-        if e["eligible"] == true {
-            v.push("满足 一(二)1(1)(2) 条件。".into());
-        } else {
-            for p in e["problems"].as_array().into_iter().flatten() {
-                v.push(p.as_str().unwrap_or("").to_string());
+    let eligibility =
+        if app.kind == domain::filing::FilingKind::Enterprise && me.role() != Role::Expert {
+            let inst = store
+                .institution(&domain::Scope::City, app.institution_id)
+                .await?;
+            let e = eligibility_of(state, &inst).await;
+            let mut v = vec![format!(
+                "独立法人：{}；注册员工：{} 人；注册资金：{} 元",
+                if inst.legal_person { "是" } else { "否" },
+                inst.employees,
+                inst.capital_yuan
+            )];
+            if e["eligible"] == true {
+                v.push("满足 一(二)1(1)(2) 条件。".into());
+            } else {
+                for p in e["problems"].as_array().into_iter().flatten() {
+                    v.push(p.as_str().unwrap_or("").to_string());
+                }
             }
-        }
-        v.push(e["business_scope_note"].as_str().unwrap_or("").to_string());
-        v
-    } else {
-        vec![]
-    };
+            v.push(e["business_scope_note"].as_str().unwrap_or("").to_string());
+            v
+        } else {
+            vec![]
+        };
     let st_machine = app_state(&app);
     let actions = filing::available(&state.policy, &st_machine, me.role())
         .into_iter()
@@ -232,7 +217,7 @@ pub(super) async fn detail_view(
         && st_machine.flow.onsite_review;
     let next_commitment = draws
         .iter()
-        .find(|d| d.status == "committed")
+        .find(|d| d.status == domain::draw::DrawStatus::Committed)
         .map(|d| d.commitment.clone())
         .unwrap_or_default();
     let mut can_opine = false;
@@ -254,7 +239,7 @@ pub(super) async fn detail_view(
                 d.pool.len(),
                 d.exclusions.len()
             )),
-            Cell::new(if d.status == "committed" {
+            Cell::new(if d.status == domain::draw::DrawStatus::Committed {
                 "—".to_string()
             } else if ok {
                 "一致".into()
@@ -264,18 +249,18 @@ pub(super) async fn detail_view(
             Cell::new(d.reason.clone()),
             Cell::new(d.drawn_at.as_deref().map(beijing_time).unwrap_or_default()),
         ]);
-        if d.status == "drawn" {
+        if d.status == domain::draw::DrawStatus::Drawn {
             for m in store.draw_members(d.id).await? {
                 // Open (and changeable) until the 初评结果意见 is written.
                 if me.role() == Role::Expert
                     && m.user_id == Some(me.account.id)
-                    && m.status != "declined"
+                    && m.status != domain::draw::MemberStatus::Declined
                     && matches!(st, FilingState::ExpertsDrawn | FilingState::OnsiteReviewed)
                 {
                     can_opine = true;
                 }
                 if organiser
-                    && m.status != "declined"
+                    && m.status != domain::draw::MemberStatus::Declined
                     && m.opinion.is_none()
                     && st == FilingState::ExpertsDrawn
                 {
@@ -316,9 +301,9 @@ pub(super) async fn detail_view(
         .collect();
     let sup_rows = store.filing_supervisors(id).await?;
     let can_supervise = me.role() == Role::Supervisor
-        && sup_rows
-            .iter()
-            .any(|s| s.user_id == me.account.id && s.status == "dispatched");
+        && sup_rows.iter().any(|s| {
+            s.user_id == me.account.id && s.status == domain::filing::SupervisorStatus::Dispatched
+        });
     let sups = sup_rows
         .into_iter()
         .map(|s| {
@@ -329,11 +314,13 @@ pub(super) async fn detail_view(
             vec![
                 Cell::new(s.name),
                 Cell::new(s.username),
-                Cell::new(if s.status == "dispatched" {
-                    "已派遣"
-                } else {
-                    "待会同确认"
-                }),
+                Cell::new(
+                    if s.status == domain::filing::SupervisorStatus::Dispatched {
+                        "已派遣"
+                    } else {
+                        "待会同确认"
+                    },
+                ),
                 Cell::new(who),
                 Cell::new(s.opinion.unwrap_or_else(|| "未提交".into())),
                 Cell::new(
@@ -387,7 +374,7 @@ pub(super) async fn detail_view(
             (
                 format!(
                     "提交前须上传的材料（{}，依据：{}）",
-                    kind_label(&app.kind),
+                    app.kind.label(),
                     state.policy.required_materials.clause
                 ),
                 vec!["材料", "状态"],
@@ -482,7 +469,7 @@ pub(super) async fn detail_view(
     let needs_level_reason = city_route
         && organiser
         && st == FilingState::Submitted
-        && app.kind != "increment"
+        && app.kind != domain::filing::FilingKind::Increment
         && app.items.iter().any(|it| {
             domain::occupation::parse_levels(&it.levels)
                 .unwrap_or_default()
@@ -507,7 +494,7 @@ pub(super) async fn detail_view(
         declinable,
         layout: Layout::new(state, Some(me), format!("备案申请 #{id}"), "/filings")
             .with_flash(flash),
-        heading: format!("{} · {}", app.institution_name, kind_label(&app.kind)),
+        heading: format!("{} · {}", app.institution_name, app.kind.label()),
         id,
         version: app.version,
         error,

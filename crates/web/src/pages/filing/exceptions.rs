@@ -20,8 +20,8 @@ pub(super) async fn overdue(
                 Cell::link(format!("#{}", a.id), format!("/filings/{}", a.id)),
                 Cell::new(&a.institution_name),
                 Cell::new(&a.district_name),
-                Cell::new(kind_label(&a.kind)),
-                Cell::new(state_label(&a.state)),
+                Cell::new(a.kind.label()),
+                Cell::new(a.state.label()),
                 Cell::new(a.campaign_deadline.clone().unwrap_or_default()),
             ]
         })
@@ -266,7 +266,7 @@ pub(super) async fn decide_form(
 ) -> Result<Response, AppError> {
     me.may(Action::ExceptionView)?;
     let x = state.store.exception(&me.scope(), id).await?;
-    if !me.role().is_city_officer() || x.status != "pending" {
+    if !me.role().is_city_officer() || x.status != domain::filing::ExceptionStatus::Pending {
         return Ok(Redirect::to("/filing-exceptions").into_response());
     }
     let page = FormPage {

@@ -9,7 +9,7 @@ pub(super) async fn draw_page(
 ) -> Result<Response, AppError> {
     let d = state.store.draw_in_scope(&me.scope(), id).await?;
     let (ok, problems) = replay(&d);
-    let verdict = if d.status == "committed" {
+    let verdict = if d.status == domain::draw::DrawStatus::Committed {
         "尚未抽取".to_string()
     } else if ok {
         "一致：按公开的承诺值、候选池和种子重放，结果与记录相同".to_string()

@@ -115,16 +115,12 @@ pub fn router() -> Routes {
         .get("/public/filings", Action::PublicView, public_filings)
 }
 
-fn kind_label(k: &str) -> &'static str {
-    FilingKind::parse(k).map(|k| k.label()).unwrap_or("未知")
-}
-
 fn state_label(s: &str) -> &'static str {
     FilingState::parse(s).map(|s| s.label()).unwrap_or("未知")
 }
 
 fn items_text(app: &store::FilingApp) -> String {
-    let increment = app.kind == FilingKind::Increment.as_str();
+    let increment = app.kind == FilingKind::Increment;
     app.items
         .iter()
         .map(|i| {
@@ -188,10 +184,10 @@ async fn list(
             vec![
                 Cell::link(format!("#{}", a.id), format!("/filings/{}", a.id)),
                 Cell::new(&a.institution_name),
-                Cell::new(kind_label(&a.kind)),
+                Cell::new(a.kind.label()),
                 Cell::new(&a.district_name),
                 Cell::new(items_text(a)),
-                Cell::new(state_label(&a.state)),
+                Cell::new(a.state.label()),
                 Cell::new(waited),
             ]
         })

@@ -17,12 +17,12 @@ pub(super) async fn public_filings(
         .map(|a| {
             vec![
                 Cell::new(&a.institution_name),
-                Cell::new(kind_label(&a.kind)),
+                Cell::new(a.kind.label()),
                 Cell::new(&a.district_name),
                 Cell::new(items_text(a)),
                 Cell::new(review_path_text(a)),
                 Cell::new(a.publicity_text().unwrap_or_default()),
-                Cell::new(if a.state == "publicity_paused" {
+                Cell::new(if a.state == domain::filing::FilingState::PublicityPaused {
                     "异议处理中（公示暂停）"
                 } else {
                     "公示中"

@@ -115,7 +115,10 @@ pub(super) async fn show(
             ));
         }
     }
-    if me.role() == Role::Institution && !p.status().is_closed() && p.results_status == "none" {
+    if me.role() == Role::Institution
+        && !p.status().is_closed()
+        && p.results_status == domain::plan::ResultsStatus::None
+    {
         links.push((
             format!("/plans/{id}/edit"),
             if matches!(p.status(), PlanStatus::Draft | PlanStatus::Returned) {
@@ -135,15 +138,17 @@ pub(super) async fn show(
         if me.can(Action::PhotoUpload) {
             links.push((format!("/plans/{id}/photos"), "证书照片".into()));
         }
-        if p.results_status == "submitted" && me.can(Action::CertificatePrepare) {
+        if p.results_status == domain::plan::ResultsStatus::Submitted
+            && me.can(Action::CertificatePrepare)
+        {
             links.push((format!("/plans/{id}/certificates"), "生成证书数据".into()));
         }
-        if p.results_status == "submitted" {
+        if p.results_status == domain::plan::ResultsStatus::Submitted {
             links.push((format!("/certificates?plan={id}"), "本计划证书".into()));
         }
     }
     if me.role() == Role::Institution && p.status() == PlanStatus::CityConfirmed {
-        if p.results_status == "none" && sup.evaluation_valid {
+        if p.results_status == domain::plan::ResultsStatus::None && sup.evaluation_valid {
             buttons.push(ActionButton {
                 action: format!("/plans/{id}/results/publish"),
                 label: "公示成绩",
@@ -152,7 +157,7 @@ pub(super) async fn show(
                 hidden: vec![("version", p.version.to_string())],
             });
         }
-        if p.results_status == "publicised" {
+        if p.results_status == domain::plan::ResultsStatus::Publicised {
             buttons.push(ActionButton {
                 action: format!("/plans/{id}/results/submit"),
                 label: "上报市级",

@@ -88,16 +88,18 @@ pub(super) async fn efilings(
             Cell::new(&e.file_name),
             Cell::new(&e.file_sha256[..16.min(e.file_sha256.len())]).class("mono"),
             Cell::new(opt_time(&e.submitted_at)),
-            Cell::new(EfilingStatus::parse(&e.status).label()),
+            Cell::new(e.status.label()),
         ];
-        r.push(if district && e.status == "submitted" {
-            Cell::link(
-                "确认 / 退回",
-                format!("/efilings/{}/review", e.institution_id),
-            )
-        } else {
-            Cell::new(&e.review_reason)
-        });
+        r.push(
+            if district && e.status == domain::plan::EfilingStatus::Submitted {
+                Cell::link(
+                    "确认 / 退回",
+                    format!("/efilings/{}/review", e.institution_id),
+                )
+            } else {
+                Cell::new(&e.review_reason)
+            },
+        );
         rows.push(r);
     }
     Ok(render(&ListPage {

@@ -418,10 +418,10 @@ async fn edit_form(
 ) -> Result<Response, AppError> {
     me.may(Action::PlanEdit)?;
     let p = state.store.plan(&me.scope(), id).await?;
-    if p.status().is_closed() || p.results_status != "none" {
+    if p.status().is_closed() || p.results_status != domain::plan::ResultsStatus::None {
         return Err(AppError::Conflict(format!(
             "计划当前状态为“{}”，不能再修改",
-            if p.results_status != "none" {
+            if p.results_status != domain::plan::ResultsStatus::None {
                 "成绩已公示"
             } else {
                 p.status().label()

@@ -55,7 +55,7 @@ pub(super) async fn public_result(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let p = state.store.plan(&domain::Scope::City, id).await?;
-    if p.results_status != "publicised" {
+    if p.results_status != domain::plan::ResultsStatus::Publicised {
         return Err(AppError::NotFound);
     }
     let rows = state.store.public_results(id).await?;
