@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_anchor_outbox",
         include_str!("../migrations/0012_audit_anchor_outbox.sql"),
     ),
+    (
+        16,
+        "code_checks",
+        include_str!("../migrations/0016_code_checks.sql"),
+    ),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.

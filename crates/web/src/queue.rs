@@ -321,7 +321,7 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
     match me.role() {
         Role::Institution => {
             if let Some(inst) = me.account.institution_id {
-                let status = EfilingStatus::parse(&store.efiling_status(inst).await?);
+                let status = store.efiling_status(inst).await?;
                 if matches!(status, EfilingStatus::Missing | EfilingStatus::Returned) {
                     items.push(WorkItem {
                         title: "完成电子备案".into(),

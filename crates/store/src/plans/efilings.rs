@@ -77,15 +77,15 @@ impl Store {
         rows.first().map(efiling_row).transpose()
     }
 
-    pub async fn efiling_status(&self, institution_id: i64) -> Result<String> {
-        Ok(
-            sqlx::query("SELECT status FROM efilings WHERE institution_id = $1")
-                .bind(institution_id)
-                .fetch_optional(&self.db.pool)
-                .await?
-                .map(|r| r.get(0))
-                .unwrap_or_else(|| "missing".into()),
-        )
+    pub async fn efiling_status(&self, institution_id: i64) -> Result<EfilingStatus> {
+        let row = sqlx::query("SELECT status FROM efilings WHERE institution_id = $1")
+            .bind(institution_id)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => crate::sql::code(&r, 0)?,
+            None => EfilingStatus::Missing,
+        })
     }
 
     pub async fn list_efilings(
@@ -121,12 +121,12 @@ impl Store {
     ) -> Result<()> {
         let district = self.institution_district(institution_id).await?;
         let status = self.efiling_status(institution_id).await?;
-        if status == "confirmed" {
+        if status == EfilingStatus::Confirmed {
             return Err(StoreError::Invalid(
                 "电子备案已经区县确认，无需重复上传".into(),
             ));
         }
-        if status == "submitted" {
+        if status == EfilingStatus::Submitted {
             return Err(StoreError::Invalid(
                 "电子备案已提交，正在等待区县确认".into(),
             ));

@@ -1,7 +1,6 @@
 //! The JSON API under `/api/v1`, its OpenAPI document and a viewer that needs no download.
 
 pub mod account;
-pub mod plans;
 pub mod public;
 pub mod schema;
 
@@ -66,7 +65,7 @@ pub fn v1() -> ApiRouter {
         .routes(guard(Action::AuditRead, routes!(audit_verify)))
         .merge(account::routes())
         .merge(public::routes())
-        .merge(plans::routes())
+        .merge(crate::evaluation::api::routes())
         .merge(crate::filing::api_routes())
         .merge(crate::review::api_routes())
         .merge(crate::documents::api_routes())

@@ -57,7 +57,7 @@ pub(super) async fn api_import(
         Ok((added, updated)) => {
             Json(json!({ "state": "done", "added": added, "updated": updated })).into_response()
         }
-        Err(rows) => crate::api::plans::rows_error(
+        Err(rows) => crate::evaluation::api::rows_error(
             format!("发现{}处错误，全部数据未导入", rows.len()),
             &rows,
         ),

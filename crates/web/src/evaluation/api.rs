@@ -14,7 +14,7 @@ use serde_json::json;
 use store::{PageRequest, PlanFilter, UploadedFile};
 use utoipa_axum::routes;
 
-use super::{with_upload_limit, ApiRouter};
+use crate::api::{with_upload_limit, ApiRouter};
 use crate::auth::Authed;
 use crate::body::JsonBody;
 use crate::error::AppError;
@@ -76,7 +76,7 @@ struct ListParams {
     per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/plans", tag = "评价管理", params(("q" = Option<String>, Query, description = "编号、机构、职业或场地"), ("status" = Option<String>, Query), ("district" = Option<String>, Query), ("results" = Option<String>, Query, description = "none | publicised | submitted"), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = super::schema::PageOf<store::Plan>, description = "分页列表，仅含本人辖区或本人督导的计划")))]
+#[utoipa::path(get, path = "/api/v1/plans", tag = "评价管理", params(("q" = Option<String>, Query, description = "编号、机构、职业或场地"), ("status" = Option<String>, Query), ("district" = Option<String>, Query), ("results" = Option<String>, Query, description = "none | publicised | submitted"), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::PageOf<store::Plan>, description = "分页列表，仅含本人辖区或本人督导的计划")))]
 async fn list_plans(
     State(state): State<AppState>,
     me: Authed,
@@ -98,7 +98,7 @@ async fn list_plans(
     .into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/plans", tag = "评价管理", request_body = PlanForm, responses((status = 201, body = super::schema::Object, description = "草稿已创建"), (status = 403, description = "仅评价机构"), (status = 422, description = "字段有误（仅限已备案职业与等级），field 指明字段")))]
+#[utoipa::path(post, path = "/api/v1/plans", tag = "评价管理", request_body = PlanForm, responses((status = 201, body = crate::api::schema::Object, description = "草稿已创建"), (status = 403, description = "仅评价机构"), (status = 422, description = "字段有误（仅限已备案职业与等级），field 指明字段")))]
 async fn create_plan(
     State(state): State<AppState>,
     me: Authed,
@@ -112,7 +112,7 @@ async fn create_plan(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = super::schema::Object, description = "{plan, status_label, evaluation_may_start, evaluation_valid, validity, supervision, latest_submission, commands}"), (status = 404, description = "不存在或无权查看")))]
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::Object, description = "{plan, status_label, evaluation_may_start, evaluation_valid, validity, supervision, latest_submission, commands}"), (status = 404, description = "不存在或无权查看")))]
 async fn get_plan(
     State(state): State<AppState>,
     me: Authed,
@@ -122,7 +122,7 @@ async fn get_plan(
     Ok(Json(ev::plan_json(&state, &me, &p).await?).into_response())
 }
 
-#[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), request_body = PlanForm, responses((status = 200, body = super::schema::Object, description = "已修改；审核通过后的变更生成新版本并回到草稿"), (status = 409, description = "版本冲突"), (status = 422, description = "字段有误或当前状态不能修改")))]
+#[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "评价管理", params(("id" = i64, Path)), request_body = PlanForm, responses((status = 200, body = crate::api::schema::Object, description = "已修改；审核通过后的变更生成新版本并回到草稿"), (status = 409, description = "版本冲突"), (status = 422, description = "字段有误或当前状态不能修改")))]
 async fn update_plan(
     State(state): State<AppState>,
     me: Authed,
@@ -144,7 +144,7 @@ struct ActionBody {
     paper_received_on: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/actions", tag = "评价管理", params(("id" = i64, Path)), request_body = ActionBody, responses((status = 200, body = super::schema::Object, description = "新状态"), (status = 409, description = "版本冲突"), (status = 422, description = "被规则拒绝，message 注明条款（如 二(二)）")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/actions", tag = "评价管理", params(("id" = i64, Path)), request_body = ActionBody, responses((status = 200, body = crate::api::schema::Object, description = "新状态"), (status = 409, description = "版本冲突"), (status = 422, description = "被规则拒绝，message 注明条款（如 二(二)）")))]
 async fn plan_action(
     State(state): State<AppState>,
     me: Authed,
@@ -173,7 +173,7 @@ struct StartParam {
 }
 
 /// 最晚提交日期 for a planned start (used by the plan form's script).
-#[utoipa::path(get, path = "/api/v1/calendar/latest-submission", tag = "评价管理", params(("start" = String, Query, description = "评价开始日期 YYYY-MM-DD")), responses((status = 200, body = super::schema::Object, description = "{latest, latest_working, min_working_days, clause, calendar: official|provisional, text}"), (status = 422, description = "日期无效或超出 2000—2100 年")))]
+#[utoipa::path(get, path = "/api/v1/calendar/latest-submission", tag = "评价管理", params(("start" = String, Query, description = "评价开始日期 YYYY-MM-DD")), responses((status = 200, body = crate::api::schema::Object, description = "{latest, latest_working, min_working_days, clause, calendar: official|provisional, text}"), (status = 422, description = "日期无效或超出 2000—2100 年")))]
 async fn latest_submission(
     State(state): State<AppState>,
     _me: Authed,
@@ -195,7 +195,7 @@ async fn latest_submission(
     .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/efiling", tag = "评价管理", responses((status = 200, body = super::schema::Object, description = "本机构电子备案状态")))]
+#[utoipa::path(get, path = "/api/v1/efiling", tag = "评价管理", responses((status = 200, body = crate::api::schema::Object, description = "本机构电子备案状态")))]
 async fn my_efiling(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
     me.may(Action::EfilingSubmit)?;
     let id = me.account.institution_id.ok_or_else(AppError::forbidden)?;
@@ -217,7 +217,7 @@ struct EfilingBody {
     note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/efiling", tag = "评价管理", request_body = EfilingBody, responses((status = 201, body = super::schema::Object, description = "已上传，待区县确认"), (status = 422, description = "未备案、文件类型不符等")))]
+#[utoipa::path(post, path = "/api/v1/efiling", tag = "评价管理", request_body = EfilingBody, responses((status = 201, body = crate::api::schema::Object, description = "已上传，待区县确认"), (status = 422, description = "未备案、文件类型不符等")))]
 async fn submit_efiling(
     State(state): State<AppState>,
     me: Authed,
@@ -255,7 +255,7 @@ async fn review_efiling(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}/supervision", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = super::schema::Object, description = "{assignments, letter, signatures, evaluation_valid, validity, signatures_verified}")))]
+#[utoipa::path(get, path = "/api/v1/plans/{id}/supervision", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::Object, description = "{assignments, letter, signatures, evaluation_valid, validity, signatures_verified}")))]
 async fn supervision(
     State(state): State<AppState>,
     me: Authed,
@@ -270,7 +270,7 @@ struct AssignBody {
     supervisor_id: i64,
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/supervisors", tag = "评价管理", params(("id" = i64, Path)), request_body = AssignBody, responses((status = 200, body = super::schema::Object, description = "督导情况"), (status = 422, description = "不在督导库中或须回避（二(三)）")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/supervisors", tag = "评价管理", params(("id" = i64, Path)), request_body = AssignBody, responses((status = 200, body = crate::api::schema::Object, description = "督导情况"), (status = 422, description = "不在督导库中或须回避（二(三)）")))]
 async fn assign(
     State(state): State<AppState>,
     me: Authed,
@@ -282,7 +282,7 @@ async fn assign(
     Ok(Json(ev::supervision_view(&state, &p).await?).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/letter/sign", tag = "评价管理", params(("id" = i64, Path)), responses((status = 201, body = super::schema::Object, description = "{signature, evaluation_valid, validity}"), (status = 409, description = "已签字或责任书未生成")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/letter/sign", tag = "评价管理", params(("id" = i64, Path)), responses((status = 201, body = crate::api::schema::Object, description = "{signature, evaluation_valid, validity}"), (status = 409, description = "已签字或责任书未生成")))]
 async fn sign(
     State(state): State<AppState>,
     me: Authed,
@@ -305,7 +305,7 @@ struct ReportBody {
     attachment_base64: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/reports", tag = "评价管理", params(("id" = i64, Path)), request_body = ReportBody, responses((status = 201, body = super::schema::Object, description = "督导报告已提交")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/reports", tag = "评价管理", params(("id" = i64, Path)), request_body = ReportBody, responses((status = 201, body = crate::api::schema::Object, description = "督导报告已提交")))]
 async fn report(
     State(state): State<AppState>,
     me: Authed,
@@ -338,7 +338,7 @@ struct RelationBody {
     note: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/supervision/relations", tag = "评价管理", request_body = RelationBody, responses((status = 201, body = super::schema::Object, description = "已登记"), (status = 409, description = "已登记过")))]
+#[utoipa::path(post, path = "/api/v1/supervision/relations", tag = "评价管理", request_body = RelationBody, responses((status = 201, body = crate::api::schema::Object, description = "已登记"), (status = 409, description = "已登记过")))]
 async fn add_relation(
     State(state): State<AppState>,
     me: Authed,
@@ -356,7 +356,7 @@ async fn add_relation(
     Ok(StatusCode::CREATED.into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates", tag = "评价管理", params(("id" = i64, Path), ("q" = Option<String>, Query), ("page" = Option<i64>, Query)), responses((status = 200, body = super::schema::PageOf<store::Candidate>, description = "分页列表，证件号码已脱敏")))]
+#[utoipa::path(get, path = "/api/v1/plans/{id}/candidates", tag = "评价管理", params(("id" = i64, Path), ("q" = Option<String>, Query), ("page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::PageOf<store::Candidate>, description = "分页列表，证件号码已脱敏")))]
 async fn list_candidates(
     State(state): State<AppState>,
     me: Authed,
@@ -398,7 +398,7 @@ async fn add_candidate(
 }
 
 /// Body: the xlsx file itself.
-#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, body = super::schema::Object, description = "全部导入"), (status = 202, description = "大文件：{job_id, progress_url}"), (status = 422, description = "全部未导入：{message, rows:[{row, field, message}]}")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, body = crate::api::schema::Object, description = "全部导入"), (status = 202, description = "大文件：{job_id, progress_url}"), (status = 422, description = "全部未导入：{message, rows:[{row, field, message}]}")))]
 async fn import_candidates(
     State(state): State<AppState>,
     me: Authed,
@@ -450,7 +450,7 @@ async fn template(
     Ok(xlsx("考生导入模板.xlsx", ev::candidate_template()?))
 }
 
-#[utoipa::path(get, path = "/api/v1/candidates/{id}/id-number", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = super::schema::IdNumberView, description = "完整证件号码（每次查看记入审计日志）")))]
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/id-number", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::IdNumberView, description = "完整证件号码（每次查看记入审计日志）")))]
 async fn id_number(
     State(state): State<AppState>,
     me: Authed,
@@ -464,7 +464,7 @@ async fn id_number(
 }
 
 /// Multipart with one file field `photo` (JPEG/PNG, ≤ 5 MB).
-#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/{cid}/photo", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body(content_type = "multipart/form-data", description = "file=考生照片（JPG/PNG）"), responses((status = 201, body = super::schema::Object, description = "{document_id}"), (status = 422, description = "不是 JPG/PNG 图片")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/candidates/{cid}/photo", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body(content_type = "multipart/form-data", description = "file=考生照片（JPG/PNG）"), responses((status = 201, body = crate::api::schema::Object, description = "{document_id}"), (status = 422, description = "不是 JPG/PNG 图片")))]
 async fn candidate_photo(
     State(state): State<AppState>,
     me: Authed,
@@ -485,7 +485,7 @@ async fn candidate_photo(
     Ok((StatusCode::CREATED, Json(json!({ "document_id": doc }))).into_response())
 }
 
-#[utoipa::path(put, path = "/api/v1/plans/{id}/candidates/{cid}/scores", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body = ScoreForm, responses((status = 200, body = super::schema::Object, description = "{passed}"), (status = 422, description = "成绩有误，或督导责任书未经三方签字（二(三)）")))]
+#[utoipa::path(put, path = "/api/v1/plans/{id}/candidates/{cid}/scores", tag = "评价管理", params(("id" = i64, Path), ("cid" = i64, Path)), request_body = ScoreForm, responses((status = 200, body = crate::api::schema::Object, description = "{passed}"), (status = 422, description = "成绩有误，或督导责任书未经三方签字（二(三)）")))]
 async fn save_score(
     State(state): State<AppState>,
     me: Authed,
@@ -496,7 +496,7 @@ async fn save_score(
     Ok(Json(json!({ "passed": passed })).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/scores/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, body = super::schema::Object, description = "全部导入"), (status = 422, description = "全部未导入，逐行报告")))]
+#[utoipa::path(post, path = "/api/v1/plans/{id}/scores/import", tag = "评价管理", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 200, body = crate::api::schema::Object, description = "全部导入"), (status = 422, description = "全部未导入，逐行报告")))]
 async fn import_scores(
     State(state): State<AppState>,
     me: Authed,
