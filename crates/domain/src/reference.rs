@@ -42,6 +42,13 @@ pub enum DivisionKind {
 }
 
 impl DivisionKind {
+    pub const ALL: [DivisionKind; 5] = [
+        DivisionKind::City,
+        DivisionKind::District,
+        DivisionKind::County,
+        DivisionKind::CountyCity,
+        DivisionKind::DevZone,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             DivisionKind::City => "city",
@@ -167,6 +174,7 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
+    pub const ALL: [ItemKind; 2] = [ItemKind::Occupation, ItemKind::Special];
     pub fn as_str(self) -> &'static str {
         match self {
             ItemKind::Occupation => "occupation",
@@ -362,6 +370,9 @@ pub fn builtin_occupations() -> Vec<OccupationRecord> {
 pub fn builtin_special_abilities() -> Vec<OccupationRecord> {
     parse_occupations(SPECIAL_ABILITIES).expect("data/special_abilities.csv is valid")
 }
+
+crate::impl_code!(DivisionKind, "区划类型");
+crate::impl_code!(ItemKind, "目录条目类型");
 
 #[cfg(test)]
 mod tests {

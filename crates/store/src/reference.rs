@@ -2,6 +2,7 @@
 //! and the working-day calendar. Loaded from the files under `data/` on first start; then an admin
 //! keeps them in the UI, and every edit is audited.
 
+use domain::reference::{DivisionKind, ItemKind};
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -46,7 +47,7 @@ impl ReferenceFiles {
 pub struct Division {
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: DivisionKind,
     pub official_code: Option<String>,
     pub sort: i64,
     pub active: bool,
@@ -55,13 +56,12 @@ pub struct Division {
 
 impl Division {
     pub fn kind_label(&self) -> &'static str {
-        match self.kind.as_str() {
-            "city" => "市",
-            "district" => "市辖区",
-            "county" => "县",
-            "county_city" => "县级市",
-            "dev_zone" => "开发区",
-            _ => "其他",
+        match self.kind {
+            DivisionKind::City => "市",
+            DivisionKind::District => "市辖区",
+            DivisionKind::County => "县",
+            DivisionKind::CountyCity => "县级市",
+            DivisionKind::DevZone => "开发区",
         }
     }
 }
@@ -72,8 +72,8 @@ pub struct Occupation {
     pub id: i64,
     pub code: String,
     pub name: String,
-    /// `occupation` (职业/工种) or `special` (专项职业能力).
-    pub kind: String,
+    /// 职业（工种） or 专项职业能力.
+    pub kind: ItemKind,
     /// Levels offered, "5,4,3,2,1".
     pub levels: String,
     pub confirmed: bool,
@@ -100,7 +100,7 @@ fn division_from_row(r: &AnyRow) -> Result<Division> {
     Ok(Division {
         code: r.get(0),
         name: r.get(1),
-        kind: r.get(2),
+        kind: crate::sql::code(r, 2)?,
         official_code: r.get(3),
         sort: r.get(4),
         active: r.get::<i64, _>(5) != 0,
@@ -113,7 +113,7 @@ fn occupation_from_row(r: &AnyRow) -> Result<Occupation> {
         id: r.get(0),
         code: r.get(1),
         name: r.get(2),
-        kind: r.get(3),
+        kind: crate::sql::code(r, 3)?,
         levels: r.get(4),
         confirmed: r.get::<i64, _>(5) != 0,
         active: r.get::<i64, _>(6) != 0,
@@ -250,7 +250,7 @@ impl Store {
             .divisions()
             .await?
             .into_iter()
-            .filter(|d| d.kind != "city" && d.active)
+            .filter(|d| d.kind != DivisionKind::City && d.active)
             .collect())
     }
 
@@ -279,7 +279,7 @@ impl Store {
                 sqlx::query("INSERT INTO divisions (code, name, kind, official_code, sort, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(&d.code)
                     .bind(&d.name)
-                    .bind(&d.kind)
+                    .bind(d.kind.as_str())
                     .bind(&d.official_code)
                     .bind(d.sort)
                     .bind(d.active as i64)
@@ -291,7 +291,7 @@ impl Store {
             Some(v) => {
                 let n = sqlx::query("UPDATE divisions SET name = $1, kind = $2, official_code = $3, sort = $4, active = $5, updated_at = $6, version = version + 1 WHERE code = $7 AND version = $8")
                     .bind(&d.name)
-                    .bind(&d.kind)
+                    .bind(d.kind.as_str())
                     .bind(&d.official_code)
                     .bind(d.sort)
                     .bind(d.active as i64)
@@ -364,7 +364,7 @@ impl Store {
             sqlx::query("INSERT INTO occupations (code, name, kind, levels, confirmed, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
                 .bind(&o.code)
                 .bind(&o.name)
-                .bind(&o.kind)
+                .bind(o.kind.as_str())
                 .bind(&o.levels)
                 .bind(o.confirmed as i64)
                 .bind(o.active as i64)
@@ -377,7 +377,7 @@ impl Store {
             let n = sqlx::query("UPDATE occupations SET code = $1, name = $2, kind = $3, levels = $4, confirmed = $5, active = $6, updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9")
                 .bind(&o.code)
                 .bind(&o.name)
-                .bind(&o.kind)
+                .bind(o.kind.as_str())
                 .bind(&o.levels)
                 .bind(o.confirmed as i64)
                 .bind(o.active as i64)

@@ -241,7 +241,7 @@ async fn page(
     let city = me.scope() == Scope::City;
     let districts = divisions
         .iter()
-        .filter(|v| v.kind != "city" && v.active)
+        .filter(|v| v.kind != domain::reference::DivisionKind::City && v.active)
         .map(|v| {
             let sel = q.district.as_deref() == Some(v.code.as_str());
             (v.code.clone(), v.name.clone(), sel)

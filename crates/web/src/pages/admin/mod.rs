@@ -263,13 +263,13 @@ fn division_from_form(f: &DivisionForm, code: String) -> Result<Division, AppErr
             .parse()
             .map_err(|_| AppError::invalid("sort", "排序须为整数"))?
     };
-    if !["district", "county", "county_city", "dev_zone", "city"].contains(&f.kind.as_str()) {
+    let Some(kind) = domain::reference::DivisionKind::parse(&f.kind) else {
         return Err(AppError::invalid("kind", "请选择类别"));
-    }
+    };
     Ok(Division {
         code,
         name,
-        kind: f.kind.clone(),
+        kind,
         official_code: (!official.is_empty()).then(|| official.to_string()),
         sort,
         active: f.active.is_some(),
@@ -338,7 +338,7 @@ async fn division_edit(
     let f = DivisionForm {
         code: d.code.clone(),
         name: d.name.clone(),
-        kind: d.kind.clone(),
+        kind: d.kind.as_str().into(),
         official_code: d.official_code.clone().unwrap_or_default(),
         sort: d.sort.to_string(),
         active: d.active.then(|| "on".into()),

@@ -1,6 +1,7 @@
 //! 职业目录的维护。
 
 use super::*;
+use domain::reference::ItemKind;
 
 #[derive(Deserialize, Default)]
 pub(super) struct OccQuery {
@@ -9,14 +10,6 @@ pub(super) struct OccQuery {
     pub(super) confirmed: Option<String>,
     pub(super) page: Option<i64>,
     pub(super) msg: Option<String>,
-}
-
-pub(super) fn kind_label(k: &str) -> &'static str {
-    if k == "special" {
-        "专项职业能力"
-    } else {
-        "职业（工种）"
-    }
 }
 
 pub(super) async fn occupations(
@@ -45,7 +38,7 @@ pub(super) async fn occupations(
             vec![
                 Cell::link(&o.code, format!("/admin/occupations/{}", o.id)).class("mono"),
                 Cell::new(&o.name),
-                Cell::new(kind_label(&o.kind)),
+                Cell::new(o.kind.name()),
                 Cell::new(if o.levels.is_empty() {
                     "—".into()
                 } else {
@@ -127,12 +120,12 @@ pub(super) fn occ_fields(f: &OccForm) -> Vec<Field> {
 pub(super) fn occupation_from_form(f: &OccForm, id: i64) -> Result<Occupation, AppError> {
     let name = domain::account::required_text("name", "名称", &f.name, 60)?;
     let code = f.code.trim().to_string();
-    let kind = if f.kind == "special" {
-        "special"
+    let kind = if f.kind == ItemKind::Special.as_str() {
+        ItemKind::Special
     } else {
-        "occupation"
+        ItemKind::Occupation
     };
-    let levels = if kind == "occupation" {
+    let levels = if kind == ItemKind::Occupation {
         domain::occupation::OccupationCode::parse(&code)
             .map_err(|e| AppError::invalid("code", e.to_string()))?;
         let levels = domain::occupation::parse_levels(&f.levels)
@@ -162,7 +155,7 @@ pub(super) fn occupation_from_form(f: &OccForm, id: i64) -> Result<Occupation, A
         id,
         code,
         name,
-        kind: kind.into(),
+        kind,
         levels,
         confirmed: f.confirmed.is_some(),
         active: f.active.is_some(),
@@ -211,7 +204,7 @@ pub(super) async fn occupation_edit(
     let f = OccForm {
         code: o.code.clone(),
         name: o.name.clone(),
-        kind: o.kind.clone(),
+        kind: o.kind.as_str().into(),
         levels: o.levels.clone(),
         confirmed: o.confirmed.then(|| "on".into()),
         active: o.active.then(|| "on".into()),

@@ -278,7 +278,7 @@ async fn form_page(
         .await?;
     let mut options = vec![("".to_string(), "请选择".to_string())];
     options.extend(occs.items.iter().filter(|o| o.active).map(|o| {
-        let tag = if o.kind == "special" {
+        let tag = if o.kind == domain::reference::ItemKind::Special {
             "［专项］"
         } else {
             ""
