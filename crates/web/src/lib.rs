@@ -11,6 +11,7 @@ pub mod evaluation;
 pub mod filing;
 pub mod forms;
 pub mod imports;
+pub mod institutions;
 pub mod jobs;
 pub mod middleware;
 pub mod notifications;

@@ -242,7 +242,7 @@ async fn get_institution(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    Ok(Json(state.store.institution(&me.scope(), id).await?).into_response())
+    Ok(Json(crate::institutions::institution(&state, &me, id).await?).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/institutions", tag = "评价机构", request_body = InstitutionForm,
@@ -252,15 +252,8 @@ async fn create_institution(
     me: Authed,
     JsonBody(f): JsonBody<InstitutionForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::InstitutionRegister)?;
-    let input = f.validate(&state.store.districts().await?)?;
-    if !me.scope().covers(Some(&input.reg_district), None) {
-        return Err(AppError::invalid(
-            "reg_district",
-            "只能登记本辖区的机构（属地管理）",
-        ));
-    }
-    let inst = state.store.create_institution(&me.actor(), &input).await?;
+    let districts = state.store.districts().await?;
+    let inst = crate::institutions::register(&state, &me, &f, &districts).await?;
     Ok((StatusCode::CREATED, Json(inst)).into_response())
 }
 
@@ -272,16 +265,8 @@ async fn update_institution(
     Path(id): Path<i64>,
     JsonBody(f): JsonBody<InstitutionForm>,
 ) -> Result<Response, AppError> {
-    state.store.institution(&me.scope(), id).await?;
-    if matches!(
-        me.role(),
-        Role::CityDivision | Role::Expert | Role::Supervisor
-    ) {
-        return Err(AppError::forbidden());
-    }
     let districts = state.store.districts().await?;
-    crate::pages::institutions_apply_update(&state, &me, id, &f, &districts).await?;
-    Ok(Json(state.store.institution(&me.scope(), id).await?).into_response())
+    Ok(Json(crate::institutions::update(&state, &me, id, &f, &districts).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "用户账号",

@@ -175,10 +175,10 @@ async fn show(
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let i = state.store.institution(&me.scope(), id).await?;
+    let i = crate::institutions::institution(&state, &me, id).await?;
     let yuan = |n: i64| format!("{n} 元");
     let mut links = vec![];
-    if may_edit(&me) {
+    if me.can(Action::InstitutionEdit) {
         links.push((format!("/institutions/{id}/edit"), "修改信息".to_string()));
     }
     links.push((
@@ -273,14 +273,6 @@ async fn show(
     Ok(render(&page))
 }
 
-fn may_edit(me: &Authed) -> bool {
-    // 二(一): city and district manage an institution together; the institution keeps its own profile.
-    matches!(
-        me.role(),
-        Role::Admin | Role::CityCenter | Role::District | Role::Institution
-    )
-}
-
 fn institution_fields(f: &InstitutionForm, districts: &[Division]) -> Vec<Field> {
     vec![
         Field::text("name", "机构名称", &f.name).required(),
@@ -365,18 +357,7 @@ async fn create(
 ) -> Result<Response, AppError> {
     me.may(Action::InstitutionRegister)?;
     let districts = state.store.districts().await?;
-    let result = async {
-        let input = f.validate(&districts)?;
-        if !me.scope().covers(Some(&input.reg_district), None) {
-            return Err(AppError::invalid(
-                "reg_district",
-                "只能登记本辖区的机构（属地管理）",
-            ));
-        }
-        Ok(state.store.create_institution(&me.actor(), &input).await?)
-    }
-    .await;
-    match result {
+    match crate::institutions::register(&state, &me, &f, &districts).await {
         Ok(i) => Ok(Redirect::to(&format!("/institutions/{}?msg=created", i.id)).into_response()),
         Err(e) => form_error(
             &state,
@@ -421,10 +402,8 @@ async fn edit_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let i = state.store.institution(&me.scope(), id).await?;
-    if !may_edit(&me) {
-        return Err(AppError::forbidden());
-    }
+    let i = crate::institutions::institution(&state, &me, id).await?;
+    me.may(Action::InstitutionEdit)?;
     let districts = state.store.districts().await?;
     let f = InstitutionForm::from(&i);
     Ok(render(&form_page(
@@ -446,13 +425,11 @@ async fn update(
     FormBody(f): FormBody<InstitutionForm>,
 ) -> Result<Response, AppError> {
     // Jurisdiction first: another district's institution is a 404 before anything else.
-    let current = state.store.institution(&me.scope(), id).await?;
-    if !may_edit(&me) {
-        return Err(AppError::forbidden());
-    }
+    let current = crate::institutions::institution(&state, &me, id).await?;
+    me.may(Action::InstitutionEdit)?;
     let districts = state.store.districts().await?;
-    match apply_update(&state, &me, id, &f, &districts).await {
-        Ok(()) => Ok(Redirect::to(&format!("/institutions/{id}?msg=saved")).into_response()),
+    match crate::institutions::update(&state, &me, id, &f, &districts).await {
+        Ok(_) => Ok(Redirect::to(&format!("/institutions/{id}?msg=saved")).into_response()),
         Err(e) => form_error(
             &state,
             &me,
@@ -464,33 +441,4 @@ async fn update(
             &districts,
         ),
     }
-}
-
-/// Validate and save an update; shared with the API.
-pub async fn apply_update(
-    state: &AppState,
-    me: &Authed,
-    id: i64,
-    f: &InstitutionForm,
-    districts: &[Division],
-) -> Result<(), AppError> {
-    let input = f.validate(districts)?;
-    let version = f.expected_version()?;
-    // 二(一): an institution the city moved to its premises' district is managed there.
-    let effective = if state.store.institution_district_basis(id).await? == "business" {
-        &input.biz_district
-    } else {
-        &input.reg_district
-    };
-    if !me.scope().covers(Some(effective), Some(id)) && me.role() == Role::District {
-        return Err(AppError::invalid(
-            "reg_district",
-            "迁出本辖区须由市级部门办理",
-        ));
-    }
-    state
-        .store
-        .update_institution(&me.actor(), &me.scope(), id, version, &input)
-        .await?;
-    Ok(())
 }

@@ -12,7 +12,6 @@ mod statistics;
 pub mod users;
 
 pub use home::{attempt_login, session_cookie};
-pub use institutions::apply_update as institutions_apply_update;
 
 use askama::Template;
 use axum::http::StatusCode;
