@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_anchor_outbox",
         include_str!("../migrations/0012_audit_anchor_outbox.sql"),
     ),
+    (
+        14,
+        "outbox_sender",
+        include_str!("../migrations/0014_outbox_sender.sql"),
+    ),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.
