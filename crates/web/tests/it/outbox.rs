@@ -3,7 +3,7 @@
 //! connection pools run at once; time is passed in, never read from the clock.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -337,7 +337,7 @@ async fn outbox_sent_once_with_retries() {
     let plain = accepted.iter().find(|p| p["OutId"] == sms[0].to_string()).unwrap();
     assert_eq!(plain["TemplateCode"], "SMS_100");
     assert_eq!(
-        app.count("SELECT COALESCE(SUM(attempts), 0) FROM outbox WHERE channel = 'sms' AND status = 'sent' AND kind IN ('notice', 'filing_decision') AND provider_ref LIKE 'biz-%'").await,
+        app.count("SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM outbox WHERE channel = 'sms' AND status = 'sent' AND kind IN ('notice', 'filing_decision') AND provider_ref LIKE 'biz-%'").await,
         10,
         "six deliveries and four failed attempts counted"
     );
