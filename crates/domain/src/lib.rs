@@ -14,6 +14,7 @@ pub mod filing;
 pub mod id_number;
 pub mod institution;
 pub mod occupation;
+pub mod outbox;
 pub mod outreach;
 pub mod permission;
 pub mod plan;

@@ -66,6 +66,10 @@ actions! {
     TokenManage = "tokens.manage", "管理接口令牌", Jurisdiction, [Admin];
     /// 审计日志: read and verify the chain.
     AuditRead = "audit.read", "查看审计日志", Jurisdiction, [Admin, CityCenter, CityDivision];
+    /// 消息外发: the SMS and e-mail deliveries with their attempts and errors (recipients masked).
+    OutboxView = "outbox.view", "查看消息外发", Jurisdiction, [Admin, CityCenter];
+    /// 消息外发: re-queue a failed delivery (audited).
+    OutboxRetry = "outbox.retry", "重新发送消息", Jurisdiction, [Admin, CityCenter];
     /// 用户账号: list and view.
     UserView = "users.view", "查看用户账号", Jurisdiction, [Admin, CityCenter, District];
     /// 用户账号: create (which roles each may create is `Role::may_create`; a district creates none).

@@ -68,6 +68,24 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The outbox of SMS and e-mail (消息外发); `serve` sends it too.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Send what is due through the configured SMTP server and SMS gateway, with retries and
+    /// back-off; safe next to running servers (rows are claimed). Runs until stopped.
+    Send {
+        #[command(flatten)]
+        db: settings::DbArgs,
+        /// One pass over what is due now, then exit.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -158,6 +176,43 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys { command } => keys_command(cli.config.as_deref(), command),
+        Command::Outbox {
+            command: OutboxCommand::Send { db, once },
+        } => {
+            let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            init_logging(&s.log);
+            let Some(config) = s.outbox()? else {
+                anyhow::bail!(
+                    "未配置发送通道：请配置 smtp_host（邮件）或 sms_access_key_id（短信），见 docs/operations.md；消息保持待发送"
+                );
+            };
+            let store = open(&s).await?;
+            let every = config.every;
+            let sender =
+                web::outbox::Sender::new(store, config, web::outbox::Sender::worker_name());
+            loop {
+                let r = sender.run_once(chrono::Utc::now()).await?;
+                if once {
+                    println!(
+                        "已发送 {} 条；失败待重试 {} 条；发送失败 {} 条",
+                        r.sent, r.retrying, r.failed
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+                if r != web::outbox::SendReport::default() {
+                    tracing::info!(
+                        sent = r.sent,
+                        retrying = r.retrying,
+                        failed = r.failed,
+                        "outbox sent"
+                    );
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+                }
+            }
+        }
         Command::Migrate(db) => {
             let s = Settings::load(cli.config.as_deref(), &db, None)?;
             init_logging(&s.log);
@@ -497,6 +552,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     let config = web::WebConfig {
         cert_signing_key,
         cert_public_keys,
+        outbox: s.outbox()?,
         ..s.web_config()
     };
     let state = web::AppState::new(store, config, policy);

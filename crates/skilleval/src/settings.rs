@@ -89,6 +89,37 @@ pub struct Settings {
     pub anchor_dir: String,
     /// Minutes between periodic anchors by the scheduler.
     pub anchor_every_minutes: u64,
+    /// 邮件: the SMTP server; empty = no e-mail is sent (messages stay pending).
+    pub smtp_host: String,
+    /// 0 = the usual port of `smtp_tls` (25, 587, 465).
+    pub smtp_port: u16,
+    /// none | starttls | tls
+    pub smtp_tls: String,
+    pub smtp_username: String,
+    /// Secret: set it in the environment (SKILLEVAL_SMTP_PASSWORD) or a file readable by the
+    /// service only; never shown.
+    pub smtp_password: String,
+    /// The sender, e.g. "郑州市技能人才评价服务平台 <noreply@pj.zzrs.gov.cn>".
+    pub smtp_from: String,
+    /// 短信: Alibaba Cloud SMS (SendSms) endpoint.
+    pub sms_url: String,
+    /// Empty = no SMS is sent (messages stay pending).
+    pub sms_access_key_id: String,
+    /// Secret (SKILLEVAL_SMS_ACCESS_KEY_SECRET); never shown.
+    pub sms_access_key_secret: String,
+    /// 短信签名 as approved by the provider.
+    pub sms_sign_name: String,
+    pub sms_region: String,
+    /// Message kind → template code: "filing_decision=SMS_1,default=SMS_2".
+    pub sms_templates: String,
+    /// Seconds between two runs of the outbox sender in each app server.
+    pub outbox_every_seconds: u64,
+    /// Attempts before a message is failed (发送失败).
+    pub outbox_max_attempts: i64,
+    /// Wait after the first failed attempt; it doubles after each further one ...
+    pub outbox_first_retry_seconds: i64,
+    /// ... up to this.
+    pub outbox_max_retry_seconds: i64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -106,6 +137,12 @@ impl std::fmt::Debug for Settings {
             .field("keys_file", &self.keys_file)
             .field("anchor_keys", &shown(&self.anchor_keys))
             .field("anchor_dir", &self.anchor_dir)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &shown(&self.smtp_password))
+            .field("sms_url", &self.sms_url)
+            .field("sms_access_key_id", &self.sms_access_key_id)
+            .field("sms_access_key_secret", &shown(&self.sms_access_key_secret))
             .finish_non_exhaustive()
     }
 }
@@ -142,6 +179,22 @@ impl Default for Settings {
             anchor_keys: String::new(),
             anchor_dir: String::new(),
             anchor_every_minutes: 60,
+            smtp_host: String::new(),
+            smtp_port: 0,
+            smtp_tls: "starttls".into(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_from: String::new(),
+            sms_url: notify::DEFAULT_ENDPOINT.into(),
+            sms_access_key_id: String::new(),
+            sms_access_key_secret: String::new(),
+            sms_sign_name: String::new(),
+            sms_region: "cn-hangzhou".into(),
+            sms_templates: String::new(),
+            outbox_every_seconds: 30,
+            outbox_max_attempts: 8,
+            outbox_first_retry_seconds: 60,
+            outbox_max_retry_seconds: 3600,
         }
     }
 }
@@ -243,6 +296,63 @@ impl Settings {
             anchor_every: std::time::Duration::from_secs(self.anchor_every_minutes.max(1) * 60),
             ..Default::default()
         }
+    }
+
+    /// The outbox sender: the configured channels (SMTP, SMS gateway) and the retry rule.
+    /// `None` when no channel is configured; an incomplete channel is an error naming the setting.
+    pub fn outbox(&self) -> anyhow::Result<Option<web::outbox::OutboxConfig>> {
+        let timeout = std::time::Duration::from_secs(20);
+        let email = match self.smtp_host.trim() {
+            "" => None,
+            host => {
+                let tls = notify::TlsMode::parse(&self.smtp_tls).map_err(|e| anyhow::anyhow!(e))?;
+                if self.smtp_from.trim().is_empty() {
+                    anyhow::bail!("已配置 smtp_host，但缺少发件地址 smtp_from");
+                }
+                Some(notify::SmtpConfig {
+                    host: host.to_string(),
+                    port: if self.smtp_port == 0 {
+                        tls.default_port()
+                    } else {
+                        self.smtp_port
+                    },
+                    tls,
+                    username: self.smtp_username.trim().to_string(),
+                    password: self.smtp_password.clone(),
+                    from: self.smtp_from.trim().to_string(),
+                    timeout,
+                })
+            }
+        };
+        let sms = match self.sms_access_key_id.trim() {
+            "" => None,
+            key => Some(notify::SmsConfig {
+                url: self.sms_url.trim().to_string(),
+                access_key_id: key.to_string(),
+                access_key_secret: self.sms_access_key_secret.clone(),
+                sign_name: self.sms_sign_name.trim().to_string(),
+                region: self.sms_region.trim().to_string(),
+                templates: notify::SmsConfig::parse_templates(&self.sms_templates)
+                    .map_err(|e| anyhow::anyhow!(e))?,
+                timeout,
+            }),
+        };
+        let channels = notify::Channels::new(email, sms).map_err(|e| anyhow::anyhow!(e))?;
+        if channels.is_empty() {
+            return Ok(None);
+        }
+        if self.outbox_max_attempts < 1 || self.outbox_first_retry_seconds < 1 {
+            anyhow::bail!("outbox_max_attempts 与 outbox_first_retry_seconds 须为正整数");
+        }
+        Ok(Some(web::outbox::OutboxConfig {
+            deliver: std::sync::Arc::new(channels),
+            retry: domain::outbox::RetryPolicy {
+                max_attempts: self.outbox_max_attempts,
+                first_delay_secs: self.outbox_first_retry_seconds,
+                max_delay_secs: self.outbox_max_retry_seconds,
+            },
+            every: std::time::Duration::from_secs(self.outbox_every_seconds.max(1)),
+        }))
     }
 
     /// The configured keys: `letter_keys` and `id_pepper` from the settings or from

@@ -436,3 +436,24 @@ async fn audit_verify_with_anchor_names_the_gap() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("签名无效"));
 }
+
+/// `outbox send` without a channel says so (messages stay pending); an incomplete channel is
+/// refused naming the missing setting, before anything is sent.
+#[tokio::test]
+async fn outbox_send_needs_a_configured_channel() {
+    let (_dir, url, _store) = demo_db().await;
+    let out = skilleval(&["outbox", "send", "--once", "--database", &url]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("未配置发送通道"));
+    let out = Command::new(env!("CARGO_BIN_EXE_skilleval"))
+        .args(["outbox", "send", "--once", "--database", &url])
+        .env("SKILLEVAL_LOG", "warn")
+        .env("SKILLEVAL_SMTP_HOST", "127.0.0.1")
+        .env("SKILLEVAL_SMTP_PASSWORD", "do-not-print-me")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("smtp_from"), "{err}");
+    assert!(!err.contains("do-not-print-me"));
+}

@@ -201,6 +201,7 @@ pub async fn seed(store: &Store, today: chrono::NaiveDate) -> Result<bool> {
     crate::demo_filing_rules::seed_filing_rules(store, today).await?;
     crate::demo_inst_plans::seed_inst_plans(store, today).await?;
     crate::demo_certificates::seed_certificates(store, today).await?;
+    store.seed_outbox_demo(today).await?;
     Ok(true)
 }
 

@@ -22,6 +22,7 @@ mod jobs;
 pub mod keys;
 mod migrate;
 mod notifications;
+pub mod outbox;
 mod outreach;
 mod plans;
 mod reference;
@@ -59,8 +60,9 @@ pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use keys::{KeyError, Keys};
 pub use migrate::MIGRATIONS;
-pub use notifications::{
-    NewNotification, Notification, OutboxMessage, OutboxRow, OUTBOX_MAX_ATTEMPTS,
+pub use notifications::{NewNotification, Notification, OutboxMessage};
+pub use outbox::{
+    Deliver, Delivered, DeliveryError, DeliveryFuture, OutboxFilter, OutboxRow, OutboxTally,
 };
 pub use outreach::{
     Enterprise, EnterpriseFilter, Guidance, NewEnterprise, NewRegistration, Registration,

@@ -72,25 +72,33 @@ pub struct Notification {
     pub read_at: Option<String>,
 }
 
-/// An outgoing message for a later sender adapter.
+/// An outgoing message; the outbox sender (`web::outbox`) delivers it later.
 #[derive(Debug, Clone)]
 pub struct OutboxMessage {
-    /// `sms` or `email`.
+    /// `sms` or `email` ([`domain::outbox::Channel`]).
     pub channel: &'static str,
     /// Phone number or e-mail address.
     pub recipient: String,
     /// E-mail subject (empty for SMS).
     pub subject: String,
     pub body: String,
+    /// 消息类型, e.g. `filing_decision`: picks the SMS gateway's template (`sms_templates`).
+    pub kind: String,
+    /// The SMS template's variables (a JSON object of strings). SMS gateways in China send
+    /// approved templates, not free text; `notice` messages carry `{"content": body}`.
+    pub params: serde_json::Value,
 }
 
 impl OutboxMessage {
     pub fn sms(phone: impl Into<String>, body: impl Into<String>) -> Self {
+        let body = body.into();
         OutboxMessage {
             channel: "sms",
             recipient: phone.into(),
             subject: String::new(),
-            body: body.into(),
+            params: serde_json::json!({ "content": body }),
+            body,
+            kind: "notice".into(),
         }
     }
     pub fn email(
@@ -103,25 +111,16 @@ impl OutboxMessage {
             recipient: address.into(),
             subject: subject.into(),
             body: body.into(),
+            kind: "notice".into(),
+            params: serde_json::json!({}),
         }
     }
-}
-
-/// A stored outbox row.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct OutboxRow {
-    pub id: i64,
-    pub channel: String,
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    /// pending | sent | failed
-    pub status: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub created_at: String,
-    pub sent_at: Option<String>,
+    /// The message kind and its template variables (values are sent as text).
+    pub fn template(mut self, kind: impl Into<String>, params: serde_json::Value) -> Self {
+        self.kind = kind.into();
+        self.params = params;
+        self
+    }
 }
 
 const COLUMNS: &str =
@@ -144,9 +143,6 @@ fn from_row(r: &AnyRow) -> Result<Notification> {
 /// Uses $1 (user id) and $2 (institution id, -1 when none).
 const MINE: &str =
     "(recipient_user_id = $1 OR (institution_id = $2 AND recipient_user_id IS NULL))";
-
-/// After this many failed attempts an outbox message is `failed` for good.
-pub const OUTBOX_MAX_ATTEMPTS: i64 = 5;
 
 impl Store {
     /// Write an in-platform message inside the caller's transaction. Returns its id.
@@ -173,7 +169,7 @@ impl Store {
 
     /// Queue an SMS or e-mail inside the caller's transaction. Returns its id.
     pub async fn enqueue_outbox(tx: &mut WriteTx, m: &OutboxMessage) -> Result<i64> {
-        if !matches!(m.channel, "sms" | "email") {
+        if domain::outbox::Channel::parse(m.channel).is_none() {
             return Err(StoreError::Invalid(format!(
                 "未知的发送渠道：{}",
                 m.channel
@@ -182,14 +178,19 @@ impl Store {
         if m.recipient.trim().is_empty() {
             return Err(StoreError::Invalid("接收人不能为空".into()));
         }
+        if !m.params.is_object() {
+            return Err(StoreError::Invalid("短信模板参数须为 JSON 对象".into()));
+        }
         Ok(sqlx::query(
-            "INSERT INTO outbox (channel, recipient, subject, body, status, attempts, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5) RETURNING id",
+            "INSERT INTO outbox (channel, recipient, subject, body, status, attempts, created_at, kind, params) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7) RETURNING id",
         )
         .bind(m.channel)
-        .bind(&m.recipient)
+        .bind(m.recipient.trim())
         .bind(&m.subject)
         .bind(&m.body)
         .bind(now_text())
+        .bind(&m.kind)
+        .bind(m.params.to_string())
         .fetch_one(tx.conn())
         .await?
         .get(0))
@@ -290,62 +291,5 @@ impl Store {
         .rows_affected();
         tx.commit().await?;
         Ok(n)
-    }
-
-    /// Oldest pending outbox messages, for a sender adapter.
-    pub async fn pending_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>> {
-        let rows = sqlx::query(
-            "SELECT id, channel, recipient, subject, body, status, attempts, last_error, created_at, sent_at FROM outbox WHERE status = 'pending' ORDER BY id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.db.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| OutboxRow {
-                id: r.get(0),
-                channel: r.get(1),
-                recipient: r.get(2),
-                subject: r.get(3),
-                body: r.get(4),
-                status: r.get(5),
-                attempts: r.get(6),
-                last_error: r.get(7),
-                created_at: r.get(8),
-                sent_at: r.get(9),
-            })
-            .collect())
-    }
-
-    /// Record a delivery attempt: `Ok` → sent; `Err(reason)` → stays pending until
-    /// [`OUTBOX_MAX_ATTEMPTS`], then failed.
-    pub async fn outbox_attempt(
-        &self,
-        id: i64,
-        outcome: std::result::Result<(), &str>,
-    ) -> Result<()> {
-        let mut tx = self.db.write().await?;
-        match outcome {
-            Ok(()) => {
-                sqlx::query(
-                    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $1 WHERE id = $2",
-                )
-                .bind(now_text())
-                .bind(id)
-                .execute(tx.conn())
-                .await?;
-            }
-            Err(reason) => {
-                sqlx::query(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $1, status = CASE WHEN attempts + 1 >= $2 THEN 'failed' ELSE 'pending' END WHERE id = $3",
-                )
-                .bind(reason)
-                .bind(OUTBOX_MAX_ATTEMPTS)
-                .bind(id)
-                .execute(tx.conn())
-                .await?;
-            }
-        }
-        tx.commit().await
     }
 }

@@ -15,6 +15,7 @@ pub mod institutions;
 pub mod jobs;
 pub mod middleware;
 pub mod notifications;
+pub mod outbox;
 pub mod outreach;
 pub mod pages;
 mod queue;
@@ -81,6 +82,9 @@ pub struct WebConfig {
     pub anchor_dir: Option<std::path::PathBuf>,
     /// How often the scheduler anchors the chain's head.
     pub anchor_every: std::time::Duration,
+    /// The outbox sender (SMTP, SMS gateway) with its retry rule. `None`: no channel is
+    /// configured, SMS and e-mail stay pending (the admin page says so).
+    pub outbox: Option<outbox::OutboxConfig>,
 }
 
 impl Default for WebConfig {
@@ -102,6 +106,7 @@ impl Default for WebConfig {
             public_query_limit: 30,
             anchor_dir: None,
             anchor_every: std::time::Duration::from_secs(3600),
+            outbox: None,
         }
     }
 }
@@ -116,6 +121,8 @@ pub struct AppState {
     /// Certificate keys: the signing key (if any) and the published key ring.
     pub certs: Arc<certificates::CertKeys>,
     calendar: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<HolidayCalendar>)>>>,
+    /// When this server started (monotonic): a pinned server's clock runs on from its pinned noon.
+    started: std::time::Instant,
 }
 
 impl AppState {
@@ -133,6 +140,19 @@ impl AppState {
         }
     }
 
+    /// Now, for timers that must run (the outbox's back-off). While "today" is pinned: noon
+    /// of that day in China time plus the time this server has run, so retries still come due
+    /// in a drill; tests pass their own times to the sender and never call this.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match self.config.fixed_today {
+            Some(_) => {
+                chrono::DateTime::from_timestamp(self.now_unix(), 0).expect("valid time")
+                    + chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default()
+            }
+            None => chrono::Utc::now(),
+        }
+    }
+
     pub fn new(store: Store, config: WebConfig, policy: Policy) -> AppState {
         let certs = Arc::new(certificates::CertKeys::from_config(&config));
         AppState {
@@ -142,6 +162,7 @@ impl AppState {
             policy: Arc::new(policy),
             metrics: Arc::new(middleware::Metrics::default()),
             calendar: Arc::default(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -167,6 +188,7 @@ pub fn page_routes() -> routing::Routes {
         .merge(documents::router())
         .merge(jobs::router())
         .merge(notifications::router())
+        .merge(outbox::router())
         .merge(outreach::router())
         .merge(registration::router())
         .merge(certificates::router())
@@ -218,6 +240,7 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     if state.config.scheduler {
         scheduler::spawn(state.clone());
+        outbox::spawn(state.clone());
     }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)

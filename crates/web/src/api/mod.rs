@@ -71,6 +71,7 @@ pub fn v1() -> ApiRouter {
         .merge(crate::documents::api_routes())
         .merge(crate::jobs::api_routes())
         .merge(crate::notifications::api_routes())
+        .merge(crate::outbox::api_routes())
         .merge(crate::outreach::api_routes())
         .merge(crate::registration::api_routes())
         .merge(crate::certificates::api_routes())

@@ -126,6 +126,7 @@ const MENU: &[MenuEntry] = &[
     menu("/admin/occupations", "职业目录", Action::ReferenceManage),
     menu("/admin/calendar", "工作日历", Action::ReferenceManage),
     menu("/admin/tokens", "接口令牌", Action::TokenManage),
+    menu("/admin/outbox", "消息外发", Action::OutboxView),
     menu("/audit", "审计日志", Action::AuditRead),
     menu("/public/institutions", "公开信息", Action::OwnAccount),
     menu("/policy", "政策规则", Action::OwnAccount),
@@ -272,6 +273,7 @@ pub fn flash_text(code: Option<&str>) -> Option<String> {
         "loggedout" => "您已安全退出。",
         "uploaded" => "材料已上传。",
         "read" => "已标记为已读。",
+        "requeued" => "已重新排队，发送器将尽快重新发送。",
         _ => return None,
     };
     Some(text.to_string())

@@ -103,11 +103,12 @@ async fn openapi_valid_and_complete() {
                     }
                 }
             } else if m == "post" || m == "put" {
-                // Writes without a body are the ones that need none (sign, read-a-notification, logout).
+                // Writes without a body are the ones that need none (sign, read-a-notification, retry a delivery, logout).
                 assert!(
                     [
                         "/api/v1/plans/{id}/letter/sign",
                         "/api/v1/notifications/{id}/read",
+                        "/api/v1/outbox/{id}/retry",
                     ]
                     .contains(&path.as_str()),
                     "{m} {path}: no request body"

@@ -315,7 +315,7 @@ async fn filing_social_org_full_path() {
         1
     );
     assert!(
-        app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms'")
+        app.count("SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND kind = 'filing_decision'")
             .await
             >= 2
     );

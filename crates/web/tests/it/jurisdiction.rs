@@ -381,6 +381,7 @@ async fn jurisdiction_matrix_every_record() {
         "SELECT id FROM institution_district_moves WHERE institution_id = {inst}"
     ))
     .await;
+    let outbox = first("SELECT id FROM outbox WHERE status = 'failed' ORDER BY id".into()).await;
     let notification = first("SELECT n.id FROM notifications n JOIN users u ON u.id = n.recipient_user_id WHERE u.username = 'inst-1'".into()).await;
 
     // The id each path parameter takes, by the route's leading segment.
@@ -406,6 +407,7 @@ async fn jurisdiction_matrix_every_record() {
             "institutions" | "efilings" => Some(inst),
             "district-moves" => move_id,
             "notifications" => notification,
+            "outbox" => outbox,
             _ => None,
         }?;
         let mut out = String::new();

@@ -17,6 +17,7 @@ mod jobs;
 mod notice_calendar;
 mod notice_inst_plans;
 mod notifications;
+mod outbox;
 mod permissions;
 mod plans;
 mod statistics;

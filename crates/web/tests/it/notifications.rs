@@ -33,8 +33,10 @@ async fn notify_is_atomic_with_the_decision() {
             .unwrap();
         drop(tx);
     }
+    // The demo data holds outbox rows in every state; these are counted from there.
+    let queued = app.count("SELECT COUNT(*) FROM outbox").await;
     assert_eq!(app.count("SELECT COUNT(*) FROM notifications").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, queued);
     // Committed: both written.
     let mut tx = app.store.db.write().await.unwrap();
     Store::notify(
@@ -48,14 +50,31 @@ async fn notify_is_atomic_with_the_decision() {
         .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM notifications").await, 1);
-    let pending = app.store.pending_outbox(10).await.unwrap();
-    assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].channel, "sms");
-    app.store
-        .outbox_attempt(pending[0].id, Ok(()))
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, queued + 1);
+    // A sender claims it (SMS only), records the delivery, and it is not claimed again.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T02:00:00Z")
+        .unwrap()
+        .to_utc();
+    let sms = [domain::outbox::Channel::Sms];
+    let lease = chrono::Duration::minutes(5);
+    let claimed = app
+        .store
+        .claim_outbox("t", &sms, now, lease, 10)
         .await
         .unwrap();
-    assert!(app.store.pending_outbox(10).await.unwrap().is_empty());
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].channel, domain::outbox::Channel::Sms);
+    assert!(app
+        .store
+        .outbox_delivered(claimed[0].id, "t", now, "ok")
+        .await
+        .unwrap());
+    assert!(app
+        .store
+        .claim_outbox("t", &sms, now, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
     // A message without recipient is refused.
     let mut tx = app.store.db.write().await.unwrap();
     assert!(Store::notify(&mut tx, &NewNotification::default())
