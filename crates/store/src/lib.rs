@@ -25,6 +25,7 @@ mod notifications;
 mod outreach;
 mod plans;
 mod reference;
+pub mod retention;
 mod review;
 mod sessions;
 mod sql;
@@ -35,6 +36,7 @@ pub mod demo_certificates;
 mod demo_filing_review;
 pub mod demo_filing_rules;
 mod demo_inst_plans;
+mod demo_retention;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
@@ -69,6 +71,7 @@ pub use plans::{
     Efiling, EfilingFilter, PaperReceipt, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile,
 };
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
+pub use retention::{Disposal, Hold, PaperFilter, PaperRecord, RetentionFilter, RetentionRecord};
 pub use review::{Dispatch, DistrictMove, FilingSupervisor, ProvinceReport};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 pub use stats::{Statistics, Tally};

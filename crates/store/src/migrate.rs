@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_anchor_outbox",
         include_str!("../migrations/0012_audit_anchor_outbox.sql"),
     ),
+    (
+        13,
+        "retention",
+        include_str!("../migrations/0013_retention.sql"),
+    ),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.
