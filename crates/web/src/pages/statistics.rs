@@ -170,6 +170,13 @@ fn figures(st: Statistics) -> Vec<Figure> {
             st.filings_by_state,
         ),
         Figure::new(
+            "备案申请（按等待工作日数：提交至办结，未办结的至今日）",
+            "等待工作日数",
+            "申请数",
+            None,
+            st.filings_by_wait,
+        ),
+        Figure::new(
             "评价计划（按开考月份）",
             "月份",
             "计划数",
@@ -247,7 +254,8 @@ async fn page(
             (v.code.clone(), v.name.clone(), sel)
         })
         .collect();
-    let st = state.store.statistics(&scope).await?;
+    let cal = state.display_calendar().await?;
+    let st = state.store.statistics(&scope, state.today(), &cal).await?;
     Ok(render(&StatisticsPage {
         layout: Layout::new(&state, Some(&me), "统计分析", "/statistics"),
         today: state.today().format("%Y-%m-%d").to_string(),
@@ -265,7 +273,8 @@ async fn export(
 ) -> Result<Response, AppError> {
     me.may(Action::StatisticsView)?;
     let scope = stats_scope(&me, &q);
-    let st = state.store.statistics(&scope).await?;
+    let cal = state.display_calendar().await?;
+    let st = state.store.statistics(&scope, state.today(), &cal).await?;
     let mut rows = vec![];
     for f in figures(st) {
         for t in &f.rows {

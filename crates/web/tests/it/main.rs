@@ -19,6 +19,7 @@ mod notice_inst_plans;
 mod notifications;
 mod permissions;
 mod plans;
+mod retention;
 mod statistics;
 
 mod api_complete;
