@@ -221,8 +221,8 @@ pub fn check_paper_entry(
     today: NaiveDate,
 ) -> Result<(PaperEntry, NaiveDate), crate::FieldError> {
     use crate::FieldError;
-    let kind = PaperKind::parse(kind.trim())
-        .ok_or_else(|| FieldError::new("kind", "请选择档案类别"))?;
+    let kind =
+        PaperKind::parse(kind.trim()).ok_or_else(|| FieldError::new("kind", "请选择档案类别"))?;
     let text = |field: &'static str, label: &str, v: &str, max: usize| {
         let v = v.trim();
         if v.is_empty() {
@@ -463,11 +463,7 @@ pub fn check_disposable(
     today: NaiveDate,
 ) -> Result<(), Refusal> {
     if facts.disposed {
-        return Err(refusal(
-            RULE_STATE,
-            TWO_KEYS_CLAUSE,
-            "该档案已销毁".into(),
-        ));
+        return Err(refusal(RULE_STATE, TWO_KEYS_CLAUSE, "该档案已销毁".into()));
     }
     if let Some(reason) = &facts.hold {
         return Err(refusal(
@@ -555,11 +551,7 @@ pub fn check_execute(status: DisposalStatus, first: KeySide) -> Result<(), Refus
             TWO_KEYS_CLAUSE,
             "该销毁申请已撤回".into(),
         )),
-        DisposalStatus::Done => Err(refusal(
-            RULE_STATE,
-            TWO_KEYS_CLAUSE,
-            "该档案已销毁".into(),
-        )),
+        DisposalStatus::Done => Err(refusal(RULE_STATE, TWO_KEYS_CLAUSE, "该档案已销毁".into())),
     }
 }
 
@@ -579,7 +571,10 @@ pub fn check_lift_hold(placed_by_city: bool, role: Role) -> Result<(), Refusal> 
 pub fn check_reason(reason: &str, what: &str) -> Result<String, crate::FieldError> {
     let r = reason.trim();
     if r.is_empty() {
-        return Err(crate::FieldError::new("reason", format!("请填写{what}的原因")));
+        return Err(crate::FieldError::new(
+            "reason",
+            format!("请填写{what}的原因"),
+        ));
     }
     if r.chars().count() > 500 {
         return Err(crate::FieldError::new(
@@ -731,17 +726,24 @@ mod tests {
         let p = p();
         let today = d(2026, 12, 2);
         let (e, due) = check_paper_entry(
-            &p, "plan", " 评价工作计划（纸质） ", "档案室3号柜", "张三", "2026-11-30", "", today,
+            &p,
+            "plan",
+            " 评价工作计划（纸质） ",
+            "档案室3号柜",
+            "张三",
+            "2026-11-30",
+            "",
+            today,
         )
         .unwrap();
         assert_eq!(e.kind, PaperKind::Plan);
         assert_eq!(e.title, "评价工作计划（纸质）");
         assert_eq!(due, d(2029, 11, 30));
-        let err = check_paper_entry(&p, "plan", "x", "", "张三", "2026-11-30", "", today)
-            .unwrap_err();
+        let err =
+            check_paper_entry(&p, "plan", "x", "", "张三", "2026-11-30", "", today).unwrap_err();
         assert_eq!(err.field, "location");
-        let err = check_paper_entry(&p, "plan", "x", "柜", "张三", "2026-12-03", "", today)
-            .unwrap_err();
+        let err =
+            check_paper_entry(&p, "plan", "x", "柜", "张三", "2026-12-03", "", today).unwrap_err();
         assert_eq!(err.field, "closed_on");
         assert!(check_paper_entry(&p, "box", "x", "柜", "张三", "2026-12-01", "", today).is_err());
     }

@@ -566,7 +566,11 @@ async fn retention_run(s: &Settings, dry_run: bool) -> anyhow::Result<ExitCode> 
     println!(
         "档案到期处理（{}{}）",
         today.format("%Y-%m-%d"),
-        if dry_run { "，演练：不做任何更改" } else { "" }
+        if dry_run {
+            "，演练：不做任何更改"
+        } else {
+            ""
+        }
     );
     if !dry_run {
         println!("新登记办结档案 {} 件", report.registered);

@@ -467,13 +467,24 @@ async fn retention_run_disposes_only_what_both_keys_approved() {
     let before = disposed().await;
     let out = run(true);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("已到期待销毁") && text.contains("演练"), "{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("已到期待销毁") && text.contains("演练"),
+        "{text}"
+    );
     assert!(text.contains("双方已同意的 1 件"), "{text}");
     assert_eq!(disposed().await, before, "a dry run changes nothing");
     let out = run(false);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("本次销毁 1 件"), "{text}");
     assert_eq!(disposed().await, before + 1);
     // Again: nothing left that both keys approved.

@@ -143,8 +143,11 @@ async fn keys(
     reason: &str,
 ) -> Result<RetentionRecord> {
     let role = |a: &Actor| domain::Role::parse(&a.role).expect("role");
-    let side = dr::key_side(&r.keeper(), role(first)).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let d = store.propose_disposal(first, r, r.version, side, reason).await?;
+    let side =
+        dr::key_side(&r.keeper(), role(first)).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let d = store
+        .propose_disposal(first, r, r.version, side, reason)
+        .await?;
     if let Some(second) = second {
         let cur = store.retention_record(&Scope::City, r.id).await?;
         let s2 = dr::second_key(&r.keeper(), side, role(second))
@@ -200,10 +203,11 @@ pub async fn seed_retention(store: &Store, today: NaiveDate) -> Result<()> {
     )
     .await?;
     // An evaluation plan cancelled long ago, with its material: the electronic tombstone.
-    let occupation: i64 = sqlx::query("SELECT id FROM occupations WHERE code = '4-03-02-01' ORDER BY id LIMIT 1")
-        .fetch_one(&store.db.pool)
-        .await?
-        .get(0);
+    let occupation: i64 =
+        sqlx::query("SELECT id FROM occupations WHERE code = '4-03-02-01' ORDER BY id LIMIT 1")
+            .fetch_one(&store.db.pool)
+            .await?
+            .get(0);
     let start = back(today, 5, 200);
     let plan = store
         .create_plan(
@@ -229,7 +233,10 @@ pub async fn seed_retention(store: &Store, today: NaiveDate) -> Result<()> {
         .bind(plan.id)
         .execute(&store.db.pool)
         .await?;
-    let bytes = format!("%PDF-1.4\n% demo cancelled plan material {}\n%%EOF\n", plan.id);
+    let bytes = format!(
+        "%PDF-1.4\n% demo cancelled plan material {}\n%%EOF\n",
+        plan.id
+    );
     store
         .add_document(
             &Actor::system("demo"),
@@ -319,7 +326,7 @@ pub async fn seed_retention(store: &Store, today: NaiveDate) -> Result<()> {
         &district,
         Some("410105"),
         PaperKind::Process,
-        "评价过程纸质资料（签到表、考场记录）",
+        "2023年第三季度评价签到表、考场记录",
         "金水区人社局档案室 4 号柜",
         "刘档案",
         back(today, 3, 60),
@@ -376,7 +383,9 @@ pub async fn seed_retention(store: &Store, today: NaiveDate) -> Result<()> {
     )
     .await?;
     let d = store.retention_disposals(r.id).await?;
-    store.execute_disposal(&bureau, &r, d[0].id, r.version).await?;
+    store
+        .execute_disposal(&bureau, &r, d[0].id, r.version)
+        .await?;
     paper(
         store,
         &policy,

@@ -282,9 +282,27 @@ pub struct PaperRecord {
     pub due_on: String,
     /// kept | disposed
     pub state: String,
+    /// Under an active legal hold (冻结).
+    pub held: bool,
 }
 
-const PAPER_COLUMNS: &str = "p.id, p.district_code, d.name, p.kind, p.title, p.location, p.custodian, p.closed_on, p.note, p.registered_by, p.registered_at, r.id, r.due_on, r.state";
+impl PaperRecord {
+    /// 状态 as people read it on `today`.
+    pub fn status_label(&self, today: NaiveDate) -> &'static str {
+        if self.state == "disposed" {
+            "已销毁"
+        } else if self.held {
+            "已冻结"
+        } else if self.due_on.as_str() <= today.format("%Y-%m-%d").to_string().as_str() {
+            "已到期"
+        } else {
+            "保管中"
+        }
+    }
+}
+
+const PAPER_COLUMNS: &str = "p.id, p.district_code, d.name, p.kind, p.title, p.location, p.custodian, p.closed_on, p.note, p.registered_by, p.registered_at, r.id, r.due_on, r.state, \
+    (SELECT COUNT(*) FROM retention_holds h WHERE h.record_id = r.id AND h.lifted_at IS NULL)";
 const PAPER_FROM: &str = "paper_records p JOIN retention_records r ON r.class = 'paper' AND r.subject_id = p.id LEFT JOIN divisions d ON d.code = p.district_code";
 
 fn paper_row(r: &AnyRow) -> PaperRecord {
@@ -312,6 +330,7 @@ fn paper_row(r: &AnyRow) -> PaperRecord {
         record_id: r.get(11),
         due_on: r.get(12),
         state: r.get(13),
+        held: r.get::<i64, _>(14) > 0,
     }
 }
 
@@ -412,7 +431,8 @@ impl Store {
                     "{}：{}（{}{}）",
                     r.get::<String, _>(5),
                     domain::filing::FilingKind::parse(&kind).map_or(kind.as_str(), |k| k.label()),
-                    domain::filing::FilingState::parse(&state).map_or(state.as_str(), |s| s.label()),
+                    domain::filing::FilingState::parse(&state)
+                        .map_or(state.as_str(), |s| s.label()),
                     no.map(|n| format!("，备案编号 {n}")).unwrap_or_default()
                 ),
                 // City-route applications are kept by the city (统一组织开展).
@@ -648,45 +668,44 @@ impl Store {
         )
         .await
     }
-
 }
 
 fn retention_where(scope: &Scope, f: &RetentionFilter, today: NaiveDate) -> Where {
-        let mut w = Where::new();
-        scope_filter(&mut w, scope, "r.district_code");
-        district_narrowing(&mut w, scope, "r.district_code", f.district.as_deref());
-        w.eq_text("r.class", f.class.as_deref());
-        if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            let p = w.arg(Arg::Text(like_pattern(q)));
-            w.raw(format!("LOWER(r.title) LIKE {p} ESCAPE '\\'"));
+    let mut w = Where::new();
+    scope_filter(&mut w, scope, "r.district_code");
+    district_narrowing(&mut w, scope, "r.district_code", f.district.as_deref());
+    w.eq_text("r.class", f.class.as_deref());
+    if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let p = w.arg(Arg::Text(like_pattern(q)));
+        w.raw(format!("LOWER(r.title) LIKE {p} ESCAPE '\\'"));
+    }
+    let day = today.format("%Y-%m-%d").to_string();
+    let active_hold =
+        "EXISTS (SELECT 1 FROM retention_holds h WHERE h.record_id = r.id AND h.lifted_at IS NULL)";
+    match f.state.as_deref().unwrap_or("due") {
+        "upcoming" => {
+            let until = (today + chrono::Days::new(UPCOMING_DAYS))
+                .format("%Y-%m-%d")
+                .to_string();
+            let a = w.arg(Arg::Text(day));
+            let b = w.arg(Arg::Text(until));
+            w.raw(format!(
+                "r.state = 'kept' AND r.due_on > {a} AND r.due_on <= {b}"
+            ));
         }
-        let day = today.format("%Y-%m-%d").to_string();
-        let active_hold =
-            "EXISTS (SELECT 1 FROM retention_holds h WHERE h.record_id = r.id AND h.lifted_at IS NULL)";
-        match f.state.as_deref().unwrap_or("due") {
-            "upcoming" => {
-                let until = (today + chrono::Days::new(UPCOMING_DAYS))
-                    .format("%Y-%m-%d")
-                    .to_string();
-                let a = w.arg(Arg::Text(day));
-                let b = w.arg(Arg::Text(until));
-                w.raw(format!(
-                    "r.state = 'kept' AND r.due_on > {a} AND r.due_on <= {b}"
-                ));
-            }
-            "kept" => w.raw("r.state = 'kept'"),
-            "held" => w.raw(format!("r.state = 'kept' AND {active_hold}")),
-            "pending" => w.raw("r.state = 'kept' AND x.id IS NOT NULL"),
-            "disposed" => w.raw("r.state = 'disposed'"),
-            "all" => {}
-            // due: the period is over and the record is still kept (held ones included: the
-            // list shows why they wait).
-            _ => {
-                let a = w.arg(Arg::Text(day));
-                w.raw(format!("r.state = 'kept' AND r.due_on <= {a}"));
-            }
+        "kept" => w.raw("r.state = 'kept'"),
+        "held" => w.raw(format!("r.state = 'kept' AND {active_hold}")),
+        "pending" => w.raw("r.state = 'kept' AND x.id IS NOT NULL"),
+        "disposed" => w.raw("r.state = 'disposed'"),
+        "all" => {}
+        // due: the period is over and the record is still kept (held ones included: the
+        // list shows why they wait).
+        _ => {
+            let a = w.arg(Arg::Text(day));
+            w.raw(format!("r.state = 'kept' AND r.due_on <= {a}"));
         }
-        w
+    }
+    w
 }
 
 impl Store {
@@ -704,8 +723,15 @@ impl Store {
         } else {
             "r.due_on, r.id"
         };
-        w.fetch_page(&self.db, RECORD_COLUMNS, RECORD_FROM, order, page, record_row)
-            .await
+        w.fetch_page(
+            &self.db,
+            RECORD_COLUMNS,
+            RECORD_FROM,
+            order,
+            page,
+            record_row,
+        )
+        .await
     }
 
     /// One kept record through `scope` (`NotFound` outside it, like a missing one).
@@ -727,7 +753,9 @@ impl Store {
         class: RetentionClass,
         subject_id: i64,
     ) -> Result<Option<RetentionRecord>> {
-        let sql = format!("SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.class = $1 AND r.subject_id = $2");
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.class = $1 AND r.subject_id = $2"
+        );
         Ok(sqlx::query(&sql)
             .bind(class.as_str())
             .bind(subject_id)
@@ -1101,7 +1129,8 @@ impl Store {
             RetentionClass::Candidates => {
                 // A certificate holder's name, ID number and photo are certificate data, kept
                 // with the certificate (permanent); everyone else's personal data goes.
-                let holder = "EXISTS (SELECT 1 FROM certificates k WHERE k.candidate_id = candidates.id)";
+                let holder =
+                    "EXISTS (SELECT 1 FROM certificates k WHERE k.candidate_id = candidates.id)";
                 let docs = ids(
                     &mut tx,
                     &format!("SELECT photo_document_id FROM candidates WHERE plan_id = $1 AND photo_document_id IS NOT NULL AND NOT {holder}"),

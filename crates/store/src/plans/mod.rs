@@ -488,7 +488,10 @@ impl Store {
         if to.is_closed() {
             sets.push(("closed_at", now.clone()));
             // 办结日期: the retention period of 二(三) runs from it (`domain::retention`).
-            sets.push(("closed_on", crate::retention::closing_date(Some(today), &now)));
+            sets.push((
+                "closed_on",
+                crate::retention::closing_date(Some(today), &now),
+            ));
         }
         let assignments: Vec<String> = sets
             .iter()

@@ -94,7 +94,12 @@ pub fn bar_chart(title: &str, rows: &[Tally], legend: Option<(&str, &str)>) -> S
         .unwrap_or(0)
         .max(1);
     let bars_h = ROW_H * rows.len().max(1) as i64 + 10;
-    let height = bars_h + if paired && !rows.is_empty() { LEGEND_H } else { 0 };
+    let height = bars_h
+        + if paired && !rows.is_empty() {
+            LEGEND_H
+        } else {
+            0
+        };
     let width = LABEL_W + BAR_W + 80;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"><title>{}</title>",

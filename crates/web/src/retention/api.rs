@@ -29,7 +29,10 @@ pub fn routes() -> ApiRouter {
         .routes(guard(Action::RetentionHold, routes!(hold)))
         .routes(guard(Action::RetentionHold, routes!(lift)))
         .routes(guard(Action::RetentionView, routes!(paper_list)))
-        .routes(guard(Action::RetentionRegisterPaper, routes!(paper_register)))
+        .routes(guard(
+            Action::RetentionRegisterPaper,
+            routes!(paper_register),
+        ))
 }
 
 #[derive(Deserialize, Default)]

@@ -14,7 +14,7 @@ use domain::retention::{self as dr, RetentionClass};
 use domain::{Action, Role, Scope};
 use serde::Serialize;
 use store::{
-    Actor, Disposal, Hold, PaperFilter, PaperRecord, Page, PageRequest, RetentionFilter,
+    Actor, Disposal, Hold, Page, PageRequest, PaperFilter, PaperRecord, RetentionFilter,
     RetentionRecord,
 };
 
@@ -355,10 +355,7 @@ pub async fn list_paper(
     page: PageRequest,
 ) -> Result<Page<PaperRecord>, AppError> {
     me.may(Action::RetentionView)?;
-    Ok(state
-        .store
-        .list_paper_records(&me.scope(), f, page)
-        .await?)
+    Ok(state.store.list_paper_records(&me.scope(), f, page).await?)
 }
 
 /// Every record of the register matching `f`, for the export and the run (at most 10 000).
@@ -371,7 +368,12 @@ pub async fn all(
     for page in 1.. {
         let p = state
             .store
-            .list_retention(scope, f, state.today(), PageRequest::new(Some(page), Some(200)))
+            .list_retention(
+                scope,
+                f,
+                state.today(),
+                PageRequest::new(Some(page), Some(200)),
+            )
             .await?;
         let last = p.page >= p.pages() || p.items.is_empty();
         out.extend(p.items);
@@ -418,7 +420,10 @@ pub async fn run(state: &AppState, dry_run: bool) -> Result<RunReport, AppError>
         return Ok(report);
     }
     for d in state.store.approved_disposals().await? {
-        let r = state.store.retention_record(&Scope::City, d.record_id).await?;
+        let r = state
+            .store
+            .retention_record(&Scope::City, d.record_id)
+            .await?;
         match execute(state, None, r.id, Some(r.version), true).await {
             Ok(done) => report.disposed.push((r, done)),
             Err(e) => report.skipped.push((r, e.to_string())),

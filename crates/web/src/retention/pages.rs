@@ -56,8 +56,16 @@ pub fn router() -> Routes {
         )
         .get("/retention/{id}/hold", Action::RetentionHold, hold_form)
         .post("/retention/{id}/hold", Action::RetentionHold, hold_post)
-        .get("/retention/{id}/hold/lift", Action::RetentionHold, lift_form)
-        .post("/retention/{id}/hold/lift", Action::RetentionHold, lift_post)
+        .get(
+            "/retention/{id}/hold/lift",
+            Action::RetentionHold,
+            lift_form,
+        )
+        .post(
+            "/retention/{id}/hold/lift",
+            Action::RetentionHold,
+            lift_post,
+        )
         .get("/paper-records", Action::RetentionView, paper_list)
         .get(
             "/paper-records/new",
@@ -139,7 +147,7 @@ fn row(r: &RetentionRecord, today: chrono::NaiveDate) -> Vec<Cell> {
         Cell::new(r.medium_label()),
         Cell::new(&r.closed_on).class("nowrap"),
         Cell::new(&r.due_on).class("nowrap"),
-        Cell::new(r.status_label(today)),
+        Cell::new(r.status_label(today)).class("nowrap"),
     ]
 }
 
@@ -173,11 +181,19 @@ async fn list_page(
     ];
     if city {
         filters.push(
-            Field::text("district", "保管单位", q.district.clone().unwrap_or_default())
-                .select(district_options(&state).await?),
+            Field::text(
+                "district",
+                "保管单位",
+                q.district.clone().unwrap_or_default(),
+            )
+            .select(district_options(&state).await?),
         );
     }
-    filters.push(Field::text("q", "档案名称", q.q.clone().unwrap_or_default()));
+    filters.push(Field::text(
+        "q",
+        "档案名称",
+        q.q.clone().unwrap_or_default(),
+    ));
     let state_param = f.state.clone();
     let params: [(&str, &Option<String>); 4] = [
         ("state", &state_param),
@@ -215,7 +231,8 @@ async fn list_page(
         rows: page.items.iter().map(|r| row(r, today)).collect(),
         pager: Pager::from(&page),
         base,
-        empty: "当前筛选下没有档案。到期的档案会列在这里；可改选“一年内到期”或“全部在保”查看其他档案。",
+        empty:
+            "当前筛选下没有档案。到期的档案会列在这里；可改选“一年内到期”或“全部在保”查看其他档案。",
         printable: true,
     }))
 }
@@ -336,6 +353,15 @@ pub fn removed_text(json: &str) -> String {
     }
 }
 
+/// A clause as people cite it: the notice's clauses with the notice's number.
+fn clause_text(document: &str, clause: &str) -> String {
+    if clause.contains('〔') || clause.starts_with("平台") || clause.starts_with("国家") {
+        clause.to_string()
+    } else {
+        format!("{document} {clause}")
+    }
+}
+
 fn side_label(s: &str) -> &'static str {
     dr::KeySide::parse(s).map_or("—", |k| k.label())
 }
@@ -362,13 +388,16 @@ async fn detail_page(
         ("办结日期", format!("{}（{}）", r.closed_on, d.closing)),
         ("保管期限", d.period.clone()),
         ("保存至", r.due_on.clone()),
-        ("依据", r.clause.clone()),
+        ("依据", clause_text(&state.policy.document, &r.clause)),
         ("状态", d.status_label.clone()),
     ];
     if let Some(p) = &d.paper {
         props.push(("存放地点", p.location.clone()));
         props.push(("保管人", p.custodian.clone()));
-        props.push(("登记人", format!("{}（{}）", p.registered_by, beijing_time(&p.registered_at))));
+        props.push((
+            "登记人",
+            format!("{}（{}）", p.registered_by, beijing_time(&p.registered_at)),
+        ));
         if !p.note.is_empty() {
             props.push(("备注", p.note.clone()));
         }
@@ -376,13 +405,18 @@ async fn detail_page(
     if let Some(h) = &r.hold {
         props.push(("冻结原因", h.clone()));
     }
-    props.push(("销毁时将", d.disposal_effect.clone()));
+    if kept {
+        props.push(("销毁时将", d.disposal_effect.clone()));
+    }
     if let Some(done) = d.disposals.iter().find(|x| x.status == "done") {
         props.push((
             "销毁记录",
             format!(
                 "{} 由 {} 执行；原因：{}；两方同意：{}（{}）、{}（{}）；{}",
-                done.executed_at.as_deref().map(beijing_time).unwrap_or_default(),
+                done.executed_at
+                    .as_deref()
+                    .map(beijing_time)
+                    .unwrap_or_default(),
                 done.executed_by.clone().unwrap_or_default(),
                 done.reason,
                 side_label(&done.first_side),
@@ -393,7 +427,11 @@ async fn detail_page(
             ),
         ));
     }
-    let mut links: Vec<(String, String)> = vec![];
+    let mut links: Vec<(String, String)> = match r.subject_type.as_str() {
+        "filing_application" => vec![(format!("/filings/{}", r.subject_id), "查看备案申请".into())],
+        "plan" => vec![(format!("/plans/{}", r.subject_id), "查看评价计划".into())],
+        _ => vec![],
+    };
     let mut buttons: Vec<ActionButton> = vec![];
     let hidden = vec![("version", r.version.to_string())];
     if kept && holds_key && r.hold.is_none() {
@@ -486,12 +524,9 @@ async fn detail_page(
                     _ => "—".into(),
                 }),
                 Cell::new(match (&x.executed_by, &x.executed_at) {
-                    (Some(b), Some(a)) => format!(
-                        "{}（{}）：{}",
-                        b,
-                        beijing_time(a),
-                        removed_text(&x.removed)
-                    ),
+                    (Some(b), Some(a)) => {
+                        format!("{}（{}）：{}", b, beijing_time(a), removed_text(&x.removed))
+                    }
                     _ => match (&x.withdrawn_by, &x.withdrawn_at) {
                         (Some(b), Some(a)) => format!("{} 于 {} 撤回", b, beijing_time(a)),
                         _ => "—".into(),
@@ -514,11 +549,7 @@ async fn detail_page(
                 vec!["状态", "原因", "第一把钥匙", "第二把钥匙", "执行"],
                 disposals,
             ),
-            (
-                "冻结记录".into(),
-                vec!["冻结原因", "设置", "状态"],
-                holds,
-            ),
+            ("冻结记录".into(), vec!["冻结原因", "设置", "状态"], holds),
         ],
     }))
 }
@@ -619,8 +650,7 @@ fn step_page(
     let mut fields = vec![];
     if step == Step::Execute {
         fields.push(
-            Field::text("confirm", "已核对上述内容，确认销毁（不可恢复）", "")
-                .kind("checkbox"),
+            Field::text("confirm", "已核对上述内容，确认销毁（不可恢复）", "").kind("checkbox"),
         );
     } else {
         fields.push(
@@ -633,9 +663,7 @@ fn step_page(
     if let Some(h) = hold {
         fields.push(Field::text("hold", "", h.to_string()).kind("hidden"));
     }
-    let status = error
-        .as_ref()
-        .map_or(StatusCode::OK, |e| e.status());
+    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status());
     let top = error.and_then(|e| match e {
         AppError::Invalid { field, message } => attach_error(&mut fields, &field, message),
         other => Some(other.to_string()),
@@ -825,6 +853,7 @@ async fn paper_list(
         district: q.district.clone(),
     };
     let page = super::list_paper(&state, &me, &f, PageRequest::new(q.page, None)).await?;
+    let today = state.today();
     let city = me.scope() == Scope::City;
     let mut filters = vec![
         Field::text("kind", "档案类别", q.kind.clone().unwrap_or_default())
@@ -832,8 +861,12 @@ async fn paper_list(
     ];
     if city {
         filters.push(
-            Field::text("district", "保管单位", q.district.clone().unwrap_or_default())
-                .select(district_options(&state).await?),
+            Field::text(
+                "district",
+                "保管单位",
+                q.district.clone().unwrap_or_default(),
+            )
+            .select(district_options(&state).await?),
         );
     }
     filters.push(Field::text(
@@ -853,11 +886,7 @@ async fn paper_list(
                 Cell::new(&p.custodian),
                 Cell::new(&p.closed_on).class("nowrap"),
                 Cell::new(&p.due_on).class("nowrap"),
-                Cell::new(if p.state == "disposed" {
-                    "已销毁"
-                } else {
-                    "保管中"
-                }),
+                Cell::new(p.status_label(today)),
             ]
         })
         .collect();
@@ -895,7 +924,7 @@ fn paper_page(state: &AppState, me: &Authed, f: &PaperForm, error: Option<AppErr
             .required(),
         Field::text("title", "档案名称（内容）", &f.title)
             .required()
-            .hint("如：××机构初次备案纸质材料、评价工作计划 P-2026-0001（纸质）"),
+            .hint("如：××机构初次备案纸质材料、评价工作计划 JH2026000001（纸质）"),
         Field::text("location", "存放地点", &f.location)
             .required()
             .hint("如：区人社局档案室 3 号柜第 2 层"),

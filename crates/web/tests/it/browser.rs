@@ -568,3 +568,63 @@ async fn browser_statistics_charts() {
     b.screenshot("statistics-district").await;
     b.quit().await;
 }
+
+/// 档案保管 in a real browser: the district's due list, a record, the first key with its reason,
+/// the city's second key (a confirmation dialog) and the confirmation page before the
+/// irreversible step; the paper register. Screenshots: test-artifacts/retention-*.png.
+#[tokio::test]
+async fn browser_retention_disposal() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let base = format!("http://{}", app.addr);
+    let id = {
+        use sqlx::Row;
+        sqlx::query("SELECT r.id FROM retention_records r JOIN filing_applications a ON a.id = r.subject_id WHERE r.class = 'filing' AND a.note LIKE '%待提出销毁%'")
+            .fetch_one(&app.store.db.pool)
+            .await
+            .unwrap()
+            .get::<i64, _>(0)
+    };
+    login(&b, &base, "district-410105").await;
+    b.goto(&format!("{base}/retention")).await;
+    assert_eq!(b.text("main h1").await, "档案保管与到期销毁");
+    b.resize(1280, 1400).await;
+    b.screenshot("retention-due-district").await;
+    b.goto(&format!("{base}/retention/{id}")).await;
+    b.screenshot("retention-record").await;
+    b.goto(&format!("{base}/retention/{id}/disposal")).await;
+    b.type_into("#f-reason", "保存期满，经核对无未结事项").await;
+    b.screenshot("retention-propose").await;
+    b.click("form.stack button[type=submit]").await;
+    b.wait_for_url("msg=proposed").await;
+    assert!(b.source().await.contains("已提出销毁"));
+    b.goto(&format!("{base}/paper-records")).await;
+    b.screenshot("retention-paper-list").await;
+    b.goto(&format!("{base}/paper-records/new")).await;
+    b.screenshot("retention-paper-form").await;
+    b.resize(1280, 900).await;
+    b.click(".userbox button[type=submit]").await;
+    b.wait_for_url("/login").await;
+    // The city turns the second key (a confirmation dialog first), then the execution page.
+    login(&b, &base, "center").await;
+    b.goto(&format!("{base}/retention/{id}")).await;
+    b.click("button.btn.danger").await;
+    b.accept_alert().await;
+    b.wait_for_url("msg=approved").await;
+    b.goto(&format!("{base}/retention/{id}/disposal/execute"))
+        .await;
+    assert!(b.source().await.contains("不可恢复"));
+    b.resize(1280, 1000).await;
+    b.screenshot("retention-execute-confirm").await;
+    b.click("#f-confirm").await;
+    b.click("form.stack button[type=submit]").await;
+    b.accept_alert().await;
+    b.wait_for_url("msg=disposed").await;
+    assert!(b.source().await.contains("销毁记录"));
+    b.screenshot("retention-tombstone").await;
+    b.goto(&format!("{base}/retention?state=disposed")).await;
+    b.screenshot("retention-disposed-city").await;
+    b.quit().await;
+}

@@ -77,7 +77,14 @@ async fn retention_due_dates_by_class() {
             plus_years(day(&closed), years),
             "{class} closed {closed}"
         );
-        assert_eq!(medium, if class == "paper" { "paper" } else { "electronic" });
+        assert_eq!(
+            medium,
+            if class == "paper" {
+                "paper"
+            } else {
+                "electronic"
+            }
+        );
         assert_eq!(clause, "二(三)", "{class}");
         classes.insert(class);
     }
@@ -144,14 +151,24 @@ async fn retention_due_dates_by_class() {
 
     // The due list: what is due today, a district its own area, the city all; printable, exported.
     let city = app.login("center").await;
-    let (s, v) = send(&city, &app, "GET", "/api/v1/retention?per_page=200", json!({})).await;
+    let (s, v) = send(
+        &city,
+        &app,
+        "GET",
+        "/api/v1/retention?per_page=200",
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     let items = v["items"].as_array().unwrap();
     assert!(!items.is_empty());
     assert!(items
         .iter()
         .all(|i| i["due_on"].as_str().unwrap() <= "2026-12-02" && i["state"] == "kept"));
-    assert!(items.iter().any(|i| i["district_code"].is_null()), "city records");
+    assert!(
+        items.iter().any(|i| i["district_code"].is_null()),
+        "city records"
+    );
     assert!(items.iter().any(|i| i["district_code"] == "410102"));
     let district = app.login("district-410105").await;
     let (_, v) = send(
@@ -188,8 +205,14 @@ async fn retention_due_dates_by_class() {
         .await
         .unwrap();
     assert!(html.contains("档案保管与到期销毁") && html.contains("data-print"));
-    assert!(html.contains("已到期"), "the district's due records are listed");
-    assert!(!html.contains("中原区人社局"), "another district's records leak");
+    assert!(
+        html.contains("已到期"),
+        "the district's due records are listed"
+    );
+    assert!(
+        !html.contains("中原区人社局"),
+        "another district's records leak"
+    );
     let html = city
         .get(app.url("/retention?state=upcoming&class=paper"))
         .send()
@@ -307,9 +330,22 @@ async fn retention_paper_register() {
     // A district does not see the city's paper, nor another district's.
     assert_eq!(record(&district, &app, city_record).await.0, 404);
     let other = app.login("district-410102").await;
-    let own_record = loc.trim_start_matches("/retention/").split('?').next().unwrap().parse::<i64>().unwrap();
+    let own_record = loc
+        .trim_start_matches("/retention/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
     assert_eq!(record(&other, &app, own_record).await.0, 404);
-    let (_, v) = send(&other, &app, "GET", "/api/v1/paper-records?per_page=200", json!({})).await;
+    let (_, v) = send(
+        &other,
+        &app,
+        "GET",
+        "/api/v1/paper-records?per_page=200",
+        json!({}),
+    )
+    .await;
     assert!(v["items"]
         .as_array()
         .unwrap()
@@ -360,7 +396,9 @@ async fn retention_disposal_two_key_tombstone() {
     // The demo's due filing (closed six years ago) with one uploaded material.
     let id = demo_filing_record(&app, "待提出销毁").await;
     let subject = app
-        .count(&format!("SELECT subject_id FROM retention_records WHERE id = {id}"))
+        .count(&format!(
+            "SELECT subject_id FROM retention_records WHERE id = {id}"
+        ))
         .await;
     let doc = rows(&app, &format!("SELECT blob_key FROM documents WHERE owner_type = 'filing_application' AND owner_id = {subject}")).await;
     assert_eq!(doc.len(), 1);
@@ -369,27 +407,65 @@ async fn retention_disposal_two_key_tombstone() {
     let district = app.login("district-410105").await;
     let city = app.login("bureau").await;
     // Bad input first: no reason; no first key yet, so nothing to execute.
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/retention/{id}/disposal"), json!({ "reason": " " })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{id}/disposal"),
+        json!({ "reason": " " }),
+    )
+    .await;
     assert_eq!(s, 422, "{v}");
     let before = snapshot(&app).await;
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/retention/{id}/disposal/execute"), json!({ "confirm": true })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{id}/disposal/execute"),
+        json!({ "confirm": true }),
+    )
+    .await;
     assert_eq!(s, 409, "{v}");
     assert_eq!(snapshot(&app).await, before);
     // The first key: the district.
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/retention/{id}/disposal"), json!({ "reason": "保存期满，经核对无未结事项" })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{id}/disposal"),
+        json!({ "reason": "保存期满，经核对无未结事项" }),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["first_side"], "district");
     assert_eq!(v["status"], "proposed");
     // Disposal without the second key: a clear Chinese refusal, nothing changes.
     let before = snapshot(&app).await;
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/retention/{id}/disposal/execute"), json!({ "confirm": true })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{id}/disposal/execute"),
+        json!({ "confirm": true }),
+    )
+    .await;
     assert_eq!(s, 409, "{v}");
     let msg = v["message"].as_str().unwrap();
     assert!(msg.contains("尚缺市级人社部门的确认"), "{msg}");
     // Nor may the district turn the second key itself.
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/retention/{id}/disposal/approve"), json!({})).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{id}/disposal/approve"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 409, "{v}");
-    assert!(v["message"].as_str().unwrap().contains("第二把钥匙须由市级人社部门确认"));
+    assert!(v["message"]
+        .as_str()
+        .unwrap()
+        .contains("第二把钥匙须由市级人社部门确认"));
     // The page form of the irreversible step refuses too.
     let r = district
         .post(app.url(&format!("/retention/{id}/disposal/execute")))
@@ -402,7 +478,14 @@ async fn retention_disposal_two_key_tombstone() {
     assert_eq!(snapshot(&app).await, before);
     assert!(blob.exists());
     // The second key: the city.
-    let (s, v) = send(&city, &app, "POST", &format!("/api/v1/retention/{id}/disposal/approve"), json!({})).await;
+    let (s, v) = send(
+        &city,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{id}/disposal/approve"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "approved");
     assert_eq!(v["second_side"], "city");
@@ -442,7 +525,10 @@ async fn retention_disposal_two_key_tombstone() {
         0
     );
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM filing_applications WHERE id = {subject} AND state = 'withdrawn'")).await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM filing_applications WHERE id = {subject} AND state = 'withdrawn'"
+        ))
+        .await,
         1
     );
     // The tombstone: type, id, dates, who disposed, why — and the audit event, in the chain.
@@ -458,7 +544,10 @@ async fn retention_disposal_two_key_tombstone() {
     assert_eq!(done["first_by"], "district-410105");
     assert_eq!(done["second_by"], "bureau");
     assert_eq!(done["executed_by"], "district-410105");
-    assert!(done["removed"].as_str().unwrap().contains("\"documents\":1"));
+    assert!(done["removed"]
+        .as_str()
+        .unwrap()
+        .contains("\"documents\":1"));
     assert!(done["blobs_purged_at"].is_string());
     assert_eq!(
         app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = 'retention.dispose' AND object_id = '{id}'")).await,
@@ -474,32 +563,74 @@ async fn retention_disposal_two_key_tombstone() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains(&format!("/retention/{id}\"")), "listed among the tombstones");
-    let html = district.get(app.url(&format!("/retention/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains(&format!("/retention/{id}\"")),
+        "listed among the tombstones"
+    );
+    let html = district
+        .get(app.url(&format!("/retention/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("销毁记录") && html.contains("保存期满，经核对无未结事项"));
     // Once disposed, no second disposal.
-    let (s, _) = send(&district, &app, "POST", &format!("/api/v1/retention/{id}/disposal"), json!({ "reason": "再来一次" })).await;
+    let (s, _) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{id}/disposal"),
+        json!({ "reason": "再来一次" }),
+    )
+    .await;
     assert_eq!(s, 409);
 
     // Candidates and results: six years on, the demo's certified plan is due. Personal data goes;
     // a certificate holder's name and ID number are certificate data and stay with the
     // (permanent) certificate.
-    let later = app.at_date(NaiveDate::from_ymd_opt(2032, 12, 2).unwrap()).await;
+    let later = app
+        .at_date(NaiveDate::from_ymd_opt(2032, 12, 2).unwrap())
+        .await;
     let plan = app
         .count("SELECT plan_id FROM certificates ORDER BY id LIMIT 1")
         .await;
     let cid = app
-        .count(&format!("SELECT id FROM retention_records WHERE class = 'candidates' AND subject_id = {plan}"))
+        .count(&format!(
+            "SELECT id FROM retention_records WHERE class = 'candidates' AND subject_id = {plan}"
+        ))
         .await;
     let district = later.login("district-410105").await;
     let center = later.login("center").await;
-    let (s, v) = send(&district, &later, "POST", &format!("/api/v1/retention/{cid}/disposal"), json!({ "reason": "保存期满" })).await;
+    let (s, v) = send(
+        &district,
+        &later,
+        "POST",
+        &format!("/api/v1/retention/{cid}/disposal"),
+        json!({ "reason": "保存期满" }),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
-    let (s, v) = send(&center, &later, "POST", &format!("/api/v1/retention/{cid}/disposal/approve"), json!({})).await;
+    let (s, v) = send(
+        &center,
+        &later,
+        "POST",
+        &format!("/api/v1/retention/{cid}/disposal/approve"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     let holders_before = rows(&later, &format!("SELECT c.id, c.name, c.id_number FROM candidates c WHERE c.plan_id = {plan} AND EXISTS (SELECT 1 FROM certificates k WHERE k.candidate_id = c.id) ORDER BY c.id")).await;
     assert!(!holders_before.is_empty());
-    let (s, v) = send(&center, &later, "POST", &format!("/api/v1/retention/{cid}/disposal/execute"), json!({ "confirm": true })).await;
+    let (s, v) = send(
+        &center,
+        &later,
+        "POST",
+        &format!("/api/v1/retention/{cid}/disposal/execute"),
+        json!({ "confirm": true }),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     let others = rows(&later, &format!("SELECT name, id_number, id_masked, phone FROM candidates c WHERE plan_id = {plan} AND NOT EXISTS (SELECT 1 FROM certificates k WHERE k.candidate_id = c.id)")).await;
     assert!(!others.is_empty());
@@ -511,7 +642,11 @@ async fn retention_disposal_two_key_tombstone() {
     }
     for h in &holders_before {
         let id: i64 = h.get(0);
-        let now = rows(&later, &format!("SELECT name, id_number FROM candidates WHERE id = {id}")).await;
+        let now = rows(
+            &later,
+            &format!("SELECT name, id_number FROM candidates WHERE id = {id}"),
+        )
+        .await;
         assert_eq!(now[0].get::<String, _>(0), h.get::<String, _>(1));
         assert_eq!(now[0].get::<String, _>(1), h.get::<String, _>(2));
     }
@@ -539,13 +674,30 @@ async fn retention_legal_hold_blocks() {
         .count("SELECT r.id FROM retention_records r JOIN retention_holds h ON h.record_id = r.id AND h.lifted_at IS NULL WHERE r.class = 'paper' AND r.district_code = '410105'")
         .await;
     let before = snapshot(&app).await;
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/retention/{held}/disposal"), json!({ "reason": "保存期满" })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{held}/disposal"),
+        json!({ "reason": "保存期满" }),
+    )
+    .await;
     assert_eq!(s, 409, "{v}");
     let msg = v["message"].as_str().unwrap();
-    assert!(msg.contains("已被冻结") && msg.contains("解除冻结前不得销毁"), "{msg}");
+    assert!(
+        msg.contains("已被冻结") && msg.contains("解除冻结前不得销毁"),
+        "{msg}"
+    );
     // The city's hold on a city record (行政诉讼) blocks both city keys.
     let city_held = demo_filing_record(&app, "涉诉冻结").await;
-    let (s, v) = send(&center, &app, "POST", &format!("/api/v1/retention/{city_held}/disposal"), json!({ "reason": "保存期满" })).await;
+    let (s, v) = send(
+        &center,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{city_held}/disposal"),
+        json!({ "reason": "保存期满" }),
+    )
+    .await;
     assert_eq!(s, 409, "{v}");
     // A district sees neither the city's record nor its hold.
     assert_eq!(record(&district, &app, city_held).await.0, 404);
@@ -553,24 +705,66 @@ async fn retention_legal_hold_blocks() {
 
     // The half-approved demo record: a hold placed after the first key blocks the second …
     let half = demo_filing_record(&app, "待市级确认").await;
-    let (s, v) = send(&center, &app, "POST", &format!("/api/v1/retention/{half}/hold"), json!({ "reason": "" })).await;
+    let (s, v) = send(
+        &center,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{half}/hold"),
+        json!({ "reason": "" }),
+    )
+    .await;
     assert_eq!(s, 422, "a hold needs its reason: {v}");
-    let (s, v) = send(&center, &app, "POST", &format!("/api/v1/retention/{half}/hold"), json!({ "reason": "审计调查（郑审〔2026〕5号）" })).await;
+    let (s, v) = send(
+        &center,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{half}/hold"),
+        json!({ "reason": "审计调查（郑审〔2026〕5号）" }),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     let hold_id = v["id"].as_i64().unwrap();
     let before = snapshot(&app).await;
-    let (s, v) = send(&bureau, &app, "POST", &format!("/api/v1/retention/{half}/disposal/approve"), json!({})).await;
+    let (s, v) = send(
+        &bureau,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{half}/disposal/approve"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 409, "{v}");
     assert!(v["message"].as_str().unwrap().contains("审计调查"));
     // … and the district cannot lift the city's hold.
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/retention/{half}/hold/lift"), json!({ "reason": "调查结束" })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{half}/hold/lift"),
+        json!({ "reason": "调查结束" }),
+    )
+    .await;
     assert_eq!(s, 403, "{v}");
     assert!(v["message"].as_str().unwrap().contains("只能由市级解除"));
     assert_eq!(snapshot(&app).await, before);
     // Lifted (with a reason), the keys turn again.
-    let (s, v) = send(&center, &app, "POST", &format!("/api/v1/retention/{half}/hold/lift"), json!({ "reason": "审计调查已结束", "hold_id": hold_id })).await;
+    let (s, v) = send(
+        &center,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{half}/hold/lift"),
+        json!({ "reason": "审计调查已结束", "hold_id": hold_id }),
+    )
+    .await;
     assert_eq!(s, 204, "{v}");
-    let (s, v) = send(&bureau, &app, "POST", &format!("/api/v1/retention/{half}/disposal/approve"), json!({})).await;
+    let (s, v) = send(
+        &bureau,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{half}/disposal/approve"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
 
     // A hold placed after both keys stops the execution, on the page, in the API and in the run.
@@ -583,10 +777,24 @@ async fn retention_legal_hold_blocks() {
         },
         domain::policy::Policy::zhengzhou_2022(),
     );
-    let (s, _) = send(&district, &app, "POST", &format!("/api/v1/retention/{half}/hold"), json!({ "reason": "信访复查" })).await;
+    let (s, _) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{half}/hold"),
+        json!({ "reason": "信访复查" }),
+    )
+    .await;
     assert_eq!(s, 201);
     let before = snapshot(&app).await;
-    let (s, v) = send(&district, &app, "POST", &format!("/api/v1/retention/{half}/disposal/execute"), json!({ "confirm": true })).await;
+    let (s, v) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{half}/disposal/execute"),
+        json!({ "confirm": true }),
+    )
+    .await;
     assert_eq!(s, 409, "{v}");
     assert!(v["message"].as_str().unwrap().contains("信访复查"));
     // The dry run lists what is due and changes nothing.
@@ -596,14 +804,31 @@ async fn retention_legal_hold_blocks() {
     assert_eq!(snapshot(&app).await, before);
     // The run disposes the demo's other approved record (中原区 paper), never the held one.
     let report = web::retention::run(&state, false).await.unwrap();
-    assert!(report.skipped.iter().any(|(r, why)| r.id == half && why.contains("冻结")), "{:?}", report.skipped);
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|(r, why)| r.id == half && why.contains("冻结")),
+        "{:?}",
+        report.skipped
+    );
     assert!(!report.disposed.iter().any(|(r, _)| r.id == half));
-    assert!(report.disposed.iter().any(|(r, _)| r.district_code.as_deref() == Some("410102") && r.class == "paper"));
+    assert!(report
+        .disposed
+        .iter()
+        .any(|(r, _)| r.district_code.as_deref() == Some("410102") && r.class == "paper"));
     let (_, v) = record(&district, &app, half).await;
     assert_eq!(v["record"]["state"], "kept");
     assert_eq!(v["disposals"][0]["status"], "approved");
     // The district lifts its own hold; the next run disposes it.
-    let (s, _) = send(&district, &app, "POST", &format!("/api/v1/retention/{half}/hold/lift"), json!({ "reason": "复查结束" })).await;
+    let (s, _) = send(
+        &district,
+        &app,
+        "POST",
+        &format!("/api/v1/retention/{half}/hold/lift"),
+        json!({ "reason": "复查结束" }),
+    )
+    .await;
     assert_eq!(s, 204);
     let report = web::retention::run(&state, false).await.unwrap();
     assert!(report.disposed.iter().any(|(r, _)| r.id == half));

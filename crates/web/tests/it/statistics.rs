@@ -62,7 +62,10 @@ async fn statistics_match_records() {
     }
     let got: Vec<i64> = s.filings_by_wait.iter().map(|t| t.count).collect();
     assert_eq!(got, want.to_vec());
-    assert!(want[0] > 0 && want[3] > 0, "the demo waits both briefly and long: {want:?}");
+    assert!(
+        want[0] > 0 && want[3] > 0,
+        "the demo waits both briefly and long: {want:?}"
+    );
     assert_eq!(
         sum(&s.candidates_by_occupation_level),
         app.count("SELECT COUNT(*) FROM candidates").await
@@ -77,7 +80,10 @@ async fn statistics_match_records() {
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(html.contains("<svg"), "charts are drawn on the server");
-    assert!(html.contains("备案申请（按等待工作日数"), "the waiting-time figure");
+    assert!(
+        html.contains("备案申请（按等待工作日数"),
+        "the waiting-time figure"
+    );
     let x = c
         .get(app.url("/statistics/export.xlsx"))
         .send()

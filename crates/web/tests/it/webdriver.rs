@@ -272,7 +272,12 @@ impl Browser {
 
     /// Save a PNG screenshot of the element `css` (the n-th match, from 0) under test-artifacts/.
     #[allow(dead_code)]
-    pub async fn screenshot_element(&self, css: &str, nth: usize, name: &str) -> std::path::PathBuf {
+    pub async fn screenshot_element(
+        &self,
+        css: &str,
+        nth: usize,
+        name: &str,
+    ) -> std::path::PathBuf {
         use base64::Engine;
         let found = self
             .cmd(
@@ -286,7 +291,11 @@ impl Browser {
             .unwrap_or_else(|| panic!("find {css} #{nth}: {found}"))
             .to_string();
         let v = self
-            .cmd(reqwest::Method::GET, &format!("/element/{id}/screenshot"), None)
+            .cmd(
+                reqwest::Method::GET,
+                &format!("/element/{id}/screenshot"),
+                None,
+            )
             .await;
         let png = base64::engine::general_purpose::STANDARD
             .decode(v.as_str().unwrap())
