@@ -877,7 +877,9 @@ impl Store {
         tx.commit().await
     }
 
-    /// Results status change: 'publicised' (with dates) or 'submitted'.
+    /// Results status change: 'publicised' (with dates) or 'submitted' (which closes the plan
+    /// on `today`, China time).
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_results_status(
         &self,
         actor: &Actor,

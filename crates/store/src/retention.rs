@@ -994,12 +994,11 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(self
-            .retention_holds(record.id)
+        self.retention_holds(record.id)
             .await?
             .into_iter()
             .find(|h| h.id == id)
-            .ok_or(StoreError::NotFound)?)
+            .ok_or(StoreError::NotFound)
     }
 
     /// Lift a legal hold (解除冻结) with a reason.
