@@ -432,3 +432,72 @@ pub async fn run(state: &AppState, dry_run: bool) -> Result<RunReport, AppError>
     report.purged = state.store.purge_disposed_blobs().await?;
     Ok(report)
 }
+
+/// 我的待办: due records waiting for a first key, disposals waiting for the caller's second key,
+/// and disposals both keys approved (held records wait for nothing).
+pub(crate) async fn queue_items(
+    state: &AppState,
+    me: &Authed,
+) -> Result<Vec<crate::queue::WorkItem>, AppError> {
+    if !me.can(Action::RetentionApproveDisposal) {
+        return Ok(vec![]);
+    }
+    let due = all(
+        state,
+        &me.scope(),
+        &RetentionFilter {
+            state: Some("due".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let (mut first, mut approved, mut out) = (0, 0, vec![]);
+    for r in due.iter().filter(|r| r.hold.is_none()) {
+        let Ok(side) = dr::key_side(&r.keeper(), me.role()) else {
+            continue;
+        };
+        match r.disposal_status.as_deref() {
+            None => first += 1,
+            Some("approved") => approved += 1,
+            Some(_) => {
+                let first_side = r
+                    .disposal_first_side
+                    .as_deref()
+                    .and_then(dr::KeySide::parse);
+                if first_side.is_some_and(|f| f != side) {
+                    out.push(crate::queue::WorkItem {
+                        title: format!("销毁待确认：{}", r.title),
+                        detail: format!(
+                            "{}已同意销毁（保存至 {}），请核对后确认（第二把钥匙）。",
+                            first_side.map_or("另一方", |f| f.label()),
+                            r.due_on
+                        ),
+                        href: format!("/retention/{}", r.id),
+                        since: None,
+                        waited: None,
+                    });
+                }
+            }
+        }
+    }
+    if first > 0 {
+        out.push(crate::queue::WorkItem {
+            title: format!("{first} 件档案保存期满，待提出销毁"),
+            detail: "二(三)：纸质版材料保存三年、电子版材料保存五年；期满的档案经两方同意后销毁。"
+                .into(),
+            href: "/retention".into(),
+            since: None,
+            waited: None,
+        });
+    }
+    if approved > 0 {
+        out.push(crate::queue::WorkItem {
+            title: format!("{approved} 件档案双方已同意销毁，待执行"),
+            detail: "可在档案页执行销毁，或由每日的 skilleval retention run 执行。".into(),
+            href: "/retention?state=pending".into(),
+            since: None,
+            waited: None,
+        });
+    }
+    Ok(out)
+}

@@ -240,6 +240,31 @@ async fn retention_due_dates_by_class() {
     .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 2);
     assert!(v["total"].as_i64().unwrap() > 4);
+    // The work queues: the district's due records wait for a first key, the city's second key
+    // waits on the demo's half-approved disposal.
+    let dash = district
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dash.contains("件档案保存期满，待提出销毁"),
+        "district queue"
+    );
+    let dash = app
+        .login("bureau")
+        .await
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dash.contains("销毁待确认"), "city queue");
     // Institutions have no register.
     let i = app.login("inst-1").await;
     assert_eq!(
