@@ -20,6 +20,7 @@ pub mod permission;
 pub mod plan;
 pub mod policy;
 pub mod reference;
+pub mod retention;
 pub mod role;
 pub mod signature;
 pub mod upload;

@@ -206,6 +206,17 @@ actions! {
     StatisticsView = "statistics.view", "查看统计分析", Jurisdiction, [CityCenter, CityDivision, District];
     /// 电子备案: review (the district).
     EfilingReview = "efiling.review", "审核电子备案", Jurisdiction, [District];
+
+    // ---- retention and disposal (档案保管与销毁, 二(三)) ----
+    /// 档案保管台账: what is kept, what is due, tombstones, xlsx export (a district its own area).
+    RetentionView = "retention.view", "查看档案保管台账", Jurisdiction, [CityCenter, CityDivision, District];
+    /// 纸质档案登记: what, where kept, by whom, closing date.
+    RetentionRegisterPaper = "retention.register_paper", "登记纸质档案", Jurisdiction, [CityCenter, CityDivision, District];
+    /// 档案销毁: turn a key (propose or confirm), withdraw, carry out; which key a role turns is
+    /// `domain::retention::key_side`.
+    RetentionApproveDisposal = "retention.approve_disposal", "审批档案销毁", Jurisdiction, [CityCenter, CityDivision, District];
+    /// 冻结（法律保全）: place or lift a legal hold that blocks disposal.
+    RetentionHold = "retention.hold", "冻结或解除冻结档案", Jurisdiction, [CityCenter, CityDivision, District];
 }
 
 impl Action {

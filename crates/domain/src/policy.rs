@@ -62,10 +62,14 @@ pub struct Policy {
     pub increment_max_occupations: Rule<u32>,
     /// 评价工作计划提前工作日数.
     pub plan_min_working_days: Rule<u32>,
-    /// 纸质材料保存年限 (read by [`Policy::retention_until`] when a paper plan is received).
+    /// 纸质材料保存年限, from the record's closing date (read through [`crate::retention`]).
     pub retention_paper_years: Rule<u32>,
-    /// 电子材料保存年限.
+    /// 电子材料保存年限, from the record's closing date.
     pub retention_electronic_years: Rule<u32>,
+    /// 证书数据长期保存: certificates never expire; only the process material behind them does.
+    /// Optional in the file: older policy files keep certificates permanently.
+    #[serde(default = "default_retention_certificates_permanent")]
+    pub retention_certificates_permanent: Rule<bool>,
     /// 区县受理初次备案的等级 (numbers 1–5).
     pub district_initial_levels: Rule<Vec<u8>>,
     /// 移交备案完成期限.
@@ -95,6 +99,14 @@ pub struct Policy {
     /// 专项职业能力证书编号规则 (a [`crate::certno::PatternScheme`] pattern; an assumption).
     #[serde(default = "default_special_ability_cert_pattern")]
     pub special_ability_cert_pattern: Rule<String>,
+}
+
+fn default_retention_certificates_permanent() -> Rule<bool> {
+    Rule {
+        value: true,
+        clause: "平台规定（二(三) 证书数据由市职业技能鉴定中心生成并公示查询，须长期可查；保存年限只适用于备案和评价过程资料）".into(),
+        text: "职业技能等级证书数据长期保存、长期可查询验证；到期销毁的只是证书背后的评价过程资料（考生个人信息、照片、评价计划及督导材料等）。".into(),
+    }
 }
 
 fn default_cert_province_code() -> Rule<String> {
@@ -414,6 +426,12 @@ impl Policy {
                 format!("{} 年", self.retention_electronic_years.value),
             ),
             view(
+                "retention_certificates_permanent",
+                "证书数据长期保存",
+                &self.retention_certificates_permanent,
+                yes(self.retention_certificates_permanent.value),
+            ),
+            view(
                 "district_initial_levels",
                 "区县（市）受理初次备案的等级",
                 &self.district_initial_levels,
@@ -545,8 +563,6 @@ impl Policy {
         granted_on + chrono::Days::new(self.exception_valid_days.value as u64)
     }
 
-    /// 保存期限: the date until which a record made on `made_on` must be kept.
-    /// Feb 29 rolls to Feb 28 in a non-leap target year.
     /// 公示期 of something published on `published_on`, for `days` (the filing or the results
     /// rule): every publicity period is counted by this one function.
     pub fn publicity_period(
@@ -560,18 +576,6 @@ impl Policy {
             days.value,
             self.publicity_first_day_counts.value,
         )
-    }
-
-    pub fn retention_until(&self, electronic: bool, made_on: NaiveDate) -> NaiveDate {
-        let years = if electronic {
-            self.retention_electronic_years.value
-        } else {
-            self.retention_paper_years.value
-        } as i32;
-        let y = made_on.year() + years;
-        NaiveDate::from_ymd_opt(y, made_on.month(), made_on.day())
-            .or_else(|| NaiveDate::from_ymd_opt(y, made_on.month(), 28))
-            .expect("valid date")
     }
 
     /// Whether the 三(三) campaign deadline has passed on `today` (the deadline day itself is in time).
@@ -1211,14 +1215,6 @@ mod tests {
             r.to_string(),
             "成绩不合格（依据：国家规定（人社职司便函〔2020〕17号））"
         );
-    }
-
-    #[test]
-    fn retention_paper_and_electronic_years() {
-        let p = p();
-        assert_eq!(p.retention_until(false, d(2026, 5, 6)), d(2029, 5, 6));
-        assert_eq!(p.retention_until(true, d(2026, 5, 6)), d(2031, 5, 6));
-        assert_eq!(p.retention_until(false, d(2024, 2, 29)), d(2027, 2, 28));
     }
 
     #[test]

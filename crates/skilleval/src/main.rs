@@ -63,6 +63,11 @@ enum Command {
         #[arg(long)]
         from: std::path::PathBuf,
     },
+    /// 档案保管与销毁 (二(三)): the register of kept records and their disposal.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Keys and secrets (密钥): made here, kept in configuration, never in the database.
     Keys {
         #[command(subcommand)]
@@ -85,6 +90,21 @@ enum OutboxCommand {
         /// One pass over what is due now, then exit.
         #[arg(long)]
         once: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Register the records closed since the last sweep, list what is due (period over, still
+    /// kept) and carry out every disposal approved by both keys; a due record without two keys,
+    /// or under a legal hold, is never disposed. "Today" is the `today` setting or the date in
+    /// China.
+    Run {
+        #[command(flatten)]
+        db: settings::DbArgs,
+        /// List what is due and what would be disposed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -212,6 +232,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
                 }
             }
+        }
+        Command::Retention {
+            command: RetentionCommand::Run { db, dry_run },
+        } => {
+            let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            init_logging(&s.log);
+            retention_run(&s, dry_run).await
         }
         Command::Migrate(db) => {
             let s = Settings::load(cli.config.as_deref(), &db, None)?;
@@ -536,15 +563,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     if s.demo && store::demo::seed(&store, today).await? {
         tracing::info!("demo data created; every demo account uses the password demo-password");
     }
-    let policy = match &s.policy {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("无法读取规则文件 {path}"))?;
-            domain::policy::Policy::from_toml(&text)
-                .map_err(|e| anyhow::anyhow!("规则文件有误: {e}"))?
-        }
-        None => domain::policy::Policy::zhengzhou_2022(),
-    };
+    let policy = load_policy(&s)?;
     let (cert_signing_key, cert_public_keys) = s.cert_keys()?;
     if cert_signing_key.is_none() && !s.demo {
         tracing::warn!("no certificate signing key configured (cert_signing_key): certificates cannot be issued");
@@ -566,6 +585,94 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     );
     web::serve(listener, state).await?;
     Ok(())
+}
+
+/// The policy of the settings (`policy` file) or the built-in Zhengzhou 2022 policy.
+fn load_policy(s: &Settings) -> anyhow::Result<domain::policy::Policy> {
+    Ok(match &s.policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("无法读取规则文件 {path}"))?;
+            domain::policy::Policy::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("规则文件有误: {e}"))?
+        }
+        None => domain::policy::Policy::zhengzhou_2022(),
+    })
+}
+
+/// `skilleval retention run [--dry-run]`: see docs/operations.md (档案到期处理).
+async fn retention_run(s: &Settings, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let store = open(s).await?;
+    let applied = store.db.applied_migrations().await.unwrap_or_default();
+    if applied.len() < store::MIGRATIONS.len() {
+        anyhow::bail!("数据库尚未迁移到当前版本：请先运行 skilleval migrate");
+    }
+    let state = web::AppState::new(
+        store,
+        web::WebConfig {
+            scheduler: false,
+            ..s.web_config()
+        },
+        load_policy(s)?,
+    );
+    let today = state.today();
+    let report = web::retention::run(&state, dry_run)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "档案到期处理（{}{}）",
+        today.format("%Y-%m-%d"),
+        if dry_run {
+            "，演练：不做任何更改"
+        } else {
+            ""
+        }
+    );
+    if !dry_run {
+        println!("新登记办结档案 {} 件", report.registered);
+    }
+    println!("已到期待销毁 {} 件：", report.due.len());
+    for r in &report.due {
+        println!(
+            "  #{}\t{}\t{}\t{}\t办结 {}\t保存至 {}\t{}",
+            r.id,
+            r.class_label,
+            r.keeper_name,
+            r.title,
+            r.closed_on,
+            r.due_on,
+            r.status_label(today)
+        );
+    }
+    if dry_run {
+        let approved = report
+            .due
+            .iter()
+            .filter(|r| r.disposal_status.as_deref() == Some("approved") && r.hold.is_none())
+            .count();
+        println!("去掉 --dry-run 将销毁双方已同意的 {approved} 件；其余到期档案须先经两方同意");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (r, d) in &report.disposed {
+        println!(
+            "已销毁 #{} {}（{}；两方：{} 与 {}）",
+            r.id,
+            r.title,
+            d.reason,
+            d.first_by,
+            d.second_by.clone().unwrap_or_default()
+        );
+    }
+    for (r, why) in &report.skipped {
+        eprintln!("未销毁 #{} {}：{why}", r.id, r.title);
+    }
+    println!(
+        "本次销毁 {} 件，未销毁 {} 件，清理遗留文件 {} 个",
+        report.disposed.len(),
+        report.skipped.len(),
+        report.purged
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn peak_rss_kb() -> String {

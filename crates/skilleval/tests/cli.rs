@@ -457,3 +457,58 @@ async fn outbox_send_needs_a_configured_channel() {
     assert!(err.contains("smtp_from"), "{err}");
     assert!(!err.contains("do-not-print-me"));
 }
+
+/// `retention run --dry-run` lists what is due and changes nothing; without it, only what both
+/// keys approved is disposed (the demo's 中原区 paper record), never a held or half-approved one.
+#[tokio::test]
+async fn retention_run_disposes_only_what_both_keys_approved() {
+    let (dir, url, store) = demo_db().await;
+    let blobs = dir.path().join("no-blobs");
+    let run = |dry: bool| {
+        let mut args = vec!["retention", "run", "--database", url.as_str()];
+        if dry {
+            args.push("--dry-run");
+        }
+        Command::new(env!("CARGO_BIN_EXE_skilleval"))
+            .args(&args)
+            .env("SKILLEVAL_LOG", "warn")
+            .env("SKILLEVAL_TODAY", store::testing::today().to_string())
+            .env("SKILLEVAL_BLOBS_DIR", &blobs)
+            .output()
+            .expect("run skilleval")
+    };
+    let disposed = || async {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) FROM retention_records WHERE state = 'disposed'")
+            .fetch_one(&store.db.pool)
+            .await
+            .unwrap()
+            .get::<i64, _>(0)
+    };
+    let before = disposed().await;
+    let out = run(true);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("已到期待销毁") && text.contains("演练"),
+        "{text}"
+    );
+    assert!(text.contains("双方已同意的 1 件"), "{text}");
+    assert_eq!(disposed().await, before, "a dry run changes nothing");
+    let out = run(false);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("本次销毁 1 件"), "{text}");
+    assert_eq!(disposed().await, before + 1);
+    // Again: nothing left that both keys approved.
+    let out = run(false);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("本次销毁 0 件"));
+}

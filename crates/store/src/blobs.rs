@@ -34,6 +34,9 @@ pub trait BlobStore: Send + Sync {
     fn put<'a>(&'a self, bytes: &'a [u8]) -> BlobFuture<'a, StoredBlob>;
     /// The bytes under `key`; `StoreError::NotFound` when absent.
     fn get<'a>(&'a self, key: &'a str) -> BlobFuture<'a, Vec<u8>>;
+    /// Remove the blob under `key` (销毁, after the last row naming it is gone). Removing an
+    /// absent blob succeeds, so an interrupted purge can simply run again.
+    fn delete<'a>(&'a self, key: &'a str) -> BlobFuture<'a, ()>;
     /// For logs and `skilleval` diagnostics.
     fn describe(&self) -> String;
 }
@@ -141,6 +144,19 @@ impl BlobStore for LocalBlobStore {
         })
     }
 
+    fn delete<'a>(&'a self, key: &'a str) -> BlobFuture<'a, ()> {
+        Box::pin(async move {
+            if !valid_key(key) {
+                return Err(StoreError::Invalid(format!("文件标识无效：{key}")));
+            }
+            match tokio::fs::remove_file(self.root.join(key)).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(StoreError::Other(format!("文件删除失败: {e}"))),
+            }
+        })
+    }
+
     fn describe(&self) -> String {
         format!("local:{}", self.root.display())
     }
@@ -156,6 +172,9 @@ impl BlobStore for UnconfiguredBlobStore {
         Box::pin(async { Err(StoreError::Other("未配置文件存储目录".into())) })
     }
     fn get<'a>(&'a self, _key: &'a str) -> BlobFuture<'a, Vec<u8>> {
+        Box::pin(async { Err(StoreError::Other("未配置文件存储目录".into())) })
+    }
+    fn delete<'a>(&'a self, _key: &'a str) -> BlobFuture<'a, ()> {
         Box::pin(async { Err(StoreError::Other("未配置文件存储目录".into())) })
     }
     fn describe(&self) -> String {
@@ -199,6 +218,17 @@ mod tests {
         }
         let missing = blob_key(&sha256_hex(b"never stored"));
         assert!(matches!(s.get(&missing).await, Err(StoreError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn delete_removes_and_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = LocalBlobStore::new(dir.path());
+        let a = s.put(b"to be disposed").await.unwrap();
+        s.delete(&a.key).await.unwrap();
+        assert!(matches!(s.get(&a.key).await, Err(StoreError::NotFound)));
+        s.delete(&a.key).await.unwrap();
+        assert!(s.delete("../etc/passwd").await.is_err());
     }
 
     #[tokio::test]

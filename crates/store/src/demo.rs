@@ -202,6 +202,7 @@ pub async fn seed(store: &Store, today: chrono::NaiveDate) -> Result<bool> {
     crate::demo_inst_plans::seed_inst_plans(store, today).await?;
     crate::demo_certificates::seed_certificates(store, today).await?;
     store.seed_outbox_demo(today).await?;
+    crate::demo_retention::seed_retention(store, today).await?;
     Ok(true)
 }
 
@@ -380,7 +381,6 @@ pub async fn seed_filing(store: &Store, today: chrono::NaiveDate) -> Result<()> 
                             reason: reason.into(),
                             attachments: vec![],
                             today: Some(today),
-                            retention_until: None,
                             quota_recheck: None,
                         },
                     )
@@ -927,6 +927,7 @@ pub async fn seed_plans(store: &Store, today: chrono::NaiveDate) -> Result<()> {
                         cmd,
                         reason,
                         None,
+                        today,
                     )
                     .await?;
             }
@@ -1068,7 +1069,15 @@ pub async fn seed_plans(store: &Store, today: chrono::NaiveDate) -> Result<()> {
         )
         .map_err(|e| crate::StoreError::Invalid(e.to_string()))?;
     store
-        .set_results_status(&i1, p.id, p.version, "none", "publicised", Some(&period))
+        .set_results_status(
+            &i1,
+            p.id,
+            p.version,
+            "none",
+            "publicised",
+            Some(&period),
+            today,
+        )
         .await?;
     let _ = S::Draft;
     // Walking the demo plans notified the parties; drop those so the demo inbox stays readable.

@@ -95,6 +95,7 @@ pub async fn submitted_plan(
                 cmd,
                 "",
                 None,
+                today,
             )
             .await?;
     }
@@ -185,11 +186,21 @@ pub async fn submitted_plan(
             "none",
             "publicised",
             Some(&period),
+            today,
         )
         .await?;
     let cur = store.plan(&Scope::City, p.id).await?;
     store
-        .set_results_status(&inst, p.id, cur.version, "publicised", "submitted", None)
+        .set_results_status(
+            &inst,
+            p.id,
+            cur.version,
+            "publicised",
+            "submitted",
+            None,
+            // Submitted once its publicity was over: the plan's closing date (办结日期).
+            today - Duration::days((days_ago - 10).max(0)),
+        )
         .await?;
     store.plan(&Scope::City, p.id).await
 }

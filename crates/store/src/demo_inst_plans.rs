@@ -36,10 +36,8 @@ pub async fn seed_inst_plans(store: &Store, today: NaiveDate) -> Result<()> {
         )
         .bind(on.format("%Y-%m-%d").to_string())
         .bind(
-            policy
-                .retention_until(false, on)
-                .format("%Y-%m-%d")
-                .to_string(),
+            domain::retention::due_on(&policy, domain::retention::RetentionClass::Paper, on)
+                .map(|d| d.format("%Y-%m-%d").to_string()),
         )
         .bind(id)
         .execute(&store.db.pool)

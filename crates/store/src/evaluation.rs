@@ -877,7 +877,9 @@ impl Store {
         tx.commit().await
     }
 
-    /// Results status change: 'publicised' (with dates) or 'submitted'.
+    /// Results status change: 'publicised' (with dates) or 'submitted' (which closes the plan
+    /// on `today`, China time).
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_results_status(
         &self,
         actor: &Actor,
@@ -886,6 +888,7 @@ impl Store {
         from: &str,
         to: &str,
         period: Option<&domain::calendar::PublicityPeriod>,
+        today: chrono::NaiveDate,
     ) -> Result<()> {
         let now = now_text();
         let mut tx = self.db.write().await?;
@@ -907,12 +910,15 @@ impl Store {
                 .execute(tx.conn())
                 .await?
         } else {
-            sqlx::query("UPDATE plans SET results_status = $1, results_submitted_at = $2, updated_at = $2, status_since = $2, version = version + 1 WHERE id = $3 AND version = $4 AND results_status = $5")
+            // Submitting the results closes the plan (办结): its process material and its
+            // candidates' data are kept from this day (二(三)).
+            sqlx::query("UPDATE plans SET results_status = $1, results_submitted_at = $2, updated_at = $2, status_since = $2, version = version + 1, closed_at = $2, closed_on = $6 WHERE id = $3 AND version = $4 AND results_status = $5")
                 .bind(to)
                 .bind(&now)
                 .bind(plan_id)
                 .bind(expected_version)
                 .bind(from)
+                .bind(crate::retention::closing_date(Some(today), &now))
                 .execute(tx.conn())
                 .await?
         }

@@ -26,6 +26,7 @@ pub mod outbox;
 mod outreach;
 mod plans;
 mod reference;
+pub mod retention;
 mod review;
 mod sessions;
 mod sql;
@@ -36,6 +37,7 @@ pub mod demo_certificates;
 mod demo_filing_review;
 pub mod demo_filing_rules;
 mod demo_inst_plans;
+mod demo_retention;
 pub mod testing;
 
 pub use accounts::{Account, NewAccount, PasswordParams, UserFilter};
@@ -71,6 +73,7 @@ pub use plans::{
     Efiling, EfilingFilter, PaperReceipt, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile,
 };
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
+pub use retention::{Disposal, Hold, PaperFilter, PaperRecord, RetentionFilter, RetentionRecord};
 pub use review::{Dispatch, DistrictMove, FilingSupervisor, ProvinceReport};
 pub use sessions::{token_digest, ApiToken, LoginLimits, LoginOutcome, SessionInfo};
 pub use stats::{Statistics, Tally};

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0012_audit_anchor_outbox.sql"),
     ),
     (
+        13,
+        "retention",
+        include_str!("../migrations/0013_retention.sql"),
+    ),
+    (
         14,
         "outbox_sender",
         include_str!("../migrations/0014_outbox_sender.sql"),

@@ -3,6 +3,8 @@
 //! Every figure is a plain `GROUP BY` over the records the caller's scope reaches, so the test
 //! `statistics_match_records` can count the same facts with its own SQL and compare.
 
+use chrono::NaiveDate;
+use domain::calendar::HolidayCalendar;
 use domain::Scope;
 use serde::Serialize;
 use sqlx::Row;
@@ -31,6 +33,9 @@ pub struct Statistics {
     pub institutions_by_occupation: Vec<Tally>,
     /// 备案申请（按状态）.
     pub filings_by_state: Vec<Tally>,
+    /// 备案申请等待工作日数: working days from submission to the decision (办结), or to today for
+    /// open applications, in the buckets of [`WAIT_BUCKETS`].
+    pub filings_by_wait: Vec<Tally>,
     /// 评价计划（按开考月份）.
     pub plans_by_month: Vec<Tally>,
     /// 考生与合格人数（按职业和等级）: count = candidates, second = passed.
@@ -52,6 +57,39 @@ fn district_filter(w: &mut Where, scope: &Scope, col: &str) {
         }
         Scope::Institution(_) | Scope::Assigned(_) => w.raw("1 = 0"),
     }
+}
+
+/// The buckets of 备案申请等待工作日数: (key, label, most working days in the bucket).
+pub const WAIT_BUCKETS: &[(&str, &str, i64)] = &[
+    ("le5", "5个工作日以内", 5),
+    ("6-10", "6–10个工作日", 10),
+    ("11-20", "11–20个工作日", 20),
+    ("gt20", "20个工作日以上", i64::MAX),
+];
+
+/// The bucket of a wait of `days` working days.
+pub fn wait_bucket(days: i64) -> usize {
+    WAIT_BUCKETS
+        .iter()
+        .position(|(_, _, max)| days <= *max)
+        .unwrap_or(WAIT_BUCKETS.len() - 1)
+}
+
+/// Working days an application submitted at `submitted_at` waited: to its closing date, or to
+/// `today` while open (never negative).
+pub fn filing_wait(
+    cal: &HolidayCalendar,
+    submitted_at: &str,
+    closed_on: Option<&str>,
+    today: NaiveDate,
+) -> i64 {
+    let Some(from) = crate::retention::china_date(submitted_at) else {
+        return 0;
+    };
+    let to = closed_on
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .unwrap_or(today);
+    cal.working_days_between(from, to).unwrap_or(0).max(0)
 }
 
 fn level_label(level: i64) -> String {
@@ -81,8 +119,14 @@ impl Store {
             .collect())
     }
 
-    /// The figures `scope` may see (a district: its own area; the city: all, per district).
-    pub async fn statistics(&self, scope: &Scope) -> Result<Statistics> {
+    /// The figures `scope` may see (a district: its own area; the city: all, per district), on
+    /// `today` with the working-day calendar `cal` (for the waiting times).
+    pub async fn statistics(
+        &self,
+        scope: &Scope,
+        today: NaiveDate,
+        cal: &HolidayCalendar,
+    ) -> Result<Statistics> {
         let filed_inst = |col: &str| {
             let mut w = Where::new();
             w.raw("i.filing_status = 'filed'");
@@ -130,6 +174,30 @@ impl Store {
             if let Some(s) = domain::filing::FilingState::parse(&t.key) {
                 t.label = s.label().to_string();
             }
+        }
+
+        let mut w = Where::new();
+        district_filter(&mut w, scope, "a.district_code");
+        w.raw("a.state <> 'draft'");
+        w.raw("a.submitted_at IS NOT NULL");
+        let sql = format!(
+            "SELECT a.submitted_at, a.closed_on FROM filing_applications a{}",
+            w.sql()
+        );
+        let mut filings_by_wait: Vec<Tally> = WAIT_BUCKETS
+            .iter()
+            .map(|(k, l, _)| Tally {
+                key: (*k).into(),
+                label: (*l).into(),
+                count: 0,
+                second: 0,
+            })
+            .collect();
+        for r in w.bind(sqlx::query(&sql)).fetch_all(&self.db.pool).await? {
+            let submitted: String = r.get(0);
+            let closed: Option<String> = r.get(1);
+            let days = filing_wait(cal, &submitted, closed.as_deref(), today);
+            filings_by_wait[wait_bucket(days)].count += 1;
         }
 
         let mut w = Where::new();
@@ -183,6 +251,7 @@ impl Store {
             institutions_by_kind,
             institutions_by_occupation,
             filings_by_state,
+            filings_by_wait,
             plans_by_month,
             candidates_by_occupation_level,
             enterprises_by_district,

@@ -20,6 +20,7 @@ pub mod outreach;
 pub mod pages;
 mod queue;
 pub mod registration;
+pub mod retention;
 pub mod review;
 pub mod routing;
 pub mod scheduler;
@@ -192,6 +193,7 @@ pub fn page_routes() -> routing::Routes {
         .merge(outreach::router())
         .merge(registration::router())
         .merge(certificates::router())
+        .merge(retention::router())
         .get("/healthz", Action::PublicView, healthz)
         .get("/metrics", Action::PublicView, metrics)
         .get("/static/app.css", Action::PublicView, css)

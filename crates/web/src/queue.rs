@@ -270,6 +270,7 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
     items.extend(plan_items(state, me).await?);
     items.extend(filing_items(state, me).await?);
     items.extend(crate::registration::queue_items(state, me).await?);
+    items.extend(crate::retention::queue_items(state, me).await?);
     let cal = state.display_calendar().await?;
     let today = state.today();
     for it in &mut items {

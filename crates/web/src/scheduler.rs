@@ -44,7 +44,6 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
             reason: "公示期满无异议，自动完成备案".into(),
             attachments: vec![],
             today: Some(today),
-            retention_until: Some(state.policy.retention_until(true, today).to_string()),
             quota_recheck: None,
         };
         match state
@@ -59,6 +58,12 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
         }
     }
     moved += resume_stalled_batches(state).await?;
+    // 二(三): records closed since the last sweep enter the retention register with their due
+    // dates (not counted as moved: nothing changed state).
+    let registered = crate::retention::sync(state).await?;
+    if registered > 0 {
+        tracing::info!(registered, "closed records registered for retention");
+    }
     Ok(moved)
 }
 

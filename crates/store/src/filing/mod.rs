@@ -167,8 +167,9 @@ pub struct TransitionInput {
     pub reason: String,
     /// Document ids or names attached to the event (JSON array text).
     pub attachments: Vec<String>,
+    /// Today in China time: the filing date, and the closing date (办结日期) of a terminal state
+    /// from which the retention period runs (`domain::retention`).
     pub today: Option<NaiveDate>,
-    pub retention_until: Option<String>,
     /// Re-check the per-district quota inside the transaction (初审 pass). Occupations named by
     /// an exception this application may use are skipped.
     pub quota_recheck: Option<QuotaRecheck>,

@@ -196,10 +196,10 @@ impl Store {
         }
         if outcome.to.is_terminal() {
             sqlx::query(
-                "UPDATE filing_applications SET closed_at = $1, retention_until = $2 WHERE id = $3",
+                "UPDATE filing_applications SET closed_at = $1, closed_on = $2 WHERE id = $3",
             )
             .bind(&now)
-            .bind(&input.retention_until)
+            .bind(crate::retention::closing_date(input.today, &now))
             .bind(app.id)
             .execute(tx.conn())
             .await?;

@@ -447,6 +447,7 @@ impl Store {
         cmd: PlanCommand,
         reason: &str,
         paper: Option<&PaperReceipt>,
+        today: chrono::NaiveDate,
     ) -> Result<Plan> {
         let plan = self.plan(scope, id).await?;
         let now = now_text();
@@ -489,6 +490,11 @@ impl Store {
         }
         if to.is_closed() {
             sets.push(("closed_at", now.clone()));
+            // 办结日期: the retention period of 二(三) runs from it (`domain::retention`).
+            sets.push((
+                "closed_on",
+                crate::retention::closing_date(Some(today), &now),
+            ));
         }
         let assignments: Vec<String> = sets
             .iter()

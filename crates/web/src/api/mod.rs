@@ -75,6 +75,7 @@ pub fn v1() -> ApiRouter {
         .merge(crate::outreach::api_routes())
         .merge(crate::registration::api_routes())
         .merge(crate::certificates::api_routes())
+        .merge(crate::retention::api_routes())
 }
 
 /// The API's routes, its document and a viewer.

@@ -249,12 +249,9 @@ pub async fn plan_action(
             check_lead_time(state, on, start).await?;
             paper = Some(store::PaperReceipt {
                 received_on: on.format("%Y-%m-%d").to_string(),
-                // 二(三): the paper copy is kept for the policy's years from its receipt.
-                retention_until: state
-                    .policy
-                    .retention_until(false, on)
-                    .format("%Y-%m-%d")
-                    .to_string(),
+                // 二(三): the district's paper copy is complete on receipt and kept for the
+                // paper period from that day (decisions-retention.md).
+                retention_until: paper_due_on(state, on),
             });
         }
         PlanCommand::Cancel if p.results_status != domain::plan::ResultsStatus::None => {
@@ -274,8 +271,16 @@ pub async fn plan_action(
             cmd,
             reason,
             paper.as_ref(),
+            today,
         )
         .await?)
+}
+
+/// 保存至 of a paper copy closed on `on` (二(三) 纸质版材料保存三年).
+fn paper_due_on(state: &AppState, on: NaiveDate) -> String {
+    domain::retention::due_on(&state.policy, domain::retention::RetentionClass::Paper, on)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 /// 二(二): `plan_min_working_days` working days between the paper plan's receipt and the start.

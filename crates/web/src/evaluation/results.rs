@@ -193,6 +193,7 @@ pub async fn publish_results(
             "none",
             "publicised",
             Some(&period),
+            today,
         )
         .await?;
     Ok(state.store.plan(&me.scope(), plan_id).await?)
@@ -236,6 +237,7 @@ pub async fn submit_results(
             "publicised",
             "submitted",
             None,
+            state.today(),
         )
         .await?;
     Ok(state.store.plan(&me.scope(), plan_id).await?)

@@ -63,12 +63,6 @@ pub async fn act(
         &f,
     )
     .map_err(filing_error)?;
-    let retention = outcome.to.is_terminal().then(|| {
-        state
-            .policy
-            .retention_until(true, state.today())
-            .to_string()
-    });
     let attachments: Vec<String> = input
         .attachments
         .iter()
@@ -94,7 +88,6 @@ pub async fn act(
                 reason: input.reason.trim().to_string(),
                 attachments,
                 today: Some(state.today()),
-                retention_until: retention,
                 quota_recheck: (cmd == Command::Pass
                     && state.policy.quota_applies(app_state(&app).flow.kind))
                 .then(|| {

@@ -121,6 +121,8 @@ const MENU: &[MenuEntry] = &[
         ..menu("/district-moves", "属地变更", Action::DistrictMoveView)
     },
     menu("/statistics", "统计分析", Action::StatisticsView),
+    menu("/retention", "档案保管", Action::RetentionView),
+    menu("/paper-records", "纸质档案", Action::RetentionView),
     menu("/users", "用户账号", Action::UserView),
     menu("/admin/divisions", "行政区划", Action::ReferenceManage),
     menu("/admin/occupations", "职业目录", Action::ReferenceManage),

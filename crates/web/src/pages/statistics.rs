@@ -45,7 +45,7 @@ impl Figure {
         second_head: Option<&'static str>,
         rows: Vec<Tally>,
     ) -> Figure {
-        let svg = bar_chart(title, &rows, second_head.is_some());
+        let svg = bar_chart(title, &rows, second_head.map(|s| (count_head, s)));
         Figure {
             title,
             label_head,
@@ -78,18 +78,28 @@ fn esc(s: &str) -> String {
 }
 
 /// A horizontal bar chart in SVG (no script, no inline style: presentation attributes and
-/// classes only, which the CSP allows). With `paired`, a second, darker bar shows the second count.
-pub fn bar_chart(title: &str, rows: &[Tally], paired: bool) -> String {
+/// classes only, which the CSP allows). With `legend` (the names of the two counts), a second,
+/// darker bar shows the second count and a legend under the bars names both. A zero draws no
+/// bar, only its value.
+pub fn bar_chart(title: &str, rows: &[Tally], legend: Option<(&str, &str)>) -> String {
     const LABEL_W: i64 = 220;
     const BAR_W: i64 = 360;
     const ROW_H: i64 = 26;
+    const LEGEND_H: i64 = 24;
+    let paired = legend.is_some();
     let max = rows
         .iter()
         .map(|t| t.count.max(t.second))
         .max()
         .unwrap_or(0)
         .max(1);
-    let height = ROW_H * rows.len().max(1) as i64 + 10;
+    let bars_h = ROW_H * rows.len().max(1) as i64 + 10;
+    let height = bars_h
+        + if paired && !rows.is_empty() {
+            LEGEND_H
+        } else {
+            0
+        };
     let width = LABEL_W + BAR_W + 80;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"><title>{}</title>",
@@ -101,6 +111,8 @@ pub fn bar_chart(title: &str, rows: &[Tally], paired: bool) -> String {
     for (i, t) in rows.iter().enumerate() {
         let y = 5 + ROW_H * i as i64;
         let w = t.count * BAR_W / max;
+        // A small count still shows; a zero shows none.
+        let w = if t.count > 0 { w.max(2) } else { 0 };
         let label: String = t.label.chars().take(16).collect();
         s.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"chart-label\">{}</text>",
@@ -108,20 +120,20 @@ pub fn bar_chart(title: &str, rows: &[Tally], paired: bool) -> String {
             y + 16,
             esc(&label)
         ));
-        s.push_str(&format!(
-            "<rect x=\"{LABEL_W}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#7aa6d6\" class=\"bar\"><title>{}：{}</title></rect>",
-            y + 2,
-            w.max(1),
-            if paired { 10 } else { 20 },
-            esc(&t.label),
-            t.count
-        ));
-        if paired {
-            let w2 = t.second * BAR_W / max;
+        if w > 0 {
             s.push_str(&format!(
-                "<rect x=\"{LABEL_W}\" y=\"{}\" width=\"{}\" height=\"10\" fill=\"#1f4e8c\" class=\"bar second\"/>",
+                "<rect x=\"{LABEL_W}\" y=\"{}\" width=\"{w}\" height=\"{}\" fill=\"#7aa6d6\" class=\"bar\"><title>{}：{}</title></rect>",
+                y + 2,
+                if paired { 10 } else { 20 },
+                esc(&t.label),
+                t.count
+            ));
+        }
+        if paired && t.second > 0 {
+            let w2 = (t.second * BAR_W / max).max(2);
+            s.push_str(&format!(
+                "<rect x=\"{LABEL_W}\" y=\"{}\" width=\"{w2}\" height=\"10\" fill=\"#1f4e8c\" class=\"bar second\"/>",
                 y + 12,
-                w2.max(1)
             ));
         }
         let value = if paired {
@@ -131,8 +143,21 @@ pub fn bar_chart(title: &str, rows: &[Tally], paired: bool) -> String {
         };
         s.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" class=\"chart-value\">{value}</text>",
-            LABEL_W + w.max(1) + 6,
+            LABEL_W + w + 6,
             y + 16
+        ));
+    }
+    if let Some((first, second)) = legend.filter(|_| !rows.is_empty()) {
+        let y = bars_h + 4;
+        s.push_str(&format!(
+            "<g class=\"chart-legend\"><rect x=\"{LABEL_W}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"#7aa6d6\" class=\"legend-key\"/><text x=\"{}\" y=\"{}\" class=\"chart-label\">{}</text><rect x=\"{}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"#1f4e8c\" class=\"legend-key second\"/><text x=\"{}\" y=\"{}\" class=\"chart-label\">{}</text></g>",
+            LABEL_W + 18,
+            y + 11,
+            esc(first),
+            LABEL_W + 130,
+            LABEL_W + 148,
+            y + 11,
+            esc(second)
         ));
     }
     s.push_str("</svg>");
@@ -168,6 +193,13 @@ fn figures(st: Statistics) -> Vec<Figure> {
             "申请数",
             None,
             st.filings_by_state,
+        ),
+        Figure::new(
+            "备案申请（按等待工作日数：提交至办结，未办结的至今日）",
+            "等待工作日数",
+            "申请数",
+            None,
+            st.filings_by_wait,
         ),
         Figure::new(
             "评价计划（按开考月份）",
@@ -247,7 +279,8 @@ async fn page(
             (v.code.clone(), v.name.clone(), sel)
         })
         .collect();
-    let st = state.store.statistics(&scope).await?;
+    let cal = state.display_calendar().await?;
+    let st = state.store.statistics(&scope, state.today(), &cal).await?;
     Ok(render(&StatisticsPage {
         layout: Layout::new(&state, Some(&me), "统计分析", "/statistics"),
         today: state.today().format("%Y-%m-%d").to_string(),
@@ -265,7 +298,8 @@ async fn export(
 ) -> Result<Response, AppError> {
     me.may(Action::StatisticsView)?;
     let scope = stats_scope(&me, &q);
-    let st = state.store.statistics(&scope).await?;
+    let cal = state.display_calendar().await?;
+    let st = state.store.statistics(&scope, state.today(), &cal).await?;
     let mut rows = vec![];
     for f in figures(st) {
         for t in &f.rows {

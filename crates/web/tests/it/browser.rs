@@ -489,3 +489,142 @@ async fn browser_offline_verifier_webcrypto() {
     b.screenshot("certificate-offline-altered").await;
     b.quit().await;
 }
+
+/// 统计分析 (issue 10 §2) in a real browser: the city's page draws every figure as a server-side
+/// SVG chart (no script, no CDN), the waiting-time figure among them, and prints; a screenshot of
+/// the whole page goes to test-artifacts/statistics-city.png.
+#[tokio::test]
+async fn browser_statistics_charts() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let base = format!("http://{}", app.addr);
+    login(&b, &base, "center").await;
+    b.goto(&format!("{base}/statistics")).await;
+    assert_eq!(b.text("main h1").await, "统计分析（全市）");
+    // Every figure has its chart, laid out with a real size, and the charts hold bars.
+    let charts = b
+        .eval(
+            "return Array.from(document.querySelectorAll('svg.chart')).map(function (s) { \
+               var r = s.getBoundingClientRect(); \
+               return { w: r.width, h: r.height, bars: s.querySelectorAll('rect.bar').length, \
+                        empty: s.querySelectorAll('.chart-empty').length, \
+                        labels: s.querySelectorAll('text.chart-label').length, \
+                        legend: s.querySelectorAll('.chart-legend').length, \
+                        title: (s.querySelector('title') || {}).textContent }; });",
+        )
+        .await;
+    let charts = charts.as_array().unwrap();
+    let figures = b
+        .eval("return document.querySelectorAll('section.stats-figure').length;")
+        .await;
+    assert_eq!(charts.len() as u64, figures.as_u64().unwrap());
+    assert!(charts.len() >= 9, "{charts:?}");
+    for c in charts {
+        assert!(c["w"].as_f64().unwrap() > 100.0, "{c}");
+        assert!(c["h"].as_f64().unwrap() > 20.0, "{c}");
+        assert!(
+            c["bars"].as_u64().unwrap() > 0 || c["empty"].as_u64().unwrap() == 1,
+            "{c}"
+        );
+    }
+    let wait = charts
+        .iter()
+        .find(|c| c["title"].as_str().unwrap_or("").contains("等待工作日"))
+        .expect("the waiting-time chart");
+    assert_eq!(wait["labels"], 4, "one row per bucket: {wait}");
+    // The paired figure (考生数 / 合格人数) names its two bars.
+    let paired = charts
+        .iter()
+        .find(|c| c["title"].as_str().unwrap_or("").contains("合格率"))
+        .expect("the pass-rate chart");
+    assert_eq!(paired["legend"], 1, "{paired}");
+    // The labels are drawn (a CJK font, not boxes): the text has width.
+    let label_width = b
+        .eval("var t = document.querySelector('svg.chart text.chart-label'); return t ? t.getBBox().width : 0;")
+        .await;
+    assert!(label_width.as_f64().unwrap() > 10.0);
+    // A district: its own area only, no district picker.
+    b.resize(1280, 5200).await;
+    let shot = b.screenshot("statistics-city").await;
+    assert!(std::fs::metadata(&shot).unwrap().len() > 30_000);
+    // Each figure on its own, to look at closely.
+    for i in 0..charts.len() {
+        b.screenshot_element("section.stats-figure", i, &format!("statistics-figure-{i}"))
+            .await;
+    }
+    b.resize(1280, 900).await;
+    b.click(".userbox button[type=submit]").await;
+    b.wait_for_url("/login").await;
+    login(&b, &base, "district-410105").await;
+    b.goto(&format!("{base}/statistics")).await;
+    assert_eq!(b.text("main h1").await, "统计分析（金水区）");
+    assert_eq!(
+        b.eval("return document.querySelectorAll('#st-d').length;")
+            .await,
+        0
+    );
+    b.screenshot("statistics-district").await;
+    b.quit().await;
+}
+
+/// 档案保管 in a real browser: the district's due list, a record, the first key with its reason,
+/// the city's second key (a confirmation dialog) and the confirmation page before the
+/// irreversible step; the paper register. Screenshots: test-artifacts/retention-*.png.
+#[tokio::test]
+async fn browser_retention_disposal() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let base = format!("http://{}", app.addr);
+    let id = {
+        use sqlx::Row;
+        sqlx::query("SELECT r.id FROM retention_records r JOIN filing_applications a ON a.id = r.subject_id WHERE r.class = 'filing' AND a.note LIKE '%待提出销毁%'")
+            .fetch_one(&app.store.db.pool)
+            .await
+            .unwrap()
+            .get::<i64, _>(0)
+    };
+    login(&b, &base, "district-410105").await;
+    b.goto(&format!("{base}/retention")).await;
+    assert_eq!(b.text("main h1").await, "档案保管与到期销毁");
+    b.resize(1280, 1400).await;
+    b.screenshot("retention-due-district").await;
+    b.goto(&format!("{base}/retention/{id}")).await;
+    b.screenshot("retention-record").await;
+    b.goto(&format!("{base}/retention/{id}/disposal")).await;
+    b.type_into("#f-reason", "保存期满，经核对无未结事项").await;
+    b.screenshot("retention-propose").await;
+    b.click("form.stack button[type=submit]").await;
+    b.wait_for_url("msg=proposed").await;
+    assert!(b.source().await.contains("已提出销毁"));
+    b.goto(&format!("{base}/paper-records")).await;
+    b.screenshot("retention-paper-list").await;
+    b.goto(&format!("{base}/paper-records/new")).await;
+    b.screenshot("retention-paper-form").await;
+    b.resize(1280, 900).await;
+    b.click(".userbox button[type=submit]").await;
+    b.wait_for_url("/login").await;
+    // The city turns the second key (a confirmation dialog first), then the execution page.
+    login(&b, &base, "center").await;
+    b.goto(&format!("{base}/retention/{id}")).await;
+    b.click("button.btn.danger").await;
+    b.accept_alert().await;
+    b.wait_for_url("msg=approved").await;
+    b.goto(&format!("{base}/retention/{id}/disposal/execute"))
+        .await;
+    assert!(b.source().await.contains("不可恢复"));
+    b.resize(1280, 1000).await;
+    b.screenshot("retention-execute-confirm").await;
+    b.click("#f-confirm").await;
+    b.click("form.stack button[type=submit]").await;
+    b.accept_alert().await;
+    b.wait_for_url("msg=disposed").await;
+    assert!(b.source().await.contains("销毁记录"));
+    b.screenshot("retention-tombstone").await;
+    b.goto(&format!("{base}/retention?state=disposed")).await;
+    b.screenshot("retention-disposed-city").await;
+    b.quit().await;
+}

@@ -383,6 +383,12 @@ async fn jurisdiction_matrix_every_record() {
     .await;
     let outbox = first("SELECT id FROM outbox WHERE status = 'failed' ORDER BY id".into()).await;
     let notification = first("SELECT n.id FROM notifications n JOIN users u ON u.id = n.recipient_user_id WHERE u.username = 'inst-1'".into()).await;
+    // A kept record of 410105 that is due (demo: closed years ago), so every step reaches it.
+    let retention = first(
+        "SELECT id FROM retention_records WHERE district_code = '410105' AND state = 'kept' ORDER BY due_on, id"
+            .into(),
+    )
+    .await;
 
     // The id each path parameter takes, by the route's leading segment.
     let fill = |path: &str| -> Option<String> {
@@ -408,6 +414,7 @@ async fn jurisdiction_matrix_every_record() {
             "district-moves" => move_id,
             "notifications" => notification,
             "outbox" => outbox,
+            "retention" => retention,
             _ => None,
         }?;
         let mut out = String::new();
@@ -507,6 +514,7 @@ async fn jurisdiction_matrix_every_record() {
         "institutions",
         "efilings",
         "users",
+        "retention",
     ] {
         assert!(
             covered.contains(area),
@@ -547,6 +555,10 @@ async fn table_counts(app: &crate::helpers::TestApp) -> Vec<i64> {
         "efilings",
         "institution_registrations",
         "enterprise_guidance",
+        "paper_records",
+        "retention_records",
+        "retention_disposals",
+        "retention_holds",
         "notifications",
         "institution_district_moves",
         "filing_exceptions",

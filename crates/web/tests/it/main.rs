@@ -20,6 +20,7 @@ mod notifications;
 mod outbox;
 mod permissions;
 mod plans;
+mod retention;
 mod statistics;
 
 mod api_complete;

@@ -211,6 +211,28 @@ impl Browser {
         .await;
     }
 
+    /// Resize the window (a tall one screenshots a whole long page).
+    #[allow(dead_code)]
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await;
+    }
+
+    /// Run `script` in the page (`return …;`) and give its value.
+    #[allow(dead_code)]
+    pub async fn eval(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .await
+    }
+
     pub async fn text(&self, css: &str) -> String {
         let id = self.find(css).await;
         self.cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
@@ -240,6 +262,41 @@ impl Browser {
     pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
         use base64::Engine;
         let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap();
+        let path = artifacts_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
+    /// Save a PNG screenshot of the element `css` (the n-th match, from 0) under test-artifacts/.
+    #[allow(dead_code)]
+    pub async fn screenshot_element(
+        &self,
+        css: &str,
+        nth: usize,
+        name: &str,
+    ) -> std::path::PathBuf {
+        use base64::Engine;
+        let found = self
+            .cmd(
+                reqwest::Method::POST,
+                "/elements",
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+        let id = found[nth][ELEMENT_KEY]
+            .as_str()
+            .unwrap_or_else(|| panic!("find {css} #{nth}: {found}"))
+            .to_string();
+        let v = self
+            .cmd(
+                reqwest::Method::GET,
+                &format!("/element/{id}/screenshot"),
+                None,
+            )
+            .await;
         let png = base64::engine::general_purpose::STANDARD
             .decode(v.as_str().unwrap())
             .unwrap();
