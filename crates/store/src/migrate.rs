@@ -52,6 +52,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_anchor_outbox",
         include_str!("../migrations/0012_audit_anchor_outbox.sql"),
     ),
+    (15, "scale", include_str!("../migrations/0015_scale.sql")),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.
