@@ -588,13 +588,14 @@ pub async fn generate(
             }
         }
         if sql.len() > 4 << 20 || k + 1 == plans.len() {
-            if in_tx >= opts.per_tx || k + 1 == plans.len() {
+            let commit = in_tx >= opts.per_tx || k + 1 == plans.len();
+            if commit {
                 sql.push_str("COMMIT;");
                 in_tx = 0;
             }
             sqlx::raw_sql(&sql).execute(&mut *conn).await?;
             sql.clear();
-            if in_tx == 0 && k + 1 < plans.len() {
+            if commit && k + 1 < plans.len() {
                 sql.push_str("BEGIN;");
             }
         }
@@ -655,7 +656,8 @@ pub async fn generate(
     // Statistics for the planner, once the tables hold their rows (not before issuing: stale
     // statistics of a near-empty certificates table would make SQLite scan it later).
     match (backend, opts.issue) {
-        (Backend::Postgres, true) => {
+        // PostgreSQL re-plans after every (auto-)ANALYZE, so fresh statistics are safe.
+        (Backend::Postgres, _) => {
             sqlx::raw_sql("ANALYZE").execute(&mut *conn).await?;
         }
         (Backend::Sqlite, true) => {
@@ -668,7 +670,6 @@ pub async fn generate(
                 .execute(&mut *conn)
                 .await?;
         }
-        (Backend::Postgres, false) => {}
     }
     drop(conn);
     report.index_seconds = t_index.elapsed().as_secs_f64();
