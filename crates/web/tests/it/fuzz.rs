@@ -417,7 +417,7 @@ async fn body_targets(f: &mut Findings, cases: u64, seed: u64) {
         } else {
             g.form()
         };
-        let req = || {
+        let req = move || {
             axum::http::Request::builder()
                 .method("POST")
                 .header(
@@ -445,7 +445,6 @@ async fn body_targets(f: &mut Findings, cases: u64, seed: u64) {
                 let _ = FormBody::<web::evaluation::ScoreForm>::from_request(req(), &()).await;
                 let _ = FormBody::<web::registration::RegistrationForm>::from_request(req(), &()).await;
             }
-            body
         })
         .await;
         if let Err(e) = r {
@@ -510,6 +509,7 @@ async fn http_targets(f: &mut Findings, cases: u64, seed: u64) {
     let mut g = Gen::new(seed ^ 0x4777);
     let t = Instant::now();
     let mut bad = 0;
+    let mut statuses = std::collections::BTreeMap::<u16, u64>::new();
     for _ in 0..cases {
         let (method, path, action) = routes[g.rng.gen_range(0..routes.len())].clone();
         let mut url = String::new();
@@ -543,7 +543,11 @@ async fn http_targets(f: &mut Findings, cases: u64, seed: u64) {
                 req.header("content-type", "application/x-www-form-urlencoded").body(g.form())
             };
         }
-        match req.send().await {
+        let sent = req.send().await;
+        if let Ok(r) = &sent {
+            *statuses.entry(r.status().as_u16()).or_default() += 1;
+        }
+        match sent {
             Ok(r) if r.status().is_server_error() => {
                 bad += 1;
                 f.panics.push(format!("http: {method} {url} answered {}", r.status()));
@@ -559,13 +563,14 @@ async fn http_targets(f: &mut Findings, cases: u64, seed: u64) {
             break;
         }
     }
+    eprintln!("fuzz http statuses: {statuses:?}");
     f.ran.push(("http".into(), cases, t.elapsed().as_secs_f64()));
 }
 
 #[tokio::test]
 async fn fuzz_parsers_short() {
-    let cases = env_u64("FUZZ_CASES").unwrap_or(3_000);
-    let http = env_u64("FUZZ_HTTP_CASES").unwrap_or(300);
+    let cases = env_u64("FUZZ_CASES").unwrap_or(20_000);
+    let http = env_u64("FUZZ_HTTP_CASES").unwrap_or(2_000);
     let seed = env_u64("FUZZ_SEED").unwrap_or(0x5EED_2026);
     let mut f = Findings::default();
     parser_targets(&mut f, cases, seed);
