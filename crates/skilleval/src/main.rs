@@ -1,5 +1,7 @@
 //! skilleval: the skill-talent evaluation service platform (技能人才评价服务平台).
 
+mod bench_data;
+mod bench_issue;
 mod cert;
 mod settings;
 
@@ -36,6 +38,10 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Generate a consistent dataset at size for benchmarks: filed institutions, filings, plans,
+    /// candidates, results, signed certificates with real numbers, a few revocations. Into an
+    /// empty database (with `--demo`: demo data first, for logging in). Deterministic per seed.
+    BenchData(BenchDataArgs),
     /// Certificate signing keys and offline verification (证书).
     Cert {
         #[command(subcommand)]
@@ -127,8 +133,49 @@ enum KeysCommand {
     Show,
 }
 
+#[derive(clap::Args)]
+struct BenchDataArgs {
+    #[command(flatten)]
+    db: settings::DbArgs,
+    /// How many certificates.
+    #[arg(long, default_value_t = 100_000)]
+    certificates: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The day the data is relative to (YYYY-MM-DD); default: the `today` setting, else today.
+    #[arg(long)]
+    today: Option<chrono::NaiveDate>,
+    /// Seed the demo data first (accounts with the password demo-password).
+    #[arg(long)]
+    demo: bool,
+    /// Revoked certificates per 10,000.
+    #[arg(long, default_value_t = 10)]
+    revoked_per_10k: u32,
+    /// Signing threads (default: the number of cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Certificates per transaction.
+    #[arg(long, default_value_t = 500_000)]
+    per_tx: u64,
+    /// Write "number<TAB>name<TAB>/v/… QR path" of every `--sample-every`-th certificate here.
+    #[arg(long)]
+    sample: Option<std::path::PathBuf>,
+    #[arg(long, default_value_t = 1000)]
+    sample_every: u64,
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Issue N certificates through the real path (batches per plan: serials from the counter
+    /// rows, Ed25519 signature, insert, audit, publication) and, in the same run, sign and insert
+    /// the same rows bare into a table with the same indexes; prints both rates and the ratio.
+    /// Use an EMPTY database.
+    IssueCertificates {
+        #[command(flatten)]
+        db: settings::DbArgs,
+        #[arg(long, default_value_t = 100_000)]
+        certificates: u64,
+    },
     /// Generate an xlsx of N candidates, import it into a confirmed demo plan (all or nothing,
     /// one transaction) and print wall time and peak RSS. Use an EMPTY database.
     ImportCandidates {
@@ -274,6 +321,54 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // An empty benchmark database holds demo data only.
             .with_keys(store::Keys::demo());
             bench_import(store, rows).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchData(a) => {
+            let s = Settings::load(cli.config.as_deref(), &a.db, None)?;
+            init_logging(&s.log);
+            let (store, key) = bench_store(&s).await?;
+            let today = a
+                .today
+                .or(s.web_config().fixed_today)
+                .unwrap_or_else(web::today_cn);
+            if a.demo && store::demo::seed(&store, today).await? {
+                println!("demo data created (password demo-password)");
+            }
+            let opts = bench_data::Options {
+                certificates: a.certificates,
+                seed: a.seed,
+                today,
+                revoked_per_10k: a.revoked_per_10k,
+                threads: a
+                    .threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+                per_tx: a.per_tx,
+                sample: a.sample.map(|p| (p, a.sample_every.max(1))),
+                issue: true,
+            };
+            let policy = domain::policy::Policy::zhengzhou_2022();
+            let r = bench_data::generate(&store, key, policy.numbering(), &opts).await?;
+            println!(
+                "backend={:?} institutions={} plans={} candidates={} certificates={} revoked={} seconds={:.1} (indexes and counters {:.1}) certificates_per_second={:.0} load_avg={}",
+                store.db.backend,
+                r.institutions,
+                r.plans,
+                r.candidates,
+                r.certificates,
+                r.revoked,
+                r.seconds,
+                r.index_seconds,
+                r.certificates as f64 / r.seconds,
+                load_avg()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command: BenchCommand::IssueCertificates { db, certificates },
+        } => {
+            let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            let (store, key) = bench_store(&s).await?;
+            bench_issue::run(store, key, certificates).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Draw {
@@ -675,7 +770,42 @@ async fn retention_run(s: &Settings, dry_run: bool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn peak_rss_kb() -> String {
+/// A store for the benchmark commands: migrated, reference data loaded, with the configured keys
+/// (or the public demo keys when none are configured: benchmark data proves nothing), and the
+/// certificate signing key (configured, else the demo key).
+async fn bench_store(
+    s: &Settings,
+) -> anyhow::Result<(Store, std::sync::Arc<certsign::SigningKey>)> {
+    let keys = s.keys()?.unwrap_or_else(store::Keys::demo);
+    let store = Store::open(
+        &s.database,
+        s.db_max_connections,
+        PasswordParams::fast_for_tests(),
+    )
+    .await
+    .with_context(|| format!("无法连接数据库 {}", store_redact(&s.database)))?
+    .with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(
+        &s.blobs_dir,
+    )))
+    .with_keys(keys);
+    store.migrate().await?;
+    store.check_keys().await?;
+    store.load_reference(&ReferenceFiles::builtin()).await?;
+    let key = match s.cert_keys()?.0 {
+        Some(k) => k,
+        None => std::sync::Arc::new(store::cert_sign::demo_signing_key()),
+    };
+    Ok((store, key))
+}
+
+/// The machine's load average (1, 5, 15 minutes), for benchmark reports.
+pub fn load_avg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|t| t.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+pub fn peak_rss_kb() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|t| {

@@ -258,18 +258,6 @@ async fn reserve_status_indexes(tx: &mut WriteTx, n: i64) -> Result<i64> {
     Ok(last - n + 1)
 }
 
-/// A valid certificate of the same person, occupation and level held through another candidate.
-async fn held_elsewhere(tx: &mut WriteTx, d: &IssueDraft) -> Result<Option<String>> {
-    Ok(sqlx::query("SELECT cert_no FROM certificates WHERE id_hash = $1 AND occupation_code = $2 AND level = $3 AND state = 'valid' AND candidate_id <> $4 LIMIT 1")
-        .bind(&d.id_hash)
-        .bind(&d.occupation_code)
-        .bind(d.level)
-        .bind(d.candidate_id)
-        .fetch_optional(tx.conn())
-        .await?
-        .map(|r| r.get(0)))
-}
-
 /// Number, sign and insert one certificate inside `tx`. Returns its id and number.
 #[allow(clippy::too_many_arguments)]
 async fn insert_certificate(
@@ -334,6 +322,182 @@ async fn insert_certificate(
     .map_err(|e| StoreError::unique(e, &format!("{}已发证或证书编号 {cert_no} 已被占用，未重复发证", d.holder_name)))?
     .get(0);
     Ok((id, cert_no))
+}
+
+/// The first draft of `drafts` (first issues only) whose person already holds a valid
+/// certificate of the same occupation and level through another candidate, with its number.
+async fn held_elsewhere_any<'d>(
+    tx: &mut WriteTx,
+    drafts: &'d [IssueDraft],
+) -> Result<Option<(&'d IssueDraft, String)>> {
+    let firsts: Vec<&IssueDraft> = drafts.iter().filter(|d| d.replaces_id.is_none()).collect();
+    if firsts.is_empty() {
+        return Ok(None);
+    }
+    let marks: Vec<String> = (1..=firsts.len()).map(|k| format!("${k}")).collect();
+    let sql = format!(
+        "SELECT id_hash, occupation_code, level, candidate_id, cert_no FROM certificates WHERE state = 'valid' AND id_hash IN ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for d in &firsts {
+        q = q.bind(&d.id_hash);
+    }
+    let held = q.fetch_all(tx.conn()).await?;
+    for d in firsts {
+        if let Some(r) = held.iter().find(|r| {
+            r.get::<String, _>(0) == d.id_hash
+                && r.get::<String, _>(1) == d.occupation_code
+                && r.get::<i64, _>(2) == d.level
+                && r.get::<i64, _>(3) != d.candidate_id
+        }) {
+            return Ok(Some((d, r.get(4))));
+        }
+    }
+    Ok(None)
+}
+
+/// The serial counter a draft counts on: (institution, year, level or 0); 专项职业能力
+/// certificates count apart (level -1).
+fn counter_of(d: &IssueDraft, per_level: bool) -> (i64, i64, i64) {
+    let year: i64 = d
+        .issued_on
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(0);
+    let level = if d.occupation_kind == "special" {
+        -1
+    } else if per_level {
+        d.level
+    } else {
+        0
+    };
+    (d.institution_id, year, level)
+}
+
+/// Serials for `drafts`, in order: one counter bump per counter the chunk uses (instead of
+/// one per certificate), under the same row lock / writer lock as [`next_serial`].
+async fn allocate_serials(
+    tx: &mut WriteTx,
+    drafts: &[IssueDraft],
+    per_level: bool,
+) -> Result<Vec<i64>> {
+    let keys: Vec<(i64, i64, i64)> = drafts.iter().map(|d| counter_of(d, per_level)).collect();
+    let mut firsts: Vec<((i64, i64, i64), i64)> = vec![];
+    for key in &keys {
+        if firsts.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        let n = keys.iter().filter(|k| *k == key).count() as i64;
+        let last = bump_serial(tx, *key, n).await?;
+        firsts.push((*key, last - n + 1));
+    }
+    Ok(keys
+        .iter()
+        .map(|key| {
+            let slot = firsts.iter_mut().find(|(k, _)| k == key).expect("counter");
+            slot.1 += 1;
+            slot.1 - 1
+        })
+        .collect())
+}
+
+/// Advance a counter by `n`; returns its new last serial.
+async fn bump_serial(
+    tx: &mut WriteTx,
+    (inst, year, level): (i64, i64, i64),
+    n: i64,
+) -> Result<i64> {
+    let bump = "UPDATE cert_counters SET last_serial = last_serial + $4 WHERE institution_id = $1 AND year = $2 AND level = $3 RETURNING last_serial";
+    for _ in 0..2 {
+        if let Some(r) = sqlx::query(bump)
+            .bind(inst)
+            .bind(year)
+            .bind(level)
+            .bind(n)
+            .fetch_optional(tx.conn())
+            .await?
+        {
+            return Ok(r.get(0));
+        }
+        sqlx::query("INSERT INTO cert_counters (institution_id, year, level, last_serial) VALUES ($1, $2, $3, 0) ON CONFLICT (institution_id, year, level) DO NOTHING")
+            .bind(inst)
+            .bind(year)
+            .bind(level)
+            .execute(tx.conn())
+            .await?;
+    }
+    Err(StoreError::Other("证书流水号计数器不可用".into()))
+}
+
+/// The columns every certificate insert writes (state 'valid').
+const INSERT_COLUMNS: &str = "cert_no, candidate_id, plan_id, batch_id, institution_id, institution_name, district_code, site_code, occupation_code, occupation_name, work_type, level, holder_name, id_type, id_hash, id_masked, photo_document_id, issued_on, state, published, reissue_of, status_index, signed_at, key_id, cose, created_at";
+
+/// Insert a chunk of numbered, signed drafts (unpublished) with one statement per 40 rows.
+async fn insert_staged(
+    tx: &mut WriteTx,
+    drafts: &[IssueDraft],
+    numbers: &[String],
+    signed: &[Signed],
+    batch_id: i64,
+    first_index: i64,
+) -> Result<()> {
+    use base64::Engine;
+    const ROWS: usize = 40;
+    const PER_ROW: usize = 24;
+    let now = now_text();
+    for (c, chunk) in drafts.chunks(ROWS).enumerate() {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|k| {
+                let m: Vec<String> = (1..=PER_ROW)
+                    .map(|j| format!("${}", k * PER_ROW + j))
+                    .collect();
+                // 'valid' and published 0 are literals between the 18th and 19th marks.
+                format!(
+                    "({}, 'valid', 0, {})",
+                    m[..18].join(", "),
+                    m[18..].join(", ")
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO certificates ({INSERT_COLUMNS}) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (k, d) in chunk.iter().enumerate() {
+            let i = c * ROWS + k;
+            q = q
+                .bind(&numbers[i])
+                .bind(d.candidate_id)
+                .bind(d.plan_id)
+                .bind(batch_id)
+                .bind(d.institution_id)
+                .bind(&d.institution_name)
+                .bind(&d.district_code)
+                .bind(&d.site_code)
+                .bind(&d.occupation_code)
+                .bind(&d.occupation_name)
+                .bind(&d.work_type)
+                .bind(d.level)
+                .bind(&d.holder_name)
+                .bind(&d.id_type)
+                .bind(&d.id_hash)
+                .bind(&d.id_masked)
+                .bind(d.photo_document_id)
+                .bind(&d.issued_on)
+                .bind(d.replaces_id)
+                .bind(first_index + i as i64)
+                .bind(signed[i].signed_at)
+                .bind(&signed[i].key_id)
+                .bind(base64::engine::general_purpose::STANDARD.encode(&signed[i].cose))
+                .bind(&now);
+        }
+        q.execute(tx.conn()).await.map_err(|e| {
+            StoreError::unique(e, "本批中有考生已发证或证书编号已被占用，未重复发证")
+        })?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -415,13 +579,20 @@ impl Store {
                 };
             }
         };
-        for (candidate, replaces) in items {
-            sqlx::query("INSERT INTO cert_batch_items (batch_id, candidate_id, replaces_id) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(candidate)
-                .bind(replaces)
-                .execute(tx.conn())
-                .await?;
+        // Several rows per statement: a batch of a large plan starts in one round trip per 300.
+        for chunk in items.chunks(300) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|k| format!("($1, ${}, ${})", 2 * k + 2, 2 * k + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO cert_batch_items (batch_id, candidate_id, replaces_id) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(id);
+            for (candidate, replaces) in chunk {
+                q = q.bind(candidate).bind(replaces);
+            }
+            q.execute(tx.conn()).await?;
         }
         append(
             &mut tx,
@@ -555,30 +726,23 @@ impl Store {
         if status != "running" {
             return Err(StoreError::Conflict);
         }
-        let mut numbers = vec![];
+        // 一人一证: one query for the whole chunk.
+        if let Some((d, no)) = held_elsewhere_any(&mut tx, drafts).await? {
+            return Err(StoreError::Invalid(format!(
+                "{}：{}",
+                d.holder_name,
+                domain::certissue::Blocker::HoldsSame { cert_no: no }.reason()
+            )));
+        }
+        let serials = allocate_serials(&mut tx, drafts, per_level).await?;
+        let mut numbers = Vec::with_capacity(drafts.len());
+        let mut signed = Vec::with_capacity(drafts.len());
         for (k, d) in drafts.iter().enumerate() {
-            if d.replaces_id.is_none() {
-                if let Some(no) = held_elsewhere(&mut tx, d).await? {
-                    return Err(StoreError::Invalid(format!(
-                        "{}：{}",
-                        d.holder_name,
-                        domain::certissue::Blocker::HoldsSame { cert_no: no }.reason()
-                    )));
-                }
-            }
-            let (_, no) = insert_certificate(
-                &mut tx,
-                d,
-                Some(batch.id),
-                first_index + k as i64,
-                per_level,
-                false,
-                compose,
-                sign,
-            )
-            .await?;
+            let no = compose(d, serials[k]).map_err(StoreError::Invalid)?;
+            signed.push(sign(d, &no, first_index + k as i64).map_err(StoreError::Invalid)?);
             numbers.push(no);
         }
+        insert_staged(&mut tx, drafts, &numbers, &signed, batch.id, first_index).await?;
         sqlx::query("UPDATE cert_batches SET done = (SELECT COUNT(*) FROM certificates WHERE batch_id = $1), updated_at = $2 WHERE id = $1")
             .bind(batch.id)
             .bind(now_text())

@@ -373,14 +373,25 @@ impl Store {
     }
 
     /// Count one public query of `client` and say whether it is within `limit` queries per
-    /// `window_secs`. The hit is written first and counted after, so concurrent queries from
-    /// several app servers can never exceed the limit.
+    /// `window_secs`. On PostgreSQL (several app servers) the hit is written first and counted
+    /// after, so concurrent queries from several app servers can never exceed the limit. SQLite
+    /// serves one app server: the window is kept in this process's memory, so a query does not
+    /// take the single writer lock (measured: the database write made a query cost several
+    /// times a health check).
     pub async fn public_query_allowed(
         &self,
         client: &str,
         limit: u32,
         window_secs: i64,
     ) -> Result<bool> {
+        if self.db.backend == crate::Backend::Sqlite {
+            return Ok(self.query_hits.hit(
+                client,
+                limit,
+                std::time::Duration::from_secs(window_secs.max(1) as u64),
+                std::time::Instant::now(),
+            ));
+        }
         let now = chrono::Utc::now();
         let since = time_text(now - chrono::Duration::seconds(window_secs));
         let mut tx = self.db.write().await?;
@@ -515,5 +526,78 @@ impl Store {
         )
         .await?;
         tx.commit().await
+    }
+}
+
+/// The sliding window of public queries per client address, in memory (SQLite: one app
+/// server). Each client keeps the times of its last `limit + 1` queries at most, refused ones
+/// included (as in the database), so memory stays bounded by the limit; idle clients are swept.
+#[derive(Default)]
+pub(crate) struct QueryHits {
+    inner: std::sync::Mutex<QueryHitsInner>,
+}
+
+#[derive(Default)]
+struct QueryHitsInner {
+    clients: std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>,
+    calls: u64,
+}
+
+impl QueryHits {
+    /// Record a query at `now`; true while the window holds at most `limit` queries.
+    pub(crate) fn hit(
+        &self,
+        client: &str,
+        limit: u32,
+        window: std::time::Duration,
+        now: std::time::Instant,
+    ) -> bool {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.calls += 1;
+        if g.calls % 4096 == 0 {
+            g.clients.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.saturating_duration_since(*t) < window)
+            });
+        }
+        let q = match g.clients.get_mut(client) {
+            Some(q) => q,
+            None => g.clients.entry(client.to_string()).or_default(),
+        };
+        while q
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+        {
+            q.pop_front();
+        }
+        q.push_back(now);
+        let cap = limit as usize + 1;
+        while q.len() > cap {
+            q.pop_front();
+        }
+        q.len() <= limit as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueryHits;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn query_window_counts_refused_queries_and_forgets_old_ones() {
+        let h = QueryHits::default();
+        let t0 = Instant::now();
+        let w = Duration::from_secs(60);
+        for i in 0..3 {
+            assert!(h.hit("a", 3, w, t0 + Duration::from_secs(i)), "query {i}");
+        }
+        assert!(!h.hit("a", 3, w, t0 + Duration::from_secs(3)));
+        // Another client has its own window.
+        assert!(h.hit("b", 3, w, t0 + Duration::from_secs(3)));
+        // Still refused while more than 3 queries lie in the last minute (refused ones count).
+        assert!(!h.hit("a", 3, w, t0 + Duration::from_secs(59)));
+        // A minute after the burst, the window is free again.
+        assert!(h.hit("a", 3, w, t0 + Duration::from_secs(125)));
     }
 }

@@ -206,7 +206,6 @@ impl Store {
         let mut w = Where::new();
         w.search(&["u.display_name", "i.name", "r.kind"], q);
         let from = "supervisor_relations r JOIN users u ON u.id = r.supervisor_id JOIN institutions i ON i.id = r.institution_id";
-        let total = w.count(&self.db, from).await?;
         let rows = w
             .page(
                 &self.db,
@@ -215,6 +214,7 @@ impl Store {
                 page,
             )
             .await?;
+        let total = w.total_after(&self.db, from, page, rows.len()).await?;
         Ok(Page {
             items: rows
                 .iter()

@@ -94,6 +94,8 @@ pub struct Store {
     /// Keys from configuration ([`Store::with_keys`]); unconfigured after [`Store::open`], when
     /// ID hashing and letter signing fail with a Chinese message.
     pub keys: std::sync::Arc<Keys>,
+    /// The public-query rate limit's window on SQLite (one app server: kept in memory).
+    pub(crate) query_hits: std::sync::Arc<certificates::QueryHits>,
 }
 
 impl Store {
@@ -104,6 +106,7 @@ impl Store {
             passwords,
             blobs: std::sync::Arc::new(blobs::UnconfiguredBlobStore),
             keys: std::sync::Arc::new(Keys::default()),
+            query_hits: Default::default(),
         })
     }
 

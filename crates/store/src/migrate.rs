@@ -62,6 +62,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox_sender",
         include_str!("../migrations/0014_outbox_sender.sql"),
     ),
+    (15, "scale", include_str!("../migrations/0015_scale.sql")),
     (
         16,
         "code_checks",

@@ -124,6 +124,7 @@ pub struct AppState {
     calendar: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<HolidayCalendar>)>>>,
     /// When this server started (monotonic): a pinned server's clock runs on from its pinned noon.
     started: std::time::Instant,
+    districts: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<Vec<store::Division>>)>>>,
 }
 
 impl AppState {
@@ -164,7 +165,21 @@ impl AppState {
             metrics: Arc::new(middleware::Metrics::default()),
             calendar: Arc::default(),
             started: std::time::Instant::now(),
+            districts: Arc::default(),
         }
+    }
+
+    /// The districts for display (filters of public lists), cached for a minute like the
+    /// display calendar: the public pages then cost one query less.
+    pub async fn display_districts(&self) -> Result<Arc<Vec<store::Division>>, AppError> {
+        if let Some((at, d)) = self.districts.read().await.as_ref() {
+            if at.elapsed() < Duration::from_secs(60) {
+                return Ok(d.clone());
+            }
+        }
+        let d = Arc::new(self.store.districts().await?);
+        *self.districts.write().await = Some((std::time::Instant::now(), d.clone()));
+        Ok(d)
     }
 
     /// The working-day calendar for display (waiting times), cached for a minute: an admin's edit

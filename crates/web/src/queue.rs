@@ -288,6 +288,16 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>,
     Ok(items)
 }
 
+/// One page of plans matching `f` in `scope` (the queue shows at most a page per kind).
+async fn plans_where(
+    store: &store::Store,
+    scope: &domain::Scope,
+    page: PageRequest,
+    f: store::PlanFilter,
+) -> Result<Vec<store::Plan>, AppError> {
+    Ok(store.list_plans(scope, &f, page).await?.items)
+}
+
 /// 二、评价管理: what waits for each role in electronic filing, plans, supervision and results.
 async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppError> {
     use domain::plan::EfilingStatus;
@@ -296,20 +306,28 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
     let scope = me.scope();
     let page = PageRequest::new(Some(1), Some(200));
     let plans = |status: &'static str| {
-        let scope = scope.clone();
-        async move {
-            store
-                .list_plans(
-                    &scope,
-                    &PlanFilter {
-                        status: Some(status.into()),
-                        ..Default::default()
-                    },
-                    page,
-                )
-                .await
-                .map(|p| p.items)
-        }
+        plans_where(
+            store,
+            &scope,
+            page,
+            PlanFilter {
+                status: Some(status.into()),
+                ..Default::default()
+            },
+        )
+    };
+    // The checks per plan happen in SQL (one query, not one per plan).
+    let unsupervised = |side: &'static str| {
+        plans_where(
+            store,
+            &scope,
+            page,
+            PlanFilter {
+                status: Some("city_confirmed".into()),
+                without_supervisor: Some(side),
+                ..Default::default()
+            },
+        )
     };
     let mut items = vec![];
     let item = |title: String, detail: String, href: String, since: &str| WorkItem {
@@ -400,20 +418,13 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
                     &p.status_since,
                 ));
             }
-            for p in plans("city_confirmed").await? {
-                if !store
-                    .assignments(p.id)
-                    .await?
-                    .iter()
-                    .any(|a| a.side == "district")
-                {
-                    items.push(item(
-                        format!("派遣区县督导员 {}", p.plan_no),
-                        "二(三)：区县派遣一名督导人员。".into(),
-                        format!("/plans/{}", p.id),
-                        &p.status_since,
-                    ));
-                }
+            for p in unsupervised("district").await? {
+                items.push(item(
+                    format!("派遣区县督导员 {}", p.plan_no),
+                    "二(三)：区县派遣一名督导人员。".into(),
+                    format!("/plans/{}", p.id),
+                    &p.status_since,
+                ));
             }
             let ef = store
                 .list_efilings(
@@ -446,22 +457,32 @@ async fn plan_items(state: &AppState, me: &Authed) -> Result<Vec<WorkItem>, AppE
                     &p.status_since,
                 ));
             }
-            for p in plans("city_confirmed").await? {
-                if !store
-                    .assignments(p.id)
-                    .await?
-                    .iter()
-                    .any(|a| a.side == "city")
-                {
-                    items.push(item(
-                        format!("派遣市级督导员 {}", p.plan_no),
-                        "二(三)：市级督导组派遣一名督导人员。".into(),
-                        format!("/plans/{}", p.id),
-                        &p.status_since,
-                    ));
-                }
-                if p.results_status == domain::plan::ResultsStatus::Submitted
-                    && me.role() == Role::CityCenter
+            for p in unsupervised("city").await? {
+                items.push(item(
+                    format!("派遣市级督导员 {}", p.plan_no),
+                    "二(三)：市级督导组派遣一名督导人员。".into(),
+                    format!("/plans/{}", p.id),
+                    &p.status_since,
+                ));
+            }
+            // Results submitted, no batch finished yet (a plan whose batch left blocked
+            // candidates behind is on the issue page, /certificates/issue).
+            let waiting_plans = if me.role() == Role::CityCenter {
+                plans_where(
+                    store,
+                    &scope,
+                    page,
+                    PlanFilter {
+                        status: Some("city_confirmed".into()),
+                        certificates_waiting: true,
+                        ..Default::default()
+                    },
+                )
+                .await?
+            } else {
+                vec![]
+            };
+            for p in waiting_plans {
                 {
                     let waiting = store
                         .issue_candidates(p.id)

@@ -168,7 +168,6 @@ impl Store {
             let p = w.arg(Arg::Text(code.trim().to_string()));
             w.raw(format!("e.id IN (SELECT eo.expert_id FROM expert_occupations eo JOIN occupations o ON o.id = eo.occupation_id WHERE o.code = {p})"));
         }
-        let total = w.count(&self.db, FROM).await?;
         let rows = w
             .page(
                 &self.db,
@@ -177,6 +176,7 @@ impl Store {
                 page,
             )
             .await?;
+        let total = w.total_after(&self.db, FROM, page, rows.len()).await?;
         let mut items: Vec<Expert> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         for e in items.iter_mut() {
             self.expert_details(e).await?;

@@ -424,7 +424,6 @@ impl Store {
         if let Some(c) = f.campaign {
             w.eq_int("a.campaign_id", c);
         }
-        let total = w.count(&self.db, FROM).await?;
         let rows = w
             .page(
                 &self.db,
@@ -433,6 +432,7 @@ impl Store {
                 page,
             )
             .await?;
+        let total = w.total_after(&self.db, FROM, page, rows.len()).await?;
         let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         self.load_items(&mut items).await?;
         Ok(Page {

@@ -136,7 +136,6 @@ impl Store {
         w.raw(format!(
             "c.deadline < {p} AND a.state NOT IN ('filed', 'rejected', 'withdrawn')"
         ));
-        let total = w.count(&self.db, FROM).await?;
         let rows = w
             .page(
                 &self.db,
@@ -145,6 +144,7 @@ impl Store {
                 page,
             )
             .await?;
+        let total = w.total_after(&self.db, FROM, page, rows.len()).await?;
         let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         self.load_items(&mut items).await?;
         Ok(Page {
@@ -176,7 +176,6 @@ impl Store {
         w.raw(&format!(
             "(a.state = 'publicity_paused' OR (a.state = 'publicity' AND a.publicity_end >= {t}))"
         ));
-        let total = w.count(&self.db, FROM).await?;
         let rows = w
             .page(
                 &self.db,
@@ -185,6 +184,7 @@ impl Store {
                 page,
             )
             .await?;
+        let total = w.total_after(&self.db, FROM, page, rows.len()).await?;
         let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         self.load_items(&mut items).await?;
         Ok(Page {
@@ -207,10 +207,10 @@ impl Store {
         w.eq_text("i.district_code", district);
         w.search(&["o.code", "o.name", "i.name"], occupation_q);
         let from = "filed_occupations f JOIN institutions i ON i.id = f.institution_id JOIN occupations o ON o.id = f.occupation_id JOIN divisions d ON d.code = i.district_code";
-        let total = w.count(&self.db, from).await?;
         let rows = w
             .page(&self.db, &format!("SELECT i.name, d.name, o.code, o.name, o.kind, f.levels, f.filing_no, f.filed_on FROM {from}"), "d.sort, i.name, o.code", page)
             .await?;
+        let total = w.total_after(&self.db, from, page, rows.len()).await?;
         Ok(Page {
             items: rows
                 .iter()

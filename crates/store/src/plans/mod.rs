@@ -149,6 +149,11 @@ pub struct PlanFilter {
     pub results_status: Option<String>,
     /// Only plans whose results' 公示 is still running on this day (public lists).
     pub results_publicity_on: Option<chrono::NaiveDate>,
+    /// Only plans without a supervisor of this side (`city` or `district`) yet (work queues).
+    pub without_supervisor: Option<&'static str>,
+    /// Only plans whose submitted results wait for certificate data: no batch of theirs has
+    /// finished yet (work queues; one indexed probe per plan, whatever the number of candidates).
+    pub certificates_waiting: bool,
 }
 
 const PLAN_COLUMNS: &str = "p.id, p.plan_no, p.institution_id, i.name, p.district_code, d.name, p.occupation_id, o.code, o.name, p.levels, p.forms, p.start_date, p.end_date, p.venue, p.expected_candidates, p.examiners, p.internal_supervisor, p.status, p.status_since, p.revision, p.submitted_at, p.paper_received_by, p.paper_received_at, p.district_decided_by, p.district_decided_at, p.entered_at, p.city_confirmed_by, p.city_confirmed_at, p.last_reason, p.results_status, p.results_published_on, p.results_publicity_until, p.results_submitted_at, p.version, p.created_at, p.results_publicity_from, p.results_publicity_calendar, p.paper_received_on, p.paper_retention_until";
@@ -258,6 +263,13 @@ impl Store {
         if let Some(day) = f.results_publicity_on {
             let d = w.arg(Arg::Text(day.to_string()));
             w.raw(format!("p.results_publicity_until >= {d}"));
+        }
+        if let Some(side) = f.without_supervisor {
+            let x = w.arg(Arg::Text(side.to_string()));
+            w.raw(format!("NOT EXISTS (SELECT 1 FROM supervision_assignments sa WHERE sa.plan_id = p.id AND sa.side = {x})"));
+        }
+        if f.certificates_waiting {
+            w.raw("p.results_status = 'submitted' AND NOT EXISTS (SELECT 1 FROM cert_batches cb WHERE cb.plan_id = p.id AND cb.status = 'done')");
         }
         w.fetch_page(
             &self.db,

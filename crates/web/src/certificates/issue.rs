@@ -271,12 +271,12 @@ pub async fn stage_pending(
     let numbering = state.policy.numbering();
     let per_level = state.policy.cert_serial_per_level.value;
     let mut drafts = state.store.pending_drafts(batch).await?;
+    let mut done = batch.total - drafts.len() as i64;
     if let Some(n) = limit {
         drafts.truncate(n);
     }
     let compose = |d: &store::IssueDraft, serial: i64| super::compose(&numbering, d, serial);
     let sign = |d: &store::IssueDraft, no: &str, idx: i64| super::sign(&key, d, no, idx);
-    let mut done = batch.total - state.store.pending_drafts(batch).await?.len() as i64;
     let mut staged = 0;
     for chunk in drafts.chunks(CHUNK) {
         if let Some(p) = progress {

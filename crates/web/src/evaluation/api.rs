@@ -87,7 +87,7 @@ async fn list_plans(
         status: p.status,
         district: p.district,
         results_status: p.results,
-        results_publicity_on: None,
+        ..Default::default()
     };
     Ok(Json(
         state

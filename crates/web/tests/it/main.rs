@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod certificates;
 mod documents;
+mod fuzz;
 mod imports;
 mod jobs;
 mod notice_calendar;

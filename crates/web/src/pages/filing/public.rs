@@ -85,7 +85,7 @@ pub async fn public_institutions(
             PageRequest::new(q.page, None),
         )
         .await?;
-    let districts = state.store.districts().await?;
+    let districts = state.display_districts().await?;
     let rows = page
         .items
         .iter()
