@@ -118,7 +118,12 @@ impl RetryPolicy {
 
     /// The rule: `attempts` counts the attempt that just failed; a permanent refusal (a wrong
     /// address, a template the gateway does not know) is not retried.
-    pub fn after_failure(&self, attempts: i64, permanent: bool, now: DateTime<Utc>) -> AfterFailure {
+    pub fn after_failure(
+        &self,
+        attempts: i64,
+        permanent: bool,
+        now: DateTime<Utc>,
+    ) -> AfterFailure {
         if permanent || attempts >= self.max_attempts.max(1) {
             AfterFailure::GiveUp
         } else {

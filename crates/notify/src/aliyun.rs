@@ -187,10 +187,7 @@ struct Answer {
 impl AliyunSms {
     pub fn new(config: SmsConfig) -> Result<AliyunSms, String> {
         if !(config.url.starts_with("https://") || config.url.starts_with("http://")) {
-            return Err(format!(
-                "sms_url 应以 https:// 开头：{}",
-                config.url
-            ));
+            return Err(format!("sms_url 应以 https:// 开头：{}", config.url));
         }
         for (name, v) in [
             ("sms_access_key_id", &config.access_key_id),
@@ -299,10 +296,7 @@ impl AliyunSms {
                 reference: a.biz_id.unwrap_or_default(),
             });
         }
-        let message = format!(
-            "短信网关拒绝：{code} {}",
-            a.message.unwrap_or_default()
-        );
+        let message = format!("短信网关拒绝：{code} {}", a.message.unwrap_or_default());
         Err(if TRANSIENT_CODES.contains(&code.as_str()) {
             DeliveryError::transient(message)
         } else {
@@ -337,7 +331,10 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        assert_eq!(sign("GET", &p, "testSecret"), "zJDF+Lrzhj/ThnlvIToysFRq6t4=");
+        assert_eq!(
+            sign("GET", &p, "testSecret"),
+            "zJDF+Lrzhj/ThnlvIToysFRq6t4="
+        );
     }
 
     #[test]
@@ -350,11 +347,13 @@ mod tests {
     #[test]
     fn template_values_are_text_and_bounded() {
         let long = "很".repeat(50);
-        let t = template_param(&serde_json::json!({"id": 12, "reason": long}).to_string())
-            .unwrap();
+        let t = template_param(&serde_json::json!({"id": 12, "reason": long}).to_string()).unwrap();
         let v: serde_json::Value = serde_json::from_str(&t).unwrap();
         assert_eq!(v["id"], "12");
-        assert_eq!(v["reason"].as_str().unwrap().chars().count(), PARAM_MAX_CHARS);
+        assert_eq!(
+            v["reason"].as_str().unwrap().chars().count(),
+            PARAM_MAX_CHARS
+        );
         assert!(template_param("[1]").unwrap_err().permanent);
     }
 

@@ -54,10 +54,9 @@ impl Deliver for Channels {
                 (Some(Channel::Email), Some(m), _) => m.send(message, now).await,
                 (Some(Channel::Sms), _, Some(g)) => g.send(message, now).await,
                 // Not claimed unless configured; a claim from an older configuration waits.
-                (Some(c), _, _) => Err(DeliveryError::transient(format!(
-                    "{}通道未配置",
-                    c.label()
-                ))),
+                (Some(c), _, _) => {
+                    Err(DeliveryError::transient(format!("{}通道未配置", c.label())))
+                }
                 (None, _, _) => Err(DeliveryError::permanent(format!(
                     "未知的发送渠道：{}",
                     message.channel

@@ -61,7 +61,11 @@ pub struct SmtpConfig {
 
 impl std::fmt::Debug for SmtpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let password = if self.password.is_empty() { "" } else { store::HIDDEN };
+        let password = if self.password.is_empty() {
+            ""
+        } else {
+            store::HIDDEN
+        };
         f.debug_struct("SmtpConfig")
             .field("host", &self.host)
             .field("port", &self.port)
@@ -147,7 +151,11 @@ impl SmtpMailer {
             .map_err(|e| DeliveryError::permanent(format!("邮件无法生成：{e}")))
     }
 
-    pub async fn send(&self, row: &OutboxRow, now: DateTime<Utc>) -> Result<Delivered, DeliveryError> {
+    pub async fn send(
+        &self,
+        row: &OutboxRow,
+        now: DateTime<Utc>,
+    ) -> Result<Delivered, DeliveryError> {
         let message = self.message(row, now)?;
         match self.transport.send(message).await {
             Ok(r) => Ok(Delivered {

@@ -188,7 +188,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let store = open(&s).await?;
             let every = config.every;
-            let sender = web::outbox::Sender::new(store, config, web::outbox::Sender::worker_name());
+            let sender =
+                web::outbox::Sender::new(store, config, web::outbox::Sender::worker_name());
             loop {
                 let r = sender.run_once(chrono::Utc::now()).await?;
                 if once {
@@ -199,7 +200,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 if r != web::outbox::SendReport::default() {
-                    tracing::info!(sent = r.sent, retrying = r.retrying, failed = r.failed, "outbox sent");
+                    tracing::info!(
+                        sent = r.sent,
+                        retrying = r.retrying,
+                        failed = r.failed,
+                        "outbox sent"
+                    );
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}

@@ -311,7 +311,11 @@ impl Settings {
                 }
                 Some(notify::SmtpConfig {
                     host: host.to_string(),
-                    port: if self.smtp_port == 0 { tls.default_port() } else { self.smtp_port },
+                    port: if self.smtp_port == 0 {
+                        tls.default_port()
+                    } else {
+                        self.smtp_port
+                    },
                     tls,
                     username: self.smtp_username.trim().to_string(),
                     password: self.smtp_password.clone(),

@@ -184,7 +184,12 @@ pub fn spawn(state: AppState) {
         );
         return;
     };
-    let channels: Vec<&str> = config.deliver.channels().iter().map(|c| c.as_str()).collect();
+    let channels: Vec<&str> = config
+        .deliver
+        .channels()
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
     tracing::info!(channels = ?channels, every_s = config.every.as_secs(), "outbox sender on");
     let every = config.every;
     let sender = Sender::new(state.store.clone(), config, Sender::worker_name());
@@ -301,11 +306,20 @@ impl ListQuery {
     fn filter(&self) -> Result<OutboxFilter, AppError> {
         let keep = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
         let status = keep(&self.status);
-        if status.as_deref().is_some_and(|s| DeliveryState::parse(s).is_none()) {
-            return Err(AppError::invalid("status", "状态应为 pending、sent 或 failed"));
+        if status
+            .as_deref()
+            .is_some_and(|s| DeliveryState::parse(s).is_none())
+        {
+            return Err(AppError::invalid(
+                "status",
+                "状态应为 pending、sent 或 failed",
+            ));
         }
         let channel = keep(&self.channel);
-        if channel.as_deref().is_some_and(|c| Channel::parse(c).is_none()) {
+        if channel
+            .as_deref()
+            .is_some_and(|c| Channel::parse(c).is_none())
+        {
             return Err(AppError::invalid("channel", "渠道应为 sms 或 email"));
         }
         Ok(OutboxFilter {
@@ -359,13 +373,21 @@ struct ChannelLine {
     sent: i64,
 }
 
+/// A select of the filter form: name, label, chosen value, (value, label) options.
+struct SelectFilter {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    options: Vec<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "outbox.html")]
 struct OutboxPage {
     layout: Layout,
     channels: Vec<ChannelLine>,
     sender_off: bool,
-    filters: [(&'static str, &'static str, String, Vec<(String, String)>); 2],
+    filters: [SelectFilter; 2],
     q: String,
     rows: Vec<Row>,
     pager: Pager,
@@ -383,7 +405,11 @@ async fn page(
     let on = channels_on(&state);
     let options = |all: &str, values: Vec<(&'static str, &'static str)>| {
         std::iter::once((String::new(), all.to_string()))
-            .chain(values.into_iter().map(|(v, l)| (v.to_string(), l.to_string())))
+            .chain(
+                values
+                    .into_iter()
+                    .map(|(v, l)| (v.to_string(), l.to_string())),
+            )
             .collect::<Vec<_>>()
     };
     let pager = Pager::from(&list);
@@ -402,24 +428,30 @@ async fn page(
             .collect(),
         sender_off: on.is_empty(),
         filters: [
-            (
-                "status",
-                "状态",
-                q.status.clone().unwrap_or_default(),
-                options(
+            SelectFilter {
+                name: "status",
+                label: "状态",
+                value: q.status.clone().unwrap_or_default(),
+                options: options(
                     "全部状态",
-                    DeliveryState::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+                    DeliveryState::ALL
+                        .iter()
+                        .map(|s| (s.as_str(), s.label()))
+                        .collect(),
                 ),
-            ),
-            (
-                "channel",
-                "渠道",
-                q.channel.clone().unwrap_or_default(),
-                options(
+            },
+            SelectFilter {
+                name: "channel",
+                label: "渠道",
+                value: q.channel.clone().unwrap_or_default(),
+                options: options(
                     "全部渠道",
-                    Channel::ALL.iter().map(|c| (c.as_str(), c.label())).collect(),
+                    Channel::ALL
+                        .iter()
+                        .map(|c| (c.as_str(), c.label()))
+                        .collect(),
                 ),
-            ),
+            },
         ],
         q: q.q.clone().unwrap_or_default(),
         rows: list
@@ -427,7 +459,11 @@ async fn page(
             .into_iter()
             .map(|it| Row {
                 created: beijing_time(&it.created_at),
-                next: it.next_attempt_at.as_deref().map(beijing_time).unwrap_or_default(),
+                next: it
+                    .next_attempt_at
+                    .as_deref()
+                    .map(beijing_time)
+                    .unwrap_or_default(),
                 sent: it.sent_at.as_deref().map(beijing_time).unwrap_or_default(),
                 it,
             })

@@ -245,15 +245,16 @@ impl Store {
                 )
             {
                 // The gateway's template `filing_decision` takes id, state and reason.
-                let sms = crate::OutboxMessage::sms(phone, format!("【郑州技能评价】{title}。{body}"))
-                    .template(
-                        "filing_decision",
-                        serde_json::json!({
-                            "id": app.id.to_string(),
-                            "state": outcome.to.label(),
-                            "reason": input.reason,
-                        }),
-                    );
+                let sms =
+                    crate::OutboxMessage::sms(phone, format!("【郑州技能评价】{title}。{body}"))
+                        .template(
+                            "filing_decision",
+                            serde_json::json!({
+                                "id": app.id.to_string(),
+                                "state": outcome.to.label(),
+                                "reason": input.reason,
+                            }),
+                        );
                 Store::enqueue_outbox(&mut tx, &sms).await?;
             }
         }

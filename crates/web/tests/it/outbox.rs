@@ -81,7 +81,8 @@ impl SmtpStub {
                     "250 OK".into()
                 }
             } else if upper == "DATA" {
-                w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await?;
                 let mut message_id = String::new();
                 loop {
                     line.clear();
@@ -125,10 +126,7 @@ impl GatewayStub {
     async fn start() -> (Arc<GatewayStub>, String) {
         use axum::extract::State;
         use axum::http::StatusCode;
-        async fn send_sms(
-            State(g): State<Arc<GatewayStub>>,
-            body: String,
-        ) -> (StatusCode, String) {
+        async fn send_sms(State(g): State<Arc<GatewayStub>>, body: String) -> (StatusCode, String) {
             let params: BTreeMap<String, String> = serde_urlencoded::from_str(&body).unwrap();
             let n = g.requests.fetch_add(1, Ordering::SeqCst) + 1;
             if params.get("Signature") != Some(&notify::sign("POST", &params, SMS_SECRET)) {
@@ -216,11 +214,13 @@ async fn enqueue(app: &TestApp, m: OutboxMessage) -> i64 {
 
 /// (status, attempts, next_attempt_at, last_error) of a row.
 async fn row(app: &TestApp, id: i64) -> (String, i64, Option<String>, Option<String>) {
-    let r = sqlx::query("SELECT status, attempts, next_attempt_at, last_error FROM outbox WHERE id = $1")
-        .bind(id)
-        .fetch_one(&app.store.db.pool)
-        .await
-        .unwrap();
+    let r = sqlx::query(
+        "SELECT status, attempts, next_attempt_at, last_error FROM outbox WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.store.db.pool)
+    .await
+    .unwrap();
     (r.get(0), r.get(1), r.get(2), r.get(3))
 }
 
@@ -253,12 +253,20 @@ async fn outbox_sent_once_with_retries() {
     // answering "try later".
     let mut sms = vec![];
     for i in 0..5 {
-        sms.push(enqueue(&app, OutboxMessage::sms(format!("1390000000{i}"), format!("通知{i}"))).await);
+        sms.push(
+            enqueue(
+                &app,
+                OutboxMessage::sms(format!("1390000000{i}"), format!("通知{i}")),
+            )
+            .await,
+        );
     }
     let decision = enqueue(
         &app,
-        OutboxMessage::sms("13900000009", "备案申请 #7：已通过初审")
-            .template("filing_decision", serde_json::json!({"id": "7", "state": "已通过初审", "reason": "材料齐全"})),
+        OutboxMessage::sms("13900000009", "备案申请 #7：已通过初审").template(
+            "filing_decision",
+            serde_json::json!({"id": "7", "state": "已通过初审", "reason": "材料齐全"}),
+        ),
     )
     .await;
     sms.push(decision);
@@ -267,24 +275,37 @@ async fn outbox_sent_once_with_retries() {
         mails.push(
             enqueue(
                 &app,
-                OutboxMessage::email(format!("office{i}@inst.example.org"), "备案申请已受理", "您的备案申请已受理。"),
+                OutboxMessage::email(
+                    format!("office{i}@inst.example.org"),
+                    "备案申请已受理",
+                    "您的备案申请已受理。",
+                ),
             )
             .await,
         );
     }
     let bounce_addr = "bounce@inst-9.example.org";
     smtp.refuse.lock().unwrap().push(bounce_addr.into());
-    let bounce = enqueue(&app, OutboxMessage::email(bounce_addr, "评价计划已确认", "您的评价计划已经市级确认。")).await;
+    let bounce = enqueue(
+        &app,
+        OutboxMessage::email(bounce_addr, "评价计划已确认", "您的评价计划已经市级确认。"),
+    )
+    .await;
     // Everything pending now must arrive exactly once (the demo's pending e-mail included).
-    let pending: Vec<(i64, String, String, i64)> =
-        sqlx::query("SELECT id, channel, recipient, attempts FROM outbox WHERE status = 'pending' ORDER BY id")
-            .fetch_all(&app.store.db.pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-            .collect();
-    assert_eq!(pending.len(), 13, "12 queued here and the demo's pending e-mail");
+    let pending: Vec<(i64, String, String, i64)> = sqlx::query(
+        "SELECT id, channel, recipient, attempts FROM outbox WHERE status = 'pending' ORDER BY id",
+    )
+    .fetch_all(&app.store.db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+    .collect();
+    assert_eq!(
+        pending.len(),
+        13,
+        "12 queued here and the demo's pending e-mail"
+    );
 
     // Round by round, five minutes apart (the back-off's cap), until nothing moves.
     let t0 = at("2026-12-02T03:00:00Z");
@@ -297,7 +318,10 @@ async fn outbox_sent_once_with_retries() {
             // The bounce waits 60 s, 120 s, 240 s after its 1st, 2nd, 3rd attempt.
             let (status, attempts, next, _) = row(&app, bounce).await;
             assert_eq!((status.as_str(), attempts), ("pending", rounds));
-            assert_eq!(next, Some(text(now + chrono::Duration::seconds(60 << (rounds - 1)))));
+            assert_eq!(
+                next,
+                Some(text(now + chrono::Duration::seconds(60 << (rounds - 1))))
+            );
         }
         if rounds == 1 {
             // Four SMS failed once (HTTP 500 ×3, throttled ×1) and wait one minute.
@@ -306,7 +330,10 @@ async fn outbox_sent_once_with_retries() {
                 .await;
             assert_eq!(waiting, 4);
             // Before their back-off has passed, nothing is sent.
-            assert_eq!(both_send(&a, &b, now + chrono::Duration::seconds(59)).await, 0);
+            assert_eq!(
+                both_send(&a, &b, now + chrono::Duration::seconds(59)).await,
+                0
+            );
         }
         now += chrono::Duration::minutes(5);
     }
@@ -329,12 +356,21 @@ async fn outbox_sent_once_with_retries() {
     for (id, _, phone, _) in &sms_expected {
         assert_eq!(per_phone.get(phone), Some(&1), "SMS {id} arrived once");
     }
-    let d = accepted.iter().find(|p| p["OutId"] == decision.to_string()).unwrap();
+    let d = accepted
+        .iter()
+        .find(|p| p["OutId"] == decision.to_string())
+        .unwrap();
     assert_eq!(d["TemplateCode"], "SMS_200");
     let vars: serde_json::Value = serde_json::from_str(&d["TemplateParam"]).unwrap();
     assert_eq!(vars["state"], "已通过初审");
-    assert!(d["Timestamp"].starts_with("2026-12-02T03:"), "signed with the sender's time");
-    let plain = accepted.iter().find(|p| p["OutId"] == sms[0].to_string()).unwrap();
+    assert!(
+        d["Timestamp"].starts_with("2026-12-02T03:"),
+        "signed with the sender's time"
+    );
+    let plain = accepted
+        .iter()
+        .find(|p| p["OutId"] == sms[0].to_string())
+        .unwrap();
     assert_eq!(plain["TemplateCode"], "SMS_100");
     assert_eq!(
         app.count("SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM outbox WHERE channel = 'sms' AND status = 'sent' AND kind IN ('notice', 'filing_decision') AND provider_ref LIKE 'biz-%'").await,
@@ -347,8 +383,16 @@ async fn outbox_sent_once_with_retries() {
     for (id, _, to, before) in pending.iter().filter(|p| p.1 == "email" && p.0 != bounce) {
         let copies: Vec<&(String, String)> = mails_got.iter().filter(|(r, _)| r == to).collect();
         assert_eq!(copies.len(), 1, "e-mail {id} arrived once");
-        assert!(copies[0].1.starts_with(&format!("<outbox-{id}@")), "{:?}", copies[0]);
-        assert_eq!(row(&app, *id).await.1, before + 1, "one attempt, the successful one");
+        assert!(
+            copies[0].1.starts_with(&format!("<outbox-{id}@")),
+            "{:?}",
+            copies[0]
+        );
+        assert_eq!(
+            row(&app, *id).await.1,
+            before + 1,
+            "one attempt, the successful one"
+        );
     }
     assert_eq!(mails_got.len(), 6);
     let (status, attempts, next, err) = row(&app, bounce).await;
@@ -381,11 +425,24 @@ async fn outbox_sent_once_with_retries() {
         .json()
         .await
         .unwrap();
-    let item = api["items"].as_array().unwrap().iter().find(|i| i["id"] == bounce).unwrap();
+    let item = api["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == bounce)
+        .unwrap();
     assert_eq!(item["recipient"], "b***@inst-9.example.org");
     assert_eq!(item["attempts"], 4);
     let district = app.login("district-410105").await;
-    assert_eq!(district.get(app.url("/admin/outbox")).send().await.unwrap().status(), 403);
+    assert_eq!(
+        district
+            .get(app.url("/admin/outbox"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
     // A sent message cannot be re-queued: a Chinese 4xx, nothing changed.
     let r = admin
         .post(app.url(&format!("/api/v1/outbox/{}/retry", mails[0])))
@@ -393,7 +450,11 @@ async fn outbox_sent_once_with_retries() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("只有“发送失败”的消息可以重新发送"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("只有“发送失败”的消息可以重新发送"));
 
     // The mailbox recovers; the retry button re-queues the bounce (audited) and it leaves once.
     smtp.refuse.lock().unwrap().clear();
@@ -414,7 +475,8 @@ async fn outbox_sent_once_with_retries() {
     let (status, attempts, _, _) = row(&app, bounce).await;
     assert_eq!((status.as_str(), attempts), ("sent", 1));
     assert_eq!(
-        app.count(&format!("SELECT requeues FROM outbox WHERE id = {bounce}")).await,
+        app.count(&format!("SELECT requeues FROM outbox WHERE id = {bounce}"))
+            .await,
         1
     );
     let copies = smtp
@@ -440,7 +502,11 @@ async fn outbox_expired_claim_is_taken_over() {
         ..Default::default()
     })
     .await;
-    let id = enqueue(&app, OutboxMessage::email("late@inst.example.org", "通知", "正文")).await;
+    let id = enqueue(
+        &app,
+        OutboxMessage::email("late@inst.example.org", "通知", "正文"),
+    )
+    .await;
     let t = at("2026-12-02T03:00:00Z");
     let email = [domain::outbox::Channel::Email];
     let claimed = app
@@ -450,9 +516,18 @@ async fn outbox_expired_claim_is_taken_over() {
         .unwrap();
     assert!(claimed.iter().any(|r| r.id == id));
     let live = Sender::new(app.store.clone(), cfg, "live");
-    live.run_once(t + chrono::Duration::minutes(1)).await.unwrap();
-    assert_eq!(row(&app, id).await.0, "pending", "still the crashed server's");
-    let r = live.run_once(t + chrono::Duration::minutes(6)).await.unwrap();
+    live.run_once(t + chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        row(&app, id).await.0,
+        "pending",
+        "still the crashed server's"
+    );
+    let r = live
+        .run_once(t + chrono::Duration::minutes(6))
+        .await
+        .unwrap();
     assert!(r.sent >= 1);
     assert_eq!(row(&app, id).await.0, "sent");
     assert!(!app
