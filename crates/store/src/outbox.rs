@@ -372,96 +372,97 @@ impl Store {
                 today.and_hms_opt(h, m, 0).expect("valid time").and_utc() - Duration::hours(8),
             )
         };
-        let rows: [(
-            &str,
-            &str,
-            &str,
-            &str,
-            &str,
-            i64,
-            Option<&str>,
-            String,
-            Option<String>,
-            Option<String>,
-        ); 5] = [
-            (
-                "sms",
-                "13803710001",
-                "",
-                "【郑州技能评价】备案申请 #1：已通过初审。",
-                "sent",
-                1,
-                None,
-                at(9, 5),
-                Some(at(9, 5)),
-                None,
-            ),
-            (
-                "email",
-                "contact@inst-1.example.com",
-                "备案申请已通过初审",
-                "您的备案申请已通过初审，请登录平台查看。",
-                "sent",
-                2,
-                Some("451 4.3.0 Temporary server error"),
-                at(9, 10),
-                Some(at(9, 12)),
-                None,
-            ),
-            (
-                "sms",
-                "1380371000",
-                "",
-                "【郑州技能评价】备案申请 #2：已退回补正。",
-                "failed",
-                1,
-                Some("短信网关拒绝：isv.MOBILE_NUMBER_ILLEGAL 非法手机号"),
-                at(10, 0),
-                None,
-                None,
-            ),
-            (
-                "email",
-                "office@inst-3.example.org",
-                "评价计划已确认",
-                "您的评价计划已经市级确认。",
-                "failed",
-                8,
-                Some("SMTP 450 4.2.0 Mailbox temporarily unavailable"),
-                at(8, 0),
-                None,
-                None,
-            ),
-            (
-                "email",
-                "office@inst-4.example.org",
-                "备案申请已受理",
-                "您的备案申请已受理。",
-                "pending",
-                2,
-                Some("SMTP 连接超时"),
-                at(10, 30),
-                None,
-                Some(at(10, 34)),
-            ),
+        struct Demo {
+            channel: &'static str,
+            to: &'static str,
+            subject: &'static str,
+            body: &'static str,
+            status: &'static str,
+            attempts: i64,
+            error: Option<&'static str>,
+            created: String,
+            sent: Option<String>,
+            next: Option<String>,
+        }
+        let rows = [
+            Demo {
+                channel: "sms",
+                to: "13803710001",
+                subject: "",
+                body: "【郑州技能评价】备案申请 #1：已通过初审。",
+                status: "sent",
+                attempts: 1,
+                error: None,
+                created: at(9, 5),
+                sent: Some(at(9, 5)),
+                next: None,
+            },
+            Demo {
+                channel: "email",
+                to: "contact@inst-1.example.com",
+                subject: "备案申请已通过初审",
+                body: "您的备案申请已通过初审，请登录平台查看。",
+                status: "sent",
+                attempts: 2,
+                error: Some("451 4.3.0 Temporary server error"),
+                created: at(9, 10),
+                sent: Some(at(9, 12)),
+                next: None,
+            },
+            Demo {
+                channel: "sms",
+                to: "1380371000",
+                subject: "",
+                body: "【郑州技能评价】备案申请 #2：已退回补正。",
+                status: "failed",
+                attempts: 1,
+                error: Some("短信网关拒绝：isv.MOBILE_NUMBER_ILLEGAL 非法手机号"),
+                created: at(10, 0),
+                sent: None,
+                next: None,
+            },
+            Demo {
+                channel: "email",
+                to: "office@inst-3.example.org",
+                subject: "评价计划已确认",
+                body: "您的评价计划已经市级确认。",
+                status: "failed",
+                attempts: 8,
+                error: Some("SMTP 450 4.2.0 Mailbox temporarily unavailable"),
+                created: at(8, 0),
+                sent: None,
+                next: None,
+            },
+            Demo {
+                channel: "email",
+                to: "office@inst-4.example.org",
+                subject: "备案申请已受理",
+                body: "您的备案申请已受理。",
+                status: "pending",
+                attempts: 2,
+                error: Some("SMTP 连接超时"),
+                created: at(10, 30),
+                sent: None,
+                next: Some(at(10, 34)),
+            },
         ];
         let mut tx = self.db.write().await?;
-        for (channel, to, subject, body, status, attempts, err, created, sent, next) in rows {
+        for d in rows {
             sqlx::query(
                 "INSERT INTO outbox (channel, recipient, subject, body, status, attempts, last_error, created_at, sent_at, next_attempt_at, kind, params) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'notice', $11)",
             )
-            .bind(channel)
-            .bind(to)
-            .bind(subject)
-            .bind(body)
-            .bind(status)
-            .bind(attempts)
-            .bind(err)
-            .bind(created)
-            .bind(sent)
-            .bind(next)
-            .bind(serde_json::json!({ "content": body }).to_string())
+            .bind(d.channel)
+            .bind(d.to)
+            .bind(d.subject)
+            .bind(d.body)
+            .bind(d.status)
+            .bind(d.attempts)
+            .bind(d.error)
+            .bind(d.created)
+            .bind(d.sent)
+            .bind(d.next)
+            .bind(serde_json::json!({ "content": d.body }).to_string())
             .execute(tx.conn())
             .await?;
         }

@@ -371,13 +371,21 @@ struct ChannelLine {
     sent: i64,
 }
 
+/// A select of the filter form: name, label, chosen value, (value, label) options.
+struct SelectFilter {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    options: Vec<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "outbox.html")]
 struct OutboxPage {
     layout: Layout,
     channels: Vec<ChannelLine>,
     sender_off: bool,
-    filters: [(&'static str, &'static str, String, Vec<(String, String)>); 2],
+    filters: [SelectFilter; 2],
     q: String,
     rows: Vec<Row>,
     pager: Pager,
@@ -418,30 +426,30 @@ async fn page(
             .collect(),
         sender_off: on.is_empty(),
         filters: [
-            (
-                "status",
-                "状态",
-                q.status.clone().unwrap_or_default(),
-                options(
+            SelectFilter {
+                name: "status",
+                label: "状态",
+                value: q.status.clone().unwrap_or_default(),
+                options: options(
                     "全部状态",
                     DeliveryState::ALL
                         .iter()
                         .map(|s| (s.as_str(), s.label()))
                         .collect(),
                 ),
-            ),
-            (
-                "channel",
-                "渠道",
-                q.channel.clone().unwrap_or_default(),
-                options(
+            },
+            SelectFilter {
+                name: "channel",
+                label: "渠道",
+                value: q.channel.clone().unwrap_or_default(),
+                options: options(
                     "全部渠道",
                     Channel::ALL
                         .iter()
                         .map(|c| (c.as_str(), c.label()))
                         .collect(),
                 ),
-            ),
+            },
         ],
         q: q.q.clone().unwrap_or_default(),
         rows: list
