@@ -553,6 +553,23 @@ impl Store {
         }
         let now = now_text();
         let mut tx = self.db.write().await?;
+        if !reissue && !items.is_empty() {
+            // A request that raced a batch which finished in the meantime: its candidates hold
+            // published certificates now, and an empty second batch would only add noise.
+            let ids: Vec<String> = items.iter().map(|(c, _)| c.to_string()).collect();
+            let left: i64 = sqlx::query(&format!(
+                "SELECT COUNT(*) FROM candidates c WHERE c.id IN ({}) AND NOT EXISTS (SELECT 1 FROM certificates x WHERE x.candidate_id = c.id AND x.reissue_of IS NULL AND x.published = 1)",
+                ids.join(", ")
+            ))
+            .fetch_one(tx.conn())
+            .await?
+            .get(0);
+            if left == 0 {
+                return Err(StoreError::Duplicate(
+                    "本计划通过的考生均已发证，无需再次签发".into(),
+                ));
+            }
+        }
         let id: i64 = match sqlx::query("INSERT INTO cert_batches (plan_id, institution_id, status, reissue, issued_on, total, created_by, created_at, updated_at) VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8) RETURNING id")
             .bind(plan.id)
             .bind(plan.institution_id)
