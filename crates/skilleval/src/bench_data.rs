@@ -145,10 +145,12 @@ fn at(d: NaiveDate, hour: u32) -> String {
 }
 
 async fn max_id(conn: &mut sqlx::AnyConnection, table: &str) -> anyhow::Result<i64> {
-    Ok(sqlx::query(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"))
-        .fetch_one(&mut *conn)
-        .await?
-        .get(0))
+    Ok(
+        sqlx::query(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"))
+            .fetch_one(&mut *conn)
+            .await?
+            .get(0),
+    )
 }
 
 /// The indexes on random keys (ID hashes), built again after the load.
@@ -231,26 +233,23 @@ pub async fn generate(
     let cand_base = max_id(&mut conn, "candidates").await?;
     let cert_base = max_id(&mut conn, "certificates").await?;
     let batch_base = max_id(&mut conn, "cert_batches").await?;
-    let status_base: i64 =
-        sqlx::query("SELECT last_index FROM cert_status_counter WHERE id = 1")
-            .fetch_one(&mut *conn)
+    let status_base: i64 = sqlx::query("SELECT last_index FROM cert_status_counter WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?
+        .get::<i64, _>(0)
+        + 1;
+    let center: String =
+        sqlx::query("SELECT username FROM users WHERE role = 'city_center' ORDER BY id LIMIT 1")
+            .fetch_optional(&mut *conn)
             .await?
-            .get::<i64, _>(0)
-            + 1;
-    let center: String = sqlx::query(
-        "SELECT username FROM users WHERE role = 'city_center' ORDER BY id LIMIT 1",
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|r| r.get(0))
-    .unwrap_or_else(|| "bench-data".into());
-    let division: String = sqlx::query(
-        "SELECT username FROM users WHERE role = 'city_division' ORDER BY id LIMIT 1",
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|r| r.get(0))
-    .unwrap_or_else(|| "bench-data".into());
+            .map(|r| r.get(0))
+            .unwrap_or_else(|| "bench-data".into());
+    let division: String =
+        sqlx::query("SELECT username FROM users WHERE role = 'city_division' ORDER BY id LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.get(0))
+            .unwrap_or_else(|| "bench-data".into());
 
     // -- layout: institutions, then plans in the order of their certificate numbers ----------
     let n = opts.certificates.max(1);
@@ -372,7 +371,11 @@ pub async fn generate(
     for (k, inst) in insts.iter().enumerate() {
         let app_id = app_base + 1 + k as i64;
         let filing_no = domain::filing::filing_number(filed_on.year(), app_id);
-        let org = if inst.kind == "enterprise" { "91" } else { "52" };
+        let org = if inst.kind == "enterprise" {
+            "91"
+        } else {
+            "52"
+        };
         let credit = domain::credit_code::with_check_digit(&format!(
             "{org}410100{:08}X",
             70_000_000 + inst.id
@@ -569,7 +572,11 @@ pub async fn generate(
             .context("签名线程意外退出")??;
         let _ = write!(sql, "INSERT INTO candidates (id, plan_id, institution_id, district_code, name, id_type, id_number, id_hash, id_masked, gender, education, source, phone, level, theory_score, skill_score, passed, scored_at, created_at, updated_at) VALUES {};", unit.candidates);
         if !unit.items.is_empty() {
-            let _ = write!(sql, "INSERT INTO cert_batch_items (batch_id, candidate_id) VALUES {};", unit.items);
+            let _ = write!(
+                sql,
+                "INSERT INTO cert_batch_items (batch_id, candidate_id) VALUES {};",
+                unit.items
+            );
         }
         if !unit.certificates.is_empty() {
             let _ = write!(sql, "INSERT INTO certificates (id, cert_no, candidate_id, plan_id, batch_id, institution_id, institution_name, district_code, site_code, occupation_code, occupation_name, work_type, level, holder_name, id_type, id_hash, id_masked, issued_on, state, published, revoke_reason, revoked_at, status_index, signed_at, key_id, cose, created_at) VALUES {};", unit.certificates);
@@ -648,7 +655,10 @@ pub async fn generate(
             "certificates",
             "cert_batches",
         ] {
-            let _ = write!(tail, "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}));");
+            let _ = write!(
+                tail,
+                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}));"
+            );
         }
     }
     tail.push_str("COMMIT;");
@@ -707,8 +717,8 @@ struct Ctx {
 fn id_number(g: u64) -> String {
     let region = REGIONS[(g % REGIONS.len() as u64) as usize];
     let rest = g / REGIONS.len() as u64;
-    let birth = NaiveDate::from_ymd_opt(1966, 1, 1).expect("date")
-        + Duration::days((rest % 14_600) as i64);
+    let birth =
+        NaiveDate::from_ymd_opt(1966, 1, 1).expect("date") + Duration::days((rest % 14_600) as i64);
     let seq = (rest / 14_600) % 1_000;
     domain::id_number::with_check_digit(&format!("{region}{}{seq:03}", birth.format("%Y%m%d")))
         .expect("generated ID number")
@@ -724,7 +734,8 @@ fn make_unit(
     key: &certsign::SigningKey,
 ) -> anyhow::Result<Unit> {
     use base64::Engine;
-    let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed ^ (p.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(ctx.seed ^ (p.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let inst = &insts[p.inst];
     let occ = &occs[p.occ];
     let mut u = Unit::default();
@@ -841,7 +852,7 @@ fn make_unit(
             signed.signed_at,
             base64::engine::general_purpose::STANDARD.encode(&signed.cose)
         );
-        if ctx.sample_every > 0 && (cert_id as u64) % ctx.sample_every == 0 {
+        if ctx.sample_every > 0 && (cert_id as u64).is_multiple_of(ctx.sample_every) {
             u.sample.push(format!(
                 "{no}\t{name}\t{}",
                 certsign::qr_text("", &no, &signed.cose)

@@ -257,9 +257,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 seed: a.seed,
                 today,
                 revoked_per_10k: a.revoked_per_10k,
-                threads: a.threads.unwrap_or_else(|| {
-                    std::thread::available_parallelism().map_or(2, |n| n.get())
-                }),
+                threads: a
+                    .threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
                 per_tx: a.per_tx,
                 sample: a.sample.map(|p| (p, a.sample_every.max(1))),
                 issue: true,
@@ -610,13 +610,21 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
 /// A store for the benchmark commands: migrated, reference data loaded, with the configured keys
 /// (or the public demo keys when none are configured: benchmark data proves nothing), and the
 /// certificate signing key (configured, else the demo key).
-async fn bench_store(s: &Settings) -> anyhow::Result<(Store, std::sync::Arc<certsign::SigningKey>)> {
+async fn bench_store(
+    s: &Settings,
+) -> anyhow::Result<(Store, std::sync::Arc<certsign::SigningKey>)> {
     let keys = s.keys()?.unwrap_or_else(store::Keys::demo);
-    let store = Store::open(&s.database, s.db_max_connections, PasswordParams::fast_for_tests())
-        .await
-        .with_context(|| format!("无法连接数据库 {}", store_redact(&s.database)))?
-        .with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(&s.blobs_dir)))
-        .with_keys(keys);
+    let store = Store::open(
+        &s.database,
+        s.db_max_connections,
+        PasswordParams::fast_for_tests(),
+    )
+    .await
+    .with_context(|| format!("无法连接数据库 {}", store_redact(&s.database)))?
+    .with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(
+        &s.blobs_dir,
+    )))
+    .with_keys(keys);
     store.migrate().await?;
     store.check_keys().await?;
     store.load_reference(&ReferenceFiles::builtin()).await?;

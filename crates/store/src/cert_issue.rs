@@ -402,7 +402,11 @@ async fn allocate_serials(
 }
 
 /// Advance a counter by `n`; returns its new last serial.
-async fn bump_serial(tx: &mut WriteTx, (inst, year, level): (i64, i64, i64), n: i64) -> Result<i64> {
+async fn bump_serial(
+    tx: &mut WriteTx,
+    (inst, year, level): (i64, i64, i64),
+    n: i64,
+) -> Result<i64> {
     let bump = "UPDATE cert_counters SET last_serial = last_serial + $4 WHERE institution_id = $1 AND year = $2 AND level = $3 RETURNING last_serial";
     for _ in 0..2 {
         if let Some(r) = sqlx::query(bump)
@@ -444,7 +448,9 @@ async fn insert_staged(
     for (c, chunk) in drafts.chunks(ROWS).enumerate() {
         let values: Vec<String> = (0..chunk.len())
             .map(|k| {
-                let m: Vec<String> = (1..=PER_ROW).map(|j| format!("${}", k * PER_ROW + j)).collect();
+                let m: Vec<String> = (1..=PER_ROW)
+                    .map(|j| format!("${}", k * PER_ROW + j))
+                    .collect();
                 // 'valid' and published 0 are literals between the 18th and 19th marks.
                 format!(
                     "({}, 'valid', 0, {})",
@@ -453,7 +459,10 @@ async fn insert_staged(
                 )
             })
             .collect();
-        let sql = format!("INSERT INTO certificates ({INSERT_COLUMNS}) VALUES {}", values.join(", "));
+        let sql = format!(
+            "INSERT INTO certificates ({INSERT_COLUMNS}) VALUES {}",
+            values.join(", ")
+        );
         let mut q = sqlx::query(&sql);
         for (k, d) in chunk.iter().enumerate() {
             let i = c * ROWS + k;

@@ -105,6 +105,9 @@ impl Default for WebConfig {
     }
 }
 
+/// A value cached for display, with the time it was read.
+type Cached<T> = Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<T>)>>>;
+
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
@@ -114,8 +117,8 @@ pub struct AppState {
     pub metrics: Arc<middleware::Metrics>,
     /// Certificate keys: the signing key (if any) and the published key ring.
     pub certs: Arc<certificates::CertKeys>,
-    calendar: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<HolidayCalendar>)>>>,
-    districts: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<Vec<store::Division>>)>>>,
+    calendar: Cached<HolidayCalendar>,
+    districts: Cached<Vec<store::Division>>,
 }
 
 impl AppState {

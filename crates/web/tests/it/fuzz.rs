@@ -31,25 +31,145 @@ fn only(target: &str) -> bool {
 
 /// Pieces of the formats under test: combined, they reach past the first checks.
 const DICT: &[&str] = &[
-    "0", "1", "2", "4", "5", "9", "X", "x", "S", "Y", "Z", "41", "0000", "410105", "4101", "19900101",
-    "2026", "26", "000001", "/v/", "?s=", "#s=", "&", "=", "%", "%E4%B8%AD", "%zz", "%", "..",
-    "/", "\\", "\0", " ", "\t", "\n", "中", "郑州", "𠀀", "é", "\u{202e}", "\u{feff}", "-", "+",
-    "{", "}", "[", "]", "\"", ":", ",", "null", "true", "false", "1e999", "-0", "0.5",
-    "18446744073709551616", "-9223372036854775809", ".xlsx", ".pdf", ".jpg", ".png", ".docx",
-    "CON", "name", "id", "level", "version", "reason", "91410100", "52410100", "MA",
+    "0",
+    "1",
+    "2",
+    "4",
+    "5",
+    "9",
+    "X",
+    "x",
+    "S",
+    "Y",
+    "Z",
+    "41",
+    "0000",
+    "410105",
+    "4101",
+    "19900101",
+    "2026",
+    "26",
+    "000001",
+    "/v/",
+    "?s=",
+    "#s=",
+    "&",
+    "=",
+    "%",
+    "%E4%B8%AD",
+    "%zz",
+    "%",
+    "..",
+    "/",
+    "\\",
+    "\0",
+    " ",
+    "\t",
+    "\n",
+    "中",
+    "郑州",
+    "𠀀",
+    "é",
+    "\u{202e}",
+    "\u{feff}",
+    "-",
+    "+",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ":",
+    ",",
+    "null",
+    "true",
+    "false",
+    "1e999",
+    "-0",
+    "0.5",
+    "18446744073709551616",
+    "-9223372036854775809",
+    ".xlsx",
+    ".pdf",
+    ".jpg",
+    ".png",
+    ".docx",
+    "CON",
+    "name",
+    "id",
+    "level",
+    "version",
+    "reason",
+    "91410100",
+    "52410100",
+    "MA",
 ];
 
 /// Field names of the platform's forms and JSON bodies.
 const FIELDS: &[&str] = &[
-    "name", "credit_code", "kind", "district_code", "occupation_id", "levels", "level", "forms",
-    "start_date", "end_date", "venue", "expected_candidates", "examiners", "internal_supervisor",
-    "username", "password", "display_name", "role", "reason", "version", "cert_no", "id_number",
-    "id_type", "site_code", "theory_score", "skill_score", "review_score", "q", "page", "per_page",
-    "command", "corrections", "holder_name", "work_type", "confirm", "new_password", "current",
-    "items", "occupation_ids", "contact_name", "contact_phone", "business_scope", "employees",
-    "capital_yuan", "reg_address", "biz_address", "reg_district", "biz_district", "gender",
-    "education", "source", "phone", "note", "paper_received_on", "reissue", "filing_no",
-    "district", "date_from", "date_to", "title", "employer", "expires_days", "scopes",
+    "name",
+    "credit_code",
+    "kind",
+    "district_code",
+    "occupation_id",
+    "levels",
+    "level",
+    "forms",
+    "start_date",
+    "end_date",
+    "venue",
+    "expected_candidates",
+    "examiners",
+    "internal_supervisor",
+    "username",
+    "password",
+    "display_name",
+    "role",
+    "reason",
+    "version",
+    "cert_no",
+    "id_number",
+    "id_type",
+    "site_code",
+    "theory_score",
+    "skill_score",
+    "review_score",
+    "q",
+    "page",
+    "per_page",
+    "command",
+    "corrections",
+    "holder_name",
+    "work_type",
+    "confirm",
+    "new_password",
+    "current",
+    "items",
+    "occupation_ids",
+    "contact_name",
+    "contact_phone",
+    "business_scope",
+    "employees",
+    "capital_yuan",
+    "reg_address",
+    "biz_address",
+    "reg_district",
+    "biz_district",
+    "gender",
+    "education",
+    "source",
+    "phone",
+    "note",
+    "paper_received_on",
+    "reissue",
+    "filing_no",
+    "district",
+    "date_from",
+    "date_to",
+    "title",
+    "employer",
+    "expires_days",
+    "scopes",
 ];
 
 #[derive(Arbitrary, Debug)]
@@ -92,10 +212,17 @@ fn json_of(j: &Json, depth: usize) -> serde_json::Value {
         Json::Int(i) => Value::from(*i),
         Json::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
         Json::Text(p) => Value::String(text_of(p)),
-        Json::Array(v) if depth < 4 => Value::Array(v.iter().map(|j| json_of(j, depth + 1)).collect()),
+        Json::Array(v) if depth < 4 => {
+            Value::Array(v.iter().map(|j| json_of(j, depth + 1)).collect())
+        }
         Json::Object(v) if depth < 4 => Value::Object(
             v.iter()
-                .map(|(k, j)| (FIELDS[*k as usize % FIELDS.len()].to_string(), json_of(j, depth + 1)))
+                .map(|(k, j)| {
+                    (
+                        FIELDS[*k as usize % FIELDS.len()].to_string(),
+                        json_of(j, depth + 1),
+                    )
+                })
                 .collect(),
         ),
         _ => Value::Null,
@@ -154,7 +281,9 @@ impl Gen {
             };
             pairs.push((k, self.text()));
         }
-        serde_urlencoded::to_string(&pairs).unwrap_or_default().into_bytes()
+        serde_urlencoded::to_string(&pairs)
+            .unwrap_or_default()
+            .into_bytes()
     }
 
     /// 1–4 random edits of `seed`: flips, overwrites, insertions, deletions, duplications,
@@ -177,7 +306,9 @@ impl Gen {
                     let ins = if self.rng.gen() {
                         DICT[self.rng.gen_range(0..DICT.len())].as_bytes().to_vec()
                     } else {
-                        (0..self.rng.gen_range(1..8)).map(|_| self.rng.gen()).collect()
+                        (0..self.rng.gen_range(1..8))
+                            .map(|_| self.rng.gen())
+                            .collect()
                     };
                     v.splice(i..i, ins);
                 }
@@ -226,7 +357,13 @@ struct Findings {
 impl Findings {
     /// Run `cases` inputs of `target`; `case` makes an input and feeds it to the parser,
     /// returning a description of the input for the report.
-    fn run(&mut self, target: &str, cases: u64, gen: &mut Gen, mut case: impl FnMut(&mut Gen) -> String) {
+    fn run(
+        &mut self,
+        target: &str,
+        cases: u64,
+        gen: &mut Gen,
+        mut case: impl FnMut(&mut Gen) -> String,
+    ) {
         if !only(target) {
             return;
         }
@@ -241,7 +378,8 @@ impl Findings {
                 }
             }
         }
-        self.ran.push((target.to_string(), cases, t.elapsed().as_secs_f64()));
+        self.ran
+            .push((target.to_string(), cases, t.elapsed().as_secs_f64()));
     }
 }
 
@@ -266,7 +404,11 @@ fn valid_qr() -> (String, Vec<u8>, certsign::KeyRing) {
     let mut pk = key.public();
     pk.valid_from = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
     let ring = certsign::KeyRing::new(vec![pk]);
-    (certsign::qr_text("https://pj.example", &p.number, &cose), cose, ring)
+    (
+        certsign::qr_text("https://pj.example", &p.number, &cose),
+        cose,
+        ring,
+    )
 }
 
 fn parser_targets(f: &mut Findings, cases: u64, seed: u64) {
@@ -320,7 +462,11 @@ fn parser_targets(f: &mut Findings, cases: u64, seed: u64) {
         let text = g.text_like(&qr_seeds);
         let _ = ring.verify_qr(&text);
         let _ = certsign::parse_qr_text(&text);
-        let bytes = if g.rng.gen() { g.mutate(&cose) } else { g.bytes() };
+        let bytes = if g.rng.gen() {
+            g.mutate(&cose)
+        } else {
+            g.bytes()
+        };
         if let Ok(c) = certsign::CoseSign1::parse(&bytes) {
             let _ = certsign::CertificatePayload::from_cbor(&c.payload);
         }
@@ -338,7 +484,11 @@ fn parser_targets(f: &mut Findings, cases: u64, seed: u64) {
         b"PK\x03\x04\x14\0\0\0\x08\0[Content_Types].xml".to_vec(),
         store::demo_certificates::DEMO_PHOTO_PNG[..200].to_vec(),
     ];
-    let names = vec!["照片.png".to_string(), "材料.pdf".to_string(), "a.jpeg".to_string()];
+    let names = vec![
+        "照片.png".to_string(),
+        "材料.pdf".to_string(),
+        "a.jpeg".to_string(),
+    ];
     f.run("upload_sniffing", cases, &mut g, |g| {
         let bytes = if g.rng.gen() {
             let m = &magics[g.rng.gen_range(0..magics.len())];
@@ -370,7 +520,8 @@ fn parser_targets(f: &mut Findings, cases: u64, seed: u64) {
             ]
         })
         .collect();
-    let xlsx = sheets::write_report("考生名单", &web::evaluation::CANDIDATE_HEADERS, &rows).unwrap();
+    let xlsx =
+        sheets::write_report("考生名单", &web::evaluation::CANDIDATE_HEADERS, &rows).unwrap();
     // xlsx files are costly to parse: a tenth of the cases.
     f.run("xlsx_import", (cases / 10).max(1), &mut g, |g| {
         let bytes = match g.rng.gen_range(0..4) {
@@ -380,8 +531,10 @@ fn parser_targets(f: &mut Findings, cases: u64, seed: u64) {
                 let rows: Vec<Vec<String>> = (0..g.rng.gen_range(0..4))
                     .map(|_| (0..8).map(|_| g.text()).collect())
                     .collect();
-                let mut headers: Vec<String> =
-                    web::evaluation::CANDIDATE_HEADERS.iter().map(|h| h.to_string()).collect();
+                let mut headers: Vec<String> = web::evaluation::CANDIDATE_HEADERS
+                    .iter()
+                    .map(|h| h.to_string())
+                    .collect();
                 if g.rng.gen() {
                     let i = g.rng.gen_range(0..headers.len());
                     headers[i] = g.text();
@@ -435,15 +588,20 @@ async fn body_targets(f: &mut Findings, cases: u64, seed: u64) {
         let r = tokio::spawn(async move {
             if json {
                 let _ = JsonBody::<web::api::LoginRequest>::from_request(req(), &()).await;
-                let _ = JsonBody::<web::certificates::revoke::ChangeRequest>::from_request(req(), &()).await;
-                let _ = JsonBody::<web::certificates::issue::IssueRequest>::from_request(req(), &()).await;
+                let _ =
+                    JsonBody::<web::certificates::revoke::ChangeRequest>::from_request(req(), &())
+                        .await;
+                let _ =
+                    JsonBody::<web::certificates::issue::IssueRequest>::from_request(req(), &())
+                        .await;
                 let _ = JsonBody::<serde_json::Value>::from_request(req(), &()).await;
             } else {
                 let _ = FormBody::<web::forms::InstitutionForm>::from_request(req(), &()).await;
                 let _ = FormBody::<web::evaluation::PlanForm>::from_request(req(), &()).await;
                 let _ = FormBody::<web::evaluation::CandidateForm>::from_request(req(), &()).await;
                 let _ = FormBody::<web::evaluation::ScoreForm>::from_request(req(), &()).await;
-                let _ = FormBody::<web::registration::RegistrationForm>::from_request(req(), &()).await;
+                let _ =
+                    FormBody::<web::registration::RegistrationForm>::from_request(req(), &()).await;
             }
         })
         .await;
@@ -455,7 +613,8 @@ async fn body_targets(f: &mut Findings, cases: u64, seed: u64) {
             }
         }
     }
-    f.ran.push(("bodies".into(), cases, t.elapsed().as_secs_f64()));
+    f.ran
+        .push(("bodies".into(), cases, t.elapsed().as_secs_f64()));
 }
 
 /// Every write route (pages and API) and every page's query string, over HTTP, as an account
@@ -517,7 +676,12 @@ async fn http_targets(f: &mut Findings, cases: u64, seed: u64) {
             url.push('/');
             if seg.starts_with('{') {
                 match g.rng.gen_range(0..4) {
-                    0 => url.push_str(&g.text().chars().filter(|c| *c != '/' && *c != '?' && *c != '#').collect::<String>()),
+                    0 => url.push_str(
+                        &g.text()
+                            .chars()
+                            .filter(|c| *c != '/' && *c != '?' && *c != '#')
+                            .collect::<String>(),
+                    ),
                     _ => url.push_str(&g.rng.gen_range(1..8).to_string()),
                 }
             } else {
@@ -532,15 +696,20 @@ async fn http_targets(f: &mut Findings, cases: u64, seed: u64) {
             .iter()
             .filter(|(r, _)| action.roles().contains(r))
             .map(|(_, c)| c)
-            .nth(0)
+            .next()
             .unwrap_or(&public);
         let mut req = client.request(method.clone(), app.url(&url));
         if method != Method::GET {
             req = if path.starts_with("/api/") {
-                let body = if g.rng.gen_ratio(1, 5) { g.bytes() } else { g.json().to_string().into_bytes() };
+                let body = if g.rng.gen_ratio(1, 5) {
+                    g.bytes()
+                } else {
+                    g.json().to_string().into_bytes()
+                };
                 req.header("content-type", "application/json").body(body)
             } else {
-                req.header("content-type", "application/x-www-form-urlencoded").body(g.form())
+                req.header("content-type", "application/x-www-form-urlencoded")
+                    .body(g.form())
             };
         }
         let sent = req.send().await;
@@ -550,7 +719,8 @@ async fn http_targets(f: &mut Findings, cases: u64, seed: u64) {
         match sent {
             Ok(r) if r.status().is_server_error() => {
                 bad += 1;
-                f.panics.push(format!("http: {method} {url} answered {}", r.status()));
+                f.panics
+                    .push(format!("http: {method} {url} answered {}", r.status()));
             }
             Ok(_) => {}
             Err(e) if e.is_builder() => {} // a URL reqwest itself refuses
@@ -564,7 +734,8 @@ async fn http_targets(f: &mut Findings, cases: u64, seed: u64) {
         }
     }
     eprintln!("fuzz http statuses: {statuses:?}");
-    f.ran.push(("http".into(), cases, t.elapsed().as_secs_f64()));
+    f.ran
+        .push(("http".into(), cases, t.elapsed().as_secs_f64()));
 }
 
 #[tokio::test]
