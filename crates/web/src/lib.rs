@@ -216,6 +216,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::csrf_guard,
         ))
+        .layer(axum::middleware::from_fn(middleware::refuse_nul_in_uri))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal("panic in handler".into()).into_response()
         }))
