@@ -133,6 +133,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn nul_characters_are_found_in_forms_and_json() {
+        assert!(has_nul(b"note=a%00b", true));
+        assert!(has_nul(b"note=a%00b".to_ascii_uppercase().as_slice(), true));
+        assert!(!has_nul(b"note=100%2500", true));
+        assert!(has_nul(br#"{"note":"a\u0000"}"#, false));
+        assert!(!has_nul(br#"{"note":"100%00"}"#, false));
+    }
+
+    #[test]
     fn missing_field_is_named() {
         match field_error("", "missing field `username`") {
             AppError::Invalid { field, message } => {

@@ -30,7 +30,11 @@ use crate::AppState;
 /// extractor reads it (PostgreSQL refuses NUL in text; no form of ours sends one).
 pub async fn refuse_nul_in_uri(req: Request, next: Next) -> Response {
     let uri = req.uri();
-    let nul = |s: &str| s.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"));
+    let nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
     if nul(uri.path()) || uri.query().is_some_and(nul) {
         return crate::body::nul_refused().into_response();
     }
