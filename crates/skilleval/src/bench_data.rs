@@ -852,7 +852,7 @@ fn make_unit(
             signed.signed_at,
             base64::engine::general_purpose::STANDARD.encode(&signed.cose)
         );
-        if ctx.sample_every > 0 && (cert_id as u64) % ctx.sample_every == 0 {
+        if ctx.sample_every > 0 && (cert_id as u64).is_multiple_of(ctx.sample_every) {
             u.sample.push(format!(
                 "{no}\t{name}\t{}",
                 certsign::qr_text("", &no, &signed.cose)

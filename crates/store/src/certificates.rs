@@ -554,7 +554,7 @@ impl QueryHits {
     ) -> bool {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         g.calls += 1;
-        if g.calls % 4096 == 0 {
+        if g.calls.is_multiple_of(4096) {
             g.clients.retain(|_, q| {
                 q.back()
                     .is_some_and(|t| now.saturating_duration_since(*t) < window)

@@ -112,6 +112,9 @@ impl Default for WebConfig {
     }
 }
 
+/// A value cached for display, with the time it was read.
+type Cached<T> = Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<T>)>>>;
+
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
@@ -121,10 +124,10 @@ pub struct AppState {
     pub metrics: Arc<middleware::Metrics>,
     /// Certificate keys: the signing key (if any) and the published key ring.
     pub certs: Arc<certificates::CertKeys>,
-    calendar: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<HolidayCalendar>)>>>,
+    calendar: Cached<HolidayCalendar>,
     /// When this server started (monotonic): a pinned server's clock runs on from its pinned noon.
     started: std::time::Instant,
-    districts: Arc<tokio::sync::RwLock<Option<(std::time::Instant, Arc<Vec<store::Division>>)>>>,
+    districts: Cached<Vec<store::Division>>,
 }
 
 impl AppState {
@@ -238,6 +241,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::csrf_guard,
         ))
+        .layer(axum::middleware::from_fn(middleware::refuse_nul_in_uri))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal("panic in handler".into()).into_response()
         }))

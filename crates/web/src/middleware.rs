@@ -26,6 +26,21 @@ use crate::AppState;
 ///   they carry no ambient cookies of a victim) and passes.
 ///
 /// Cookie-less bearer requests pass too: a page on another site cannot attach a bearer token.
+/// A path or query string with a NUL character (`%00`) is refused with a 400 before any
+/// extractor reads it (PostgreSQL refuses NUL in text; no form of ours sends one).
+pub async fn refuse_nul_in_uri(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
+    if nul(uri.path()) || uri.query().is_some_and(nul) {
+        return crate::body::nul_refused().into_response();
+    }
+    next.run(req).await
+}
+
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let m = req.method();
     if m == Method::GET || m == Method::HEAD || m == Method::OPTIONS {

@@ -696,7 +696,7 @@ async fn http_targets(f: &mut Findings, cases: u64, seed: u64) {
             .iter()
             .filter(|(r, _)| action.roles().contains(r))
             .map(|(_, c)| c)
-            .nth(0)
+            .next()
             .unwrap_or(&public);
         let mut req = client.request(method.clone(), app.url(&url));
         if method != Method::GET {
