@@ -224,25 +224,7 @@ fn draft_row(r: &AnyRow, issued_on: &str, replaces_id: Option<i64>) -> IssueDraf
 /// The next serial of (institution, year, level): `UPDATE … RETURNING` locks the counter row on
 /// PostgreSQL until commit; on SQLite the transaction already holds the writer lock.
 async fn next_serial(tx: &mut WriteTx, institution_id: i64, year: i64, level: i64) -> Result<i64> {
-    let bump = "UPDATE cert_counters SET last_serial = last_serial + 1 WHERE institution_id = $1 AND year = $2 AND level = $3 RETURNING last_serial";
-    for _ in 0..2 {
-        if let Some(r) = sqlx::query(bump)
-            .bind(institution_id)
-            .bind(year)
-            .bind(level)
-            .fetch_optional(tx.conn())
-            .await?
-        {
-            return Ok(r.get(0));
-        }
-        sqlx::query("INSERT INTO cert_counters (institution_id, year, level, last_serial) VALUES ($1, $2, $3, 0) ON CONFLICT (institution_id, year, level) DO NOTHING")
-            .bind(institution_id)
-            .bind(year)
-            .bind(level)
-            .execute(tx.conn())
-            .await?;
-    }
-    Err(StoreError::Other("证书流水号计数器不可用".into()))
+    bump_serial(tx, (institution_id, year, level), 1).await
 }
 
 /// Reserve `n` consecutive status-list indexes; returns the first. Taken first in every issuing
