@@ -675,16 +675,29 @@ impl Store {
         .collect::<Result<Vec<_>>>()?)
     }
 
-    /// Link the job that runs a batch (its progress page) and mark the batch as being worked on.
-    pub async fn set_batch_job(&self, batch_id: i64, job_id: i64) -> Result<()> {
+    /// Claim a running batch for a job: the batch's job moves from `expected` (the job that was
+    /// working on it, `None` for a new batch) to `job_id`. Returns false when another job claimed
+    /// it first, so two requests (or a request and the scheduler) never run one batch twice.
+    pub async fn claim_batch_job(
+        &self,
+        batch_id: i64,
+        job_id: i64,
+        expected: Option<i64>,
+    ) -> Result<bool> {
         let mut tx = self.db.write().await?;
-        sqlx::query("UPDATE cert_batches SET job_id = $1, updated_at = $2 WHERE id = $3")
-            .bind(job_id)
-            .bind(now_text())
-            .bind(batch_id)
-            .execute(tx.conn())
-            .await?;
-        tx.commit().await
+        let n = sqlx::query(
+            "UPDATE cert_batches SET job_id = $1, updated_at = $2 \
+             WHERE id = $3 AND status = 'running' AND COALESCE(job_id, 0) = $4",
+        )
+        .bind(job_id)
+        .bind(now_text())
+        .bind(batch_id)
+        .bind(expected.unwrap_or(0))
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
     }
 
     /// The items of a batch that have no certificate yet, as drafts.

@@ -99,7 +99,7 @@ impl Db {
             Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        let tx = self.begin_write().await?;
         Ok(WriteTx {
             tx,
             _guard: guard,
@@ -118,12 +118,24 @@ impl Db {
             },
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        let tx = self.begin_write().await?;
         Ok(Some(WriteTx {
             tx,
             _guard: guard,
             backend: self.backend,
         }))
+    }
+
+    /// `BEGIN IMMEDIATE` on SQLite: the database's write lock is taken at the start, through the
+    /// busy timeout. A deferred transaction that reads first and writes later fails at once with
+    /// "database is locked" (SQLITE_BUSY, no busy wait) when any other connection wrote in between,
+    /// such as a dropped transaction whose rollback is still on its way, or a second process on
+    /// the same file (`skilleval retention run` beside the server).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// For health checks.

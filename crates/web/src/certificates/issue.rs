@@ -312,7 +312,13 @@ pub async fn run_batch(
         "cert_issue",
         Some(batch.institution_id),
         move |p| async move {
-            let _ = st.store.set_batch_job(b.id, p.job_id()).await;
+            match st.store.claim_batch_job(b.id, p.job_id(), b.job_id).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Ok(JobOutcome::new("本批已由另一任务处理，本任务未重复签发").link(link))
+                }
+                Err(e) => return Err(JobOutcome::new(format!("未能开始签发：{e}")).link(link)),
+            }
             if let Err(e) = stage_pending(&st, &who, &b, None, Some(&p)).await {
                 let msg = format!(
                     "签发中断：{e}。已签发的证书暂不公开，可在批次页“继续签发”或“放弃本批”"
