@@ -36,12 +36,13 @@ const FORBIDDEN: &[(&str, &str)] = &[
 /// A call of `require(…)`, `require_city(…)` and the like: a role or rule check.
 fn calls_require(body: &str) -> bool {
     body.match_indices("require").any(|(i, _)| {
-        let before = body[..i].chars().next_back();
+        // `.required()` and other methods are not calls of a `require…` function.
+        let before = body[..i].trim_end().chars().next_back();
         let after = &body[i..];
         let name_end = after
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(after.len());
-        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
             && after[name_end..].starts_with(" (")
     })
 }

@@ -395,12 +395,14 @@ struct PlansPage {
     plans: Vec<(Plan, i64, bool)>,
 }
 
-async fn plans_page(
-    State(state): State<AppState>,
-    me: Authed,
-    Query(q): Query<IssueQuery>,
-) -> Result<Response, AppError> {
-    require_city(&me)?;
+/// Service: the plans whose results were submitted (待生成证书数据), with how many certificates
+/// each has and whether a batch is running (city only).
+pub async fn plans_awaiting(
+    state: &AppState,
+    me: &Authed,
+    page: Option<i64>,
+) -> Result<Vec<(Plan, i64, bool)>, AppError> {
+    require_city(me)?;
     let page = state
         .store
         .list_plans(
@@ -409,7 +411,7 @@ async fn plans_page(
                 results_status: Some("submitted".into()),
                 ..Default::default()
             },
-            PageRequest::new(q.page, Some(100)),
+            PageRequest::new(page, Some(100)),
         )
         .await?;
     let mut plans = vec![];
@@ -429,6 +431,15 @@ async fn plans_page(
         let running = state.store.running_cert_batch(p.id).await?.is_some();
         plans.push((p, issued, running));
     }
+    Ok(plans)
+}
+
+async fn plans_page(
+    State(state): State<AppState>,
+    me: Authed,
+    Query(q): Query<IssueQuery>,
+) -> Result<Response, AppError> {
+    let plans = plans_awaiting(&state, &me, q.page).await?;
     Ok(render(&PlansPage {
         layout: Layout::new(&state, Some(&me), "生成证书数据", "/certificates/issue")
             .with_flash(flash_text(q.msg.as_deref())),
@@ -487,16 +498,31 @@ struct BatchPage {
     may_act: bool,
 }
 
+/// Service: a batch (证书批次) and its progress (city only).
+pub async fn batch(state: &AppState, me: &Authed, id: i64) -> Result<CertBatch, AppError> {
+    require_city(me)?;
+    Ok(state.store.cert_batch(id).await?)
+}
+
+/// Service: a batch with the certificates it staged or issued (city only).
+pub async fn batch_with_certificates(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<(CertBatch, Vec<store::Certificate>), AppError> {
+    let b = batch(state, me, id).await?;
+    Ok((b, state.store.batch_certificates(id).await?))
+}
+
 async fn batch_page(
     State(state): State<AppState>,
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    require_city(&me)?;
-    let b = state.store.cert_batch(id).await?;
+    let (b, certs) = batch_with_certificates(&state, &me, id).await?;
     Ok(render(&BatchPage {
         layout: Layout::new(&state, Some(&me), "证书批次", "/certificates/issue"),
-        certs: state.store.batch_certificates(id).await?,
+        certs,
         may_act: me.can(Action::CertificateIssue)
             && b.status == domain::certissue::BatchStatus::Running,
         b,
@@ -579,8 +605,7 @@ async fn api_batch(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Json<CertBatch>, AppError> {
-    require_city(&me)?;
-    Ok(Json(state.store.cert_batch(id).await?))
+    Ok(Json(batch(&state, &me, id).await?))
 }
 
 /// The job that resumed a batch.

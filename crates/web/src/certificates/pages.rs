@@ -54,12 +54,12 @@ pub fn api_routes() -> ApiRouter {
 }
 
 #[derive(Deserialize, Default)]
-struct ListParams {
-    q: Option<String>,
-    state: Option<String>,
-    plan: Option<i64>,
-    page: Option<i64>,
-    per_page: Option<i64>,
+pub struct ListParams {
+    pub q: Option<String>,
+    pub state: Option<String>,
+    pub plan: Option<i64>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
 }
 
 fn filter_of(p: &ListParams) -> CertificateFilter {
@@ -71,20 +71,29 @@ fn filter_of(p: &ListParams) -> CertificateFilter {
     }
 }
 
+/// Service: the certificates in the caller's area (证书查询), filtered and paged.
+pub async fn list(
+    state: &AppState,
+    me: &Authed,
+    p: &ListParams,
+) -> Result<store::Page<Certificate>, AppError> {
+    me.may(Action::CertificateView)?;
+    Ok(state
+        .store
+        .list_certificates(
+            &me.scope(),
+            &filter_of(p),
+            PageRequest::new(p.page, p.per_page),
+        )
+        .await?)
+}
+
 async fn list_page(
     State(state): State<AppState>,
     me: Authed,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    me.may(Action::CertificateView)?;
-    let page = state
-        .store
-        .list_certificates(
-            &me.scope(),
-            &filter_of(&p),
-            PageRequest::new(p.page, p.per_page),
-        )
-        .await?;
+    let page = list(&state, &me, &p).await?;
     let rows = page
         .items
         .iter()
@@ -363,6 +372,16 @@ pub struct SiteCodeForm {
     pub site_code: String,
 }
 
+/// Service: the institution whose site code (评价站点代码) the caller may record.
+pub async fn site_code_institution(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<store::Institution, AppError> {
+    me.may(Action::SiteCodeEdit)?;
+    Ok(state.store.institution(&me.scope(), id).await?)
+}
+
 /// Service: record an institution's site code (city center and division).
 pub async fn set_site_code(
     state: &AppState,
@@ -370,8 +389,7 @@ pub async fn set_site_code(
     id: i64,
     f: &SiteCodeForm,
 ) -> Result<store::Institution, AppError> {
-    me.may(Action::SiteCodeEdit)?;
-    state.store.institution(&me.scope(), id).await?;
+    site_code_institution(state, me, id).await?;
     let code = match f.site_code.trim() {
         "" => None,
         s => Some(domain::certissue::parse_site_code(s)?),
@@ -392,8 +410,7 @@ async fn site_code_page(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::SiteCodeEdit)?;
-    let inst = state.store.institution(&me.scope(), id).await?;
+    let inst = site_code_institution(&state, &me, id).await?;
     Ok(render(&site_code_form_page(&state, &me, &inst, None)))
 }
 
@@ -434,7 +451,7 @@ async fn site_code_form(
     match set_site_code(&state, &me, id, &f).await {
         Ok(_) => Ok(Redirect::to(&format!("/institutions/{id}?msg=saved")).into_response()),
         Err(AppError::Invalid { field, message }) => {
-            let mut inst = state.store.institution(&me.scope(), id).await?;
+            let mut inst = site_code_institution(&state, &me, id).await?;
             inst.site_code = Some(f.site_code.clone());
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -442,7 +459,7 @@ async fn site_code_form(
             ))
         }
         Err(AppError::Conflict(message)) => {
-            let inst = state.store.institution(&me.scope(), id).await?;
+            let inst = site_code_institution(&state, &me, id).await?;
             Ok(render_status(
                 StatusCode::CONFLICT,
                 &site_code_form_page(&state, &me, &inst, Some(("site_code".into(), message))),
@@ -462,16 +479,7 @@ async fn api_list(
     me: Authed,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    me.may(Action::CertificateView)?;
-    let page = state
-        .store
-        .list_certificates(
-            &me.scope(),
-            &filter_of(&p),
-            PageRequest::new(p.page, p.per_page),
-        )
-        .await?;
-    Ok(Json(page).into_response())
+    Ok(Json(list(&state, &me, &p).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "证书", operation_id = "certificate_detail", params(("id" = i64, Path)),

@@ -140,12 +140,13 @@ async fn photo_form(
     }
 }
 
-/// A candidate's photo, inline (institution in scope, district, city). Audited: personal data.
-async fn photo_image(
-    State(state): State<AppState>,
-    me: Authed,
-    Path(cid): Path<i64>,
-) -> Result<Response, AppError> {
+/// Service: a candidate's certificate photo (证书照片) with its type (institution in scope,
+/// district, city). Audited: personal data.
+pub async fn photo(
+    state: &AppState,
+    me: &Authed,
+    cid: i64,
+) -> Result<(String, Vec<u8>), AppError> {
     let doc = state
         .store
         .candidate_photo_document(&me.scope(), cid)
@@ -163,9 +164,18 @@ async fn photo_image(
         },
     )
     .await?;
+    Ok((d.content_type, bytes))
+}
+
+async fn photo_image(
+    State(state): State<AppState>,
+    me: Authed,
+    Path(cid): Path<i64>,
+) -> Result<Response, AppError> {
+    let (content_type, bytes) = photo(&state, &me, cid).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, d.content_type.clone()),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
         bytes,

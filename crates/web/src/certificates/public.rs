@@ -341,12 +341,10 @@ async fn keys(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// The signed, dated status list (W3C Bitstring Status List v1.0) of revoked and corrected
-/// certificates, for offline verifiers. The online query always reads the live database.
-async fn status_list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
+/// Public service: the signed, dated status list (W3C Bitstring Status List v1.0, 证书状态列表) of
+/// revoked and corrected certificates, for offline verifiers, as JSON text. The online query
+/// always reads the live database.
+pub async fn signed_status_list(state: &AppState, base: &str) -> Result<String, AppError> {
     let key = state.certs.signer()?;
     let (revoked, last) = state.store.status_list_entries().await?;
     let len = ((last + 1).max(0) as usize).max(certsign::StatusList::MIN_BITS);
@@ -356,14 +354,20 @@ async fn status_list(
             list.set(i, true);
         }
     }
-    let base = super::base_url(&state, &headers);
-    let json = list.to_credential(
+    Ok(list.to_credential(
         &key,
         &format!("{base}/public/certificates/status"),
         &format!("{base}/"),
         &format!("{base}/public/certificates/keys"),
         state.now_unix(),
-    );
+    ))
+}
+
+async fn status_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let json = signed_status_list(&state, &super::base_url(&state, &headers)).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json; charset=utf-8"),

@@ -169,19 +169,20 @@ pub async fn confirm(
         .await?)
 }
 
-/// Service: withdraw a proposal (either city role).
+/// Service: withdraw a proposal (either city role). Returns the withdrawn change.
 pub async fn withdraw(
     state: &AppState,
     me: &Authed,
     change_id: i64,
     version: i64,
-) -> Result<(), AppError> {
+) -> Result<CertChange, AppError> {
     require_city_key(me)?;
     state.store.cert_change(change_id).await?;
-    Ok(state
+    state
         .store
         .withdraw_cert_change(&me.actor(), change_id, version)
-        .await?)
+        .await?;
+    Ok(state.store.cert_change(change_id).await?)
 }
 
 async fn propose_form(
@@ -211,8 +212,7 @@ async fn withdraw_form(
     Path(id): Path<i64>,
     FormBody(r): FormBody<KeyRequest>,
 ) -> Result<Response, AppError> {
-    withdraw(&state, &me, id, r.version).await?;
-    let c = state.store.cert_change(id).await?;
+    let c = withdraw(&state, &me, id, r.version).await?;
     Ok(Redirect::to(&format!("/certificates/{}?msg=saved", c.certificate_id)).into_response())
 }
 

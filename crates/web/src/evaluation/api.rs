@@ -18,7 +18,7 @@ use crate::api::{with_upload_limit, ApiRouter};
 use crate::auth::Authed;
 use crate::body::JsonBody;
 use crate::error::AppError;
-use crate::evaluation::{self as ev, CandidateForm, ImportStart, PlanForm, ScoreForm};
+use crate::evaluation::{self as ev, views, CandidateForm, ImportStart, PlanForm, ScoreForm};
 use crate::AppState;
 
 /// The evaluation-management routes with their documentation (see `api::v1`).
@@ -89,13 +89,8 @@ async fn list_plans(
         results_status: p.results,
         ..Default::default()
     };
-    Ok(Json(
-        state
-            .store
-            .list_plans(&me.scope(), &f, PageRequest::new(p.page, p.per_page))
-            .await?,
-    )
-    .into_response())
+    let page = views::plans(&state, &me, &f, PageRequest::new(p.page, p.per_page)).await?;
+    Ok(Json(page).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/plans", tag = "评价管理", request_body = PlanForm, responses((status = 201, body = crate::api::schema::Object, description = "草稿已创建"), (status = 403, description = "仅评价机构"), (status = 422, description = "字段有误（仅限已备案职业与等级），field 指明字段")))]
@@ -118,7 +113,7 @@ async fn get_plan(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
+    let p = views::plan(&state, &me, id).await?;
     Ok(Json(ev::plan_json(&state, &me, &p).await?).into_response())
 }
 
@@ -197,9 +192,7 @@ async fn latest_submission(
 
 #[utoipa::path(get, path = "/api/v1/efiling", tag = "评价管理", responses((status = 200, body = crate::api::schema::Object, description = "本机构电子备案状态")))]
 async fn my_efiling(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.may(Action::EfilingSubmit)?;
-    let id = me.account.institution_id.ok_or_else(AppError::forbidden)?;
-    let e = state.store.efiling(&me.scope(), id).await?;
+    let e = views::own_efiling(&state, &me).await?;
     let status = e
         .as_ref()
         .map(|e| e.status)
@@ -261,8 +254,8 @@ async fn supervision(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
-    Ok(Json(ev::supervision_view(&state, &p).await?).into_response())
+    let (_, v) = views::plan_supervision(&state, &me, id).await?;
+    Ok(Json(v).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -278,8 +271,8 @@ async fn assign(
     JsonBody(b): JsonBody<AssignBody>,
 ) -> Result<Response, AppError> {
     ev::assign_supervisor(&state, &me, id, b.supervisor_id).await?;
-    let p = state.store.plan(&me.scope(), id).await?;
-    Ok(Json(ev::supervision_view(&state, &p).await?).into_response())
+    let (_, v) = views::plan_supervision(&state, &me, id).await?;
+    Ok(Json(v).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{id}/letter/sign", tag = "评价管理", params(("id" = i64, Path)), responses((status = 201, body = crate::api::schema::Object, description = "{signature, evaluation_valid, validity}"), (status = 409, description = "已签字或责任书未生成")))]
@@ -289,8 +282,7 @@ async fn sign(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let s = ev::sign_letter(&state, &me, id).await?;
-    let p = state.store.plan(&me.scope(), id).await?;
-    let v = ev::supervision_view(&state, &p).await?;
+    let (_, v) = views::plan_supervision(&state, &me, id).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "signature": s, "evaluation_valid": v.evaluation_valid, "validity": v.validity })),
@@ -363,18 +355,10 @@ async fn list_candidates(
     Path(id): Path<i64>,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    let plan = state.store.plan(&me.scope(), id).await?;
-    Ok(Json(
-        state
-            .store
-            .list_candidates(
-                plan.id,
-                p.q.as_deref(),
-                PageRequest::new(p.page, p.per_page),
-            )
-            .await?,
-    )
-    .into_response())
+    let (_, page) =
+        views::candidates(&state, &me, id, p.q.as_deref(), PageRequest::new(p.page, p.per_page))
+            .await?;
+    Ok(Json(page).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{id}/candidates", tag = "评价管理", params(("id" = i64, Path)), request_body = CandidateForm, responses((status = 201, body = store::Candidate, description = "已登记的考生（dup_flag：已持证时标注）"), (status = 422, description = "字段有误、重复或计划未经市级认可")))]
@@ -386,14 +370,7 @@ async fn add_candidate(
 ) -> Result<Response, AppError> {
     ev::add_candidate(&state, &me, id, &f).await?;
     // The record just made: the newest candidate of the plan with this name.
-    let made = state
-        .store
-        .all_candidates(id)
-        .await?
-        .into_iter()
-        .filter(|c| c.name == f.name.trim())
-        .max_by_key(|c| c.id)
-        .ok_or(AppError::NotFound)?;
+    let made = views::newest_candidate_named(&state, &me, id, &f.name).await?;
     Ok((StatusCode::CREATED, Json(made)).into_response())
 }
 
@@ -433,11 +410,7 @@ async fn score_template(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    // The template is the plan's: a plan outside the caller's scope is not found.
-    state.store.plan(&me.scope(), id).await?;
-    let bytes =
-        sheets::template(&ev::score_spec()).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(xlsx("成绩导入模板.xlsx", bytes))
+    Ok(xlsx("成绩导入模板.xlsx", views::score_template(&state, &me, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/plans/{id}/candidates/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "考生导入模板"), (status = 404, description = "计划不存在或不在辖区内")))]
@@ -446,8 +419,7 @@ async fn template(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    state.store.plan(&me.scope(), id).await?;
-    Ok(xlsx("考生导入模板.xlsx", ev::candidate_template()?))
+    Ok(xlsx("考生导入模板.xlsx", views::candidate_template(&state, &me, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/candidates/{id}/id-number", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::IdNumberView, description = "完整证件号码（每次查看记入审计日志）")))]
@@ -456,10 +428,7 @@ async fn id_number(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let n = state
-        .store
-        .candidate_id_number(&me.actor(), &me.scope(), id)
-        .await?;
+    let n = views::candidate_id_number(&state, &me, id).await?;
     Ok(Json(json!({ "id_number": n })).into_response())
 }
 

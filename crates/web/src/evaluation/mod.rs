@@ -26,6 +26,7 @@ mod candidates;
 mod efiling;
 mod results;
 mod supervision;
+pub mod views;
 
 pub use candidates::*;
 pub use efiling::*;

@@ -8,11 +8,9 @@ pub(super) async fn candidates(
     Path(id): Path<i64>,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
-    let page = state
-        .store
-        .list_candidates(p.id, q.q.as_deref(), PageRequest::new(q.page, None))
-        .await?;
+    let (p, page) =
+        ev::views::candidates(&state, &me, id, q.q.as_deref(), PageRequest::new(q.page, None))
+            .await?;
     let inst = me.role() == Role::Institution;
     let rows = page
         .items
@@ -119,7 +117,7 @@ pub(super) async fn candidate_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    state.store.plan(&me.scope(), id).await?;
+    ev::views::entry_plan(&state, &me, id).await?;
     Ok(render(&candidate_page(
         &state,
         &me,
@@ -162,7 +160,7 @@ pub(super) async fn import_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
+    let p = ev::views::entry_plan(&state, &me, id).await?;
     Ok(render(&ImportPage {
         layout: Layout::new(&state, Some(&me), "导入考生", "/plans"),
         plan_id: p.id,
@@ -195,7 +193,7 @@ pub(super) async fn import(
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
+    let p = ev::views::entry_plan(&state, &me, id).await?;
     let file = read_upload(&state, mp, "file").await?;
     let page = |error: Option<String>, rows: Vec<ev::RowError>| ImportPage {
         layout: Layout::new(&state, Some(&me), "导入考生", "/plans"),
@@ -236,7 +234,7 @@ pub(super) async fn import_scores(
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
+    let p = ev::views::entry_plan(&state, &me, id).await?;
     let file = read_upload(&state, mp, "file").await?;
     let page = |error: String, rows: Vec<ev::RowError>| ImportPage {
         layout: Layout::new(&state, Some(&me), "导入成绩", "/plans"),
@@ -263,11 +261,8 @@ pub(super) async fn full_id(
     me: Authed,
     Path((id, cid)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
-    let n = state
-        .store
-        .candidate_id_number(&me.actor(), &me.scope(), cid)
-        .await?;
+    let p = ev::views::plan(&state, &me, id).await?;
+    let n = ev::views::candidate_id_number(&state, &me, cid).await?;
     Ok(render(&DetailPage {
         layout: Layout::new(&state, Some(&me), "证件号码", "/plans"),
         heading: "完整证件号码".into(),
@@ -322,14 +317,7 @@ pub(super) async fn score_form(
     me: Authed,
     Path((id, cid)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
-    let c = state
-        .store
-        .all_candidates(p.id)
-        .await?
-        .into_iter()
-        .find(|c| c.id == cid)
-        .ok_or(AppError::NotFound)?;
+    let (_, c) = ev::views::candidate(&state, &me, id, cid).await?;
     let s = |v: Option<i64>| v.map(|x| x.to_string());
     let f = ScoreForm {
         theory: s(c.theory_score),
@@ -349,14 +337,7 @@ pub(super) async fn score(
         Ok(_) => Ok(Redirect::to(&format!("/plans/{id}/candidates?msg=saved")).into_response()),
         Err(e) => {
             let (status, err) = split_error(e)?;
-            let p = state.store.plan(&me.scope(), id).await?;
-            let c = state
-                .store
-                .all_candidates(p.id)
-                .await?
-                .into_iter()
-                .find(|c| c.id == cid)
-                .ok_or(AppError::NotFound)?;
+            let (_, c) = ev::views::candidate(&state, &me, id, cid).await?;
             Ok(render_status(
                 status,
                 &score_page(&state, &me, id, &c, &f, Some(err)),

@@ -8,8 +8,8 @@ pub(super) async fn show(
     Path(id): Path<i64>,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
-    let sup = ev::supervision_view(&state, &p).await?;
+    let d = ev::views::plan_detail(&state, &me, id).await?;
+    let (p, sup) = (&d.plan, &d.supervision);
     let latest = match chrono::NaiveDate::parse_from_str(&p.start_date, "%Y-%m-%d") {
         Ok(s) => match ev::latest_submission(&state, s).await {
             Ok((a, b, basis)) => format!(
@@ -167,12 +167,6 @@ pub(super) async fn show(
             });
         }
     }
-    // Supervisor assignment (city officers: city side, district: district side).
-    let side = match me.role() {
-        Role::CityCenter | Role::CityDivision => Some(None),
-        Role::District => Some(Some(p.district_code.clone())),
-        _ => None,
-    };
     let mut sections = vec![];
     sections.push((
         "督导人员".to_string(),
@@ -188,18 +182,15 @@ pub(super) async fn show(
             })
             .collect(),
     ));
-    if let (Some(district), PlanStatus::CityConfirmed) = (side, p.status()) {
-        if sup.signatures.is_empty() {
-            for s in state.store.supervisor_pool(district.as_deref()).await? {
-                buttons.push(ActionButton {
-                    action: format!("/plans/{id}/supervisors"),
-                    label: "派遣督导",
-                    danger: false,
-                    confirm: Some(format!("派遣 {} 担任本次评价的督导？", s.display_name)),
-                    hidden: vec![("supervisor_id", s.id.to_string())],
-                });
-            }
-        }
+    // Supervisor assignment: the service lists whom the caller may dispatch now.
+    for s in &d.assignable {
+        buttons.push(ActionButton {
+            action: format!("/plans/{id}/supervisors"),
+            label: "派遣督导",
+            danger: false,
+            confirm: Some(format!("派遣 {} 担任本次评价的督导？", s.display_name)),
+            hidden: vec![("supervisor_id", s.id.to_string())],
+        });
     }
     sections.push((
         "督导责任书签字".to_string(),
@@ -216,7 +207,7 @@ pub(super) async fn show(
             })
             .collect(),
     ));
-    let events = state.store.plan_events(p.id).await?;
+    let events = &d.events;
     sections.push((
         "流转记录".to_string(),
         vec!["时间", "操作", "版本", "状态", "操作人", "理由"],
@@ -244,7 +235,7 @@ pub(super) async fn show(
             })
             .collect(),
     ));
-    let reports = state.store.reports(p.id).await?;
+    let reports = &d.reports;
     sections.push((
         "督导报告".to_string(),
         vec!["督导员", "提交时间", "内容", "附件"],
@@ -362,7 +353,7 @@ pub(super) async fn act_form(
     Path((id, cmd)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
     let cmd = page_cmd(&cmd)?;
-    let p = state.store.plan(&me.scope(), id).await?;
+    let p = ev::views::plan(&state, &me, id).await?;
     Ok(render(&reason_form(
         &state,
         &me,
@@ -396,7 +387,7 @@ pub(super) async fn act(
         Ok(_) => Ok(Redirect::to(&format!("/plans/{id}?msg=done")).into_response()),
         Err(e @ AppError::Invalid { .. }) if has_form(cmd) => {
             let (status, err) = split_error(e)?;
-            let p = state.store.plan(&me.scope(), id).await?;
+            let p = ev::views::plan(&state, &me, id).await?;
             Ok(render_status(
                 status,
                 &reason_form(&state, &me, id, cmd, &p, &f, Some(err)),

@@ -8,10 +8,8 @@ pub(super) async fn efiling_page(
     error: Option<String>,
     msg: Option<&str>,
 ) -> Result<EfilingPage, AppError> {
-    me.may(Action::EfilingSubmit)?;
-    let inst = me.account.institution_id.ok_or_else(AppError::forbidden)?;
-    let e = state.store.efiling(&me.scope(), inst).await?;
-    let status = EfilingStatus::parse(e.as_ref().map(|e| e.status.as_str()).unwrap_or("missing"));
+    let e = ev::views::own_efiling(state, me).await?;
+    let status = e.as_ref().map(|e| e.status).unwrap_or(EfilingStatus::Missing);
     Ok(EfilingPage {
         layout: Layout::new(state, Some(me), "电子备案", "/efiling").with_flash(flash(msg)),
         status_label: status.label().into(),
@@ -65,18 +63,16 @@ pub(super) async fn efilings(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::EfilingView)?;
-    let page = state
-        .store
-        .list_efilings(
-            &me.scope(),
-            &EfilingFilter {
-                q: q.q.clone(),
-                status: q.status.clone(),
-            },
-            PageRequest::new(q.page, None),
-        )
-        .await?;
+    let page = ev::views::efilings(
+        &state,
+        &me,
+        &EfilingFilter {
+            q: q.q.clone(),
+            status: q.status.clone(),
+        },
+        PageRequest::new(q.page, None),
+    )
+    .await?;
     let district = me.role() == Role::District;
     let mut rows = vec![];
     for e in &page.items {
@@ -139,12 +135,7 @@ pub(super) async fn efiling_review_form(
     me: Authed,
     Path(inst): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::EfilingReview)?;
-    let e = state
-        .store
-        .efiling(&me.scope(), inst)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let e = ev::views::efiling_to_review(&state, &me, inst).await?;
     Ok(render(&FormPage {
         layout: Layout::new(&state, Some(&me), "确认电子备案", "/efilings"),
         heading: format!("确认电子备案：{}", e.institution_name),
@@ -176,11 +167,7 @@ pub(super) async fn efiling_file(
     me: Authed,
     Path(inst): Path<i64>,
 ) -> Result<Response, AppError> {
-    let e = state
-        .store
-        .efiling(&me.scope(), inst)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let e = ev::views::efiling(&state, &me, inst).await?;
     let doc = e.document_id.ok_or(AppError::NotFound)?;
     Ok(Redirect::to(&format!("/documents/{doc}")).into_response())
 }

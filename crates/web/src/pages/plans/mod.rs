@@ -164,10 +164,7 @@ async fn list(
         status: q.status.clone(),
         ..Default::default()
     };
-    let page = state
-        .store
-        .list_plans(&me.scope(), &f, PageRequest::new(q.page, None))
-        .await?;
+    let page = ev::views::plans(&state, &me, &f, PageRequest::new(q.page, None)).await?;
     let rows = page
         .items
         .iter()
@@ -363,8 +360,7 @@ fn split_error(e: AppError) -> Result<(StatusCode, (String, String)), AppError> 
 }
 
 async fn new_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.may(Action::PlanEdit)?;
-    let inst = me.account.institution_id.ok_or_else(AppError::forbidden)?;
+    let inst = ev::views::own_institution_for_plan(&me)?;
     let f = PlanPageForm {
         form_theory: Some("on".into()),
         form_skill: Some("on".into()),
@@ -389,8 +385,7 @@ async fn create(
     me: Authed,
     FormBody(f): FormBody<PlanPageForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::PlanEdit)?;
-    let inst = me.account.institution_id.ok_or_else(AppError::forbidden)?;
+    let inst = ev::views::own_institution_for_plan(&me)?;
     match ev::create_plan(&state, &me, &f.to_api()).await {
         Ok(p) => Ok(Redirect::to(&format!("/plans/{}?msg=created", p.id)).into_response()),
         Err(e) => {
@@ -416,18 +411,7 @@ async fn edit_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::PlanEdit)?;
-    let p = state.store.plan(&me.scope(), id).await?;
-    if p.status().is_closed() || p.results_status != domain::plan::ResultsStatus::None {
-        return Err(AppError::Conflict(format!(
-            "计划当前状态为“{}”，不能再修改",
-            if p.results_status != domain::plan::ResultsStatus::None {
-                "成绩已公示"
-            } else {
-                p.status().label()
-            }
-        )));
-    }
+    let p = ev::views::editable_plan(&state, &me, id).await?;
     let f = PlanPageForm::from_api(&PlanForm::from_plan(&p));
     let heading = if matches!(p.status(), PlanStatus::Draft | PlanStatus::Returned) {
         format!("修改计划 {}", p.plan_no)
@@ -454,7 +438,7 @@ async fn update(
     Path(id): Path<i64>,
     FormBody(f): FormBody<PlanPageForm>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
+    let p = ev::views::plan(&state, &me, id).await?;
     match ev::update_plan(&state, &me, id, &f.to_api()).await {
         Ok(_) => Ok(Redirect::to(&format!("/plans/{id}?msg=saved")).into_response()),
         Err(e) => {

@@ -7,20 +7,7 @@ pub(super) async fn public_results(
     MaybeAuthed(me): MaybeAuthed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let page = state
-        .store
-        .list_plans(
-            &domain::Scope::City,
-            &PlanFilter {
-                q: q.q.clone(),
-                results_status: Some("publicised".into()),
-                // An ended 公示 is never shown as running.
-                results_publicity_on: Some(state.today()),
-                ..Default::default()
-            },
-            PageRequest::new(q.page, None),
-        )
-        .await?;
+    let page = ev::views::public_result_plans(&state, q.q.clone(), PageRequest::new(q.page, None)).await?;
     let rows = page
         .items
         .iter()
@@ -54,11 +41,7 @@ pub(super) async fn public_result(
     MaybeAuthed(me): MaybeAuthed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&domain::Scope::City, id).await?;
-    if p.results_status != domain::plan::ResultsStatus::Publicised {
-        return Err(AppError::NotFound);
-    }
-    let rows = state.store.public_results(id).await?;
+    let (p, rows) = ev::views::public_result(&state, id).await?;
     let sc = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
     Ok(render(&DetailPage {
         layout: Layout::new(&state, me.as_ref(), "评价结果公示", "/public/results"),

@@ -32,8 +32,7 @@ pub(super) async fn letter(
     Path(id): Path<i64>,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
-    let sup = ev::supervision_view(&state, &p).await?;
+    let (p, sup) = ev::views::plan_supervision(&state, &me, id).await?;
     let signed_by_me = sup.signatures.iter().any(|s| s.signer_id == me.account.id)
         || (me.role() == Role::Institution
             && sup.signatures.iter().any(|s| s.party == "institution"));
@@ -82,8 +81,7 @@ pub(super) async fn letter_pdf(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&me.scope(), id).await?;
-    let sup = ev::supervision_view(&state, &p).await?;
+    let (p, sup) = ev::views::plan_supervision(&state, &me, id).await?;
     let letter = sup.letter.as_ref().ok_or(AppError::NotFound)?;
     let mut body = letter.body.clone();
     body.push_str("\n\n三方签字：\n");
@@ -127,8 +125,7 @@ pub(super) async fn report_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::SupervisionReport)?;
-    let p = state.store.plan(&me.scope(), id).await?;
+    let p = ev::views::report_plan(&state, &me, id).await?;
     Ok(render(&report_page(&state, &me, &p, None, String::new())))
 }
 
@@ -164,8 +161,7 @@ pub(super) async fn report(
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    me.may(Action::SupervisionReport)?;
-    let p = state.store.plan(&me.scope(), id).await?;
+    let p = ev::views::report_plan(&state, &me, id).await?;
     let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
     let body = crate::upload::text_field(&parts, "body").unwrap_or_default();
     let file = parts
@@ -197,11 +193,7 @@ pub(super) async fn relations(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RelationManage)?;
-    let page = state
-        .store
-        .list_relations(PageRequest::new(q.page, None), q.q.as_deref())
-        .await?;
+    let page = ev::views::relations(&state, &me, q.q.as_deref(), PageRequest::new(q.page, None)).await?;
     let rows = page
         .items
         .iter()
@@ -257,36 +249,15 @@ pub(super) async fn relation_page(
     f: &RelationForm,
     error: Option<(String, String)>,
 ) -> Result<FormPage, AppError> {
-    let sups = state
-        .store
-        .list_accounts(
-            &me.scope(),
-            &store::UserFilter {
-                role: Some("supervisor".into()),
-                ..Default::default()
-            },
-            PageRequest::new(Some(1), Some(200)),
-        )
-        .await?;
-    let insts = state
-        .store
-        .list_institutions(
-            &me.scope(),
-            &store::InstitutionFilter::default(),
-            PageRequest::new(Some(1), Some(200)),
-        )
-        .await?;
+    let (sups, insts) = ev::views::relation_choices(state, me).await?;
     let mut sup_opts = vec![(String::new(), "请选择".to_string())];
     sup_opts.extend(
-        sups.items
-            .iter()
+        sups.iter()
             .map(|a| (a.id.to_string(), a.display_name.clone())),
     );
     let mut inst_opts = vec![(String::new(), "请选择".to_string())];
     inst_opts.extend(
-        insts
-            .items
-            .iter()
+        insts.iter()
             .map(|i| (i.id.to_string(), i.name.clone())),
     );
     let mut fields = vec![
@@ -328,7 +299,6 @@ pub(super) async fn relation_form(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Response, AppError> {
-    me.may(Action::RelationManage)?;
     Ok(render(
         &relation_page(&state, &me, &RelationForm::default(), None).await?,
     ))
@@ -339,7 +309,6 @@ pub(super) async fn add_relation(
     me: Authed,
     FormBody(f): FormBody<RelationForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RelationManage)?;
     let result = async {
         let sup: i64 = f
             .supervisor_id
