@@ -34,9 +34,11 @@ mod stats;
 
 pub mod demo;
 pub mod demo_certificates;
+mod demo_filing;
 mod demo_filing_review;
 pub mod demo_filing_rules;
 mod demo_inst_plans;
+mod demo_plans;
 mod demo_retention;
 pub mod testing;
 
