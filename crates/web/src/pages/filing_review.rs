@@ -150,7 +150,7 @@ async fn moves_view(
         can_decide: me.role() == Role::CityCenter,
         current,
         premises,
-        moves: state.store.district_moves(&me.scope(), None).await?,
+        moves: crate::review::district_moves(state, me, None).await?,
     })
 }
 
