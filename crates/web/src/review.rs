@@ -338,6 +338,21 @@ pub const EXPORT_HEADERS: [&str; 16] = [
     "报送文号",
 ];
 
+/// 报至上级部门: the approved applications not yet reported and the reports recorded so far.
+pub struct ReportOverview {
+    pub pending: Vec<FilingApp>,
+    pub reports: Vec<store::ProvinceReport>,
+}
+
+/// 报至上级部门: what waits to be reported (past both city keys) and what was reported.
+pub async fn report_overview(state: &AppState, me: &Authed) -> Result<ReportOverview, AppError> {
+    me.may(Action::ProvinceReport)?;
+    Ok(ReportOverview {
+        pending: state.store.approved_unreported().await?,
+        reports: state.store.province_reports().await?,
+    })
+}
+
 /// One row per occupation of each application.
 pub async fn export_rows(
     state: &AppState,
@@ -593,6 +608,23 @@ async fn api_decide_move(
     JsonBody(input): JsonBody<MoveDecision>,
 ) -> Result<Response, AppError> {
     Ok(Json(decide_move(&state, &me, id, &input).await?).into_response())
+}
+
+/// 本机构的属地: an institution account's current district and the district of its premises
+/// (经营场所所在地), with the premises' name; none for other roles.
+pub async fn my_premises(
+    state: &AppState,
+    me: &Authed,
+) -> Result<Option<(store::Institution, String)>, AppError> {
+    me.may(Action::DistrictMoveView)?;
+    match (me.role(), me.account.institution_id) {
+        (domain::Role::Institution, Some(id)) => {
+            let inst = state.store.institution(&me.scope(), id).await?;
+            let premises = state.store.division(&inst.biz_district).await?.name;
+            Ok(Some((inst, premises)))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Whether a filing went through a district (公示 wording "经区县初审").

@@ -11,6 +11,22 @@ pub async fn application(state: &AppState, me: &Authed, id: i64) -> Result<Filin
     Ok(state.store.filing(&me.scope(), id).await?)
 }
 
+/// 新建备案申请: the active catalogue's occupations (first 200) the form offers.
+pub async fn filing_occupations(
+    state: &AppState,
+    me: &Authed,
+) -> Result<Vec<store::Occupation>, AppError> {
+    me.may(Action::FilingApply)?;
+    Ok(state
+        .store
+        .list_occupations(
+            &store::OccupationFilter::default(),
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?
+        .items)
+}
+
 /// 备案申请列表: the applications in scope matching the filter, oldest waiting first.
 pub async fn applications(
     state: &AppState,

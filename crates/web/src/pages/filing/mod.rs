@@ -266,15 +266,9 @@ async fn form_page(
     f: &NewFilingForm,
     err: Option<AppError>,
 ) -> Result<FormPage, AppError> {
-    let occs = state
-        .store
-        .list_occupations(
-            &store::OccupationFilter::default(),
-            PageRequest::new(Some(1), Some(200)),
-        )
-        .await?;
+    let occs = crate::filing::filing_occupations(state, me).await?;
     let mut options = vec![("".to_string(), "请选择".to_string())];
-    options.extend(occs.items.iter().filter(|o| o.active).map(|o| {
+    options.extend(occs.iter().filter(|o| o.active).map(|o| {
         let tag = if o.kind == domain::reference::ItemKind::Special {
             "［专项］"
         } else {
