@@ -74,6 +74,18 @@ async fn download(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
+    let (doc, bytes) = document(&state, &me, id).await?;
+    Ok(download_response(&doc, bytes))
+}
+
+/// 下载材料: a document the caller's scope covers; a personal one (candidate photos, expert
+/// files) writes `document.download` to the audit trail.
+pub async fn document(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<(Document, Vec<u8>), AppError> {
+    me.may(Action::DocumentView)?;
     let (doc, bytes) = state.store.document_bytes(&me.scope(), id).await?;
     if doc.is_personal() {
         audit::record(
@@ -88,7 +100,7 @@ async fn download(
         )
         .await?;
     }
-    Ok(download_response(&doc, bytes))
+    Ok((doc, bytes))
 }
 
 /// Who may add materials to an institution's file: the institution itself, its district and
@@ -143,8 +155,18 @@ async fn api_list(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<DocumentVersions>>, AppError> {
-    state.store.institution(&me.scope(), id).await?;
-    Ok(Json(state.store.documents_of("institution", id).await?))
+    Ok(Json(institution_materials(&state, &me, id).await?.1))
+}
+
+/// 机构材料: an institution in the caller's scope with its materials, grouped by kind and name.
+pub async fn institution_materials(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<(store::Institution, Vec<DocumentVersions>), AppError> {
+    me.may(Action::DocumentView)?;
+    let inst = state.store.institution(&me.scope(), id).await?;
+    Ok((inst, state.store.documents_of("institution", id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/institutions/{id}/documents", tag = "材料", operation_id = "upload_institution_documents", params(("id" = i64, Path)),
@@ -238,13 +260,13 @@ async fn institution_page(
     error: Option<String>,
     flash: Option<String>,
 ) -> Result<DocumentsPage, AppError> {
-    let inst = state.store.institution(&me.scope(), id).await?;
+    let (inst, groups) = institution_materials(state, me, id).await?;
     let can_upload = matches!(
         me.role(),
         Role::Institution | Role::District | Role::CityCenter
     );
     let mut panel = DocumentsPanel::new(
-        state.store.documents_of("institution", id).await?,
+        groups,
         INSTITUTION_KINDS,
         can_upload.then(|| format!("/institutions/{id}/documents")),
         state.config.max_upload_bytes,

@@ -155,6 +155,40 @@ pub async fn decide(
         .await?)
 }
 
+/// 机构账号注册申请列表: the registrations of the caller's area, by status.
+pub async fn registrations(
+    state: &AppState,
+    me: &Authed,
+    status: Option<&str>,
+    page: PageRequest,
+) -> Result<store::Page<Registration>, AppError> {
+    me.may(Action::RegistrationView)?;
+    Ok(state
+        .store
+        .list_registrations(&me.scope(), status, page)
+        .await?)
+}
+
+/// 机构账号注册申请: one registration, if the caller's scope covers it.
+pub async fn registration(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<Registration, AppError> {
+    me.may(Action::RegistrationView)?;
+    Ok(state.store.registration(&me.scope(), id).await?)
+}
+
+/// 不予确认: the registration the district is about to refuse (its form and its error path).
+pub async fn registration_to_decide(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<Registration, AppError> {
+    me.may(Action::RegistrationDecide)?;
+    Ok(state.store.registration(&me.scope(), id).await?)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pages and API
 
@@ -298,15 +332,13 @@ async fn list_page(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RegistrationView)?;
-    let page = state
-        .store
-        .list_registrations(
-            &me.scope(),
-            q.status.as_deref(),
-            PageRequest::new(q.page, None),
-        )
-        .await?;
+    let page = registrations(
+        &state,
+        &me,
+        q.status.as_deref(),
+        PageRequest::new(q.page, None),
+    )
+    .await?;
     let rows = page
         .items
         .iter()
@@ -353,8 +385,7 @@ async fn detail_page(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RegistrationView)?;
-    let r = state.store.registration(&me.scope(), id).await?;
+    let r = registration(&state, &me, id).await?;
     let pending =
         r.status == domain::institution::RegistrationStatus::Pending && me.role() == Role::District;
     Ok(render(&DetailPage {
@@ -451,8 +482,7 @@ async fn refuse_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RegistrationDecide)?;
-    let r = state.store.registration(&me.scope(), id).await?;
+    let r = registration_to_decide(&state, &me, id).await?;
     Ok(render(&refuse_form_page(&state, &me, &r, None)))
 }
 
@@ -466,7 +496,7 @@ async fn refuse_page(
     match decide(&state, &me, id, version, false, &f.reason).await {
         Ok(_) => Ok(Redirect::to("/registrations?msg=refused").into_response()),
         Err(AppError::Invalid { message, .. }) => {
-            let r = state.store.registration(&me.scope(), id).await?;
+            let r = registration_to_decide(&state, &me, id).await?;
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &refuse_form_page(&state, &me, &r, Some(message)),
@@ -492,15 +522,13 @@ async fn api_list(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RegistrationView)?;
-    let p = state
-        .store
-        .list_registrations(
-            &me.scope(),
-            q.status.as_deref(),
-            PageRequest::new(q.page, None),
-        )
-        .await?;
+    let p = registrations(
+        &state,
+        &me,
+        q.status.as_deref(),
+        PageRequest::new(q.page, None),
+    )
+    .await?;
     Ok(Json(json!({ "items": p.items, "total": p.total })).into_response())
 }
 
@@ -527,7 +555,7 @@ async fn api_decide(
             return Err(AppError::invalid(
                 "decision",
                 "decision 应为 confirm 或 refuse",
-            ))
+            ));
         }
     };
     let r = decide(&state, &me, id, b.version, confirm, &b.reason).await?;

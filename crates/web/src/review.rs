@@ -122,6 +122,36 @@ pub async fn file_supervision_opinion(
     Ok(())
 }
 
+/// 督导意见 from the page: its attachments are the 督导意见附件 this supervisor uploaded to
+/// the application (the permission and the scope first, as `file_supervision_opinion` does).
+pub async fn file_supervision_opinion_with_uploads(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    opinion: String,
+) -> Result<(), AppError> {
+    me.may(Action::SupervisionOpinion)?;
+    state.store.filing(&me.scope(), id).await?;
+    let mine: Vec<i64> = state
+        .store
+        .documents_of("filing_application", id)
+        .await?
+        .into_iter()
+        .filter(|g| g.latest.kind == "supervision" && g.latest.uploaded_by == Some(me.account.id))
+        .map(|g| g.latest.id)
+        .collect();
+    file_supervision_opinion(
+        state,
+        me,
+        id,
+        &SupervisionOpinionInput {
+            opinion,
+            attachments: mine,
+        },
+    )
+    .await
+}
+
 #[utoipa::path(post, path = "/api/v1/filings/{id}/supervision-opinion", tag = "机构备案", operation_id = "file_supervision_opinion", params(("id" = i64, Path)), request_body = SupervisionOpinionInput, responses((status = 204, description = "督导意见已提交"), (status = 409, description = "不在评审阶段")))]
 async fn api_supervision_opinion(
     State(state): State<AppState>,
@@ -264,9 +294,19 @@ async fn api_create_report(
     let id = report_from_multipart(&state, &me, mp).await?;
     Ok((
         StatusCode::CREATED,
-        Json(state.store.province_report(id).await?),
+        Json(province_report(&state, &me, id).await?),
     )
         .into_response())
+}
+
+/// 报送记录: one report to the provincial authority (报至上级部门).
+pub async fn province_report(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<store::ProvinceReport, AppError> {
+    me.may(Action::ProvinceReport)?;
+    Ok(state.store.province_report(id).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/province-reports/{id}", tag = "机构备案", operation_id = "get_province_report", params(("id" = i64, Path)), responses((status = 200, body = store::ProvinceReport, description = "报送记录")))]
@@ -275,8 +315,7 @@ async fn api_report(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ProvinceReport)?;
-    Ok(Json(state.store.province_report(id).await?).into_response())
+    Ok(Json(province_report(&state, &me, id).await?).into_response())
 }
 
 /// The columns of the approved-batch export, as documented in docs/interchange.md.
@@ -298,6 +337,21 @@ pub const EXPORT_HEADERS: [&str; 16] = [
     "备案编号",
     "报送文号",
 ];
+
+/// 报至上级部门: the approved applications not yet reported and the reports recorded so far.
+pub struct ReportOverview {
+    pub pending: Vec<FilingApp>,
+    pub reports: Vec<store::ProvinceReport>,
+}
+
+/// 报至上级部门: what waits to be reported (past both city keys) and what was reported.
+pub async fn report_overview(state: &AppState, me: &Authed) -> Result<ReportOverview, AppError> {
+    me.may(Action::ProvinceReport)?;
+    Ok(ReportOverview {
+        pending: state.store.approved_unreported().await?,
+        reports: state.store.province_reports().await?,
+    })
+}
 
 /// One row per occupation of each application.
 pub async fn export_rows(
@@ -507,9 +561,29 @@ async fn api_request_move(
     let id = request_move(&state, &me, &input).await?;
     Ok((
         StatusCode::CREATED,
-        Json(state.store.district_move(&me.scope(), id).await?),
+        Json(district_move(&state, &me, id).await?),
     )
         .into_response())
+}
+
+/// 属地变更申请: one request, if the caller's scope covers it.
+pub async fn district_move(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<store::DistrictMove, AppError> {
+    me.may(Action::DistrictMoveView)?;
+    Ok(state.store.district_move(&me.scope(), id).await?)
+}
+
+/// 属地变更申请列表: the requests in scope, by status.
+pub async fn district_moves(
+    state: &AppState,
+    me: &Authed,
+    status: Option<&str>,
+) -> Result<Vec<store::DistrictMove>, AppError> {
+    me.may(Action::DistrictMoveView)?;
+    Ok(state.store.district_moves(&me.scope(), status).await?)
 }
 
 #[derive(Deserialize, Default)]
@@ -523,13 +597,7 @@ async fn api_list_moves(
     me: Authed,
     Query(p): Query<MoveParams>,
 ) -> Result<Response, AppError> {
-    Ok(Json(
-        state
-            .store
-            .district_moves(&me.scope(), p.status.as_deref())
-            .await?,
-    )
-    .into_response())
+    Ok(Json(district_moves(&state, &me, p.status.as_deref()).await?).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/district-moves/{id}/decide", tag = "机构备案", operation_id = "decide_district_move", params(("id" = i64, Path)), request_body = MoveDecision, responses((status = 200, body = store::DistrictMove, description = "审核结果"), (status = 409, description = "已审核")))]
@@ -540,6 +608,23 @@ async fn api_decide_move(
     JsonBody(input): JsonBody<MoveDecision>,
 ) -> Result<Response, AppError> {
     Ok(Json(decide_move(&state, &me, id, &input).await?).into_response())
+}
+
+/// 本机构的属地: an institution account's current district and the district of its premises
+/// (经营场所所在地), with the premises' name; none for other roles.
+pub async fn my_premises(
+    state: &AppState,
+    me: &Authed,
+) -> Result<Option<(store::Institution, String)>, AppError> {
+    me.may(Action::DistrictMoveView)?;
+    match (me.role(), me.account.institution_id) {
+        (domain::Role::Institution, Some(id)) => {
+            let inst = state.store.institution(&me.scope(), id).await?;
+            let premises = state.store.division(&inst.biz_district).await?.name;
+            Ok(Some((inst, premises)))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Whether a filing went through a district (公示 wording "经区县初审").

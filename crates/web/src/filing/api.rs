@@ -29,13 +29,10 @@ pub async fn list(
         occupation: p.occupation,
         campaign: p.campaign,
     };
-    Ok(Json(
-        state
-            .store
-            .list_filings(&me.scope(), &f, PageRequest::new(p.page, p.per_page))
-            .await?,
+    Ok(
+        Json(applications(&state, &me, &f, PageRequest::new(p.page, p.per_page)).await?)
+            .into_response(),
     )
-    .into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/filings", tag = "机构备案", operation_id = "create_filing", request_body = FilingInput, responses((status = 201, body = store::FilingApp, description = "草稿（含 id 与 version）"), (status = 422, description = "字段有误或规则拒绝（message 注明条款）")))]
@@ -64,36 +61,7 @@ pub async fn detail(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let app = state.store.filing(&me.scope(), id).await?;
-    let events = state.store.filing_events(id).await?;
-    let mut draws = vec![];
-    for d in state.store.draws(id).await? {
-        let members = state.store.draw_members(d.id).await?;
-        draws.push(json!({ "draw": d, "members": members }));
-    }
-    let supervisors = state.store.filing_supervisors(id).await?;
-    let materials: Vec<_> = materials_checklist(&state, &app)
-        .await?
-        .into_iter()
-        .map(|(k, label, present)| json!({ "kind": k, "label": label, "present": present }))
-        .collect();
-    let exceptions = state.store.exceptions_used_by(id).await?;
-    let available: Vec<&str> = filing::available(&state.policy, &app_state(&app), me.role())
-        .iter()
-        .map(|c| c.as_str())
-        .collect();
-    Ok(Json(json!({
-        "application": app,
-        "state_label": app.state().label(),
-        "events": events,
-        "draws": draws,
-        "supervisors": supervisors,
-        "province_report": state.store.province_report_of(id).await?,
-        "available_actions": available,
-        "required_materials": materials,
-        "exceptions_used": exceptions,
-    }))
-    .into_response())
+    Ok(Json(filing_detail(&state, &me, id).await?).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/filings/{id}/actions", tag = "机构备案", operation_id = "filing_action", params(("id" = i64, Path)), request_body = ActionInput, responses((status = 200, body = store::FilingApp, description = "办理后的申请（新状态与版本号）"), (status = 403, description = "角色无权"), (status = 409, description = "状态不符或已被他人处理（版本冲突）"), (status = 422, description = "缺少理由或规则拒绝（注明条款）")))]

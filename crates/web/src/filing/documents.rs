@@ -20,7 +20,7 @@ pub async fn store_filing_uploads(
             return Err(AppError::Conflict(format!(
                 "当前状态为“{}”，不能再上传材料",
                 app.state().label()
-            )))
+            )));
         }
         Role::District | Role::CityCenter | Role::CityDivision if !app.state().is_terminal() => {}
         // The dispatched supervisor attaches to its 督导意见 (its scope shows dispatched ones only).
@@ -84,8 +84,7 @@ pub(super) async fn list_documents(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    state.store.filing(&me.scope(), id).await?;
-    Ok(Json(state.store.documents_of("filing_application", id).await?).into_response())
+    Ok(Json(materials(&state, &me, id).await?).into_response())
 }
 
 /// Download a material of an application for anyone who may see the application — including
@@ -96,14 +95,6 @@ pub async fn download_document(
     me: Authed,
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    state.store.filing(&me.scope(), id).await?;
-    let d = state
-        .store
-        .document_of_owner("filing_application", id, doc)
-        .await?;
-    let (d, bytes) = state
-        .store
-        .document_bytes(&domain::Scope::City, d.id)
-        .await?;
+    let (d, bytes) = material(&state, &me, id, doc).await?;
     Ok(crate::upload::download_response(&d, bytes))
 }

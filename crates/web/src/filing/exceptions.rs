@@ -94,11 +94,48 @@ pub(super) async fn raise_exception(
     JsonBody(input): JsonBody<ExceptionInput>,
 ) -> Result<Response, AppError> {
     let id = raise_exception_for(&state, &me, &input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.exception(&me.scope(), id).await?),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(exception(&state, &me, id).await?)).into_response())
+}
+
+/// 特殊情况申请: one request, if the caller's scope covers it.
+pub async fn exception(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<store::ExceptionRow, AppError> {
+    me.may(Action::ExceptionView)?;
+    Ok(state.store.exception(&me.scope(), id).await?)
+}
+
+/// 特殊情况申请列表: the requests in scope, by status (pending | granted | refused).
+pub async fn exceptions(
+    state: &AppState,
+    me: &Authed,
+    status: Option<&str>,
+    page: PageRequest,
+) -> Result<store::Page<store::ExceptionRow>, AppError> {
+    me.may(Action::ExceptionView)?;
+    Ok(state
+        .store
+        .list_exceptions(&me.scope(), status, page)
+        .await?)
+}
+
+/// 提出特殊情况申请: the institutions of the district's area it may name.
+pub async fn exception_institutions(
+    state: &AppState,
+    me: &Authed,
+) -> Result<Vec<Institution>, AppError> {
+    me.may(Action::ExceptionRaise)?;
+    Ok(state
+        .store
+        .list_institutions(
+            &me.scope(),
+            &store::InstitutionFilter::default(),
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?
+        .items)
 }
 
 #[utoipa::path(get, path = "/api/v1/filing-exceptions", tag = "机构备案", operation_id = "list_filing_exceptions", params(("status" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::PageOf<store::ExceptionRow>, description = "特殊情况申请，仅含本人辖区")))]
@@ -108,14 +145,13 @@ pub(super) async fn list_exceptions(
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
     Ok(Json(
-        state
-            .store
-            .list_exceptions(
-                &me.scope(),
-                p.status.as_deref(),
-                PageRequest::new(p.page, p.per_page),
-            )
-            .await?,
+        exceptions(
+            &state,
+            &me,
+            p.status.as_deref(),
+            PageRequest::new(p.page, p.per_page),
+        )
+        .await?,
     )
     .into_response())
 }
@@ -234,12 +270,27 @@ pub(super) async fn increment_rounds(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Response, AppError> {
+    Ok(Json(increment_round_overview(&state, &me).await?).into_response())
+}
+
+/// 一(四) 增量批次: the round open today and the extra rounds the city opened.
+#[derive(serde::Serialize)]
+pub struct RoundOverview {
+    /// "2026-03" (a window month), "extra-2" (an extra round) or none.
+    pub current: Option<String>,
+    pub extra_rounds: Vec<store::IncrementRound>,
+}
+
+/// 增量增级别备案批次: the current round and the extra rounds (一(四)).
+pub async fn increment_round_overview(
+    state: &AppState,
+    me: &Authed,
+) -> Result<RoundOverview, AppError> {
     me.may(Action::IncrementRoundView)?;
-    Ok(Json(json!({
-        "current": current_round(&state).await?,
-        "extra_rounds": state.store.increment_rounds().await?,
-    }))
-    .into_response())
+    Ok(RoundOverview {
+        current: current_round(state).await?,
+        extra_rounds: state.store.increment_rounds().await?,
+    })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -256,6 +307,19 @@ pub(super) async fn create_campaign(
     me: Authed,
     JsonBody(input): JsonBody<CampaignInput>,
 ) -> Result<Response, AppError> {
+    let made = create_campaign_for(&state, &me, &input, |_| AppError::NotFound).await?;
+    Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
+/// 移交备案批次（三(三)）: the center sets a deadline for a batch of applications in its scope;
+/// `missing` says how an application out of scope is refused (404 in the API, a form error on
+/// the page).
+pub async fn create_campaign_for(
+    state: &AppState,
+    me: &Authed,
+    input: &CampaignInput,
+    missing: impl Fn(i64) -> AppError,
+) -> Result<store::Campaign, AppError> {
     me.may(Action::CampaignCreate)?;
     let deadline = NaiveDate::parse_from_str(input.deadline.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid("deadline", "期限应为 YYYY-MM-DD 格式的日期"))?;
@@ -263,7 +327,11 @@ pub(super) async fn create_campaign(
         return Err(AppError::invalid("name", "请填写批次名称"));
     }
     for a in &input.application_ids {
-        state.store.filing(&me.scope(), *a).await?;
+        state
+            .store
+            .filing(&me.scope(), *a)
+            .await
+            .map_err(|_| missing(*a))?;
     }
     let id = state
         .store
@@ -275,13 +343,20 @@ pub(super) async fn create_campaign(
             &input.application_ids,
         )
         .await?;
-    let made = state
-        .store
-        .campaigns()
+    campaign_list(state, me)
         .await?
         .into_iter()
-        .find(|c| c.id == id);
-    Ok((StatusCode::CREATED, Json(made.ok_or(AppError::NotFound)?)).into_response())
+        .find(|c| c.id == id)
+        .ok_or(AppError::NotFound)
+}
+
+/// 移交备案批次: every batch with its deadline and how many are still open.
+pub async fn campaign_list(
+    state: &AppState,
+    me: &Authed,
+) -> Result<Vec<store::Campaign>, AppError> {
+    me.may(Action::CampaignView)?;
+    Ok(state.store.campaigns().await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/filing-campaigns", tag = "机构备案", operation_id = "list_filing_campaigns", responses((status = 200, body = Vec<store::Campaign>, description = "移交备案批次")))]
@@ -289,8 +364,7 @@ pub(super) async fn campaigns(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Response, AppError> {
-    me.may(Action::CampaignView)?;
-    Ok(Json(state.store.campaigns().await?).into_response())
+    Ok(Json(campaign_list(&state, &me).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/filings/overdue", tag = "机构备案", operation_id = "overdue_filings", params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::PageOf<store::FilingApp>, description = "超过办理期限的申请")))]
@@ -299,16 +373,8 @@ pub(super) async fn overdue(
     me: Authed,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    me.may(Action::FilingOverdue)?;
-    Ok(Json(
-        state
-            .store
-            .overdue_filings(
-                &me.scope(),
-                state.today(),
-                PageRequest::new(p.page, p.per_page),
-            )
-            .await?,
+    Ok(
+        Json(overdue_applications(&state, &me, PageRequest::new(p.page, p.per_page)).await?)
+            .into_response(),
     )
-    .into_response())
 }

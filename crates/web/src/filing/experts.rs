@@ -109,10 +109,72 @@ pub(super) async fn create_expert(
     me: Authed,
     JsonBody(e): JsonBody<ExpertInput>,
 ) -> Result<Response, AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(add_expert(&state, &me, &e).await?),
+    )
+        .into_response())
+}
+
+/// 专家入库: the center adds one expert to the city's library (专家库).
+pub async fn add_expert(
+    state: &AppState,
+    me: &Authed,
+    e: &ExpertInput,
+) -> Result<store::Expert, AppError> {
     me.may(Action::ExpertManage)?;
-    let new = validate_expert(&state, &e).await?;
+    let new = validate_expert(state, e).await?;
     let id = state.store.create_expert(&me.actor(), &new).await?;
-    Ok((StatusCode::CREATED, Json(state.store.expert(id).await?)).into_response())
+    Ok(state.store.expert(id).await?)
+}
+
+/// 专家库: the experts matching the filter (ID numbers masked).
+pub async fn expert_library(
+    state: &AppState,
+    me: &Authed,
+    f: &ExpertFilter,
+    page: PageRequest,
+) -> Result<store::Page<store::Expert>, AppError> {
+    me.may(Action::ExpertView)?;
+    Ok(state.store.list_experts(f, page).await?)
+}
+
+/// 专家: one expert of the library.
+pub async fn expert(state: &AppState, me: &Authed, id: i64) -> Result<store::Expert, AppError> {
+    me.may(Action::ExpertView)?;
+    Ok(state.store.expert(id).await?)
+}
+
+/// 查看完整证件号码: each view is written to the audit trail.
+pub async fn expert_full_id_number(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<String, AppError> {
+    me.may(Action::ExpertManage)?;
+    Ok(state.store.expert_id_number(&me.actor(), id).await?)
+}
+
+/// 登记不可参加评审的期间: the expert is left out of draws in that period.
+pub async fn mark_unavailable(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+    u: &UnavailableInput,
+) -> Result<store::Expert, AppError> {
+    me.may(Action::ExpertManage)?;
+    let from = NaiveDate::parse_from_str(u.from.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("from", "日期应为 YYYY-MM-DD"))?;
+    let to = NaiveDate::parse_from_str(u.to.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("to", "日期应为 YYYY-MM-DD"))?;
+    if to < from {
+        return Err(AppError::invalid("to", "结束日期不能早于开始日期"));
+    }
+    state
+        .store
+        .add_unavailable(&me.actor(), id, from, to, u.reason.trim())
+        .await?;
+    Ok(state.store.expert(id).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/experts", tag = "专家库", operation_id = "list_experts", params(("q" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)), responses((status = 200, body = crate::api::schema::PageOf<store::Expert>, description = "市级专家库，证件号码已脱敏")))]
@@ -121,20 +183,16 @@ pub(super) async fn list_experts(
     me: Authed,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ExpertView)?;
     let f = ExpertFilter {
         q: p.q,
         occupation: p.occupation,
         district: p.district,
         active: None,
     };
-    Ok(Json(
-        state
-            .store
-            .list_experts(&f, PageRequest::new(p.page, p.per_page))
-            .await?,
+    Ok(
+        Json(expert_library(&state, &me, &f, PageRequest::new(p.page, p.per_page)).await?)
+            .into_response(),
     )
-    .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/experts/{id}", tag = "专家库", operation_id = "get_expert", params(("id" = i64, Path)), responses((status = 200, body = store::Expert, description = "专家")))]
@@ -143,8 +201,7 @@ pub(super) async fn get_expert(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ExpertView)?;
-    Ok(Json(state.store.expert(id).await?).into_response())
+    Ok(Json(expert(&state, &me, id).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/experts/{id}/id-number", tag = "专家库", operation_id = "expert_id_number", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::IdNumberView, description = "完整证件号码（每次查看记入审计日志）")))]
@@ -153,8 +210,7 @@ pub(super) async fn expert_id_number(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ExpertManage)?;
-    let n = state.store.expert_id_number(&me.actor(), id).await?;
+    let n = expert_full_id_number(&state, &me, id).await?;
     Ok(Json(json!({ "id_number": n })).into_response())
 }
 
@@ -173,19 +229,7 @@ pub(super) async fn expert_unavailable(
     Path(id): Path<i64>,
     JsonBody(u): JsonBody<UnavailableInput>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ExpertManage)?;
-    let from = NaiveDate::parse_from_str(u.from.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid("from", "日期应为 YYYY-MM-DD"))?;
-    let to = NaiveDate::parse_from_str(u.to.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid("to", "日期应为 YYYY-MM-DD"))?;
-    if to < from {
-        return Err(AppError::invalid("to", "结束日期不能早于开始日期"));
-    }
-    state
-        .store
-        .add_unavailable(&me.actor(), id, from, to, u.reason.trim())
-        .await?;
-    Ok(Json(state.store.expert(id).await?).into_response())
+    Ok(Json(mark_unavailable(&state, &me, id, &u).await?).into_response())
 }
 
 /// The expert library's xlsx template: the same spec writes the template and reads imports.
@@ -302,6 +346,17 @@ pub async fn expert_template(me: Authed) -> Result<Response, AppError> {
     ))
 }
 
+/// 专家导入 from an upload: the permission first, then the file (field `file`), then the rows.
+pub async fn import_experts_upload(
+    state: &AppState,
+    me: &Authed,
+    mp: axum::extract::Multipart,
+) -> Result<usize, AppError> {
+    me.may(Action::ExpertManage)?;
+    let bytes = xlsx_of(state, mp).await?;
+    import_experts(state, me, &bytes).await
+}
+
 /// The xlsx of a multipart request (field `file`).
 pub async fn xlsx_of(state: &AppState, mp: axum::extract::Multipart) -> Result<Vec<u8>, AppError> {
     let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
@@ -318,8 +373,6 @@ pub(super) async fn api_import_experts(
     me: Authed,
     mp: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
-    me.may(Action::ExpertManage)?;
-    let bytes = xlsx_of(&state, mp).await?;
-    let n = import_experts(&state, &me, &bytes).await?;
+    let n = import_experts_upload(&state, &me, mp).await?;
     Ok((StatusCode::CREATED, Json(json!({ "imported": n }))).into_response())
 }

@@ -36,12 +36,14 @@ mod documents;
 mod exceptions;
 mod experts;
 mod panel;
+pub mod views;
 mod workflow;
 pub use api::*;
 pub use documents::*;
 pub use exceptions::*;
 pub use experts::*;
 pub use panel::*;
+pub use views::*;
 pub use workflow::*;
 
 /// The filing routes with their documentation (see `api::v1`).

@@ -213,27 +213,7 @@ pub async fn draw_inputs(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let d = state.store.draw_in_scope(&me.scope(), id).await?;
-    if d.status == domain::draw::DrawStatus::Committed {
-        return Err(AppError::Conflict(
-            "该次抽取尚未进行（仅公布了承诺值），随机数揭示后方可重算".into(),
-        ));
-    }
-    Ok(Json(DrawInputs {
-        scheme: "skilleval-draw-1".into(),
-        draw_id: d.id,
-        application_id: d.application_id,
-        attempt: d.attempt,
-        secret: d.secret,
-        commitment: d.commitment,
-        pool: d.pool,
-        pool_hash: d.pool_hash,
-        seed: d.seed,
-        size: d.size,
-        declined: d.declined,
-        selected: d.selected,
-    })
-    .into_response())
+    Ok(Json(draw_inputs_of(&state, &me, id).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/draws/{id}/verify", tag = "专家抽取", operation_id = "verify_draw", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::DrawCheck, description = "{ok, problems, draw}：按公开的随机数重算")))]
@@ -242,7 +222,7 @@ pub async fn verify_draw(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let d = state.store.draw_in_scope(&me.scope(), id).await?;
+    let d = draw(&state, &me, id).await?;
     let (ok, problems) = replay(&d);
     Ok(Json(json!({ "ok": ok, "problems": problems, "draw": d })).into_response())
 }

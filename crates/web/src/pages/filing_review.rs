@@ -52,11 +52,9 @@ async fn reports_view(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<ReportsView, AppError> {
-    me.may(Action::ProvinceReport)?;
-    let pending = state
-        .store
-        .approved_unreported()
-        .await?
+    let overview = crate::review::report_overview(state, me).await?;
+    let pending = overview
+        .pending
         .into_iter()
         .map(|a| {
             (
@@ -73,7 +71,7 @@ async fn reports_view(
         error,
         today: state.today().to_string(),
         pending,
-        reports: state.store.province_reports().await?,
+        reports: overview.reports,
     })
 }
 
@@ -135,11 +133,9 @@ async fn moves_view(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<MovesView, AppError> {
-    me.may(Action::DistrictMoveView)?;
     let (mut current, mut premises, mut can_request) = (String::new(), String::new(), false);
-    if let (Role::Institution, Some(id)) = (me.role(), me.account.institution_id) {
-        let inst = state.store.institution(&me.scope(), id).await?;
-        premises = state.store.division(&inst.biz_district).await?.name;
+    if let Some((inst, name)) = crate::review::my_premises(state, me).await? {
+        premises = name;
         current = inst.district_name.clone();
         can_request = inst.biz_district != inst.district_code;
     }
@@ -150,7 +146,7 @@ async fn moves_view(
         can_decide: me.role() == Role::CityCenter,
         current,
         premises,
-        moves: state.store.district_moves(&me.scope(), None).await?,
+        moves: crate::review::district_moves(state, me, None).await?,
     })
 }
 

@@ -153,10 +153,8 @@ pub(super) async fn receipt(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let app = state.store.filing(&me.scope(), id).await?;
-    let Some(no) = app.filing_no.clone() else {
-        return Err(AppError::Conflict("该申请尚未完成备案，没有回执".into()));
-    };
+    let app = crate::filing::filed_application(&state, &me, id).await?;
+    let no = app.filing_no.clone().unwrap_or_default();
     Ok(render(&ReceiptView {
         layout: Layout::new(&state, Some(&me), "备案回执", "/filings"),
         id,
@@ -221,24 +219,8 @@ pub(super) async fn supervision_opinion(
     Path(id): Path<i64>,
     FormBody(f): FormBody<SupervisionForm>,
 ) -> Result<Response, AppError> {
-    let mine: Vec<i64> = state
-        .store
-        .documents_of("filing_application", id)
-        .await?
-        .into_iter()
-        .filter(|g| g.latest.kind == "supervision" && g.latest.uploaded_by == Some(me.account.id))
-        .map(|g| g.latest.id)
-        .collect();
-    let result = crate::review::file_supervision_opinion(
-        &state,
-        &me,
-        id,
-        &crate::review::SupervisionOpinionInput {
-            opinion: f.opinion,
-            attachments: mine,
-        },
-    )
-    .await;
+    let result =
+        crate::review::file_supervision_opinion_with_uploads(&state, &me, id, f.opinion).await;
     back_to_filing(&state, &me, id, result, "done").await
 }
 

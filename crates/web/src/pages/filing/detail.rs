@@ -57,7 +57,17 @@ pub(super) async fn detail_view(
     error: Option<String>,
 ) -> Result<DetailView, AppError> {
     let store = &state.store;
-    let app = store.filing(&me.scope(), id).await?;
+    // The same read as `GET /api/v1/filings/{id}`; the page adds what only it shows.
+    let crate::filing::FilingDetail {
+        application: app,
+        events: event_rows,
+        draws: drawn,
+        supervisors: sup_rows,
+        province_report,
+        required_materials,
+        exceptions_used,
+        ..
+    } = crate::filing::filing_detail(state, me, id).await?;
     let st = app.state();
     let mut props: Vec<(&'static str, String)> = vec![
         ("机构", app.institution_name.clone()),
@@ -136,7 +146,7 @@ pub(super) async fn detail_view(
     if let Some(n) = &app.filing_no {
         props.push(("备案编号", n.clone()));
     }
-    if let Some(r) = store.province_report_of(id).await? {
+    if let Some(r) = province_report {
         props.push((
             "报至上级部门",
             format!(
@@ -151,7 +161,7 @@ pub(super) async fn detail_view(
     if let Some(r) = &app.increment_round {
         props.push(("增量备案批次（一(四)）", round_label(r)));
     }
-    for x in store.exceptions_used_by(id).await? {
+    for x in exceptions_used {
         props.push((
             "使用的特殊情况申请",
             format!(
@@ -210,7 +220,8 @@ pub(super) async fn detail_view(
             upheld: matches!(c, Command::ResolveObjection { upheld: true }),
         })
         .collect();
-    let draws = store.draws(id).await?;
+    let (draws, members): (Vec<store::DrawRow>, Vec<Vec<store::DrawMember>>) =
+        drawn.into_iter().map(|x| (x.draw, x.members)).unzip();
     let organiser = st_machine.flow.organised_by(me.role());
     let can_draw = organiser
         && matches!(st, FilingState::DistrictPassed | FilingState::ExpertsDrawn)
@@ -224,7 +235,7 @@ pub(super) async fn detail_view(
     let mut declinable = vec![];
     let mut draw_rows = vec![];
     let mut member_rows = vec![];
-    for d in &draws {
+    for (d, ms) in draws.iter().zip(&members) {
         let (ok, _) = replay(d);
         draw_rows.push(vec![
             Cell::link(format!("第{}次", d.attempt), format!("/draws/{}", d.id)),
@@ -250,7 +261,7 @@ pub(super) async fn detail_view(
             Cell::new(d.drawn_at.as_deref().map(beijing_time).unwrap_or_default()),
         ]);
         if d.status == domain::draw::DrawStatus::Drawn {
-            for m in store.draw_members(d.id).await? {
+            for m in ms {
                 // Open (and changeable) until the 初评结果意见 is written.
                 if me.role() == Role::Expert
                     && m.user_id == Some(me.account.id)
@@ -281,9 +292,7 @@ pub(super) async fn detail_view(
             }
         }
     }
-    let events = store
-        .filing_events(id)
-        .await?
+    let events = event_rows
         .into_iter()
         .map(|e| {
             vec![
@@ -299,7 +308,6 @@ pub(super) async fn detail_view(
             ]
         })
         .collect();
-    let sup_rows = store.filing_supervisors(id).await?;
     let can_supervise = me.role() == Role::Supervisor
         && sup_rows.iter().any(|s| {
             s.user_id == me.account.id && s.status == domain::filing::SupervisorStatus::Dispatched
@@ -367,7 +375,7 @@ pub(super) async fn detail_view(
         sections.remove(0);
         sections.remove(0);
     }
-    let checklist = crate::filing::materials_checklist(state, &app).await?;
+    let checklist = required_materials;
     if !checklist.is_empty() && !matches!(me.role(), Role::Expert | Role::Supervisor) {
         sections.insert(
             0,
@@ -380,10 +388,10 @@ pub(super) async fn detail_view(
                 vec!["材料", "状态"],
                 checklist
                     .into_iter()
-                    .map(|(_, label, present)| {
+                    .map(|c| {
                         vec![
-                            Cell::new(label),
-                            Cell::new(if present { "已上传" } else { "未上传" }),
+                            Cell::new(c.label),
+                            Cell::new(if c.present { "已上传" } else { "未上传" }),
                         ]
                     })
                     .collect(),

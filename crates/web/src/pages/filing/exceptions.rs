@@ -7,11 +7,9 @@ pub(super) async fn overdue(
     me: Authed,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::FilingOverdue)?;
-    let page = state
-        .store
-        .overdue_filings(&me.scope(), state.today(), PageRequest::new(q.page, None))
-        .await?;
+    let page =
+        crate::filing::overdue_applications(&state, &me, PageRequest::new(q.page, None)).await?;
+    let campaigns = crate::filing::campaign_list(&state, &me).await?;
     let rows = page
         .items
         .iter()
@@ -33,19 +31,28 @@ pub(super) async fn overdue(
             "依据 三(三)：区县（市）人社部门应在期限前完成市职业技能鉴定中心移交的申报备案评审及备案工作（默认期限 {}）。批次：{}",
             state.policy.transferred_filings_deadline.value,
             {
-                let c = state.store.campaigns().await?;
+                let c = campaigns;
                 if c.is_empty() {
                     "暂无".to_string()
                 } else {
                     c.iter()
-                        .map(|c| format!("{}（期限 {}，共 {} 件，未办结 {} 件）", c.name, c.deadline, c.total, c.open))
+                        .map(|c| {
+                            format!(
+                                "{}（期限 {}，共 {} 件，未办结 {} 件）",
+                                c.name, c.deadline, c.total, c.open
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join("；")
                 }
             }
         ),
-        new_link: (me.role() == Role::CityCenter)
-            .then(|| ("/filing-campaigns/new".to_string(), "设定移交批次期限".to_string())),
+        new_link: (me.role() == Role::CityCenter).then(|| {
+            (
+                "/filing-campaigns/new".to_string(),
+                "设定移交批次期限".to_string(),
+            )
+        }),
         filters: vec![],
         filter_action: "/filings/overdue".into(),
         headers: vec!["编号", "机构", "属地", "类型", "状态", "完成期限"],
@@ -89,15 +96,13 @@ pub(super) async fn exceptions(
     me: Authed,
     Query(q): Query<ExcQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ExceptionView)?;
-    let page = state
-        .store
-        .list_exceptions(
-            &me.scope(),
-            q.status.as_deref().filter(|s| !s.is_empty()),
-            PageRequest::new(q.page, None),
-        )
-        .await?;
+    let page = crate::filing::exceptions(
+        &state,
+        &me,
+        q.status.as_deref().filter(|s| !s.is_empty()),
+        PageRequest::new(q.page, None),
+    )
+    .await?;
     let rows = page
         .items
         .iter()
@@ -120,7 +125,10 @@ pub(super) async fn exceptions(
             ]
         })
         .collect();
-    let mut intro = format!("特殊情况申请由区县（市）人社部门为一家申报单位及其所列职业（工种）提出，经市鉴定中心与市人社局职建处共同审核（两方均同意方为同意，任一方不同意即不同意）；同意后{}天内有效，只能被一份申请使用一次，全程记入审计日志。", state.policy.exception_valid_days.value);
+    let mut intro = format!(
+        "特殊情况申请由区县（市）人社部门为一家申报单位及其所列职业（工种）提出，经市鉴定中心与市人社局职建处共同审核（两方均同意方为同意，任一方不同意即不同意）；同意后{}天内有效，只能被一份申请使用一次，全程记入审计日志。",
+        state.policy.exception_valid_days.value
+    );
     if me.role().is_city_officer() {
         intro.push_str("点击编号进入审核。");
     }
@@ -222,15 +230,7 @@ pub(super) async fn raise_form(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Response, AppError> {
-    me.may(Action::ExceptionRaise)?;
-    let insts = state
-        .store
-        .list_institutions(
-            &me.scope(),
-            &store::InstitutionFilter::default(),
-            PageRequest::new(Some(1), Some(200)),
-        )
-        .await?;
+    let insts = crate::filing::exception_institutions(&state, &me).await?;
     let page = FormPage {
         layout: Layout::new(&state, Some(&me), "提出特殊情况申请", "/filing-exceptions"),
         heading: "提出特殊情况申请".into(),
@@ -239,7 +239,7 @@ pub(super) async fn raise_form(
         action: "/filing-exceptions".into(),
         fields: vec![
             Field::text("institution_id", "机构", "")
-                .select(insts.items.iter().map(|i| (i.id.to_string(), i.name.clone())).collect())
+                .select(insts.iter().map(|i| (i.id.to_string(), i.name.clone())).collect())
                 .required(),
             Field::text("rule", "突破的限制", "max_institutions_per_occupation_per_district")
                 .select(vec![
@@ -264,8 +264,7 @@ pub(super) async fn decide_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ExceptionView)?;
-    let x = state.store.exception(&me.scope(), id).await?;
+    let x = crate::filing::exception(&state, &me, id).await?;
     if !me.role().is_city_officer() || x.status != domain::filing::ExceptionStatus::Pending {
         return Ok(Redirect::to("/filing-exceptions").into_response());
     }
@@ -333,11 +332,12 @@ pub(super) fn campaign_page(
     }
 }
 
+/// The form only shows; its route's gate (`CampaignCreate`) is the permission, and
+/// `create_campaign_for` checks it again when the form is sent.
 pub(super) async fn campaign_form(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Response, AppError> {
-    me.may(Action::CampaignCreate)?;
     Ok(render(&campaign_page(
         &state,
         &me,
@@ -351,13 +351,7 @@ pub(super) async fn campaign_submit(
     me: Authed,
     FormBody(f): FormBody<CampaignForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::CampaignCreate)?;
-    let result: Result<(), AppError> = async {
-        let deadline = chrono::NaiveDate::parse_from_str(f.deadline.trim(), "%Y-%m-%d")
-            .map_err(|_| AppError::invalid("deadline", "期限应为 YYYY-MM-DD 格式的日期"))?;
-        if f.name.trim().is_empty() {
-            return Err(AppError::invalid("name", "请填写批次名称"));
-        }
+    let result = async {
         let mut ids = vec![];
         for part in f
             .applications
@@ -367,24 +361,18 @@ pub(super) async fn campaign_submit(
             let id: i64 = part.trim().trim_start_matches('#').parse().map_err(|_| {
                 AppError::invalid("applications", format!("申请编号“{part}”应为数字"))
             })?;
-            state
-                .store
-                .filing(&me.scope(), id)
-                .await
-                .map_err(|_| AppError::invalid("applications", format!("申请 #{id} 不存在")))?;
             ids.push(id);
         }
-        state
-            .store
-            .create_campaign(
-                &me.actor(),
-                f.name.trim(),
-                deadline,
-                &state.policy.transferred_filings_deadline.clause,
-                &ids,
-            )
-            .await?;
-        Ok(())
+        let input = crate::filing::CampaignInput {
+            name: f.name.clone(),
+            deadline: f.deadline.clone(),
+            application_ids: ids,
+        };
+        crate::filing::create_campaign_for(&state, &me, &input, |id| {
+            AppError::invalid("applications", format!("申请 #{id} 不存在"))
+        })
+        .await
+        .map(|_| ())
     }
     .await;
     match result {

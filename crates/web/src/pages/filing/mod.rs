@@ -169,11 +169,8 @@ async fn list(
         occupation: q.occupation.clone(),
         campaign: None,
     };
-    let page = state
-        .store
-        .list_filings(&me.scope(), &f, PageRequest::new(q.page, None))
-        .await?;
-    let cal = state.store.holiday_calendar().await?;
+    let page = crate::filing::applications(&state, &me, &f, PageRequest::new(q.page, None)).await?;
+    let cal = state.display_calendar().await?;
     let rows = page
         .items
         .iter()
@@ -192,7 +189,7 @@ async fn list(
             ]
         })
         .collect();
-    let districts = state.store.districts().await?;
+    let districts = state.display_districts().await?;
     let mut kinds = vec![("".to_string(), "全部类型".to_string())];
     kinds.extend(
         FilingKind::ALL
@@ -269,15 +266,9 @@ async fn form_page(
     f: &NewFilingForm,
     err: Option<AppError>,
 ) -> Result<FormPage, AppError> {
-    let occs = state
-        .store
-        .list_occupations(
-            &store::OccupationFilter::default(),
-            PageRequest::new(Some(1), Some(200)),
-        )
-        .await?;
+    let occs = crate::filing::filing_occupations(state, me).await?;
     let mut options = vec![("".to_string(), "请选择".to_string())];
-    options.extend(occs.items.iter().filter(|o| o.active).map(|o| {
+    options.extend(occs.iter().filter(|o| o.active).map(|o| {
         let tag = if o.kind == domain::reference::ItemKind::Special {
             "［专项］"
         } else {
@@ -350,8 +341,9 @@ async fn form_page(
     })
 }
 
+/// The form only shows; its route's gate (`FilingApply`) is the permission, and
+/// `create_filing` checks it again when the form is sent.
 async fn new_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.may(Action::FilingApply)?;
     let f = NewFilingForm {
         kind: "social_org".into(),
         levels1: "5,4,3".into(),
@@ -371,7 +363,6 @@ async fn new_submit(
     me: Authed,
     FormBody(f): FormBody<NewFilingForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::FilingApply)?;
     let mut items = vec![];
     let mut bad = None;
     for (o, l) in [

@@ -7,10 +7,7 @@ pub(super) async fn public_filings(
     MaybeAuthed(me): MaybeAuthed,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let page = state
-        .store
-        .public_filings(state.today(), PageRequest::new(q.page, None))
-        .await?;
+    let page = crate::filing::publicity(&state, PageRequest::new(q.page, None)).await?;
     let rows = page
         .items
         .iter()
@@ -77,14 +74,13 @@ pub async fn public_institutions(
     MaybeAuthed(me): MaybeAuthed,
     Query(q): Query<PublicInstQuery>,
 ) -> Result<Response, AppError> {
-    let page = state
-        .store
-        .public_filed(
-            q.district.as_deref(),
-            q.q.as_deref(),
-            PageRequest::new(q.page, None),
-        )
-        .await?;
+    let page = crate::filing::filed_institutions(
+        &state,
+        q.district.as_deref(),
+        q.q.as_deref(),
+        PageRequest::new(q.page, None),
+    )
+    .await?;
     let districts = state.display_districts().await?;
     let rows = page
         .items

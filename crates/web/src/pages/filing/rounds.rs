@@ -9,8 +9,8 @@ pub(super) async fn rounds(
     me: Authed,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::IncrementRoundView)?;
-    let items = state.store.increment_rounds().await?;
+    let overview = crate::filing::increment_round_overview(&state, &me).await?;
+    let items = overview.extra_rounds;
     let total = items.len() as i64;
     let page = store::Page {
         items,
@@ -18,7 +18,7 @@ pub(super) async fn rounds(
         page: 1,
         per_page: total.max(1),
     };
-    let current = crate::filing::current_round(&state).await?;
+    let current = overview.current;
     let rows = page
         .items
         .iter()
@@ -117,11 +117,12 @@ pub(super) fn round_page(
     }
 }
 
+/// The form only shows; its route's gate (`IncrementRoundOpen`) is the permission, and
+/// `open_round` checks it again when the form is sent.
 pub(super) async fn round_form(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Response, AppError> {
-    me.may(Action::IncrementRoundOpen)?;
     Ok(render(&round_page(
         &state,
         &me,
