@@ -197,6 +197,24 @@ impl From<Job> for JobView {
     }
 }
 
+/// 后台任务: a job its starter or a city user may follow (otherwise "not found").
+pub async fn job(state: &AppState, me: &Authed, id: i64) -> Result<Job, AppError> {
+    me.may(Action::OwnAccount)?;
+    Ok(state.store.job(me.account.id, &me.scope(), id).await?)
+}
+
+/// 错误报告: the xlsx error report of a job (from `result.report_key`), through the job's scope.
+pub async fn job_report(state: &AppState, me: &Authed, id: i64) -> Result<Vec<u8>, AppError> {
+    let job = job(state, me, id).await?;
+    let key = job
+        .result
+        .as_ref()
+        .and_then(|r| r.get("report_key"))
+        .and_then(|v| v.as_str())
+        .ok_or(AppError::NotFound)?;
+    Ok(state.store.blobs.get(key).await?)
+}
+
 /// The OpenAPI paths of this module (merged into `/api/openapi.json`).
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "后台任务", params(("id" = i64, Path)),
@@ -206,8 +224,7 @@ async fn api_job(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Json<JobView>, AppError> {
-    let job = state.store.job(me.account.id, &me.scope(), id).await?;
-    Ok(Json(job.into()))
+    Ok(Json(job(&state, &me, id).await?.into()))
 }
 
 #[derive(Template)]
@@ -234,14 +251,7 @@ async fn report(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let job = state.store.job(me.account.id, &me.scope(), id).await?;
-    let key = job
-        .result
-        .as_ref()
-        .and_then(|r| r.get("report_key"))
-        .and_then(|v| v.as_str())
-        .ok_or(AppError::NotFound)?;
-    let bytes = state.store.blobs.get(key).await?;
+    let bytes = job_report(&state, &me, id).await?;
     Ok(crate::upload::send_bytes(
         &format!("错误报告-任务{id}.xlsx"),
         sheets::XLSX_CONTENT_TYPE,
@@ -254,7 +264,7 @@ async fn page(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let job = state.store.job(me.account.id, &me.scope(), id).await?;
+    let job = job(&state, &me, id).await?;
     Ok(render(&JobPage {
         layout: Layout::new(&state, Some(&me), "后台任务", ""),
         link: result_str(&job, "link"),

@@ -1,7 +1,9 @@
 //! The HTTP face of skilleval: Chinese pages (askama) and the JSON API under `/api/v1`.
 //! Handlers translate; the domain decides; the store remembers.
 
+pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod certificates;
@@ -18,13 +20,17 @@ pub mod notifications;
 pub mod outbox;
 pub mod outreach;
 pub mod pages;
+pub mod published;
 mod queue;
+pub mod reference;
 pub mod registration;
 pub mod retention;
 pub mod review;
 pub mod routing;
 pub mod scheduler;
+pub mod statistics;
 pub mod upload;
+pub mod workbench;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -287,10 +293,16 @@ async fn shutdown_signal() {
     tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
+/// 健康检查, a public view (no caller): whether the database answers.
+pub async fn database_ready(state: &AppState) -> bool {
+    state.store.db.ping().await.is_ok()
+}
+
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.db.ping().await {
-        Ok(_) => (StatusCode::OK, "ok"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    if database_ready(&state).await {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
     }
 }
 

@@ -34,6 +34,51 @@ pub fn api_routes() -> ApiRouter {
         .routes(guard(Action::OwnAccount, routes!(api_read_one)))
 }
 
+// ------------------------------------------------------------------ use cases (page and API)
+
+/// 站内消息: one page of the messages of the caller and of the caller's institution, newest first.
+pub async fn notifications(
+    state: &AppState,
+    me: &Authed,
+    unread_only: bool,
+    page: PageRequest,
+) -> Result<store::Page<Notification>, AppError> {
+    me.may(Action::OwnAccount)?;
+    Ok(state
+        .store
+        .notifications_for(me.account.id, me.account.institution_id, unread_only, page)
+        .await?)
+}
+
+/// 未读消息数 (the header badge).
+pub async fn unread(state: &AppState, me: &Authed) -> Result<i64, AppError> {
+    me.may(Action::OwnAccount)?;
+    Ok(state
+        .store
+        .unread_count(me.account.id, me.account.institution_id)
+        .await?)
+}
+
+/// 标记已读: one message of the caller or the caller's institution (another's is 404).
+pub async fn mark_read(state: &AppState, me: &Authed, id: i64) -> Result<(), AppError> {
+    me.may(Action::OwnAccount)?;
+    state
+        .store
+        .mark_read(me.account.id, me.account.institution_id, id)
+        .await?;
+    Ok(())
+}
+
+/// 全部标记已读.
+pub async fn mark_all_read(state: &AppState, me: &Authed) -> Result<(), AppError> {
+    me.may(Action::OwnAccount)?;
+    state
+        .store
+        .mark_all_read(me.account.id, me.account.institution_id)
+        .await?;
+    Ok(())
+}
+
 #[derive(Deserialize, Default)]
 struct ListQuery {
     page: Option<i64>,
@@ -75,17 +120,14 @@ async fn page(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let inst = me.account.institution_id;
-    let list = state
-        .store
-        .notifications_for(
-            me.account.id,
-            inst,
-            q.unread_only(),
-            PageRequest::new(q.page, q.per_page),
-        )
-        .await?;
-    let unread = state.store.unread_count(me.account.id, inst).await?;
+    let list = notifications(
+        &state,
+        &me,
+        q.unread_only(),
+        PageRequest::new(q.page, q.per_page),
+    )
+    .await?;
+    let unread = unread(&state, &me).await?;
     let pager = Pager::from(&list);
     let rows = list
         .items
@@ -116,18 +158,12 @@ async fn read_one(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    state
-        .store
-        .mark_read(me.account.id, me.account.institution_id, id)
-        .await?;
+    mark_read(&state, &me, id).await?;
     Ok(Redirect::to("/notifications?msg=read").into_response())
 }
 
 async fn read_all(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    state
-        .store
-        .mark_all_read(me.account.id, me.account.institution_id)
-        .await?;
+    mark_all_read(&state, &me).await?;
     Ok(Redirect::to("/notifications?msg=read").into_response())
 }
 
@@ -141,18 +177,8 @@ async fn api_list(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    Ok(Json(
-        state
-            .store
-            .notifications_for(
-                me.account.id,
-                me.account.institution_id,
-                q.unread_only(),
-                PageRequest::new(q.page, q.per_page),
-            )
-            .await?,
-    )
-    .into_response())
+    let page = PageRequest::new(q.page, q.per_page);
+    Ok(Json(notifications(&state, &me, q.unread_only(), page).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/notifications/unread", tag = "消息", responses((status = 200, body = crate::api::schema::Object, description = "{unread: 未读条数}")))]
@@ -160,10 +186,7 @@ async fn api_unread(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let n = state
-        .store
-        .unread_count(me.account.id, me.account.institution_id)
-        .await?;
+    let n = unread(&state, &me).await?;
     Ok(Json(serde_json::json!({ "unread": n })))
 }
 
@@ -174,9 +197,6 @@ async fn api_read_one(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    state
-        .store
-        .mark_read(me.account.id, me.account.institution_id, id)
-        .await?;
+    mark_read(&state, &me, id).await?;
     Ok(Json(serde_json::json!({ "id": id, "read": true })))
 }

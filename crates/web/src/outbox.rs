@@ -328,7 +328,7 @@ impl ListQuery {
     }
 }
 
-/// The use case "list the deliveries" (page and API).
+/// 消息外发: the use case "list the deliveries" (page and API).
 async fn list(
     state: &AppState,
     me: &Authed,
@@ -348,7 +348,13 @@ async fn list(
     })
 }
 
-/// The use case "re-queue a failed delivery" (page and API); audited in the store.
+/// 外发统计: deliveries by channel and state (the page's header).
+pub async fn tally(state: &AppState, me: &Authed) -> Result<store::OutboxTally, AppError> {
+    me.may(Action::OutboxView)?;
+    Ok(state.store.outbox_tally().await?)
+}
+
+/// 重新发送: the use case "re-queue a failed delivery" (page and API); audited in the store.
 pub async fn retry(state: &AppState, me: &Authed, id: i64) -> Result<OutboxItem, AppError> {
     me.may(Action::OutboxRetry)?;
     let row = state.store.requeue_outbox(&me.actor(), id).await?;
@@ -399,7 +405,7 @@ async fn page(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let list = list(&state, &me, &q).await?;
-    let tally = state.store.outbox_tally().await?;
+    let tally = tally(&state, &me).await?;
     let on = channels_on(&state);
     let options = |all: &str, values: Vec<(&'static str, &'static str)>| {
         std::iter::once((String::new(), all.to_string()))

@@ -19,11 +19,11 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use crate::accounts::UserForm;
 use crate::auth::{Authed, RequestMeta};
 use crate::body::JsonBody;
 use crate::error::AppError;
 use crate::forms::InstitutionForm;
-use crate::pages::users::UserForm;
 use crate::AppState;
 use schema::Security;
 
@@ -183,7 +183,7 @@ async fn login(
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Response, AppError> {
     let (account, token) =
-        crate::pages::attempt_login(&state, &meta, &req.username, &req.password).await?;
+        crate::accounts::login(&state, &meta, &req.username, &req.password).await?;
     let mut r = Json(MeResponse::from(&account)).into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
@@ -194,9 +194,7 @@ async fn login(
 
 #[utoipa::path(delete, path = "/api/v1/session", tag = "会话", operation_id = "logout", responses((status = 204, description = "已退出")))]
 async fn logout(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    if let Some(s) = &me.session {
-        state.store.end_session(&me.actor(), &s.token_hash).await?;
-    }
+    crate::accounts::logout(&state, &me).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
@@ -230,11 +228,8 @@ async fn list_institutions(
         filing_status: p.status,
         ..Default::default()
     };
-    let page = state
-        .store
-        .list_institutions(&me.scope(), &filter, PageRequest::new(p.page, p.per_page))
-        .await?;
-    Ok(Json(page).into_response())
+    let page = PageRequest::new(p.page, p.per_page);
+    Ok(Json(crate::institutions::institutions(&state, &me, &filter, page).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/institutions/{id}", tag = "评价机构", params(("id" = i64, Path)),
@@ -254,8 +249,7 @@ async fn create_institution(
     me: Authed,
     JsonBody(f): JsonBody<InstitutionForm>,
 ) -> Result<Response, AppError> {
-    let districts = state.store.districts().await?;
-    let inst = crate::institutions::register(&state, &me, &f, &districts).await?;
+    let inst = crate::institutions::register(&state, &me, &f).await?;
     Ok((StatusCode::CREATED, Json(inst)).into_response())
 }
 
@@ -267,8 +261,7 @@ async fn update_institution(
     Path(id): Path<i64>,
     JsonBody(f): JsonBody<InstitutionForm>,
 ) -> Result<Response, AppError> {
-    let districts = state.store.districts().await?;
-    Ok(Json(crate::institutions::update(&state, &me, id, &f, &districts).await?).into_response())
+    Ok(Json(crate::institutions::update(&state, &me, id, &f).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "用户账号",
@@ -279,20 +272,14 @@ async fn list_users(
     me: Authed,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    me.may(Action::UserView)?;
     let filter = UserFilter {
         q: p.q,
         role: p.role,
         district: p.district,
         ..Default::default()
     };
-    Ok(Json(
-        state
-            .store
-            .list_accounts(&me.scope(), &filter, PageRequest::new(p.page, p.per_page))
-            .await?,
-    )
-    .into_response())
+    let page = PageRequest::new(p.page, p.per_page);
+    Ok(Json(crate::accounts::users(&state, &me, &filter, page).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "用户账号", params(("id" = i64, Path)),
@@ -302,8 +289,7 @@ async fn get_user(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::UserView)?;
-    Ok(Json(state.store.account(&me.scope(), id).await?).into_response())
+    Ok(Json(crate::accounts::user(&state, &me, id).await?).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "用户账号", request_body = UserFormSchema,
@@ -313,14 +299,13 @@ async fn create_user(
     me: Authed,
     JsonBody(f): JsonBody<UserForm>,
 ) -> Result<Response, AppError> {
-    let new = crate::pages::users::validate_new_account(&state, &me, &f).await?;
-    let a = state.store.create_account(&me.actor(), new).await?;
+    let a = crate::accounts::create_account(&state, &me, &f).await?;
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/divisions", tag = "参考数据", responses((status = 200, body = Vec<store::Division>, description = "行政区划")))]
-async fn divisions(State(state): State<AppState>, _me: Authed) -> Result<Response, AppError> {
-    Ok(Json(state.store.divisions().await?).into_response())
+async fn divisions(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
+    Ok(Json(crate::reference::divisions(&state, &me).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/occupations", tag = "参考数据",
@@ -328,7 +313,7 @@ async fn divisions(State(state): State<AppState>, _me: Authed) -> Result<Respons
     responses((status = 200, body = schema::PageOf<store::Occupation>, description = "职业目录分页列表")))]
 async fn occupations(
     State(state): State<AppState>,
-    _me: Authed,
+    me: Authed,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
     let f = OccupationFilter {
@@ -336,19 +321,13 @@ async fn occupations(
         kind: p.kind,
         confirmed: None,
     };
-    Ok(Json(
-        state
-            .store
-            .list_occupations(&f, PageRequest::new(p.page, p.per_page))
-            .await?,
-    )
-    .into_response())
+    let page = PageRequest::new(p.page, p.per_page);
+    Ok(Json(crate::reference::occupations(&state, &me, &f, page).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "审计", responses((status = 200, body = schema::AuditCheck, description = "{ok, entries, head} 或 {ok:false, seq, reason}"), (status = 403, body = ErrorBody)))]
 async fn audit_verify(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.may(Action::AuditRead)?;
-    Ok(Json(match state.store.db.verify_audit_chain().await? {
+    Ok(Json(match crate::audit::verify(&state, &me).await? {
         Ok(r) => json!({ "ok": true, "entries": r.entries, "head": r.head }),
         Err(b) => json!({ "ok": false, "seq": b.seq, "reason": b.reason }),
     })

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::Action;
 use serde::{Deserialize, Serialize};
-use store::{PageRequest, PlanFilter};
+use store::PageRequest;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
@@ -78,9 +78,7 @@ async fn public_filings(
     State(state): State<AppState>,
     Query(q): Query<PublicQuery>,
 ) -> Result<Response, AppError> {
-    let page = state
-        .store
-        .public_filings(state.today(), PageRequest::new(q.page, q.per_page))
+    let page = crate::published::filings_in_publicity(&state, PageRequest::new(q.page, q.per_page))
         .await?;
     let items: Vec<PublicFiling> = page
         .items
@@ -141,14 +139,13 @@ async fn public_institutions(
     State(state): State<AppState>,
     Query(q): Query<PublicQuery>,
 ) -> Result<Response, AppError> {
-    let page = state
-        .store
-        .public_filed(
-            q.district.as_deref(),
-            q.q.as_deref(),
-            PageRequest::new(q.page, q.per_page),
-        )
-        .await?;
+    let page = crate::published::filed_institutions(
+        &state,
+        q.district.as_deref(),
+        q.q.as_deref(),
+        PageRequest::new(q.page, q.per_page),
+    )
+    .await?;
     let items = page
         .items
         .into_iter()
@@ -214,18 +211,9 @@ async fn public_results(
     State(state): State<AppState>,
     Query(q): Query<PublicQuery>,
 ) -> Result<Response, AppError> {
-    let page = state
-        .store
-        .list_plans(
-            &domain::Scope::City,
-            &PlanFilter {
-                q: q.q,
-                results_status: Some("publicised".into()),
-                ..Default::default()
-            },
-            PageRequest::new(q.page, q.per_page),
-        )
-        .await?;
+    let page =
+        crate::published::results_in_publicity(&state, q.q, PageRequest::new(q.page, q.per_page))
+            .await?;
     Ok(Json(PageOf {
         items: page.items.iter().map(PublicResultsPlan::from).collect(),
         total: page.total,
@@ -241,13 +229,10 @@ async fn public_result(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let p = state.store.plan(&domain::Scope::City, id).await?;
-    if p.results_status != domain::plan::ResultsStatus::Publicised {
-        return Err(AppError::NotFound);
-    }
+    let (p, results) = crate::published::plan_results(&state, id).await?;
     Ok(Json(PublicResults {
         plan: PublicResultsPlan::from(&p),
-        results: state.store.public_results(id).await?,
+        results,
     })
     .into_response())
 }
@@ -259,8 +244,7 @@ async fn institution_occupations(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    state.store.institution(&me.scope(), id).await?;
-    Ok(Json(state.store.filed_occupations(id).await?).into_response())
+    Ok(Json(crate::institutions::filed_occupations(&state, &me, id).await?).into_response())
 }
 
 /// How many of the latest anchors the public URL shows.

@@ -266,6 +266,16 @@ pub async fn set_outreach(
     Ok(view(state, e))
 }
 
+/// 指导记录 form: the enterprise in the caller's register, to record guidance on.
+pub async fn enterprise_to_guide(
+    state: &AppState,
+    me: &Authed,
+    id: i64,
+) -> Result<Enterprise, AppError> {
+    me.may(Action::EnterpriseManage)?;
+    Ok(state.store.enterprise(&me.scope(), id).await?)
+}
+
 /// 一(二): guidance notes for an enterprise that has not filed yet.
 pub async fn add_guidance(
     state: &AppState,

@@ -90,9 +90,7 @@ pub(super) async fn list_page(
     if !district {
         let mut opts = vec![(String::new(), "全部区县".to_string())];
         opts.extend(
-            state
-                .store
-                .districts()
+            crate::reference::districts(&state, &me)
                 .await?
                 .into_iter()
                 .map(|d| (d.code, d.name)),
@@ -199,11 +197,11 @@ pub(super) struct ImportPage {
     pub(super) rows: Vec<RowError>,
 }
 
+/// A blank form: the route's gate (`enterprises.manage`) is the check; nothing is loaded.
 pub(super) async fn import_form(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Response, AppError> {
-    me.may(Action::EnterpriseManage)?;
     Ok(render(&ImportPage {
         layout: Layout::new(&state, Some(&me), "导入企业筛查台账", "/enterprises"),
         error: None,
@@ -216,7 +214,7 @@ pub(super) async fn import_page(
     me: Authed,
     mp: Multipart,
 ) -> Result<Response, AppError> {
-    me.may(Action::EnterpriseManage)?;
+    // The route's gate refused other roles before the body was read; `import_register` checks again.
     let parts = crate::upload::read_upload(mp, state.config.max_upload_bytes).await?;
     let file = crate::upload::files(&parts)
         .find(|p| !p.bytes.is_empty())
@@ -393,8 +391,7 @@ pub(super) async fn guidance_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::EnterpriseManage)?;
-    let e = state.store.enterprise(&me.scope(), id).await?;
+    let e = enterprise_to_guide(&state, &me, id).await?;
     Ok(render(&guidance_form_page(&state, &me, &e, "", None)))
 }
 
@@ -407,7 +404,7 @@ pub(super) async fn guidance_page(
     match add_guidance(&state, &me, id, &f.note).await {
         Ok(_) => Ok(Redirect::to(&format!("/enterprises/{id}?msg=noted")).into_response()),
         Err(AppError::Invalid { message, .. }) => {
-            let e = state.store.enterprise(&me.scope(), id).await?;
+            let e = enterprise_to_guide(&state, &me, id).await?;
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &guidance_form_page(&state, &me, &e, &f.note, Some(message)),

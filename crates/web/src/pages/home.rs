@@ -5,17 +5,14 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Duration;
 use domain::Action;
-use domain::Role;
 use serde::Deserialize;
-use store::{InstitutionFilter, LoginOutcome};
 
 use super::{flash_text, render, render_status, Layout};
 use crate::auth::{Authed, MaybeAuthed, RequestMeta, SESSION_COOKIE};
 use crate::body::FormBody;
 use crate::error::AppError;
-use crate::queue::{self, WorkItem};
+use crate::queue::WorkItem;
 use crate::AppState;
 
 pub fn router() -> Routes {
@@ -89,58 +86,7 @@ pub fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> Heade
     .expect("cookie is ASCII")
 }
 
-/// Shared by the login page and `POST /api/v1/session`: a message for each refusal.
-pub async fn attempt_login(
-    state: &AppState,
-    meta: &RequestMeta,
-    username: &str,
-    password: &str,
-) -> Result<(store::Account, String), AppError> {
-    if username.trim().is_empty() {
-        return Err(AppError::invalid("username", "请填写用户名"));
-    }
-    if password.is_empty() {
-        return Err(AppError::invalid("password", "请填写密码"));
-    }
-    let outcome = state
-        .store
-        .login(
-            username.trim(),
-            password,
-            &meta.anonymous_actor(),
-            state.config.login_limits,
-        )
-        .await?;
-    let account = match outcome {
-        LoginOutcome::Ok(a) => a,
-        LoginOutcome::BadCredentials => return Err(AppError::Unauthorized),
-        LoginOutcome::Locked { until } => {
-            return Err(AppError::Forbidden(format!(
-                "密码错误次数过多，账号已锁定至 {}（北京时间），请稍后再试或联系管理员解锁",
-                crate::pages::beijing_time(&until)
-            )))
-        }
-        LoginOutcome::Inactive => {
-            return Err(AppError::Forbidden("该账号已停用，请联系管理员".into()))
-        }
-        LoginOutcome::Throttled => {
-            return Err(AppError::TooManyRequests(
-                "登录失败次数过多，请 15 分钟后再试".into(),
-            ))
-        }
-    };
-    let hours = state.config.session_hours;
-    let (token, _) = state
-        .store
-        .create_session(
-            account.id,
-            Duration::hours(hours),
-            &meta.client_addr,
-            &meta.user_agent,
-        )
-        .await?;
-    Ok((account, token))
-}
+pub use crate::accounts::login as attempt_login;
 
 async fn login(
     State(state): State<AppState>,
@@ -179,9 +125,7 @@ async fn logout(
     MaybeAuthed(me): MaybeAuthed,
 ) -> Result<Response, AppError> {
     if let Some(me) = &me {
-        if let Some(s) = &me.session {
-            state.store.end_session(&me.actor(), &s.token_hash).await?;
-        }
+        crate::accounts::logout(&state, me).await?;
     }
     let mut r = Redirect::to("/login?msg=loggedout").into_response();
     r.headers_mut()
@@ -205,27 +149,13 @@ struct DashboardPage {
 }
 
 async fn dashboard(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    let scope = me.scope();
-    let queue = queue::for_account(&state, &me).await?;
-    let institution_count = state
-        .store
-        .count_institutions(&scope, &InstitutionFilter::default())
-        .await?;
-    let account_count = state.store.count_accounts_in(&scope).await?;
-    let district_name = match &me.account.district_code {
-        Some(code) => Some(state.store.division(code).await?.name),
-        None => None,
-    };
-    let calendar_warning = if matches!(
-        me.role(),
-        Role::Admin | Role::CityCenter | Role::CityDivision
-    ) {
-        queue::calendar_warning(&state)
-            .await?
-            .map(|w| (w.title, w.detail))
-    } else {
-        None
-    };
+    let crate::workbench::Workbench {
+        queue,
+        institution_count,
+        account_count,
+        district_name,
+        calendar_warning,
+    } = crate::workbench::workbench(&state, &me).await?;
     Ok(render(&DashboardPage {
         layout: Layout::new(&state, Some(&me), "工作台", "/dashboard"),
         greeting: me.account.display_name.clone(),
@@ -273,12 +203,12 @@ async fn change_password(
     me: Authed,
     FormBody(f): FormBody<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let input = crate::api::account::PasswordChange {
+    let input = crate::accounts::PasswordChange {
         current: f.current.clone(),
         new_password: f.new_password.clone(),
         confirm: Some(f.confirm.clone()),
     };
-    if let Err(e) = crate::api::account::change_password(&state, &me, &input).await {
+    if let Err(e) = crate::accounts::change_password(&state, &me, &input).await {
         let AppError::Invalid { field, message } = e else {
             return Err(e);
         };

@@ -70,7 +70,6 @@ async fn list(
     if let Scope::Institution(id) = me.scope() {
         return Ok(Redirect::to(&format!("/institutions/{id}")).into_response());
     }
-    me.may(Action::InstitutionView)?;
     let filter = InstitutionFilter {
         q: q.q.clone(),
         district: q.district.clone(),
@@ -78,11 +77,10 @@ async fn list(
         filing_status: q.status.clone(),
         ..Default::default()
     };
-    let page = state
-        .store
-        .list_institutions(&me.scope(), &filter, PageRequest::new(q.page, None))
-        .await?;
-    let districts = state.store.districts().await?;
+    let page =
+        crate::institutions::institutions(&state, &me, &filter, PageRequest::new(q.page, None))
+            .await?;
+    let districts = crate::reference::districts(&state, &me).await?;
     let mut filters = vec![Field::text(
         "q",
         "名称/信用代码/联系人",
@@ -175,7 +173,11 @@ async fn show(
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let i = crate::institutions::institution(&state, &me, id).await?;
+    let crate::institutions::InstitutionSheet {
+        institution: i,
+        by_premises,
+        accounts: users,
+    } = crate::institutions::sheet(&state, &me, id).await?;
     let yuan = |n: i64| format!("{n} 元");
     let mut links = vec![];
     if me.can(Action::InstitutionEdit) {
@@ -191,16 +193,7 @@ async fn show(
             "评价站点代码".to_string(),
         ));
     }
-    let users = state
-        .store
-        .list_accounts(
-            &Scope::Institution(id),
-            &store::UserFilter::default(),
-            PageRequest::new(Some(1), Some(50)),
-        )
-        .await?;
     let user_rows = users
-        .items
         .iter()
         .map(|u| {
             let cell = if me.can(Action::UserView) {
@@ -230,7 +223,7 @@ async fn show(
             (
                 "属地（管理区县）",
                 // 二(一): registered address by default; premises after a move the city agreed to.
-                if state.store.institution_district_basis(id).await? == "business" {
+                if by_premises {
                     format!("{}（经市级同意，按经营场所所在地划归）", i.district_name)
                 } else {
                     format!("{}（按注册地）", i.district_name)
@@ -332,8 +325,7 @@ fn form_page(
 }
 
 async fn new_form(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.may(Action::InstitutionRegister)?;
-    let districts = state.store.districts().await?;
+    let districts = crate::institutions::register_form(&state, &me).await?;
     let mut f = InstitutionForm::default();
     if let Some(d) = &me.account.district_code {
         f.reg_district = d.clone();
@@ -355,26 +347,25 @@ async fn create(
     me: Authed,
     FormBody(f): FormBody<InstitutionForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::InstitutionRegister)?;
-    let districts = state.store.districts().await?;
-    match crate::institutions::register(&state, &me, &f, &districts).await {
+    match crate::institutions::register(&state, &me, &f).await {
         Ok(i) => Ok(Redirect::to(&format!("/institutions/{}?msg=created", i.id)).into_response()),
-        Err(e) => form_error(
-            &state,
-            &me,
-            e,
-            "登记评价机构".into(),
-            "/institutions".into(),
-            "/institutions".into(),
-            &f,
-            &districts,
-        ),
+        Err(e) => {
+            form_error(
+                &state,
+                &me,
+                e,
+                "登记评价机构".into(),
+                "/institutions".into(),
+                "/institutions".into(),
+                &f,
+            )
+            .await
+        }
     }
 }
 
 /// Show the form again with the error on its field; other errors pass through.
-#[allow(clippy::too_many_arguments)]
-fn form_error(
+async fn form_error(
     state: &AppState,
     me: &Authed,
     e: AppError,
@@ -382,7 +373,6 @@ fn form_error(
     action: String,
     cancel: String,
     f: &InstitutionForm,
-    districts: &[Division],
 ) -> Result<Response, AppError> {
     let (status, err) = match e {
         AppError::Invalid { field, message } => {
@@ -391,9 +381,10 @@ fn form_error(
         AppError::Conflict(m) => (StatusCode::CONFLICT, (String::new(), m)),
         other => return Err(other),
     };
+    let districts = crate::reference::districts(state, me).await?;
     Ok(render_status(
         status,
-        &form_page(state, me, heading, action, cancel, f, districts, Some(err)),
+        &form_page(state, me, heading, action, cancel, f, &districts, Some(err)),
     ))
 }
 
@@ -402,9 +393,7 @@ async fn edit_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let i = crate::institutions::institution(&state, &me, id).await?;
-    me.may(Action::InstitutionEdit)?;
-    let districts = state.store.districts().await?;
+    let (i, districts) = crate::institutions::edit_form(&state, &me, id).await?;
     let f = InstitutionForm::from(&i);
     Ok(render(&form_page(
         &state,
@@ -424,21 +413,22 @@ async fn update(
     Path(id): Path<i64>,
     FormBody(f): FormBody<InstitutionForm>,
 ) -> Result<Response, AppError> {
-    // Jurisdiction first: another district's institution is a 404 before anything else.
-    let current = crate::institutions::institution(&state, &me, id).await?;
-    me.may(Action::InstitutionEdit)?;
-    let districts = state.store.districts().await?;
-    match crate::institutions::update(&state, &me, id, &f, &districts).await {
+    match crate::institutions::update(&state, &me, id, &f).await {
         Ok(_) => Ok(Redirect::to(&format!("/institutions/{id}?msg=saved")).into_response()),
-        Err(e) => form_error(
-            &state,
-            &me,
-            e,
-            format!("修改：{}", current.name),
-            format!("/institutions/{id}/edit"),
-            format!("/institutions/{id}"),
-            &f,
-            &districts,
-        ),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
+            // The heading names the record as it is (the same read as the form's).
+            let current = crate::institutions::institution(&state, &me, id).await?;
+            form_error(
+                &state,
+                &me,
+                e,
+                format!("修改：{}", current.name),
+                format!("/institutions/{id}/edit"),
+                format!("/institutions/{id}"),
+                &f,
+            )
+            .await
+        }
+        Err(e) => Err(e),
     }
 }

@@ -232,17 +232,6 @@ fn figures(st: Statistics) -> Vec<Figure> {
     ]
 }
 
-/// The scope of the figures: a district its own; the city all, or one district it picked.
-fn stats_scope(me: &Authed, q: &StatsQuery) -> Scope {
-    match me.scope() {
-        Scope::City => match q.district.as_deref().filter(|d| !d.is_empty()) {
-            Some(d) => Scope::District(d.to_string()),
-            None => Scope::City,
-        },
-        other => other,
-    }
-}
-
 #[derive(Template)]
 #[template(path = "statistics.html")]
 struct StatisticsPage {
@@ -259,9 +248,8 @@ async fn page(
     me: Authed,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::StatisticsView)?;
-    let scope = stats_scope(&me, &q);
-    let divisions = state.store.divisions().await?;
+    let (scope, st) = crate::statistics::statistics(&state, &me, q.district.as_deref()).await?;
+    let divisions = crate::reference::divisions(&state, &me).await?;
     let area = match &scope {
         Scope::District(d) => divisions
             .iter()
@@ -279,8 +267,6 @@ async fn page(
             (v.code.clone(), v.name.clone(), sel)
         })
         .collect();
-    let cal = state.display_calendar().await?;
-    let st = state.store.statistics(&scope, state.today(), &cal).await?;
     Ok(render(&StatisticsPage {
         layout: Layout::new(&state, Some(&me), "统计分析", "/statistics"),
         today: state.today().format("%Y-%m-%d").to_string(),
@@ -296,10 +282,7 @@ async fn export(
     me: Authed,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::StatisticsView)?;
-    let scope = stats_scope(&me, &q);
-    let cal = state.display_calendar().await?;
-    let st = state.store.statistics(&scope, state.today(), &cal).await?;
+    let (_, st) = crate::statistics::statistics(&state, &me, q.district.as_deref()).await?;
     let mut rows = vec![];
     for f in figures(st) {
         for t in &f.rows {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use domain::Action;
 use domain::Role;
 use serde::Deserialize;
-use store::{InstitutionFilter, NewAccount, PageRequest, UserFilter};
+use store::{PageRequest, UserFilter};
 
 use super::kit::{attach_error, ActionButton, Cell, DetailPage, Field, FormPage, ListPage};
 use super::{beijing_time, flash_text, list_base, render, render_status, Layout};
@@ -16,6 +16,8 @@ use crate::auth::Authed;
 use crate::body::FormBody;
 use crate::error::AppError;
 use crate::AppState;
+
+pub use crate::accounts::UserForm;
 
 pub fn router() -> Routes {
     Routes::new()
@@ -56,18 +58,14 @@ async fn list(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::UserView)?;
     let filter = UserFilter {
         q: q.q.clone(),
         role: q.role.clone(),
         district: q.district.clone(),
         ..Default::default()
     };
-    let page = state
-        .store
-        .list_accounts(&me.scope(), &filter, PageRequest::new(q.page, None))
-        .await?;
-    let districts = state.store.divisions().await?;
+    let page = crate::accounts::users(&state, &me, &filter, PageRequest::new(q.page, None)).await?;
+    let districts = crate::reference::divisions(&state, &me).await?;
     let district_name = |code: &Option<String>| {
         code.as_ref()
             .and_then(|c| districts.iter().find(|d| &d.code == c))
@@ -109,7 +107,7 @@ async fn list(
                 q.district.clone().unwrap_or_default(),
             )
             .select(super::institutions::district_options(
-                &state.store.districts().await?,
+                &crate::reference::districts(&state, &me).await?,
                 "全部",
             )),
         );
@@ -138,108 +136,16 @@ async fn list(
     }))
 }
 
-#[derive(Deserialize, Default, Clone)]
-pub struct UserForm {
-    #[serde(default)]
-    pub username: String,
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default)]
-    pub role: String,
-    #[serde(default)]
-    pub district: String,
-    #[serde(default)]
-    pub institution: String,
-    #[serde(default)]
-    pub employer: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub password: String,
-}
-
-/// Validate a new account against what the creator may do; shared with the API.
-pub async fn validate_new_account(
-    state: &AppState,
-    me: &Authed,
-    f: &UserForm,
-) -> Result<NewAccount, AppError> {
-    let role = Role::parse(f.role.trim()).ok_or_else(|| AppError::invalid("role", "请选择角色"))?;
-    if !me.role().may_create(role) {
-        return Err(AppError::Forbidden(if role == Role::District {
-            "区县账号由市职业技能鉴定中心分配（依据 二(一)）".into()
-        } else {
-            "您不能创建该角色的账号".into()
-        }));
-    }
-    domain::account::validate_username(f.username.trim())?;
-    let display_name = domain::account::required_text("display_name", "名称", &f.display_name, 60)?;
-    domain::account::validate_password(f.username.trim(), &f.password)?;
-    let districts = state.store.districts().await?;
-    let district_code = match role {
-        Role::District => Some(
-            districts
-                .iter()
-                .find(|d| d.code == f.district.trim())
-                .map(|d| d.code.clone())
-                .ok_or_else(|| AppError::invalid("district", "请选择该账号所属的区县（市）"))?,
-        ),
-        Role::Supervisor if !f.district.trim().is_empty() => Some(
-            districts
-                .iter()
-                .find(|d| d.code == f.district.trim())
-                .map(|d| d.code.clone())
-                .ok_or_else(|| AppError::invalid("district", "区县（市）不存在"))?,
-        ),
-        _ => None,
-    };
-    let institution_id = if role == Role::Institution {
-        let id: i64 = f
-            .institution
-            .trim()
-            .parse()
-            .map_err(|_| AppError::invalid("institution", "请选择所属评价机构"))?;
-        state
-            .store
-            .institution(&me.scope(), id)
-            .await
-            .map_err(|_| AppError::invalid("institution", "所属评价机构不存在"))?;
-        Some(id)
-    } else {
-        None
-    };
-    Ok(NewAccount {
-        username: f.username.trim().to_string(),
-        display_name,
-        role,
-        district_code,
-        institution_id,
-        employer: f.employer.trim().chars().take(100).collect(),
-        phone: f.phone.trim().chars().take(20).collect(),
-        password: f.password.clone(),
-        must_change_password: true,
-    })
-}
-
 async fn user_form_page(
     state: &AppState,
     me: &Authed,
     f: &UserForm,
     err: Option<(String, String)>,
 ) -> Result<FormPage, AppError> {
-    let districts = state.store.districts().await?;
-    let institutions = state
-        .store
-        .list_institutions(
-            &me.scope(),
-            &InstitutionFilter::default(),
-            PageRequest::new(Some(1), Some(200)),
-        )
-        .await?;
+    let (districts, institutions) = crate::accounts::account_form_choices(state, me).await?;
     let mut inst_options = vec![("".to_string(), "（仅机构账号需要）".to_string())];
     inst_options.extend(
         institutions
-            .items
             .iter()
             .map(|i| (i.id.to_string(), i.name.clone())),
     );
@@ -291,9 +197,6 @@ async fn new_form(
     me: Authed,
     Query(q): Query<UserForm>,
 ) -> Result<Response, AppError> {
-    if !Role::ALL.iter().any(|r| me.role().may_create(*r)) {
-        return Err(AppError::forbidden());
-    }
     Ok(render(&user_form_page(&state, &me, &q, None).await?))
 }
 
@@ -302,12 +205,7 @@ async fn create(
     me: Authed,
     FormBody(f): FormBody<UserForm>,
 ) -> Result<Response, AppError> {
-    let result = async {
-        let new = validate_new_account(&state, &me, &f).await?;
-        Ok::<_, AppError>(state.store.create_account(&me.actor(), new).await?)
-    }
-    .await;
-    match result {
+    match crate::accounts::create_account(&state, &me, &f).await {
         Ok(a) => Ok(Redirect::to(&format!("/users/{}?msg=created", a.id)).into_response()),
         Err(AppError::Invalid { field, message }) => Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -332,19 +230,18 @@ async fn show(
     Path(id): Path<i64>,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::UserView)?;
-    let u = state.store.account(&me.scope(), id).await?;
+    let u = crate::accounts::user(&state, &me, id).await?;
     let district = match &u.district_code {
-        Some(c) => state
-            .store
-            .division(c)
-            .await
+        Some(c) => crate::reference::divisions(&state, &me)
+            .await?
+            .into_iter()
+            .find(|d| &d.code == c)
             .map(|d| d.name)
             .unwrap_or_default(),
         None => "—".into(),
     };
     let mut buttons = vec![];
-    if me.role() == Role::Admin || (me.role() == Role::CityCenter && u.role == Role::District) {
+    if crate::accounts::may_change_state(&me, &u) {
         buttons.push(ActionButton {
             action: format!("/users/{id}/state"),
             label: if u.active {
@@ -446,23 +343,9 @@ async fn change_state(
     Path(id): Path<i64>,
     FormBody(f): FormBody<StateForm>,
 ) -> Result<Response, AppError> {
-    let u = state.store.account(&me.scope(), id).await?;
-    if !(me.role() == Role::Admin || (me.role() == Role::CityCenter && u.role == Role::District)) {
-        return Err(AppError::forbidden());
-    }
-    if u.id == me.account.id {
-        return Err(AppError::BadRequest("不能停用自己的账号".into()));
-    }
-    let version: i64 = f
-        .version
-        .parse()
-        .map_err(|_| AppError::invalid("version", "版本号无效"))?;
     let active = f.active.as_deref().map(|v| v == "true");
     let unlock = f.unlock.as_deref() == Some("true");
-    state
-        .store
-        .update_account_state(&me.actor(), id, version, active, unlock)
-        .await?;
+    crate::accounts::set_account_state(&state, &me, id, &f.version, active, unlock).await?;
     let msg = match (active, unlock) {
         (Some(true), _) => "activated",
         (Some(false), _) => "deactivated",
@@ -510,8 +393,7 @@ async fn reset_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::UserResetPassword)?;
-    let u = state.store.account(&me.scope(), id).await?;
+    let u = crate::accounts::account_to_reset(&state, &me, id).await?;
     Ok(render(&reset_page(&state, &me, &u, None)))
 }
 
@@ -521,17 +403,15 @@ async fn reset_password(
     Path(id): Path<i64>,
     FormBody(f): FormBody<ResetForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::UserResetPassword)?;
-    let u = state.store.account(&me.scope(), id).await?;
-    if let Err(e) = domain::account::validate_password(&u.username, &f.password) {
+    if let Err(e) = crate::accounts::reset_password(&state, &me, id, &f.password).await {
+        let AppError::Invalid { message, .. } = e else {
+            return Err(e);
+        };
+        let u = crate::accounts::account_to_reset(&state, &me, id).await?;
         return Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &reset_page(&state, &me, &u, Some(e.message)),
+            &reset_page(&state, &me, &u, Some(message)),
         ));
     }
-    state
-        .store
-        .set_password(&me.actor(), id, &f.password, true, None)
-        .await?;
     Ok(Redirect::to(&format!("/users/{id}?msg=reset")).into_response())
 }

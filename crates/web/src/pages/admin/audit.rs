@@ -17,20 +17,16 @@ pub(super) async fn audit(
     me: Authed,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::AuditRead)?;
     let filter = AuditFilter {
         q: q.q.clone(),
         action: q.action.clone(),
         object_type: q.object_type.clone(),
         object_id: q.object_id.clone(),
     };
-    let page = state
-        .store
-        .db
-        .list_audit(&filter, PageRequest::new(q.page, Some(50)))
-        .await?;
+    let page =
+        crate::audit::trail(&state, &me, &filter, PageRequest::new(q.page, Some(50))).await?;
     let intro = if q.verify.is_some() {
-        match state.store.db.verify_audit_chain().await? {
+        match crate::audit::verify(&state, &me).await? {
             Ok(r) => format!(
                 "审计链校验通过：共 {} 条，链头哈希 {}。",
                 r.entries,

@@ -14,25 +14,8 @@ pub(super) async fn calendar(
     me: Authed,
     Query(q): Query<CalQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
-    let years = state.store.calendar_years().await?;
-    let year = q.year.or_else(|| years.last().map(|y| y.0)).unwrap_or(2026);
-    let official = years.iter().any(|y| y.0 == year);
-    let mut days = state.store.calendar_days(year).await?;
-    if !official {
-        // Show the provisional schedule the platform computes with until the official one is entered.
-        if let Ok(p) = domain::calendar::provisional_year(year as i32) {
-            days = p
-                .days
-                .values()
-                .map(|d| store::CalendarDayRow {
-                    day: d.date.to_string(),
-                    kind: "off".into(),
-                    name: d.name.clone(),
-                })
-                .collect();
-        }
-    }
+    let crate::reference::CalendarYear { years, year, days } =
+        crate::reference::calendar(&state, &me, q.year).await?;
     let rows = days
         .iter()
         .map(|d| {
@@ -134,25 +117,8 @@ pub(super) async fn calendar_day(
     me: Authed,
     FormBody(f): FormBody<DayForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
-    let day = NaiveDate::parse_from_str(f.day.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid("day", "日期格式应为 YYYY-MM-DD"))?;
-    let kind = match f.kind.as_str() {
-        "off" => Some(DayKind::Off),
-        "work" => Some(DayKind::Work),
-        "remove" => None,
-        _ => return Err(AppError::invalid("kind", "请选择类别")),
-    };
-    use chrono::Datelike;
-    if kind == Some(DayKind::Work) && day.weekday().number_from_monday() < 6 {
-        return Err(AppError::invalid("kind", "调休上班日须为周六或周日"));
-    }
-    let name = f.name.trim().chars().take(30).collect::<String>();
-    state
-        .store
-        .set_calendar_day(&me.actor(), day, kind, &name)
-        .await?;
-    Ok(Redirect::to(&format!("/admin/calendar?year={}&msg=saved", day.year())).into_response())
+    let year = crate::reference::set_calendar_day(&state, &me, &f.day, &f.kind, &f.name).await?;
+    Ok(Redirect::to(&format!("/admin/calendar?year={year}&msg=saved")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -167,11 +133,8 @@ pub(super) async fn calendar_year(
     me: Authed,
     FormBody(f): FormBody<YearForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
-    let s = YearSchedule::from_toml(&f.toml)
-        .map_err(|e| AppError::invalid("toml", format!("节假日安排格式有误：{e}")))?;
-    state.store.add_calendar_year(&me.actor(), &s).await?;
-    Ok(Redirect::to(&format!("/admin/calendar?year={}&msg=saved", s.year)).into_response())
+    let year = crate::reference::add_calendar_year(&state, &me, &f.toml).await?;
+    Ok(Redirect::to(&format!("/admin/calendar?year={year}&msg=saved")).into_response())
 }
 
 // ---- API tokens (接口令牌) ----

@@ -5,8 +5,7 @@ use crate::routing::Routes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
-use domain::calendar::{DayKind, YearSchedule};
+
 use domain::Action;
 use serde::Deserialize;
 use store::{AuditFilter, Division, Occupation, OccupationFilter, PageRequest, UserFilter};
@@ -151,8 +150,7 @@ async fn divisions(
     me: Authed,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
-    let all = state.store.divisions().await?;
+    let all = crate::reference::divisions(&state, &me).await?;
     let rows = all
         .iter()
         .map(|d| {
@@ -277,8 +275,8 @@ fn division_from_form(f: &DivisionForm, code: String) -> Result<Division, AppErr
     })
 }
 
+/// A blank form: the route's gate (`reference.manage`) is the check; nothing is loaded.
 async fn division_new(State(state): State<AppState>, me: Authed) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
     let f = DivisionForm {
         active: Some("on".into()),
         kind: "district".into(),
@@ -301,14 +299,9 @@ async fn division_create(
     me: Authed,
     FormBody(f): FormBody<DivisionForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
     let r = async {
         let d = division_from_form(&f, f.code.trim().to_string())?;
-        state
-            .store
-            .save_division(&me.actor(), &d, None)
-            .await
-            .map_err(AppError::from)
+        crate::reference::add_division(&state, &me, &d).await
     }
     .await;
     match r {
@@ -333,8 +326,7 @@ async fn division_edit(
     me: Authed,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
-    let d = state.store.division(&code).await?;
+    let d = crate::reference::division(&state, &me, &code).await?;
     let f = DivisionForm {
         code: d.code.clone(),
         name: d.name.clone(),
@@ -362,20 +354,14 @@ async fn division_update(
     Path(code): Path<String>,
     FormBody(f): FormBody<DivisionForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
-    state.store.division(&code).await?;
-    let r = async {
+    let r = crate::reference::update_division(&state, &me, &code, || {
         let d = division_from_form(&f, code.clone())?;
         let v: i64 = f
             .version
             .parse()
             .map_err(|_| AppError::invalid("version", "版本号无效"))?;
-        state
-            .store
-            .save_division(&me.actor(), &d, Some(v))
-            .await
-            .map_err(AppError::from)
-    }
+        Ok((d, v))
+    })
     .await;
     match r {
         Ok(()) => Ok(Redirect::to("/admin/divisions?msg=saved").into_response()),

@@ -17,7 +17,6 @@ pub(super) async fn occupations(
     me: Authed,
     Query(q): Query<OccQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
     let filter = OccupationFilter {
         q: q.q.clone(),
         kind: q.kind.clone(),
@@ -27,10 +26,8 @@ pub(super) async fn occupations(
             _ => None,
         },
     };
-    let page = state
-        .store
-        .list_occupations(&filter, PageRequest::new(q.page, None))
-        .await?;
+    let page =
+        crate::reference::occupations(&state, &me, &filter, PageRequest::new(q.page, None)).await?;
     let rows = page
         .items
         .iter()
@@ -163,11 +160,11 @@ pub(super) fn occupation_from_form(f: &OccForm, id: i64) -> Result<Occupation, A
     })
 }
 
+/// A blank form: the route's gate (`reference.manage`) is the check; nothing is loaded.
 pub(super) async fn occupation_new(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
     let f = OccForm {
         kind: "occupation".into(),
         levels: "5,4,3,2,1".into(),
@@ -199,8 +196,7 @@ pub(super) async fn occupation_edit(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
-    let o = state.store.occupation(id).await?;
+    let o = crate::reference::occupation(&state, &me, id).await?;
     let f = OccForm {
         code: o.code.clone(),
         name: o.name.clone(),
@@ -228,7 +224,6 @@ pub(super) async fn occupation_save(
     Path(id): Path<i64>,
     FormBody(f): FormBody<OccForm>,
 ) -> Result<Response, AppError> {
-    state.store.occupation(id).await?;
     save_occupation(state, me, id, f).await
 }
 
@@ -238,16 +233,8 @@ pub(super) async fn save_occupation(
     id: i64,
     f: OccForm,
 ) -> Result<Response, AppError> {
-    me.may(Action::ReferenceManage)?;
-    let r = async {
-        let o = occupation_from_form(&f, id)?;
-        state
-            .store
-            .save_occupation(&me.actor(), &o)
-            .await
-            .map_err(AppError::from)
-    }
-    .await;
+    let r =
+        crate::reference::save_occupation(&state, &me, id, || occupation_from_form(&f, id)).await;
     let action = if id == 0 {
         "/admin/occupations/new".to_string()
     } else {

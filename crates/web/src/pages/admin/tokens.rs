@@ -24,17 +24,17 @@ pub(super) async fn tokens_page(
     error: Option<String>,
     flash: Option<String>,
 ) -> Result<TokensPage, AppError> {
-    let accounts = state
-        .store
-        .list_accounts(
-            &me.scope(),
-            &UserFilter::default(),
-            PageRequest::new(Some(1), Some(200)),
-        )
-        .await?;
+    let tokens = crate::accounts::tokens(state, me).await?;
+    let accounts = crate::accounts::users(
+        state,
+        me,
+        &UserFilter::default(),
+        PageRequest::new(Some(1), Some(200)),
+    )
+    .await?;
     Ok(TokensPage {
         layout: Layout::new(state, Some(me), "接口令牌", "/admin/tokens").with_flash(flash),
-        tokens: state.store.list_api_tokens().await?,
+        tokens,
         users: accounts
             .items
             .iter()
@@ -55,7 +55,6 @@ pub(super) async fn tokens(
     me: Authed,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::TokenManage)?;
     Ok(render(
         &tokens_page(&state, &me, None, None, flash_text(q.msg.as_deref())).await?,
     ))
@@ -76,7 +75,6 @@ pub(super) async fn token_issue(
     me: Authed,
     FormBody(f): FormBody<TokenForm>,
 ) -> Result<Response, AppError> {
-    me.may(Action::TokenManage)?;
     let r = async {
         let user_id: i64 = f
             .user_id
@@ -89,7 +87,7 @@ pub(super) async fn token_issue(
                     .map_err(|_| AppError::invalid("days", "有效天数须为 1–3650 的整数"))?,
             ),
         };
-        let req = crate::api::account::TokenRequest {
+        let req = crate::accounts::TokenRequest {
             name: f.name.clone(),
             user_id,
             role: None,
@@ -97,7 +95,7 @@ pub(super) async fn token_issue(
             valid_days,
         };
         Ok::<_, AppError>(
-            crate::api::account::issue_token(&state, &me, &req, false)
+            crate::accounts::issue_token(&state, &me, &req, false)
                 .await?
                 .token,
         )
@@ -120,8 +118,7 @@ pub(super) async fn token_revoke(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::TokenManage)?;
-    state.store.revoke_api_token(&me.actor(), id).await?;
+    crate::accounts::revoke_token(&state, &me, id).await?;
     Ok(Redirect::to("/admin/tokens?msg=revoked").into_response())
 }
 

@@ -1,0 +1,55 @@
+//! 工作台: what the dashboard shows a signed-in user — the work waiting for them (`queue`) and
+//! the counts of their jurisdiction.
+
+use domain::{Action, Role};
+use store::InstitutionFilter;
+
+use crate::auth::Authed;
+use crate::error::AppError;
+use crate::queue::{self, WorkItem};
+use crate::AppState;
+
+/// 工作台 as one user sees it.
+pub struct Workbench {
+    pub queue: Vec<WorkItem>,
+    /// Institutions and accounts in the caller's scope.
+    pub institution_count: i64,
+    pub account_count: i64,
+    /// The caller's district, by name.
+    pub district_name: Option<String>,
+    /// (title, detail) of the missing-calendar warning, for the admin and the city.
+    pub calendar_warning: Option<(String, String)>,
+}
+
+/// 工作台: the caller's queue and the counts of their jurisdiction.
+pub async fn workbench(state: &AppState, me: &Authed) -> Result<Workbench, AppError> {
+    me.may(Action::OwnAccount)?;
+    let scope = me.scope();
+    let queue = queue::for_account(state, me).await?;
+    let institution_count = state
+        .store
+        .count_institutions(&scope, &InstitutionFilter::default())
+        .await?;
+    let account_count = state.store.count_accounts_in(&scope).await?;
+    let district_name = match &me.account.district_code {
+        Some(code) => Some(state.store.division(code).await?.name),
+        None => None,
+    };
+    let calendar_warning = if matches!(
+        me.role(),
+        Role::Admin | Role::CityCenter | Role::CityDivision
+    ) {
+        queue::calendar_warning(state)
+            .await?
+            .map(|w| (w.title, w.detail))
+    } else {
+        None
+    };
+    Ok(Workbench {
+        queue,
+        institution_count,
+        account_count,
+        district_name,
+        calendar_warning,
+    })
+}
