@@ -495,3 +495,34 @@ struct KeyFile {
     #[serde(default)]
     anchor_keys: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_settings_hide_the_secret_and_need_a_bucket() {
+        let mut s = Settings {
+            blob_store: "s3".into(),
+            s3_endpoint: "http://127.0.0.1:9000".into(),
+            s3_access_key_id: "AKIDEXAMPLE".into(),
+            s3_secret_access_key: "wJalrXUtnFEMI-secret".into(),
+            ..Settings::default()
+        };
+        assert!(s.s3().unwrap_err().to_string().contains("s3_bucket"));
+        s.s3_bucket = "files".into();
+        let c = s.s3().unwrap().unwrap();
+        assert_eq!(c.bucket, "files");
+        assert_eq!(c.secret_access_key, "wJalrXUtnFEMI-secret");
+        for shown in [format!("{s:?}"), format!("{c:?}")] {
+            assert!(!shown.contains("wJalr"), "{shown}");
+            assert!(shown.contains(store::HIDDEN), "{shown}");
+        }
+        assert!(s.blobs().unwrap().describe().starts_with("s3:http://127.0.0.1:9000/files"));
+        s.blob_store = "local".into();
+        assert!(s.s3().unwrap().is_none());
+        assert!(s.blobs().unwrap().describe().starts_with("local:"));
+        s.blob_store = "ftp".into();
+        assert!(s.s3().is_err());
+    }
+}
