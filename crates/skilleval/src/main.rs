@@ -176,6 +176,20 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         certificates: u64,
     },
+    /// Add N evaluation plans of the demo's inst-1 whose results are submitted to the city and
+    /// not yet issued, M candidates each (all pass): work for concurrent certificate issuance
+    /// (bench/multi_server.sh). Needs the demo data (`serve --demo` first). Prints the plan ids.
+    SubmittedPlans {
+        #[command(flatten)]
+        db: settings::DbArgs,
+        #[arg(long, default_value_t = 3)]
+        plans: u32,
+        #[arg(long, default_value_t = 5)]
+        candidates: u32,
+        /// Seed of the candidates' ID numbers (use another one for each call on a database).
+        #[arg(long, default_value_t = 900)]
+        seed: u32,
+    },
     /// Generate an xlsx of N candidates, import it into a confirmed demo plan (all or nothing,
     /// one transaction) and print wall time and peak RSS. Use an EMPTY database.
     ImportCandidates {
@@ -364,6 +378,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
+            command:
+                BenchCommand::SubmittedPlans {
+                    db,
+                    plans,
+                    candidates,
+                    seed,
+                },
+        } => {
+            let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            let keys = s.keys()?.unwrap_or_else(store::Keys::demo);
+            let store = open(&s).await?.with_keys(keys);
+            let today = s.web_config().fixed_today.unwrap_or_else(web::today_cn);
+            let mut ids = Vec::new();
+            for p in 0..plans {
+                let names: Vec<String> = (0..candidates)
+                    .map(|i| format!("并发考生{}号{}", seed + p, i + 1))
+                    .collect();
+                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                let plan = store::demo_certificates::submitted_plan(
+                    &store,
+                    today,
+                    30,
+                    &refs,
+                    &[],
+                    &[],
+                    seed + p,
+                )
+                .await?;
+                ids.push(plan.id.to_string());
+            }
+            println!("{}", ids.join(" "));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
             command: BenchCommand::IssueCertificates { db, certificates },
         } => {
             let s = Settings::load(cli.config.as_deref(), &db, None)?;
@@ -405,6 +453,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { db, to } => {
             let s = Settings::load(cli.config.as_deref(), &db, None)?;
+            if s.s3()?.is_some() {
+                anyhow::bail!("backup 只备份嵌入式数据库与本地文件目录；文件在对象存储（blob_store = \"s3\"）时请用 pg_dump 与对象存储自身的复制（见 docs/operations.md）");
+            }
             let mut store = open(&s).await?;
             // With anchor keys, the backup carries a signed anchor of its audit head.
             if let Some(keys) = s.keys()? {
@@ -511,6 +562,8 @@ fn init_logging(filter: &str) {
     // Logs go to standard error: standard output carries the command's own answer.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: log files and journald get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into()),
         )
@@ -524,12 +577,8 @@ async fn open(s: &Settings) -> anyhow::Result<Store> {
         PasswordParams::production(),
     )
     .await
-    .map(|store| {
-        store.with_blobs(std::sync::Arc::new(store::LocalBlobStore::new(
-            &s.blobs_dir,
-        )))
-    })
     .with_context(|| format!("无法连接数据库 {}", store_redact(&s.database)))
+    .and_then(|store| Ok(store.with_blobs(s.blobs()?)))
 }
 
 fn store_redact(url: &str) -> String {
@@ -637,8 +686,19 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         ),
     };
     let store = open(&s).await?.with_keys(keys);
-    // SQLite has one app server: it migrates itself. PostgreSQL too, under an advisory lock,
-    // so a fresh deployment works; `skilleval migrate` remains for controlled rollouts.
+    // A wrong bucket, endpoint or key stops the start, not the first upload.
+    if let Some(c) = s.s3()? {
+        blobs_s3::S3BlobStore::new(&c)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .check()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}（{c:?}）"))?;
+    }
+    // Several app servers may start together on a fresh PostgreSQL database: migrations, key
+    // fingerprints, reference data and demo data are prepared under one advisory lock, by the
+    // first server; the others wait, then find them done. SQLite has one app server.
+    // `skilleval migrate` remains for controlled rollouts.
+    let startup = store.db.startup_lock().await?;
     let applied = store.migrate().await?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");
@@ -658,6 +718,7 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
     if s.demo && store::demo::seed(&store, today).await? {
         tracing::info!("demo data created; every demo account uses the password demo-password");
     }
+    startup.release().await?;
     let policy = load_policy(&s)?;
     let (cert_signing_key, cert_public_keys) = s.cert_keys()?;
     if cert_signing_key.is_none() && !s.demo {
@@ -669,11 +730,12 @@ async fn serve(s: Settings) -> anyhow::Result<()> {
         outbox: s.outbox()?,
         ..s.web_config()
     };
+    let blobs = store.blobs.describe();
     let state = web::AppState::new(store, config, policy);
     let listener = tokio::net::TcpListener::bind(&s.listen)
         .await
         .with_context(|| format!("无法监听 {}", s.listen))?;
-    tracing::info!(listen = %s.listen, database = %store_redact(&s.database), demo = s.demo, "skilleval serving");
+    tracing::info!(listen = %s.listen, database = %store_redact(&s.database), blobs = %blobs, demo = s.demo, "skilleval serving");
     println!(
         "技能人才评价服务平台已启动：http://{}",
         listener.local_addr()?

@@ -50,6 +50,22 @@ pub struct Settings {
     /// Directory of uploaded files; empty = `<data_dir>/blobs`. With several app servers it
     /// must be shared storage.
     pub blobs_dir: String,
+    /// Where uploaded files live: `local` (the directory `blobs_dir`, the default) or `s3`
+    /// (an S3-compatible bucket: `s3_*` below). Several app servers need `s3` or a shared
+    /// directory.
+    pub blob_store: String,
+    pub s3_bucket: String,
+    /// `http(s)://host:port` of an S3-compatible service (MinIO, Ceph, a cloud's OSS/COS S3
+    /// endpoint); empty = AWS.
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    /// Empty = `AWS_ACCESS_KEY_ID` from the environment.
+    pub s3_access_key_id: String,
+    /// Secret: SKILLEVAL_S3_SECRET_ACCESS_KEY or AWS_SECRET_ACCESS_KEY in the environment; never
+    /// shown.
+    pub s3_secret_access_key: String,
+    /// Key prefix inside the bucket, e.g. `skilleval`; empty = the bucket's root.
+    pub s3_prefix: String,
     pub log: String,
     /// 演练日期 (`today`, YYYY-MM-DD): pin "today" for drills and training; every page then
     /// shows it in a banner. Empty = the real date in China time.
@@ -137,6 +153,11 @@ impl std::fmt::Debug for Settings {
             .field("keys_file", &self.keys_file)
             .field("anchor_keys", &shown(&self.anchor_keys))
             .field("anchor_dir", &self.anchor_dir)
+            .field("blob_store", &self.blob_store)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_access_key_id", &self.s3_access_key_id)
+            .field("s3_secret_access_key", &shown(&self.s3_secret_access_key))
             .field("smtp_host", &self.smtp_host)
             .field("smtp_username", &self.smtp_username)
             .field("smtp_password", &shown(&self.smtp_password))
@@ -162,6 +183,13 @@ impl Default for Settings {
             max_body_mb: 2,
             max_upload_mb: 20,
             blobs_dir: String::new(),
+            blob_store: "local".into(),
+            s3_bucket: String::new(),
+            s3_endpoint: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
+            s3_prefix: String::new(),
             log: "info,sqlx=warn,tower_http=warn".into(),
             today: String::new(),
             public_url: String::new(),
@@ -265,6 +293,38 @@ impl Settings {
             s.db_max_connections = s.db_max_connections.min(4);
         }
         Ok(s)
+    }
+
+    /// The S3 settings when `blob_store = "s3"`, `None` for the local directory.
+    pub fn s3(&self) -> anyhow::Result<Option<blobs_s3::S3Config>> {
+        match self.blob_store.trim() {
+            "" | "local" => Ok(None),
+            "s3" => {
+                if self.s3_bucket.trim().is_empty() {
+                    anyhow::bail!("blob_store = \"s3\" 需要配置 s3_bucket（见 docs/operations.md）");
+                }
+                Ok(Some(blobs_s3::S3Config {
+                    bucket: self.s3_bucket.trim().to_string(),
+                    endpoint: self.s3_endpoint.trim().to_string(),
+                    region: self.s3_region.trim().to_string(),
+                    access_key_id: self.s3_access_key_id.trim().to_string(),
+                    secret_access_key: self.s3_secret_access_key.clone(),
+                    prefix: self.s3_prefix.trim().to_string(),
+                    allow_http: false,
+                }))
+            }
+            other => anyhow::bail!("配置项 blob_store 应为 local 或 s3，当前为“{other}”"),
+        }
+    }
+
+    /// The configured blob store: the local directory or the S3 bucket.
+    pub fn blobs(&self) -> anyhow::Result<std::sync::Arc<dyn store::BlobStore>> {
+        Ok(match self.s3()? {
+            None => std::sync::Arc::new(store::LocalBlobStore::new(&self.blobs_dir)),
+            Some(c) => std::sync::Arc::new(
+                blobs_s3::S3BlobStore::new(&c).map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
+        })
     }
 
     pub fn font_config(&self) -> certpdf::FontConfig {
@@ -434,4 +494,35 @@ struct KeyFile {
     id_pepper: String,
     #[serde(default)]
     anchor_keys: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_settings_hide_the_secret_and_need_a_bucket() {
+        let mut s = Settings {
+            blob_store: "s3".into(),
+            s3_endpoint: "http://127.0.0.1:9000".into(),
+            s3_access_key_id: "AKIDEXAMPLE".into(),
+            s3_secret_access_key: "wJalrXUtnFEMI-secret".into(),
+            ..Settings::default()
+        };
+        assert!(s.s3().unwrap_err().to_string().contains("s3_bucket"));
+        s.s3_bucket = "files".into();
+        let c = s.s3().unwrap().unwrap();
+        assert_eq!(c.bucket, "files");
+        assert_eq!(c.secret_access_key, "wJalrXUtnFEMI-secret");
+        for shown in [format!("{s:?}"), format!("{c:?}")] {
+            assert!(!shown.contains("wJalr"), "{shown}");
+            assert!(shown.contains(store::HIDDEN), "{shown}");
+        }
+        assert!(s.blobs().unwrap().describe().starts_with("s3:http://127.0.0.1:9000/files"));
+        s.blob_store = "local".into();
+        assert!(s.s3().unwrap().is_none());
+        assert!(s.blobs().unwrap().describe().starts_with("local:"));
+        s.blob_store = "ftp".into();
+        assert!(s.s3().is_err());
+    }
 }

@@ -52,7 +52,7 @@ pub fn blob_key(sha256: &str) -> String {
 }
 
 /// Accept only keys of the form `ab/cd/<64 lower hex>` whose prefix matches: no path tricks.
-fn valid_key(key: &str) -> bool {
+pub fn valid_key(key: &str) -> bool {
     let parts: Vec<&str> = key.split('/').collect();
     let hex64 = |s: &str| {
         s.len() == 64

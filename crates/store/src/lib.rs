@@ -63,7 +63,7 @@ pub use filing::{
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use keys::{KeyError, Keys};
-pub use migrate::MIGRATIONS;
+pub use migrate::{StartupLock, MIGRATIONS};
 pub use notifications::{NewNotification, Notification, OutboxMessage};
 pub use outbox::{
     Deliver, Delivered, DeliveryError, DeliveryFuture, OutboxFilter, OutboxRow, OutboxTally,

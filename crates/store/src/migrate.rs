@@ -133,6 +133,47 @@ pub async fn run(db: &Db) -> Result<usize> {
     result
 }
 
+/// Key for the startup lock ("skistart" in ASCII).
+const STARTUP_LOCK_KEY: i64 = 0x736b_6973_7461_7274;
+
+/// Held by an app server while it prepares the database at start (migrations, key
+/// fingerprints, reference data, demo data), so that servers starting together on a fresh
+/// PostgreSQL database do this one after the other: the first does the work, the others find
+/// it done. A session advisory lock on a connection of its own: if the process dies, PostgreSQL
+/// drops the connection and the lock with it. SQLite has one app server and needs none.
+pub struct StartupLock {
+    conn: Option<sqlx::AnyConnection>,
+}
+
+impl StartupLock {
+    /// Release the lock (dropping it also releases it, by closing its connection).
+    pub async fn release(mut self) -> Result<()> {
+        if let Some(mut conn) = self.conn.take() {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(STARTUP_LOCK_KEY)
+                .execute(&mut conn)
+                .await?;
+            let _ = sqlx::Connection::close(conn).await;
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Wait for and take the startup lock (PostgreSQL; a no-op on SQLite).
+    pub async fn startup_lock(&self) -> Result<StartupLock> {
+        if self.backend != Backend::Postgres {
+            return Ok(StartupLock { conn: None });
+        }
+        let mut conn = self.detached().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(STARTUP_LOCK_KEY)
+            .execute(&mut conn)
+            .await?;
+        Ok(StartupLock { conn: Some(conn) })
+    }
+}
+
 async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<usize> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
