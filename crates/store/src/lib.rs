@@ -20,6 +20,7 @@ mod filing;
 mod institutions;
 mod jobs;
 pub mod keys;
+pub mod lease;
 mod migrate;
 mod notifications;
 pub mod outbox;
@@ -61,6 +62,7 @@ pub use filing::{
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use keys::{KeyError, Keys};
+pub use lease::{Lease, LeaseOn};
 pub use migrate::MIGRATIONS;
 pub use notifications::{NewNotification, Notification, OutboxMessage};
 pub use outbox::{
