@@ -120,6 +120,11 @@ async fn referenced(db_file: &Path) -> Result<(BTreeSet<String>, i64, String)> {
 impl Store {
     /// Write a consistent backup of this (SQLite) store and the blobs it names to `to`, which must
     /// be absent or empty. Safe while the server runs and writes.
+    ///
+    /// Crash-safe: everything is written into `<to>.incomplete` (a leftover of an interrupted run
+    /// is removed first), each file synced, the manifest last, and only then renamed to `to`. So
+    /// `to` exists only complete; an interrupted run leaves no manifest anywhere, and `restore`
+    /// refuses what has none.
     pub async fn backup_to(
         &self,
         db_url: &str,
@@ -133,13 +138,18 @@ impl Store {
         if !dir_is_empty(to)? {
             return Err(BackupError::TargetNotEmpty(to.to_path_buf()));
         }
-        std::fs::create_dir_all(to)?;
-        let db_file = to.join(DATABASE);
+        let stage = staging_dir(to)?;
+        if stage.exists() {
+            std::fs::remove_dir_all(&stage)?;
+        }
+        std::fs::create_dir_all(&stage)?;
+        let db_file = stage.join(DATABASE);
         // One snapshot, written by SQLite itself; single quotes doubled for the literal.
         let target = db_file.display().to_string().replace('\'', "''");
         sqlx::query(&format!("VACUUM INTO '{target}'"))
             .execute(&self.db.pool)
             .await?;
+        std::fs::File::open(&db_file)?.sync_all()?;
         let (keys, audit_seq, audit_head) = referenced(&db_file).await?;
         let mut blobs = vec![];
         for key in &keys {
@@ -151,9 +161,9 @@ impl Store {
                 return Err(BackupError::BlobMissing(key.clone()));
             }
             let rel = format!("{BLOBS}/{key}");
-            let dst = to.join(&rel);
+            let dst = stage.join(&rel);
             std::fs::create_dir_all(dst.parent().expect("blob keys have directories"))?;
-            std::fs::write(&dst, &bytes)?;
+            write_synced(&dst, &bytes)?;
             blobs.push(FileEntry {
                 path: rel,
                 sha256: sha,
@@ -163,14 +173,11 @@ impl Store {
         let manifest = Manifest {
             format: FORMAT.into(),
             created_at: now.to_string(),
-            database: file_entry(to, DATABASE)?,
+            database: file_entry(&stage, DATABASE)?,
             blobs,
             audit_seq,
             audit_head,
         };
-        let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
-        // The manifest is written last: a backup without one is visibly unfinished.
-        std::fs::write(to.join(MANIFEST), json)?;
         // 审计锚点: the copy's head, signed, next to it (when anchor keys are configured).
         if let Some(signer) = self.keys.anchor_signer() {
             let a = crate::anchor::sign(
@@ -179,11 +186,55 @@ impl Store {
                 manifest.audit_head.clone(),
                 now,
             );
-            crate::anchor::append_anchor(to, &a)
+            crate::anchor::append_anchor(&stage, &a)
                 .map_err(|e| BackupError::Io(std::io::Error::other(e.to_string())))?;
+        }
+        let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+        // The manifest is written last: a backup without one is visibly unfinished.
+        write_synced(&stage.join(MANIFEST), &json)?;
+        sync_dir(&stage)?;
+        if to.exists() {
+            // Empty (checked above): rename needs it gone.
+            std::fs::remove_dir(to)?;
+        }
+        std::fs::rename(&stage, to)?;
+        if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
         }
         Ok(manifest)
     }
+}
+
+/// Where a backup to `to` is built: `<to>.incomplete`, beside it (same file system, so the final
+/// rename is atomic).
+pub fn staging_dir(to: &Path) -> Result<PathBuf> {
+    let name = to.file_name().ok_or_else(|| {
+        BackupError::Io(std::io::Error::other(format!(
+            "备份目录 {} 无效",
+            to.display()
+        )))
+    })?;
+    let mut staged = name.to_os_string();
+    staged.push(".incomplete");
+    Ok(to.with_file_name(staged))
+}
+
+/// Write a file and flush it to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Flush a directory's entries (new names, renames) to disk.
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Check a backup directory: the manifest, every checksum, and that every blob the database

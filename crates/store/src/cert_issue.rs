@@ -658,21 +658,25 @@ impl Store {
         .await
     }
 
-    /// Batches still running without progress for [`crate::STALE_AFTER_MINUTES`]: their server
-    /// stopped (the same rule as jobs).
-    pub async fn stalled_cert_batches(&self) -> Result<Vec<CertBatch>> {
-        let before = crate::time_text(
-            chrono::Utc::now() - chrono::Duration::minutes(crate::STALE_AFTER_MINUTES),
-        );
-        Ok(sqlx::query(&format!(
-            "SELECT {BATCH_COLUMNS} FROM {BATCH_FROM} WHERE b.status = 'running' AND b.updated_at < $1 ORDER BY b.id"
+    /// Running batches nobody works on (no job holds their lease: the server that ran them
+    /// stopped), each with its lease, taken here. A batch is resumed at once after a restart,
+    /// never twice at a time.
+    pub async fn stalled_cert_batches(&self) -> Result<Vec<(CertBatch, crate::Lease)>> {
+        let running = sqlx::query(&format!(
+            "SELECT {BATCH_COLUMNS} FROM {BATCH_FROM} WHERE b.status = 'running' ORDER BY b.id"
         ))
-        .bind(&before)
         .fetch_all(&self.db.pool)
         .await?
         .iter()
         .map(batch_row)
-        .collect::<Result<Vec<_>>>()?)
+        .collect::<Result<Vec<_>>>()?;
+        let mut out = vec![];
+        for b in running {
+            if let Some(lease) = self.db.try_lease(crate::LeaseOn::CertBatch, b.id).await? {
+                out.push((b, lease));
+            }
+        }
+        Ok(out)
     }
 
     /// Claim a running batch for a job: the batch's job moves from `expected` (the job that was

@@ -21,6 +21,8 @@ pub struct Db {
     /// SQLite allows one writer; writers queue here instead of failing with SQLITE_BUSY when a
     /// deferred transaction tries to upgrade. PostgreSQL does not need it.
     write_lock: Arc<Mutex<()>>,
+    /// Which database the in-process leases of SQLite belong to (its URL).
+    pub(crate) lease_scope: Arc<str>,
 }
 
 impl std::fmt::Debug for Db {
@@ -61,6 +63,7 @@ impl Db {
             }
             Backend::Postgres => url.to_string(),
         };
+        let lease_scope: Arc<str> = Arc::from(url.as_str());
         let opts: AnyConnectOptions = url.parse()?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
@@ -90,6 +93,7 @@ impl Db {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            lease_scope,
         })
     }
 

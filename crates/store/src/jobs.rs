@@ -94,13 +94,16 @@ fn from_row(r: &AnyRow) -> Result<Job> {
 }
 
 impl Store {
-    /// Create a queued job owned by `actor` (who must be a user). Audited.
+    /// Create a queued job owned by `actor` (who must be a user), with the lease that says it
+    /// runs (hold it until the job is finished: [`Store::finish_interrupted_jobs`] fails the
+    /// unfinished jobs nobody holds). The lease is taken before the row is committed, so no other
+    /// server ever sees the job without it. Audited.
     pub async fn create_job(
         &self,
         actor: &Actor,
         kind: &str,
         institution_id: Option<i64>,
-    ) -> Result<Job> {
+    ) -> Result<(Job, crate::Lease)> {
         let owner = actor
             .user_id
             .ok_or_else(|| StoreError::Invalid("后台任务须由登录用户发起".into()))?;
@@ -117,6 +120,11 @@ impl Store {
         .fetch_one(tx.conn())
         .await?
         .get(0);
+        let lease = self
+            .db
+            .try_lease(crate::LeaseOn::Job, id)
+            .await?
+            .ok_or_else(|| StoreError::Other(format!("任务 {id} 的租约已被占用")))?;
         append(
             &mut tx,
             actor,
@@ -129,7 +137,34 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.job_unchecked(id).await
+        Ok((self.job_unchecked(id).await?, lease))
+    }
+
+    /// Jobs left queued or running by a server that stopped (nobody holds their lease) end as
+    /// failed, "任务中断", at once: every server sweeps at start. Returns how many.
+    pub async fn finish_interrupted_jobs(&self) -> Result<usize> {
+        let ids: Vec<i64> =
+            sqlx::query("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id")
+                .fetch_all(&self.db.pool)
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+        let mut n = 0;
+        for id in ids {
+            let Some(_lease) = self.db.try_lease(crate::LeaseOn::Job, id).await? else {
+                continue;
+            };
+            self.finish_job(
+                id,
+                false,
+                "任务中断（服务器重启或停止），未完成的部分未保存，请重新提交",
+                None,
+            )
+            .await?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Report progress (marks the job running). Not audited: progress is not a business fact.

@@ -20,6 +20,7 @@ mod filing;
 mod institutions;
 mod jobs;
 pub mod keys;
+pub mod lease;
 mod migrate;
 mod notifications;
 pub mod outbox;
@@ -63,6 +64,7 @@ pub use filing::{
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
 pub use jobs::{Job, STALE_AFTER_MINUTES};
 pub use keys::{KeyError, Keys};
+pub use lease::{Lease, LeaseOn};
 pub use migrate::{StartupLock, MIGRATIONS};
 pub use notifications::{NewNotification, Notification, OutboxMessage};
 pub use outbox::{

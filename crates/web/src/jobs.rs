@@ -135,7 +135,8 @@ where
     F: FnOnce(Progress) -> Fut + Send + 'static,
     Fut: Future<Output = Result<JobOutcome, JobOutcome>> + Send + 'static,
 {
-    let job = store.create_job(actor, kind, institution_id).await?;
+    // The lease lives as long as the task: a job nobody holds is an interrupted one.
+    let (job, lease) = store.create_job(actor, kind, institution_id).await?;
     let id = job.id;
     let progress = Progress {
         store: store.clone(),
@@ -163,6 +164,7 @@ where
         {
             tracing::error!(job = id, error = %e, "could not record the end of a job");
         }
+        lease.release().await;
     });
     Ok(id)
 }

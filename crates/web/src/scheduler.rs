@@ -57,6 +57,12 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
             Err(e) => return Err(e.into()),
         }
     }
+    // Jobs and batches of a server that stopped (nobody holds their lease): jobs end as
+    // interrupted, batches resume, at once (the sweep runs when a server starts).
+    let interrupted = state.store.finish_interrupted_jobs().await?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "jobs of a stopped server marked interrupted");
+    }
     moved += resume_stalled_batches(state).await?;
     // 二(三): records closed since the last sweep enter the retention register with their due
     // dates (not counted as moved: nothing changed state).
@@ -67,8 +73,8 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
     Ok(moved)
 }
 
-/// Certificate batches whose server stopped mid-way (no progress for
-/// [`store::STALE_AFTER_MINUTES`]) are resumed: the candidates without a certificate are numbered
+/// Certificate batches whose server stopped mid-way (no job holds their lease) are resumed at
+/// once: the candidates without a certificate are numbered
 /// and signed, and the batch is published. Two servers resuming the same batch cannot duplicate a
 /// certificate (one first certificate per candidate in the schema).
 async fn resume_stalled_batches(state: &AppState) -> Result<usize, AppError> {
@@ -76,7 +82,7 @@ async fn resume_stalled_batches(state: &AppState) -> Result<usize, AppError> {
         return Ok(0);
     }
     let mut n = 0;
-    for b in state.store.stalled_cert_batches().await? {
+    for (b, lease) in state.store.stalled_cert_batches().await? {
         // The job runs as the account that started the batch (jobs need an owner).
         let Some((owner, _)) = state.store.account_by_username(&b.created_by).await? else {
             continue;
@@ -88,7 +94,7 @@ async fn resume_stalled_batches(state: &AppState) -> Result<usize, AppError> {
             request_id: String::new(),
             client_addr: "scheduler".into(),
         };
-        crate::certificates::issue::run_batch(state, &actor, &b).await?;
+        crate::certificates::issue::run_batch(state, &actor, &b, Some(lease)).await?;
         tracing::info!(
             batch = b.id,
             "certificate batch resumed after an interruption"

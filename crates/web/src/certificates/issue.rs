@@ -230,7 +230,7 @@ pub async fn start_issue(
         .start_cert_batch(&me.actor(), &plan, &today, reissue, &items)
         .await?;
     let job_id = if created {
-        Some(run_batch(state, &me.actor(), &batch).await?)
+        Some(run_batch(state, &me.actor(), &batch, None).await?)
     } else {
         resume_if_idle(state, &me.actor(), &batch).await?
     };
@@ -241,21 +241,22 @@ pub async fn start_issue(
     })
 }
 
-/// Run a batch again unless a job is still working on it. Returns the job id if one started.
+/// Run a batch again unless a job is still working on it (holds its lease, on this server or
+/// another). Returns the job id if one started.
 async fn resume_if_idle(
     state: &AppState,
     actor: &Actor,
     b: &CertBatch,
 ) -> Result<Option<i64>, AppError> {
-    if let Some(j) = b.job_id {
-        let uid = actor.user_id.unwrap_or_default();
-        if let Ok(job) = state.store.job(uid, &domain::Scope::City, j).await {
-            if !job.is_finished() {
-                return Ok(None);
-            }
-        }
+    match state
+        .store
+        .db
+        .try_lease(store::LeaseOn::CertBatch, b.id)
+        .await?
+    {
+        None => Ok(None),
+        Some(lease) => Ok(Some(run_batch(state, actor, b, Some(lease)).await?)),
     }
-    Ok(Some(run_batch(state, actor, b).await?))
 }
 
 /// Stage up to `limit` pending certificates of a batch (all when `None`): number, sign, insert
@@ -296,11 +297,14 @@ pub async fn stage_pending(
     Ok(staged)
 }
 
-/// Start the job of a batch: stage what is pending, then publish all at once.
+/// Start the job of a batch: stage what is pending, then publish all at once. The job holds the
+/// batch's lease (`lease`, or taken when it starts) while it works: a batch whose lease is free
+/// is an interrupted one, which the scheduler of any server resumes.
 pub async fn run_batch(
     state: &AppState,
     actor: &Actor,
     batch: &CertBatch,
+    lease: Option<store::Lease>,
 ) -> Result<i64, AppError> {
     let st = state.clone();
     let who = actor.clone();
@@ -312,7 +316,35 @@ pub async fn run_batch(
         "cert_issue",
         Some(batch.institution_id),
         move |p| async move {
-            match st.store.claim_batch_job(b.id, p.job_id(), b.job_id).await {
+            let _lease = match lease {
+                Some(l) => l,
+                None => match st.store.db.try_lease(store::LeaseOn::CertBatch, b.id).await {
+                    Ok(Some(l)) => l,
+                    Ok(None) => {
+                        return Ok(
+                            JobOutcome::new("本批已由另一任务处理，本任务未重复签发").link(link)
+                        )
+                    }
+                    Err(e) => return Err(JobOutcome::new(format!("未能开始签发：{e}")).link(link)),
+                },
+            };
+            // With the lease, nobody else works on the batch: claim it from whichever job it
+            // names now (an interrupted one).
+            let current = match st.store.cert_batch(b.id).await {
+                Ok(c) if c.status == domain::certissue::BatchStatus::Running => c,
+                Ok(c) => {
+                    return Ok(
+                        JobOutcome::new(format!("本批次{}，无需继续签发", c.status_label()))
+                            .link(link),
+                    )
+                }
+                Err(e) => return Err(JobOutcome::new(format!("未能开始签发：{e}")).link(link)),
+            };
+            match st
+                .store
+                .claim_batch_job(b.id, p.job_id(), current.job_id)
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => {
                     return Ok(JobOutcome::new("本批已由另一任务处理，本任务未重复签发").link(link))

@@ -506,8 +506,8 @@ async fn cert_batch_resumes_after_crash() {
     )
     .await;
     assert_eq!(s, 409);
-    // Nobody presses the button: the sweep of any app server resumes a batch left without
-    // progress for longer than the stale time.
+    // Nobody presses the button: the sweep of any app server resumes a batch no job holds
+    // (its server stopped), and leaves alone one a live job holds (on any server).
     let plan2 = submitted(&app, 3, 71).await;
     let items: Vec<(i64, Option<i64>)> = app
         .store
@@ -525,6 +525,13 @@ async fn cert_batch_resumes_after_crash() {
     web::certificates::issue::stage_pending(&state, &center_actor, &b2, Some(1), None)
         .await
         .unwrap();
+    let held = app
+        .store
+        .db
+        .try_lease(store::LeaseOn::CertBatch, b2.id)
+        .await
+        .unwrap()
+        .expect("nobody holds it yet");
     web::scheduler::run_due(&state).await.unwrap();
     assert_eq!(
         app.count(&format!(
@@ -533,13 +540,9 @@ async fn cert_batch_resumes_after_crash() {
         ))
         .await,
         1,
-        "a fresh batch is left alone"
+        "a batch a live job holds is left alone"
     );
-    sqlx::query("UPDATE cert_batches SET updated_at = '2000-01-01T00:00:00.000000Z' WHERE id = $1")
-        .bind(b2.id)
-        .execute(&app.store.db.pool)
-        .await
-        .unwrap();
+    held.release().await;
     assert!(web::scheduler::run_due(&state).await.unwrap() >= 1);
     for _ in 0..100 {
         if app
