@@ -37,6 +37,8 @@ pub async fn results_in_publicity(
     let filter = PlanFilter {
         q,
         results_status: Some("publicised".into()),
+        // An ended 公示 is never shown as running.
+        results_publicity_on: Some(state.today()),
         ..Default::default()
     };
     Ok(state.store.list_plans(&Scope::City, &filter, page).await?)

@@ -6,7 +6,7 @@ use domain::plan::PlanStatus;
 use domain::{Action, Role};
 use store::{
     Account, Candidate, Efiling, EfilingFilter, Institution, Page, PageRequest, Plan, PlanEvent,
-    PlanFilter, PublicResult, Relation, Report,
+    PlanFilter, Relation, Report,
 };
 
 use super::SupervisionView;
@@ -283,39 +283,4 @@ pub async fn relation_choices(
         .await?
         .items;
     Ok((sups, insts))
-}
-
-/// Public view (no caller): the plans whose results are in 公示.
-pub async fn public_result_plans(
-    state: &AppState,
-    q: Option<String>,
-    page: PageRequest,
-) -> Result<Page<Plan>, AppError> {
-    Ok(state
-        .store
-        .list_plans(
-            &domain::Scope::City,
-            &PlanFilter {
-                q,
-                results_status: Some("publicised".into()),
-                // An ended 公示 is never shown as running.
-                results_publicity_on: Some(state.today()),
-                ..Default::default()
-            },
-            page,
-        )
-        .await?)
-}
-
-/// Public view (no caller): one plan's results in 公示 (a plan not in 公示 is "not found").
-pub async fn public_result(
-    state: &AppState,
-    id: i64,
-) -> Result<(Plan, Vec<PublicResult>), AppError> {
-    let p = state.store.plan(&domain::Scope::City, id).await?;
-    if p.results_status != domain::plan::ResultsStatus::Publicised {
-        return Err(AppError::NotFound);
-    }
-    let rows = state.store.public_results(id).await?;
-    Ok((p, rows))
 }

@@ -3,7 +3,7 @@
 //! "not found") and returns typed results; the handlers only render them as HTML or JSON.
 
 use super::*;
-use store::{Document, DocumentVersions, DrawMember, DrawRow, Page, PublicFiled};
+use store::{Document, DocumentVersions, DrawMember, DrawRow, Page};
 
 /// 备案申请: one application, if the caller's scope covers it.
 pub async fn application(state: &AppState, me: &Authed, id: i64) -> Result<FilingApp, AppError> {
@@ -197,17 +197,3 @@ pub async fn overdue_applications(
         .await?)
 }
 
-/// 备案公示 (public): applications in their publicity period, paused ones included.
-pub async fn publicity(state: &AppState, page: PageRequest) -> Result<Page<FilingApp>, AppError> {
-    Ok(state.store.public_filings(state.today(), page).await?)
-}
-
-/// 已备案评价机构 (public): filed occupations by district and occupation or name.
-pub async fn filed_institutions(
-    state: &AppState,
-    district: Option<&str>,
-    q: Option<&str>,
-    page: PageRequest,
-) -> Result<Page<PublicFiled>, AppError> {
-    Ok(state.store.public_filed(district, q, page).await?)
-}

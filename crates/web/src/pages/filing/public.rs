@@ -7,7 +7,7 @@ pub(super) async fn public_filings(
     MaybeAuthed(me): MaybeAuthed,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let page = crate::filing::publicity(&state, PageRequest::new(q.page, None)).await?;
+    let page = crate::published::filings_in_publicity(&state, PageRequest::new(q.page, None)).await?;
     let rows = page
         .items
         .iter()
@@ -74,7 +74,7 @@ pub async fn public_institutions(
     MaybeAuthed(me): MaybeAuthed,
     Query(q): Query<PublicInstQuery>,
 ) -> Result<Response, AppError> {
-    let page = crate::filing::filed_institutions(
+    let page = crate::published::filed_institutions(
         &state,
         q.district.as_deref(),
         q.q.as_deref(),

@@ -7,7 +7,7 @@ pub(super) async fn public_results(
     MaybeAuthed(me): MaybeAuthed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let page = ev::views::public_result_plans(&state, q.q.clone(), PageRequest::new(q.page, None)).await?;
+    let page = crate::published::results_in_publicity(&state, q.q.clone(), PageRequest::new(q.page, None)).await?;
     let rows = page
         .items
         .iter()
@@ -41,7 +41,7 @@ pub(super) async fn public_result(
     MaybeAuthed(me): MaybeAuthed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let (p, rows) = ev::views::public_result(&state, id).await?;
+    let (p, rows) = crate::published::plan_results(&state, id).await?;
     let sc = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
     Ok(render(&DetailPage {
         layout: Layout::new(&state, me.as_ref(), "评价结果公示", "/public/results"),
