@@ -5,24 +5,26 @@ use super::flow::{FilingKind, Flow, Route};
 use super::state::{Effect, Facts, GrantedException};
 use crate::policy::{self, Policy, Refusal};
 
+/// A count check of the policy: `(policy, n, elsewhere)`.
+type CountCheck = fn(&Policy, usize, usize) -> Result<(), Refusal>;
+
 /// The occupation limit of 一(一) (initial filings of a quota kind: all the applicant's filings
 /// together) or of 一(四) (increments: new occupations per round; 增级别 does not count). Returns the
 /// exceptions the application relies on. Kinds outside the quotas have no limit.
 pub fn occupation_limit(policy: &Policy, flow: &Flow, f: &Facts) -> Result<Vec<i64>, Refusal> {
-    let (rule, check): (&str, fn(&Policy, usize, usize) -> Result<(), Refusal>) =
-        if flow.increment_count {
-            (
-                "increment_max_occupations",
-                policy::check_increment_occupation_count,
-            )
-        } else if policy.quota_applies(flow.kind) {
-            (
-                "max_occupations_per_applicant",
-                policy::check_occupation_count,
-            )
-        } else {
-            return Ok(vec![]);
-        };
+    let (rule, check): (&str, CountCheck) = if flow.increment_count {
+        (
+            "increment_max_occupations",
+            policy::check_increment_occupation_count,
+        )
+    } else if policy.quota_applies(flow.kind) {
+        (
+            "max_occupations_per_applicant",
+            policy::check_occupation_count,
+        )
+    } else {
+        return Ok(vec![]);
+    };
     let mine: Vec<i64> = f
         .items
         .iter()
