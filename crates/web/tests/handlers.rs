@@ -72,7 +72,6 @@ fn walk(items: &[syn::Item], file: &str, found: &mut Vec<String>) {
 }
 
 #[test]
-#[ignore = "turned on when the last handlers are converted (issue 8 §1)"]
 fn handlers_call_services_not_the_store() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();

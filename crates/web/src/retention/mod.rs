@@ -358,6 +358,27 @@ pub async fn list_paper(
     Ok(state.store.list_paper_records(&me.scope(), f, page).await?)
 }
 
+/// 档案到期清单 for the export: every record of the caller's area matching `f`.
+pub async fn due_list(
+    state: &AppState,
+    me: &Authed,
+    f: &RetentionFilter,
+) -> Result<Vec<RetentionRecord>, AppError> {
+    me.may(Action::RetentionView)?;
+    all(state, &me.scope(), f).await
+}
+
+/// A record of the register that the caller is about to act on with `action` (its form).
+pub async fn record_for(
+    state: &AppState,
+    me: &Authed,
+    action: Action,
+    id: i64,
+) -> Result<RetentionRecord, AppError> {
+    me.may(action)?;
+    Ok(state.store.retention_record(&me.scope(), id).await?)
+}
+
 /// Every record of the register matching `f`, for the export and the run (at most 10 000).
 pub async fn all(
     state: &AppState,

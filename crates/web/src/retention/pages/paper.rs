@@ -164,7 +164,7 @@ pub(super) async fn paper_form(
     State(state): State<AppState>,
     me: Authed,
 ) -> Result<Response, AppError> {
-    me.may(Action::RetentionRegisterPaper)?;
+    // A blank form: the route's gate (RetentionRegisterPaper) is its permission check.
     Ok(paper_page(&state, &me, &PaperForm::default(), None))
 }
 

@@ -164,7 +164,7 @@ async fn step_result<T>(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/retention/{id}?msg={msg}")).into_response()),
         Err(e) if e.status().is_client_error() && !matches!(e, AppError::NotFound) => {
-            let r = state.store.retention_record(&me.scope(), id).await?;
+            let r = crate::retention::record_for(state, me, Action::RetentionView, id).await?;
             Ok(step_page(state, me, step, &r, f.hold(), &f.reason, Some(e)))
         }
         Err(e) => Err(e),
@@ -174,11 +174,12 @@ async fn step_result<T>(
 async fn show_step(
     state: &AppState,
     me: &Authed,
+    action: Action,
     step: Step,
     id: i64,
     hold: Option<i64>,
 ) -> Result<Response, AppError> {
-    let r = state.store.retention_record(&me.scope(), id).await?;
+    let r = crate::retention::record_for(state, me, action, id).await?;
     Ok(step_page(state, me, step, &r, hold, "", None))
 }
 
@@ -187,8 +188,7 @@ pub(super) async fn propose_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RetentionApproveDisposal)?;
-    show_step(&state, &me, Step::Propose, id, None).await
+    show_step(&state, &me, Action::RetentionApproveDisposal, Step::Propose, id, None).await
 }
 
 pub(super) async fn propose_post(
@@ -226,8 +226,7 @@ pub(super) async fn execute_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RetentionApproveDisposal)?;
-    show_step(&state, &me, Step::Execute, id, None).await
+    show_step(&state, &me, Action::RetentionApproveDisposal, Step::Execute, id, None).await
 }
 
 pub(super) async fn execute_post(
@@ -246,8 +245,7 @@ pub(super) async fn hold_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RetentionHold)?;
-    show_step(&state, &me, Step::Hold, id, None).await
+    show_step(&state, &me, Action::RetentionHold, Step::Hold, id, None).await
 }
 
 pub(super) async fn hold_post(
@@ -271,8 +269,7 @@ pub(super) async fn lift_form(
     Path(id): Path<i64>,
     Query(q): Query<LiftQuery>,
 ) -> Result<Response, AppError> {
-    me.may(Action::RetentionHold)?;
-    show_step(&state, &me, Step::Lift, id, q.hold).await
+    show_step(&state, &me, Action::RetentionHold, Step::Lift, id, q.hold).await
 }
 
 pub(super) async fn lift_post(
