@@ -465,6 +465,12 @@ async fn crash_during_issuance_leaves_no_partial_batch() {
     assert!(
         count(&pool, "SELECT COUNT(*) FROM jobs WHERE kind = 'cert_issue' AND status = 'failed' AND message LIKE '任务中断%'").await >= 1
     );
+    // A batch's job ends with its publication: no published batch under an interrupted job.
+    assert_eq!(
+        count(&pool, "SELECT COUNT(*) FROM cert_batches b JOIN jobs j ON j.id = b.job_id WHERE b.status = 'done' AND j.status <> 'succeeded'").await,
+        0,
+        "a done batch names a job that did not succeed"
+    );
     no_duplicates(&pool).await;
     batches_all_or_nothing(&pool).await;
     s.kill();
