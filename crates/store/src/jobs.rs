@@ -1,10 +1,11 @@
 //! Background jobs (large imports and the like) with progress kept in the database, so that any
 //! app server can answer "how far is it?" while another one runs the job.
 //!
-//! Lifecycle: `queued` → `running` (first progress) → `succeeded` | `failed`. The job's row is
-//! its heartbeat: a job still `queued`/`running` whose `updated_at` is older than
-//! [`STALE_AFTER_MINUTES`] is reported as failed ("任务中断"), because the server running it
-//! must have stopped (jobs run in-process and are not resumed).
+//! Lifecycle: `queued` → `running` (first progress) → `succeeded` | `failed`. The server running a
+//! job holds its lease (`store::lease`); the sweep at every server's start fails at once the
+//! unfinished jobs nobody holds ("任务中断": their server stopped; jobs run in-process and are not
+//! resumed, except certificate batches, which resume by themselves). As a last resort a job still
+//! `queued`/`running` whose `updated_at` is older than [`STALE_AFTER_MINUTES`] is reported as failed.
 
 use chrono::Utc;
 use domain::Scope;
