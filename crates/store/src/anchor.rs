@@ -179,24 +179,50 @@ pub fn append_anchor(dir: &Path, a: &Anchor) -> Result<()> {
     let io =
         |e: std::io::Error| StoreError::Other(format!("无法写入锚点文件 {}：{e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
+    let path = dir.join(ANCHORS_FILE);
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(dir.join(ANCHORS_FILE))
+        .read(true)
+        .open(&path)
         .map_err(io)?;
-    let line = serde_json::to_string(a).expect("an anchor serialises");
-    writeln!(f, "{line}").map_err(io)?;
+    let mut line = serde_json::to_string(a).expect("an anchor serialises");
+    line.push('\n');
+    // A process killed mid-append may have left a line without its end: start on a new line,
+    // so the torn tail stays alone (and `read_anchors` leaves it out) instead of spoiling this one.
+    if torn_tail(&mut f).map_err(io)? {
+        line.insert(0, '\n');
+    }
+    // One write: the line and its end together.
+    f.write_all(line.as_bytes()).map_err(io)?;
     f.sync_all().map_err(io)?;
     Ok(())
 }
 
-/// The anchors in a JSON-lines file, oldest first. A malformed line is an error naming it.
+/// Whether a non-empty file does not end with a line end.
+fn torn_tail(f: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    f.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// The anchors in a JSON-lines file, oldest first. A malformed line is an error naming it; a
+/// torn one (cut short by a crash) is left out.
 pub fn read_anchors(path: &Path) -> Result<Vec<Anchor>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| StoreError::Invalid(format!("无法读取锚点文件 {}：{e}", path.display())))?;
+    // A line that stops short (a JSON prefix: the append of a process killed mid-write) is no
+    // anchor and is left out; any other malformed line is an error naming it.
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
+        .filter(|(_, l)| !serde_json::from_str::<Anchor>(l).is_err_and(|e| e.is_eof()))
         .map(|(i, l)| {
             serde_json::from_str(l).map_err(|e| {
                 StoreError::Invalid(format!(
@@ -207,4 +233,45 @@ pub fn read_anchors(path: &Path) -> Result<Vec<Anchor>> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod crash_tests {
+    use super::*;
+
+    /// An append cut short by a crash (a line without its end) spoils neither the anchors before
+    /// it nor the next append.
+    #[test]
+    fn a_torn_append_leaves_the_other_anchors_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = crate::Keys::demo()
+            .anchor_signer()
+            .expect("demo anchor key");
+        let a = |seq| sign(&signer, seq, format!("{seq:064}"), "2026-12-02T00:00:00Z");
+        append_anchor(dir.path(), &a(1)).unwrap();
+        let file = dir.path().join(ANCHORS_FILE);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        f.write_all(br#"{"seq":2,"hash":"00"#).unwrap();
+        drop(f);
+        assert_eq!(
+            read_anchors(&file).unwrap().len(),
+            1,
+            "the torn tail is left out"
+        );
+        append_anchor(dir.path(), &a(3)).unwrap();
+        let seqs: Vec<i64> = read_anchors(&file)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(|x| x.seq)
+            .collect();
+        assert_eq!(
+            seqs,
+            vec![1, 3],
+            "{}",
+            std::fs::read_to_string(&file).unwrap()
+        );
+    }
 }

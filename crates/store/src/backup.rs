@@ -299,6 +299,10 @@ pub async fn restore(from: &Path, db_file: &Path, blobs_root: &Path) -> Result<M
     // Copy under a temporary name, then rename: a crash never leaves a half database.
     let tmp = db_file.with_extension("restoring");
     std::fs::copy(from.join(DATABASE), &tmp)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, db_file)?;
+    if let Some(parent) = db_file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        sync_dir(parent)?;
+    }
     Ok(manifest)
 }

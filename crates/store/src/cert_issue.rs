@@ -784,7 +784,7 @@ impl Store {
     pub async fn finish_cert_batch(&self, actor: &Actor, batch_id: i64) -> Result<i64> {
         let now = now_text();
         let mut tx = self.db.write().await?;
-        let r = sqlx::query("SELECT status, total FROM cert_batches WHERE id = $1")
+        let r = sqlx::query("SELECT status, total, job_id FROM cert_batches WHERE id = $1")
             .bind(batch_id)
             .fetch_optional(tx.conn())
             .await?
@@ -841,6 +841,18 @@ impl Store {
             },
         )
         .await?;
+        // The job working on the batch ends with the publication, in this transaction: a crash
+        // right after it never shows a published batch under an interrupted job.
+        if let Some(job) = r.get::<Option<i64>, _>(2) {
+            crate::jobs::finish_job_in(
+                &mut tx,
+                job,
+                true,
+                &format!("已签发 {staged} 本证书并公开查询"),
+                Some(&serde_json::json!({ "link": format!("/cert-batches/{batch_id}") })),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(staged)
     }

@@ -1,10 +1,11 @@
 //! Background jobs (large imports and the like) with progress kept in the database, so that any
 //! app server can answer "how far is it?" while another one runs the job.
 //!
-//! Lifecycle: `queued` → `running` (first progress) → `succeeded` | `failed`. The job's row is
-//! its heartbeat: a job still `queued`/`running` whose `updated_at` is older than
-//! [`STALE_AFTER_MINUTES`] is reported as failed ("任务中断"), because the server running it
-//! must have stopped (jobs run in-process and are not resumed).
+//! Lifecycle: `queued` → `running` (first progress) → `succeeded` | `failed`. The server running a
+//! job holds its lease (`store::lease`); the sweep at every server's start fails at once the
+//! unfinished jobs nobody holds ("任务中断": their server stopped; jobs run in-process and are not
+//! resumed, except certificate batches, which resume by themselves). As a last resort a job still
+//! `queued`/`running` whose `updated_at` is older than [`STALE_AFTER_MINUTES`] is reported as failed.
 
 use chrono::Utc;
 use domain::Scope;
@@ -215,50 +216,11 @@ impl Store {
         message: &str,
         result: Option<&serde_json::Value>,
     ) -> Result<()> {
-        let now = now_text();
-        let status = if succeeded { "succeeded" } else { "failed" };
         let mut tx = self.db.write().await?;
-        let row = sqlx::query("SELECT owner_user_id, kind FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let owner: i64 = row.get(0);
-        let kind: String = row.get(1);
-        let n = sqlx::query(
-            "UPDATE jobs SET status = $1, message = $2, result_json = $3, updated_at = $4, finished_at = $5, done = CASE WHEN $6 = 1 AND total > 0 THEN total ELSE done END WHERE id = $7 AND status IN ('queued', 'running')",
-        )
-        .bind(status)
-        .bind(message)
-        .bind(result.map(|r| r.to_string()))
-        .bind(&now)
-        .bind(&now)
-        .bind(succeeded as i64)
-        .bind(id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Ok(());
+        if finish_job_in(&mut tx, id, succeeded, message, result).await? {
+            tx.commit().await?;
         }
-        let actor = Actor {
-            user_id: Some(owner),
-            username: format!("job:{id}"),
-            role: "system".into(),
-            ..Actor::default()
-        };
-        append(
-            &mut tx,
-            &actor,
-            NewEvent {
-                action: "job.finish",
-                object_type: "job",
-                object_id: id.to_string(),
-                summary: serde_json::json!({ "kind": kind, "status": status, "message": message }),
-            },
-        )
-        .await?;
-        tx.commit().await
+        Ok(())
     }
 
     /// A job, for its owner or the city (any other actor: NotFound).
@@ -281,4 +243,67 @@ impl Store {
             .transpose()?
             .ok_or(StoreError::NotFound)
     }
+}
+
+/// What a job's work records as its outcome in its own transaction: the job ends with the work's
+/// commit, so a crash between the two can never show imported rows under an "interrupted" job.
+#[derive(Debug, Clone)]
+pub struct JobDone {
+    pub job_id: i64,
+    pub message: String,
+    pub result: serde_json::Value,
+}
+
+/// Finish job `id` inside `tx` (see [`Store::finish_job`]). Returns false when it had already
+/// finished (nothing written).
+pub(crate) async fn finish_job_in(
+    tx: &mut crate::WriteTx,
+    id: i64,
+    succeeded: bool,
+    message: &str,
+    result: Option<&serde_json::Value>,
+) -> Result<bool> {
+    let now = now_text();
+    let status = if succeeded { "succeeded" } else { "failed" };
+    let row = sqlx::query("SELECT owner_user_id, kind FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let owner: i64 = row.get(0);
+    let kind: String = row.get(1);
+    let n = sqlx::query(
+        "UPDATE jobs SET status = $1, message = $2, result_json = $3, updated_at = $4, finished_at = $5, done = CASE WHEN $6 = 1 AND total > 0 THEN total ELSE done END WHERE id = $7 AND status IN ('queued', 'running')",
+    )
+    .bind(status)
+    .bind(message)
+    .bind(result.map(|r| r.to_string()))
+    .bind(&now)
+    .bind(&now)
+    .bind(succeeded as i64)
+    .bind(id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    let actor = Actor {
+        user_id: Some(owner),
+        username: format!("job:{id}"),
+        role: "system".into(),
+        ..Actor::default()
+    };
+    append(
+        tx,
+        &actor,
+        NewEvent {
+            action: "job.finish",
+            object_type: "job",
+            object_id: id.to_string(),
+            summary: serde_json::json!({ "kind": kind, "status": status, "message": message }),
+        },
+    )
+    .await?;
+    Ok(true)
 }

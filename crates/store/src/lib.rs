@@ -62,7 +62,7 @@ pub use filing::{
     NewFiling, PublicFiled, QuotaRecheck, TransitionInput,
 };
 pub use institutions::{Institution, InstitutionFilter, InstitutionInput};
-pub use jobs::{Job, STALE_AFTER_MINUTES};
+pub use jobs::{Job, JobDone, STALE_AFTER_MINUTES};
 pub use keys::{KeyError, Keys};
 pub use lease::{Lease, LeaseOn};
 pub use migrate::{StartupLock, MIGRATIONS};

@@ -143,6 +143,21 @@ impl Store {
         flags: &[String],
         source: &str,
     ) -> Result<usize> {
+        self.add_candidates_for_job(actor, plan, list, flags, source, None)
+            .await
+    }
+
+    /// [`Store::add_candidates`] run by a background job, which ends (succeeded, `done`) in the
+    /// same transaction.
+    pub async fn add_candidates_for_job(
+        &self,
+        actor: &Actor,
+        plan: &crate::Plan,
+        list: &[NewCandidate],
+        flags: &[String],
+        source: &str,
+        done: Option<&crate::JobDone>,
+    ) -> Result<usize> {
         let now = now_text();
         let mut tx = self.db.write().await?;
         // Multi-row INSERTs: fewer round trips. SQLite resolves `$n` names per statement, so its
@@ -204,6 +219,10 @@ impl Store {
             },
         )
         .await?;
+        if let Some(d) = done {
+            crate::jobs::finish_job_in(&mut tx, d.job_id, true, &d.message, Some(&d.result))
+                .await?;
+        }
         tx.commit().await?;
         Ok(list.len())
     }

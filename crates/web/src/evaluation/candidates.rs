@@ -356,12 +356,32 @@ pub async fn run_candidate_import(
             .await;
     }
     let flagged = flags.iter().filter(|f| !f.is_empty()).count();
+    // A job ends in the import's own transaction: a crash after the commit never leaves the
+    // rows imported under a job that looks interrupted.
+    let done = progress.map(|pr| {
+        let o = import_outcome(p.id, list.len(), flagged);
+        store::JobDone {
+            job_id: pr.job_id(),
+            message: o.message,
+            result: serde_json::Value::Object(o.result),
+        }
+    });
     let n = state
         .store
-        .add_candidates(actor, p, &list, &flags, "xlsx")
+        .add_candidates_for_job(actor, p, &list, &flags, "xlsx", done.as_ref())
         .await
         .map_err(|e| vec![internal_row(e)])?;
     Ok((n, flagged))
+}
+
+/// How a background candidate import that saved `n` rows (`flagged` of them flagged) ends.
+fn import_outcome(plan_id: i64, n: usize, flagged: usize) -> crate::jobs::JobOutcome {
+    crate::jobs::JobOutcome::new(format!(
+        "已导入{n}名考生（{flagged}名已持有同职业同等级证书，已标注）"
+    ))
+    .link(format!("/plans/{plan_id}/candidates"))
+    .with("imported", n as i64)
+    .with("flagged", flagged as i64)
 }
 
 fn internal_row(e: store::StoreError) -> RowError {
@@ -443,12 +463,7 @@ pub async fn start_candidate_import(
             match run_candidate_import(&st, &actor, &p, rows, Some(&progress)).await {
                 Ok((n, f)) => {
                     progress.set(total * 2, total * 2, "已完成").await;
-                    Ok(crate::jobs::JobOutcome::new(format!(
-                        "已导入{n}名考生（{f}名已持有同职业同等级证书，已标注）"
-                    ))
-                    .link(format!("/plans/{}/candidates", p.id))
-                    .with("imported", n as i64)
-                    .with("flagged", f as i64))
+                    Ok(import_outcome(p.id, n, f))
                 }
                 Err(errors) => {
                     let mut out = crate::jobs::JobOutcome::new(format!(
