@@ -130,7 +130,10 @@ async fn s3_blob_store_round_trip() {
     let missing = blob_key(&sha256_hex(b"never stored"));
     assert!(matches!(s.get(&missing).await, Err(StoreError::NotFound)));
     for bad in ["../etc/passwd", "ab/cd/ef", ""] {
-        assert!(matches!(s.get(bad).await, Err(StoreError::NotFound)), "{bad}");
+        assert!(
+            matches!(s.get(bad).await, Err(StoreError::NotFound)),
+            "{bad}"
+        );
     }
 
     // delete: gone, and deleting again succeeds (an interrupted purge can run again).

@@ -301,7 +301,9 @@ impl Settings {
             "" | "local" => Ok(None),
             "s3" => {
                 if self.s3_bucket.trim().is_empty() {
-                    anyhow::bail!("blob_store = \"s3\" 需要配置 s3_bucket（见 docs/operations.md）");
+                    anyhow::bail!(
+                        "blob_store = \"s3\" 需要配置 s3_bucket（见 docs/operations.md）"
+                    );
                 }
                 Ok(Some(blobs_s3::S3Config {
                     bucket: self.s3_bucket.trim().to_string(),
@@ -518,7 +520,11 @@ mod tests {
             assert!(!shown.contains("wJalr"), "{shown}");
             assert!(shown.contains(store::HIDDEN), "{shown}");
         }
-        assert!(s.blobs().unwrap().describe().starts_with("s3:http://127.0.0.1:9000/files"));
+        assert!(s
+            .blobs()
+            .unwrap()
+            .describe()
+            .starts_with("s3:http://127.0.0.1:9000/files"));
         s.blob_store = "local".into();
         assert!(s.s3().unwrap().is_none());
         assert!(s.blobs().unwrap().describe().starts_with("local:"));
