@@ -53,6 +53,7 @@ async fn schema_checks_match_domain_enums() {
     check::<institution::InstitutionKind>(&s, "institutions", "kind").await;
     check::<institution::FilingStatus>(&s, "institutions", "filing_status").await;
     check::<institution::RegistrationStatus>(&s, "institution_registrations", "status").await;
+    check::<institution::DistrictBasis>(&s, "institutions", "district_basis").await;
     check::<plan::PlanStatus>(&s, "plans", "status").await;
     check::<plan::ResultsStatus>(&s, "plans", "results_status").await;
     check::<plan::EfilingStatus>(&s, "efilings", "status").await;
