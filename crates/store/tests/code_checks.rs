@@ -43,7 +43,7 @@ async fn schema_checks_match_domain_enums() {
     let dir = tempfile::tempdir().unwrap();
     let url = store::testing::fresh_database_url(dir.path()).await;
     let s = store::testing::demo_store(&url).await;
-    use domain::{certissue, draw, filing, institution, plan};
+    use domain::{certissue, draw, filing, institution, plan, retention};
     check::<filing::FilingKind>(&s, "filing_applications", "kind").await;
     check::<filing::Route>(&s, "filing_applications", "route").await;
     check::<filing::FilingState>(&s, "filing_applications", "state").await;
@@ -64,4 +64,6 @@ async fn schema_checks_match_domain_enums() {
     check::<certissue::ChangeKind>(&s, "cert_changes", "kind").await;
     check::<certissue::ChangeStatus>(&s, "cert_changes", "status").await;
     check::<certissue::BatchStatus>(&s, "cert_batches", "status").await;
+    check::<retention::RecordState>(&s, "retention_records", "state").await;
+    check::<retention::DisposalStatus>(&s, "retention_disposals", "status").await;
 }
