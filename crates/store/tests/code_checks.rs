@@ -1,6 +1,6 @@
 //! The schema and the domain hold the same closed sets of codes: every code of every enum the
 //! store parses is accepted by its column, and a value outside the set is refused by the
-//! database itself (CHECK on PostgreSQL, triggers on SQLite; migration 16).
+//! database itself (CHECK on PostgreSQL, triggers on SQLite; migrations 16 and 17).
 
 extern crate skilleval_store as store;
 
@@ -66,4 +66,5 @@ async fn schema_checks_match_domain_enums() {
     check::<certissue::BatchStatus>(&s, "cert_batches", "status").await;
     check::<retention::RecordState>(&s, "retention_records", "state").await;
     check::<retention::DisposalStatus>(&s, "retention_disposals", "status").await;
+    check::<domain::reference::ItemKind>(&s, "occupations", "kind").await;
 }
