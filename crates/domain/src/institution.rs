@@ -82,6 +82,16 @@ crate::code_enum! {
 }
 crate::impl_code!(InstitutionKind, "机构类型");
 crate::code_enum! {
+    /// 管辖依据 (二(一)): whether an institution is managed where it is registered or, after the
+    /// city agreed to the move, where its premises are.
+    pub enum DistrictBasis("管辖依据") {
+        /// 注册地.
+        Registered = "registered", "注册地";
+        /// 经营地.
+        Business = "business", "经营地";
+    }
+}
+crate::code_enum! {
     /// 机构账号注册状态 (二(二)): the district confirms a registration before the account works.
     pub enum RegistrationStatus("机构注册状态") {
         /// 待区县确认.

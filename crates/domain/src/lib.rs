@@ -13,6 +13,7 @@ pub mod draw;
 pub mod filing;
 pub mod id_number;
 pub mod institution;
+pub mod job;
 pub mod occupation;
 pub mod outbox;
 pub mod outreach;

@@ -489,47 +489,34 @@ pub fn check_disposable(
     Ok(())
 }
 
-/// 销毁申请的状态.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisposalStatus {
-    /// 一方已同意，待另一方确认.
-    Proposed,
-    /// 双方已同意，待执行.
-    Approved,
-    /// 已撤回.
-    Withdrawn,
-    /// 已销毁.
-    Done,
+crate::code_enum! {
+    /// 保管记录的状态: kept in the register, or disposed (the row stays as the tombstone).
+    pub enum RecordState("保管状态") {
+        /// 保管中.
+        Kept = "kept", "保管中";
+        /// 已销毁.
+        Disposed = "disposed", "已销毁";
+    }
+}
+
+crate::code_enum! {
+    /// 销毁申请的状态.
+    pub enum DisposalStatus("销毁申请状态") {
+        /// 一方已同意，待另一方确认.
+        Proposed = "proposed", "一方已同意，待另一方确认";
+        /// 双方已同意，待执行.
+        Approved = "approved", "双方已同意，待执行销毁";
+        /// 已撤回.
+        Withdrawn = "withdrawn", "已撤回";
+        /// 已销毁.
+        Done = "done", "已销毁";
+    }
 }
 
 impl DisposalStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisposalStatus::Proposed => "proposed",
-            DisposalStatus::Approved => "approved",
-            DisposalStatus::Withdrawn => "withdrawn",
-            DisposalStatus::Done => "done",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DisposalStatus> {
-        [
-            DisposalStatus::Proposed,
-            DisposalStatus::Approved,
-            DisposalStatus::Withdrawn,
-            DisposalStatus::Done,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            DisposalStatus::Proposed => "一方已同意，待另一方确认",
-            DisposalStatus::Approved => "双方已同意，待执行销毁",
-            DisposalStatus::Withdrawn => "已撤回",
-            DisposalStatus::Done => "已销毁",
-        }
+    /// Proposed or approved: the one disposal a record may have open.
+    pub fn is_open(self) -> bool {
+        matches!(self, DisposalStatus::Proposed | DisposalStatus::Approved)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Institutions (评价机构) within the actor's jurisdiction.
 
-use domain::institution::{FilingStatus, InstitutionKind};
+use domain::institution::{DistrictBasis, FilingStatus, InstitutionKind};
 use domain::Scope;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -310,13 +310,13 @@ impl Store {
     }
 
     /// 二(一): `registered` (default) or `business` (moved to its premises' district by the city).
-    pub async fn institution_district_basis(&self, id: i64) -> Result<String> {
-        sqlx::query("SELECT district_basis FROM institutions WHERE id = $1")
+    pub async fn institution_district_basis(&self, id: i64) -> Result<DistrictBasis> {
+        let row = sqlx::query("SELECT district_basis FROM institutions WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.db.pool)
             .await?
-            .map(|r| r.get(0))
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?;
+        crate::sql::code(&row, 0)
     }
 
     pub(crate) async fn institution_district(&self, id: i64) -> Result<String> {

@@ -8,6 +8,7 @@
 //! `queued`/`running` whose `updated_at` is older than [`STALE_AFTER_MINUTES`] is reported as failed.
 
 use chrono::Utc;
+use domain::job::JobStatus;
 use domain::Scope;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -27,8 +28,7 @@ pub struct Job {
     pub kind: String,
     pub owner_user_id: i64,
     pub institution_id: Option<i64>,
-    /// queued | running | succeeded | failed
-    pub status: String,
+    pub status: JobStatus,
     pub done: i64,
     pub total: i64,
     pub message: String,
@@ -42,7 +42,7 @@ pub struct Job {
 
 impl Job {
     pub fn is_finished(&self) -> bool {
-        matches!(self.status.as_str(), "succeeded" | "failed")
+        self.status.is_finished()
     }
 
     /// Chinese name of the kind (unknown kinds show their key). Add new kinds here.
@@ -58,13 +58,7 @@ impl Job {
 
     /// Chinese status label.
     pub fn status_label(&self) -> &'static str {
-        match self.status.as_str() {
-            "queued" => "排队中",
-            "running" => "进行中",
-            "succeeded" => "已完成",
-            "failed" => "失败",
-            _ => "未知",
-        }
+        self.status.label()
     }
 }
 
@@ -77,7 +71,7 @@ fn from_row(r: &AnyRow) -> Result<Job> {
         kind: r.get(1),
         owner_user_id: r.get(2),
         institution_id: r.get(3),
-        status: r.get(4),
+        status: crate::sql::code(r, 4)?,
         done: r.get(5),
         total: r.get(6),
         message: r.get(7),
@@ -88,7 +82,7 @@ fn from_row(r: &AnyRow) -> Result<Job> {
     };
     let cutoff = time_text(Utc::now() - chrono::Duration::minutes(STALE_AFTER_MINUTES));
     if !job.is_finished() && job.updated_at < cutoff {
-        job.status = "failed".into();
+        job.status = JobStatus::Failed;
         job.message = "任务中断（服务器可能已重启），请重新提交".into();
     }
     Ok(job)
@@ -264,7 +258,11 @@ pub(crate) async fn finish_job_in(
     result: Option<&serde_json::Value>,
 ) -> Result<bool> {
     let now = now_text();
-    let status = if succeeded { "succeeded" } else { "failed" };
+    let status = if succeeded {
+        JobStatus::Succeeded
+    } else {
+        JobStatus::Failed
+    };
     let row = sqlx::query("SELECT owner_user_id, kind FROM jobs WHERE id = $1")
         .bind(id)
         .fetch_optional(tx.conn())
@@ -275,7 +273,7 @@ pub(crate) async fn finish_job_in(
     let n = sqlx::query(
         "UPDATE jobs SET status = $1, message = $2, result_json = $3, updated_at = $4, finished_at = $5, done = CASE WHEN $6 = 1 AND total > 0 THEN total ELSE done END WHERE id = $7 AND status IN ('queued', 'running')",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(message)
     .bind(result.map(|r| r.to_string()))
     .bind(&now)

@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "code_checks",
         include_str!("../migrations/0016_code_checks.sql"),
     ),
+    (
+        17,
+        "code_checks_more",
+        include_str!("../migrations/0017_code_checks_more.sql"),
+    ),
 ];
 
 /// Arbitrary key for `pg_advisory_lock`: "skileval" in ASCII.

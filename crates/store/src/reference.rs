@@ -92,7 +92,7 @@ pub struct OccupationFilter {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarDayRow {
     pub day: String,
-    pub kind: String,
+    pub kind: DayKind,
     pub name: String,
 }
 
@@ -125,10 +125,7 @@ const DIVISION_COLUMNS: &str = "code, name, kind, official_code, sort, active, v
 const OCCUPATION_COLUMNS: &str = "id, code, name, kind, levels, confirmed, active, version";
 
 fn day_kind_str(k: &DayKind) -> &'static str {
-    match k {
-        DayKind::Off => "off",
-        DayKind::Work => "work",
-    }
+    k.as_str()
 }
 
 /// `pg_advisory_xact_lock` key of reference-data loading ("skilref" in ASCII).
@@ -432,14 +429,15 @@ impl Store {
                 .bind(year)
                 .fetch_all(&self.db.pool)
                 .await?;
-        Ok(rows
-            .iter()
-            .map(|r| CalendarDayRow {
-                day: r.get(0),
-                kind: r.get(1),
-                name: r.get(2),
+        rows.iter()
+            .map(|r| {
+                Ok(CalendarDayRow {
+                    day: r.get(0),
+                    kind: crate::sql::code(r, 1)?,
+                    name: r.get(2),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Add a year's schedule (from the UI form or an imported file); refuses a year already loaded.
@@ -544,7 +542,7 @@ impl Store {
             .collect();
         for r in &rows {
             let day: String = r.get(0);
-            let kind: String = r.get(1);
+            let kind: DayKind = crate::sql::code(r, 1)?;
             let year: i64 = r.get(3);
             let Ok(date) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") else {
                 continue;
@@ -554,11 +552,7 @@ impl Store {
                     date,
                     CalendarDay {
                         date,
-                        kind: if kind == "work" {
-                            DayKind::Work
-                        } else {
-                            DayKind::Off
-                        },
+                        kind,
                         name: r.get(2),
                     },
                 );

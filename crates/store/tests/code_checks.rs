@@ -1,6 +1,6 @@
 //! The schema and the domain hold the same closed sets of codes: every code of every enum the
 //! store parses is accepted by its column, and a value outside the set is refused by the
-//! database itself (CHECK on PostgreSQL, triggers on SQLite; migration 16).
+//! database itself (CHECK on PostgreSQL, triggers on SQLite; migrations 16 and 17).
 
 extern crate skilleval_store as store;
 
@@ -43,7 +43,7 @@ async fn schema_checks_match_domain_enums() {
     let dir = tempfile::tempdir().unwrap();
     let url = store::testing::fresh_database_url(dir.path()).await;
     let s = store::testing::demo_store(&url).await;
-    use domain::{certissue, draw, filing, institution, plan};
+    use domain::{certissue, draw, filing, institution, plan, retention};
     check::<filing::FilingKind>(&s, "filing_applications", "kind").await;
     check::<filing::Route>(&s, "filing_applications", "route").await;
     check::<filing::FilingState>(&s, "filing_applications", "state").await;
@@ -53,6 +53,7 @@ async fn schema_checks_match_domain_enums() {
     check::<institution::InstitutionKind>(&s, "institutions", "kind").await;
     check::<institution::FilingStatus>(&s, "institutions", "filing_status").await;
     check::<institution::RegistrationStatus>(&s, "institution_registrations", "status").await;
+    check::<institution::DistrictBasis>(&s, "institutions", "district_basis").await;
     check::<plan::PlanStatus>(&s, "plans", "status").await;
     check::<plan::ResultsStatus>(&s, "plans", "results_status").await;
     check::<plan::EfilingStatus>(&s, "efilings", "status").await;
@@ -63,4 +64,7 @@ async fn schema_checks_match_domain_enums() {
     check::<certissue::ChangeKind>(&s, "cert_changes", "kind").await;
     check::<certissue::ChangeStatus>(&s, "cert_changes", "status").await;
     check::<certissue::BatchStatus>(&s, "cert_batches", "status").await;
+    check::<retention::RecordState>(&s, "retention_records", "state").await;
+    check::<retention::DisposalStatus>(&s, "retention_disposals", "status").await;
+    check::<domain::reference::ItemKind>(&s, "occupations", "kind").await;
 }

@@ -2,6 +2,7 @@
 //! loads the record in the caller's scope (属地管理), and has the store apply the change; the
 //! handlers only translate forms and JSON.
 
+use domain::institution::DistrictBasis;
 use domain::{Action, Role, Scope};
 use store::{Account, Division, Institution, InstitutionFilter, Page, PageRequest, UserFilter};
 
@@ -36,7 +37,7 @@ pub struct InstitutionSheet {
 /// 机构信息: the institution in the caller's scope, with its accounts.
 pub async fn sheet(state: &AppState, me: &Authed, id: i64) -> Result<InstitutionSheet, AppError> {
     let institution = institution(state, me, id).await?;
-    let by_premises = state.store.institution_district_basis(id).await? == "business";
+    let by_premises = state.store.institution_district_basis(id).await? == DistrictBasis::Business;
     let accounts = state
         .store
         .list_accounts(
@@ -109,7 +110,7 @@ pub async fn update(
     let input = f.validate(&districts)?;
     let version = f.expected_version()?;
     // 二(一): an institution the city moved to its premises' district is managed there.
-    let effective = if state.store.institution_district_basis(id).await? == "business" {
+    let effective = if state.store.institution_district_basis(id).await? == DistrictBasis::Business {
         &input.biz_district
     } else {
         &input.reg_district

@@ -174,7 +174,7 @@ where
 pub struct JobView {
     pub id: i64,
     pub kind: String,
-    pub status: String,
+    pub status: domain::job::JobStatus,
     pub status_label: &'static str,
     pub done: i64,
     pub total: i64,

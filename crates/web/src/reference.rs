@@ -114,7 +114,7 @@ pub async fn calendar(
                 .values()
                 .map(|d| CalendarDayRow {
                     day: d.date.to_string(),
-                    kind: "off".into(),
+                    kind: d.kind,
                     name: d.name.clone(),
                 })
                 .collect();
@@ -135,10 +135,8 @@ pub async fn set_calendar_day(
     let day = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid("day", "日期格式应为 YYYY-MM-DD"))?;
     let kind = match kind {
-        "off" => Some(DayKind::Off),
-        "work" => Some(DayKind::Work),
         "remove" => None,
-        _ => return Err(AppError::invalid("kind", "请选择类别")),
+        k => Some(DayKind::parse(k).ok_or_else(|| AppError::invalid("kind", "请选择类别"))?),
     };
     if kind == Some(DayKind::Work) && day.weekday().number_from_monday() < 6 {
         return Err(AppError::invalid("kind", "调休上班日须为周六或周日"));

@@ -16,15 +16,14 @@ mod provisional;
 
 pub use provisional::{provisional_year, PROVISIONAL_SOURCE};
 
-/// Kind of a listed day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DayKind {
-    /// 放假: statutory holiday or the rest days around it.
-    Off,
-    /// 调休上班: a weekend day that is a working day.
-    Work,
+crate::code_enum! {
+    /// Kind of a listed day.
+    pub enum DayKind("日历日类别") {
+        /// 放假: statutory holiday or the rest days around it.
+        Off = "off", "休息（节假日）";
+        /// 调休上班: a weekend day that is a working day.
+        Work = "work", "调休上班";
+    }
 }
 
 /// One listed day of a year's schedule.

@@ -214,17 +214,19 @@ impl Store {
         Ok(Page {
             items: rows
                 .iter()
-                .map(|r| PublicFiled {
-                    institution: r.get(0),
-                    district: r.get(1),
-                    occupation_code: r.get(2),
-                    occupation_name: r.get(3),
-                    occupation_kind: r.get(4),
-                    levels: r.get(5),
-                    filing_no: r.get(6),
-                    filed_on: r.get(7),
+                .map(|r| {
+                    Ok(PublicFiled {
+                        institution: r.get(0),
+                        district: r.get(1),
+                        occupation_code: r.get(2),
+                        occupation_name: r.get(3),
+                        occupation_kind: code(r, 4)?,
+                        levels: r.get(5),
+                        filing_no: r.get(6),
+                        filed_on: r.get(7),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_>>()?,
             total,
             page: page.page,
             per_page: page.per_page,
@@ -239,7 +241,7 @@ pub struct PublicFiled {
     pub district: String,
     pub occupation_code: String,
     pub occupation_name: String,
-    pub occupation_kind: String,
+    pub occupation_kind: domain::reference::ItemKind,
     pub levels: String,
     pub filing_no: String,
     pub filed_on: String,

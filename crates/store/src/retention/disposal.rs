@@ -399,12 +399,12 @@ impl Store {
             tracing::warn!(disposal = d.id, error = %e, "blob purge postponed");
         }
         let sql = format!("SELECT {DISPOSAL_COLUMNS} FROM retention_disposals WHERE id = $1");
-        Ok(disposal_row(
+        disposal_row(
             &sqlx::query(&sql)
                 .bind(d.id)
                 .fetch_one(&self.db.pool)
                 .await?,
-        ))
+        )
     }
 
     /// Delete the files of one carried-out disposal that no document row names any more.

@@ -19,7 +19,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::db::WriteTx;
-use crate::sql::{Arg, Where};
+use crate::sql::{code, code_opt, Arg, Where};
 use crate::{like_pattern, Page, PageRequest, Result, Store, StoreError};
 
 mod disposal;
@@ -69,8 +69,7 @@ pub struct RetentionRecord {
     pub due_on: String,
     /// The clause the due date rests on.
     pub clause: String,
-    /// kept | disposed
-    pub state: String,
+    pub state: dr::RecordState,
     pub disposed_at: Option<String>,
     pub registered_at: String,
     pub version: i64,
@@ -78,7 +77,7 @@ pub struct RetentionRecord {
     pub hold: Option<String>,
     /// The open disposal (proposed or approved), if any.
     pub disposal_id: Option<i64>,
-    pub disposal_status: Option<String>,
+    pub disposal_status: Option<dr::DisposalStatus>,
     pub disposal_first_side: Option<String>,
 }
 
@@ -100,7 +99,7 @@ impl RetentionRecord {
         Some(dr::RecordFacts {
             class: self.class()?,
             due_on: self.due_date()?,
-            disposed: self.state == "disposed",
+            disposed: self.state == dr::RecordState::Disposed,
             hold: self.hold.clone(),
         })
     }
@@ -115,17 +114,13 @@ impl RetentionRecord {
 
     /// 状态 as people read it.
     pub fn status_label(&self, today: NaiveDate) -> String {
-        if self.state == "disposed" {
+        if self.state == dr::RecordState::Disposed {
             return "已销毁".into();
         }
         if self.hold.is_some() {
             return "已冻结".into();
         }
-        if let Some(s) = self
-            .disposal_status
-            .as_deref()
-            .and_then(dr::DisposalStatus::parse)
-        {
+        if let Some(s) = self.disposal_status {
             return s.label().into();
         }
         match self.due_date() {
@@ -163,13 +158,13 @@ fn record_row(r: &AnyRow) -> Result<RetentionRecord> {
         closed_on: r.get(9),
         due_on: r.get(10),
         clause: r.get(11),
-        state: r.get(12),
+        state: code(r, 12)?,
         disposed_at: r.get(13),
         registered_at: r.get(14),
         version: r.get(15),
         hold: r.get(16),
         disposal_id: r.get(17),
-        disposal_status: r.get(18),
+        disposal_status: code_opt(r, 18)?,
         disposal_first_side: r.get(19),
     })
 }
@@ -180,8 +175,7 @@ fn record_row(r: &AnyRow) -> Result<RetentionRecord> {
 pub struct Disposal {
     pub id: i64,
     pub record_id: i64,
-    /// proposed | approved | withdrawn | done
-    pub status: String,
+    pub status: dr::DisposalStatus,
     /// 销毁原因.
     pub reason: String,
     /// district | city | center | bureau
@@ -202,9 +196,6 @@ pub struct Disposal {
 }
 
 impl Disposal {
-    pub fn status(&self) -> Option<dr::DisposalStatus> {
-        dr::DisposalStatus::parse(&self.status)
-    }
     pub fn first(&self) -> Option<dr::KeySide> {
         dr::KeySide::parse(&self.first_side)
     }
@@ -212,11 +203,11 @@ impl Disposal {
 
 const DISPOSAL_COLUMNS: &str = "id, record_id, status, reason, first_side, first_by, first_at, second_side, second_by, second_at, withdrawn_by, withdrawn_at, executed_by, executed_at, removed, blobs_purged_at";
 
-fn disposal_row(r: &AnyRow) -> Disposal {
-    Disposal {
+fn disposal_row(r: &AnyRow) -> Result<Disposal> {
+    Ok(Disposal {
         id: r.get(0),
         record_id: r.get(1),
-        status: r.get(2),
+        status: code(r, 2)?,
         reason: r.get(3),
         first_side: r.get(4),
         first_by: r.get(5),
@@ -230,7 +221,7 @@ fn disposal_row(r: &AnyRow) -> Disposal {
         executed_at: r.get(13),
         removed: r.get(14),
         blobs_purged_at: r.get(15),
-    }
+    })
 }
 
 /// A legal hold (冻结): active while `lifted_at` is empty.
@@ -421,13 +412,13 @@ impl Store {
         let sql = format!(
             "SELECT {DISPOSAL_COLUMNS} FROM retention_disposals WHERE record_id = $1 ORDER BY id"
         );
-        Ok(sqlx::query(&sql)
+        sqlx::query(&sql)
             .bind(record_id)
             .fetch_all(&self.db.pool)
             .await?
             .iter()
             .map(disposal_row)
-            .collect())
+            .collect()
     }
 
     /// Disposals approved by both keys and not carried out yet, across the city (for the run).
@@ -435,12 +426,12 @@ impl Store {
         let sql = format!(
             "SELECT {DISPOSAL_COLUMNS} FROM retention_disposals WHERE status = 'approved' ORDER BY id"
         );
-        Ok(sqlx::query(&sql)
+        sqlx::query(&sql)
             .fetch_all(&self.db.pool)
             .await?
             .iter()
             .map(disposal_row)
-            .collect())
+            .collect()
     }
 
     /// Bump the record's version under the caller's expectation: every change to a record's
@@ -467,6 +458,6 @@ impl Store {
             .fetch_optional(tx.conn())
             .await?
             .map(|r| disposal_row(&r))
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?
     }
 }

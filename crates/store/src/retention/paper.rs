@@ -37,8 +37,7 @@ pub struct PaperRecord {
     /// Its row in the register (台账).
     pub record_id: i64,
     pub due_on: String,
-    /// kept | disposed
-    pub state: String,
+    pub state: dr::RecordState,
     /// Under an active legal hold (冻结).
     pub held: bool,
 }
@@ -46,7 +45,7 @@ pub struct PaperRecord {
 impl PaperRecord {
     /// 状态 as people read it on `today`.
     pub fn status_label(&self, today: NaiveDate) -> &'static str {
-        if self.state == "disposed" {
+        if self.state == dr::RecordState::Disposed {
             "已销毁"
         } else if self.held {
             "已冻结"
@@ -86,7 +85,7 @@ fn paper_row(r: &AnyRow) -> Result<PaperRecord> {
         registered_at: r.get(10),
         record_id: r.get(11),
         due_on: r.get(12),
-        state: r.get(13),
+        state: crate::sql::code(r, 13)?,
         held: r.get::<i64, _>(14) > 0,
     })
 }

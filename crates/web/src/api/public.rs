@@ -126,7 +126,7 @@ pub struct PublicFiledRow {
     pub district: String,
     pub occupation_code: String,
     pub occupation_name: String,
-    pub occupation_kind: String,
+    pub occupation_kind: domain::reference::ItemKind,
     pub levels: Vec<domain::occupation::Level>,
     pub filing_no: String,
     pub filed_on: String,

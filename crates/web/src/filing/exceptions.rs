@@ -59,7 +59,7 @@ pub async fn raise_exception_for(
     for code in &codes {
         let (id, _, _) = state
             .store
-            .occupation_by_code(code, "occupation")
+            .occupation_by_code(code, domain::reference::ItemKind::Occupation.as_str())
             .await?
             .ok_or_else(|| {
                 AppError::invalid(

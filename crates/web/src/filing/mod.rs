@@ -15,6 +15,7 @@ use domain::filing::{
 };
 use domain::institution::InstitutionKind;
 use domain::occupation::parse_levels;
+use domain::reference::ItemKind;
 use domain::Action;
 use domain::Role;
 use serde::Deserialize;
@@ -158,14 +159,14 @@ pub async fn validate_items(
         ));
     }
     let kind = match flow.catalogue {
-        Catalogue::Occupation => "occupation",
-        Catalogue::Special => "special",
+        Catalogue::Occupation => ItemKind::Occupation,
+        Catalogue::Special => ItemKind::Special,
     };
     let mut out: Vec<(i64, String)> = vec![];
     for it in items {
-        let Some((id, name, offered)) = state.store.occupation_by_code(&it.code, kind).await?
+        let Some((id, name, offered)) = state.store.occupation_by_code(&it.code, kind.as_str()).await?
         else {
-            let what = if kind == "special" {
+            let what = if kind == ItemKind::Special {
                 "专项职业能力项目"
             } else {
                 "职业（工种）"
@@ -181,7 +182,7 @@ pub async fn validate_items(
                 format!("“{name}”重复申报"),
             ));
         }
-        let levels: Vec<u8> = if kind == "special" {
+        let levels: Vec<u8> = if kind == ItemKind::Special {
             vec![]
         } else {
             if it.levels.is_empty() {

@@ -118,7 +118,7 @@ fn facts(r: &RetentionRecord) -> Result<dr::RecordFacts, AppError> {
 fn open_disposal(d: &[Disposal]) -> Option<&Disposal> {
     d.iter()
         .rev()
-        .find(|d| matches!(d.status.as_str(), "proposed" | "approved"))
+        .find(|d| d.status.is_open())
 }
 
 /// The first key (提出销毁): the record's period is over, no hold, a reason.
@@ -157,7 +157,7 @@ pub async fn approve(
     let keeper = r.keeper();
     dr::key_side(&keeper, me.role()).map_err(refused)?;
     let disposals = state.store.retention_disposals(id).await?;
-    let Some(d) = open_disposal(&disposals).filter(|d| d.status == "proposed") else {
+    let Some(d) = open_disposal(&disposals).filter(|d| d.status == dr::DisposalStatus::Proposed) else {
         return Err(AppError::Conflict(
             "没有待确认的销毁申请：须先由一方提出销毁".into(),
         ));
@@ -228,9 +228,7 @@ pub async fn execute(
             message: "尚未提出销毁申请：销毁须经双方同意".into(),
         }));
     };
-    let status = d
-        .status()
-        .ok_or_else(|| AppError::Internal("disposal status unreadable".into()))?;
+    let status = d.status;
     let first = d
         .first()
         .ok_or_else(|| AppError::Internal("disposal side unreadable".into()))?;
@@ -251,7 +249,7 @@ pub async fn place_hold(
 ) -> Result<Hold, AppError> {
     me.may(Action::RetentionHold)?;
     let r = state.store.retention_record(&me.scope(), id).await?;
-    if r.state != "kept" {
+    if r.state != dr::RecordState::Kept {
         return Err(AppError::Conflict("该档案已销毁，不能再冻结".into()));
     }
     let reason = dr::check_reason(reason, "冻结")?;
@@ -477,9 +475,9 @@ pub(crate) async fn queue_items(
         let Ok(side) = dr::key_side(&r.keeper(), me.role()) else {
             continue;
         };
-        match r.disposal_status.as_deref() {
+        match r.disposal_status {
             None => first += 1,
-            Some("approved") => approved += 1,
+            Some(dr::DisposalStatus::Approved) => approved += 1,
             Some(_) => {
                 let first_side = r
                     .disposal_first_side

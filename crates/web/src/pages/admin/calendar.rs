@@ -21,11 +21,7 @@ pub(super) async fn calendar(
         .map(|d| {
             vec![
                 Cell::new(&d.day).class("mono"),
-                Cell::new(if d.kind == "work" {
-                    "调休上班"
-                } else {
-                    "休息（节假日）"
-                }),
+                Cell::new(d.kind.label()),
                 Cell::new(&d.name),
             ]
         })

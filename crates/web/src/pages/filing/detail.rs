@@ -239,10 +239,10 @@ pub(super) async fn detail_view(
         let (ok, _) = replay(d);
         draw_rows.push(vec![
             Cell::link(format!("第{}次", d.attempt), format!("/draws/{}", d.id)),
-            Cell::new(match d.status.as_str() {
-                "committed" => "已公布承诺值，未抽取",
-                "drawn" => "有效",
-                _ => "已被重新抽取取代",
+            Cell::new(match d.status {
+                domain::draw::DrawStatus::Committed => "已公布承诺值，未抽取",
+                domain::draw::DrawStatus::Drawn => "有效",
+                domain::draw::DrawStatus::Superseded => "已被重新抽取取代",
             }),
             Cell::new(&d.commitment).class("mono"),
             Cell::new(format!(
@@ -280,10 +280,10 @@ pub(super) async fn detail_view(
                 member_rows.push(vec![
                     Cell::new(&m.name),
                     Cell::new(&m.employer),
-                    Cell::new(match m.status.as_str() {
-                        "selected" => "抽中",
-                        "replacement" => "递补",
-                        _ => "谢绝",
+                    Cell::new(match m.status {
+                        domain::draw::MemberStatus::Selected => "抽中",
+                        domain::draw::MemberStatus::Replacement => "递补",
+                        domain::draw::MemberStatus::Declined => "谢绝",
                     }),
                     Cell::new(m.decline_reason.clone().unwrap_or_default()),
                     Cell::new(m.conclusion.clone().unwrap_or_else(|| "待提交".into())),

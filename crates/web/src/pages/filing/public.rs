@@ -99,7 +99,7 @@ pub async fn public_institutions(
                     "{} {}{}",
                     f.occupation_code,
                     f.occupation_name,
-                    if f.occupation_kind == "special" {
+                    if f.occupation_kind == domain::reference::ItemKind::Special {
                         "（专项职业能力）"
                     } else {
                         ""

@@ -381,7 +381,7 @@ async fn detail_page(
     let r = &d.record;
     let today = state.today();
     let keeper = r.keeper();
-    let kept = r.state == "kept";
+    let kept = r.state == dr::RecordState::Kept;
     let side = dr::key_side(&keeper, me.role()).ok();
     let holds_key = me.can(Action::RetentionApproveDisposal) && side.is_some();
     let open = super::open_disposal(&d.disposals);
@@ -413,7 +413,7 @@ async fn detail_page(
     if kept {
         props.push(("销毁时将", d.disposal_effect.clone()));
     }
-    if let Some(done) = d.disposals.iter().find(|x| x.status == "done") {
+    if let Some(done) = d.disposals.iter().find(|x| x.status == dr::DisposalStatus::Done) {
         props.push((
             "销毁记录",
             format!(
@@ -445,7 +445,7 @@ async fn detail_page(
                 format!("/retention/{id}/disposal"),
                 "提出销毁（第一把钥匙）".into(),
             )),
-            Some(o) if o.status == "proposed" => {
+            Some(o) if o.status == dr::DisposalStatus::Proposed => {
                 let second = o
                     .first()
                     .is_some_and(|f| dr::second_key(&keeper, f, me.role()).is_ok());
@@ -462,7 +462,7 @@ async fn detail_page(
                     });
                 }
             }
-            Some(o) if o.status == "approved" => links.push((
+            Some(o) if o.status == dr::DisposalStatus::Approved => links.push((
                 format!("/retention/{id}/disposal/execute"),
                 "执行销毁…".into(),
             )),
@@ -514,7 +514,7 @@ async fn detail_page(
         .iter()
         .map(|x| {
             vec![
-                Cell::new(x.status().map_or("—", |s| s.label())),
+                Cell::new(x.status.label()),
                 Cell::new(&x.reason),
                 Cell::new(format!(
                     "{} {}（{}）",
