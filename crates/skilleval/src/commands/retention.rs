@@ -66,7 +66,10 @@ async fn sweep(s: &Settings, dry_run: bool) -> anyhow::Result<ExitCode> {
         let approved = report
             .due
             .iter()
-            .filter(|r| r.disposal_status.as_deref() == Some("approved") && r.hold.is_none())
+            .filter(|r| {
+                r.disposal_status == Some(domain::retention::DisposalStatus::Approved)
+                    && r.hold.is_none()
+            })
             .count();
         println!("去掉 --dry-run 将销毁双方已同意的 {approved} 件；其余到期档案须先经两方同意");
         return Ok(ExitCode::SUCCESS);
