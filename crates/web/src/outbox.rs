@@ -232,6 +232,10 @@ pub fn api_routes() -> ApiRouter {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OutboxItem {
     pub id: i64,
+    /// The typed state, for the page (the JSON carries it as `status`).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub state: DeliveryState,
     /// sms | email
     pub channel: String,
     /// 短信 | 电子邮件
@@ -269,6 +273,7 @@ fn item(row: OutboxRow, on: &[Channel]) -> OutboxItem {
         body: row.body,
         status_label: row.status.label().into(),
         status: row.status.as_str().into(),
+        state: row.status,
         attempts: row.attempts,
         requeues: row.requeues,
         last_error: row.last_error,
