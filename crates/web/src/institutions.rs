@@ -110,7 +110,8 @@ pub async fn update(
     let input = f.validate(&districts)?;
     let version = f.expected_version()?;
     // 二(一): an institution the city moved to its premises' district is managed there.
-    let effective = if state.store.institution_district_basis(id).await? == DistrictBasis::Business {
+    let effective = if state.store.institution_district_basis(id).await? == DistrictBasis::Business
+    {
         &input.biz_district
     } else {
         &input.reg_district

@@ -86,7 +86,10 @@ fn handlers_call_services_not_the_store() {
         handlers += text.matches("State<AppState>").count();
         walk(&ast.items, &name, &mut found);
     }
-    assert!(handlers > 100, "the crate's handlers were not found ({handlers})");
+    assert!(
+        handlers > 100,
+        "the crate's handlers were not found ({handlers})"
+    );
     assert!(
         found.is_empty(),
         "{} handler(s) do a service's work; move it into the area's service function:\n{}",

@@ -142,11 +142,7 @@ async fn photo_form(
 
 /// Service: a candidate's certificate photo (证书照片) with its type (institution in scope,
 /// district, city). Audited: personal data.
-pub async fn photo(
-    state: &AppState,
-    me: &Authed,
-    cid: i64,
-) -> Result<(String, Vec<u8>), AppError> {
+pub async fn photo(state: &AppState, me: &Authed, cid: i64) -> Result<(String, Vec<u8>), AppError> {
     let doc = state
         .store
         .candidate_photo_document(&me.scope(), cid)

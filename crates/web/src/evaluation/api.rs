@@ -355,9 +355,14 @@ async fn list_candidates(
     Path(id): Path<i64>,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    let (_, page) =
-        views::candidates(&state, &me, id, p.q.as_deref(), PageRequest::new(p.page, p.per_page))
-            .await?;
+    let (_, page) = views::candidates(
+        &state,
+        &me,
+        id,
+        p.q.as_deref(),
+        PageRequest::new(p.page, p.per_page),
+    )
+    .await?;
     Ok(Json(page).into_response())
 }
 
@@ -410,7 +415,10 @@ async fn score_template(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    Ok(xlsx("成绩导入模板.xlsx", views::score_template(&state, &me, id).await?))
+    Ok(xlsx(
+        "成绩导入模板.xlsx",
+        views::score_template(&state, &me, id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/plans/{id}/candidates/template.xlsx", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>, description = "考生导入模板"), (status = 404, description = "计划不存在或不在辖区内")))]
@@ -419,7 +427,10 @@ async fn template(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    Ok(xlsx("考生导入模板.xlsx", views::candidate_template(&state, &me, id).await?))
+    Ok(xlsx(
+        "考生导入模板.xlsx",
+        views::candidate_template(&state, &me, id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/candidates/{id}/id-number", tag = "评价管理", params(("id" = i64, Path)), responses((status = 200, body = crate::api::schema::IdNumberView, description = "完整证件号码（每次查看记入审计日志）")))]

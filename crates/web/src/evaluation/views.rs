@@ -131,7 +131,11 @@ pub async fn efilings(
 }
 
 /// One institution's 电子备案 in the caller's area.
-pub async fn efiling(state: &AppState, me: &Authed, institution_id: i64) -> Result<Efiling, AppError> {
+pub async fn efiling(
+    state: &AppState,
+    me: &Authed,
+    institution_id: i64,
+) -> Result<Efiling, AppError> {
     me.may(Action::EfilingView)?;
     state
         .store

@@ -75,9 +75,18 @@ pub async fn validate_expert(state: &AppState, e: &ExpertInput) -> Result<NewExp
     }
     let mut occ = vec![];
     for c in &e.occupations {
-        let found = match state.store.occupation_by_code(c, ItemKind::Occupation.as_str()).await? {
+        let found = match state
+            .store
+            .occupation_by_code(c, ItemKind::Occupation.as_str())
+            .await?
+        {
             Some(x) => Some(x),
-            None => state.store.occupation_by_code(c, ItemKind::Special.as_str()).await?,
+            None => {
+                state
+                    .store
+                    .occupation_by_code(c, ItemKind::Special.as_str())
+                    .await?
+            }
         };
         let (id, _, _) = found.ok_or_else(|| {
             AppError::invalid(

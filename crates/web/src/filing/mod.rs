@@ -164,7 +164,10 @@ pub async fn validate_items(
     };
     let mut out: Vec<(i64, String)> = vec![];
     for it in items {
-        let Some((id, name, offered)) = state.store.occupation_by_code(&it.code, kind.as_str()).await?
+        let Some((id, name, offered)) = state
+            .store
+            .occupation_by_code(&it.code, kind.as_str())
+            .await?
         else {
             let what = if kind == ItemKind::Special {
                 "专项职业能力项目"

@@ -196,4 +196,3 @@ pub async fn overdue_applications(
         .overdue_filings(&me.scope(), state.today(), page)
         .await?)
 }
-

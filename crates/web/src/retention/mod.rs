@@ -116,9 +116,7 @@ fn facts(r: &RetentionRecord) -> Result<dr::RecordFacts, AppError> {
 }
 
 fn open_disposal(d: &[Disposal]) -> Option<&Disposal> {
-    d.iter()
-        .rev()
-        .find(|d| d.status.is_open())
+    d.iter().rev().find(|d| d.status.is_open())
 }
 
 /// The first key (提出销毁): the record's period is over, no hold, a reason.
@@ -157,7 +155,8 @@ pub async fn approve(
     let keeper = r.keeper();
     dr::key_side(&keeper, me.role()).map_err(refused)?;
     let disposals = state.store.retention_disposals(id).await?;
-    let Some(d) = open_disposal(&disposals).filter(|d| d.status == dr::DisposalStatus::Proposed) else {
+    let Some(d) = open_disposal(&disposals).filter(|d| d.status == dr::DisposalStatus::Proposed)
+    else {
         return Err(AppError::Conflict(
             "没有待确认的销毁申请：须先由一方提出销毁".into(),
         ));

@@ -7,7 +7,8 @@ pub(super) async fn public_filings(
     MaybeAuthed(me): MaybeAuthed,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let page = crate::published::filings_in_publicity(&state, PageRequest::new(q.page, None)).await?;
+    let page =
+        crate::published::filings_in_publicity(&state, PageRequest::new(q.page, None)).await?;
     let rows = page
         .items
         .iter()

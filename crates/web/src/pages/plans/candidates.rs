@@ -8,9 +8,14 @@ pub(super) async fn candidates(
     Path(id): Path<i64>,
     Query(q): Query<MsgQuery>,
 ) -> Result<Response, AppError> {
-    let (p, page) =
-        ev::views::candidates(&state, &me, id, q.q.as_deref(), PageRequest::new(q.page, None))
-            .await?;
+    let (p, page) = ev::views::candidates(
+        &state,
+        &me,
+        id,
+        q.q.as_deref(),
+        PageRequest::new(q.page, None),
+    )
+    .await?;
     let inst = me.role() == Role::Institution;
     let rows = page
         .items

@@ -9,7 +9,10 @@ pub(super) async fn efiling_page(
     msg: Option<&str>,
 ) -> Result<EfilingPage, AppError> {
     let e = ev::views::own_efiling(state, me).await?;
-    let status = e.as_ref().map(|e| e.status).unwrap_or(EfilingStatus::Missing);
+    let status = e
+        .as_ref()
+        .map(|e| e.status)
+        .unwrap_or(EfilingStatus::Missing);
     Ok(EfilingPage {
         layout: Layout::new(state, Some(me), "电子备案", "/efiling").with_flash(flash(msg)),
         status_label: status.label().into(),

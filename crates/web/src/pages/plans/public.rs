@@ -7,7 +7,9 @@ pub(super) async fn public_results(
     MaybeAuthed(me): MaybeAuthed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let page = crate::published::results_in_publicity(&state, q.q.clone(), PageRequest::new(q.page, None)).await?;
+    let page =
+        crate::published::results_in_publicity(&state, q.q.clone(), PageRequest::new(q.page, None))
+            .await?;
     let rows = page
         .items
         .iter()

@@ -193,7 +193,8 @@ pub(super) async fn relations(
     me: Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let page = ev::views::relations(&state, &me, q.q.as_deref(), PageRequest::new(q.page, None)).await?;
+    let page =
+        ev::views::relations(&state, &me, q.q.as_deref(), PageRequest::new(q.page, None)).await?;
     let rows = page
         .items
         .iter()
@@ -256,10 +257,7 @@ pub(super) async fn relation_page(
             .map(|a| (a.id.to_string(), a.display_name.clone())),
     );
     let mut inst_opts = vec![(String::new(), "请选择".to_string())];
-    inst_opts.extend(
-        insts.iter()
-            .map(|i| (i.id.to_string(), i.name.clone())),
-    );
+    inst_opts.extend(insts.iter().map(|i| (i.id.to_string(), i.name.clone())));
     let mut fields = vec![
         Field::text("supervisor_id", "督导员", &f.supervisor_id)
             .select(sup_opts)

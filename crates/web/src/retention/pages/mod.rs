@@ -413,7 +413,11 @@ async fn detail_page(
     if kept {
         props.push(("销毁时将", d.disposal_effect.clone()));
     }
-    if let Some(done) = d.disposals.iter().find(|x| x.status == dr::DisposalStatus::Done) {
+    if let Some(done) = d
+        .disposals
+        .iter()
+        .find(|x| x.status == dr::DisposalStatus::Done)
+    {
         props.push((
             "销毁记录",
             format!(

@@ -188,7 +188,15 @@ pub(super) async fn propose_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    show_step(&state, &me, Action::RetentionApproveDisposal, Step::Propose, id, None).await
+    show_step(
+        &state,
+        &me,
+        Action::RetentionApproveDisposal,
+        Step::Propose,
+        id,
+        None,
+    )
+    .await
 }
 
 pub(super) async fn propose_post(
@@ -226,7 +234,15 @@ pub(super) async fn execute_form(
     me: Authed,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    show_step(&state, &me, Action::RetentionApproveDisposal, Step::Execute, id, None).await
+    show_step(
+        &state,
+        &me,
+        Action::RetentionApproveDisposal,
+        Step::Execute,
+        id,
+        None,
+    )
+    .await
 }
 
 pub(super) async fn execute_post(
