@@ -1,8 +1,12 @@
 //! Certificates per second against a bare pdf-writer page with the same text
-//! (`cargo bench -p skilleval-certpdf --bench pdf`). The bare page uses a base-14 font (nothing
-//! embedded, no photo, no QR): the floor that pdf-writer itself sets.
+//! (`cargo bench -p skilleval-certpdf --bench pdf`). Two bare pages: `bare_same_font`, the same
+//! strings set in the same CJK font, subset and embedded as pdf-writer's own examples do (no
+//! ToUnicode map, nothing compressed, no photo, no QR, no layout) — the least a legible page with
+//! this text costs; and `bare_pdf_writer_page`, the strings as bytes in base-14 Helvetica (nothing
+//! embedded, Chinese not legible): the floor of pdf-writer itself.
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use rand::SeedableRng;
 use skilleval_certpdf::{
@@ -65,20 +69,8 @@ fn bare_page(c: &Certificate) -> Vec<u8> {
     pg.finish();
     pdf.type1_font(font).base_font(Name(b"Helvetica"));
     let mut k = Content::new();
-    let texts = [
-        &c.title,
-        &c.body,
-        &c.name,
-        &c.id_type,
-        &c.id_number,
-        &c.occupation_name,
-        &c.level,
-        &c.number,
-        &c.institution,
-        &c.qr_text,
-    ];
     let mut y = 800.0;
-    for t in texts {
+    for t in texts(c) {
         k.begin_text()
             .set_font(Name(b"F1"), 12.0)
             .next_line(72.0, y)
@@ -90,13 +82,98 @@ fn bare_page(c: &Certificate) -> Vec<u8> {
     pdf.finish()
 }
 
+const FONT: &[u8] = include_bytes!("../fonts/NotoSerifCJKsc-Regular-GB2312.otf");
+
+fn texts(c: &Certificate) -> [&str; 10] {
+    [
+        &c.title,
+        &c.body,
+        &c.name,
+        &c.id_type,
+        &c.id_number,
+        &c.occupation_name,
+        &c.level,
+        &c.number,
+        &c.institution,
+        &c.qr_text,
+    ]
+}
+
+/// The same strings in the same font: glyphs looked up, the font subset and embedded (CFF).
+fn bare_same_font(c: &Certificate) -> Vec<u8> {
+    let face = ttf_parser::Face::parse(FONT, 0).unwrap();
+    let mut remapper = subsetter::GlyphRemapper::new();
+    let mut k = Content::new();
+    let mut y = 800.0;
+    for t in texts(c) {
+        let mut encoded = vec![];
+        for ch in t.chars() {
+            let g = face.glyph_index(ch).map_or(0, |g| g.0);
+            encoded.extend_from_slice(&remapper.remap(g).to_be_bytes());
+        }
+        k.begin_text()
+            .set_font(Name(b"F1"), 12.0)
+            .next_line(72.0, y)
+            .show(Str(&encoded))
+            .end_text();
+        y -= 20.0;
+    }
+    let subset = subsetter::subset(FONT, 0, &remapper).unwrap();
+    let raw = ttf_parser::RawFace::parse(&subset, 0).unwrap();
+    let cff = raw.table(ttf_parser::Tag::from_bytes(b"CFF ")).unwrap();
+    let mut pdf = Pdf::new();
+    let r = |i| Ref::new(i);
+    pdf.catalog(r(1)).pages(r(2));
+    pdf.pages(r(2)).kids([r(3)]).count(1);
+    let mut pg = pdf.page(r(3));
+    pg.parent(r(2))
+        .media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
+        .contents(r(4));
+    pg.resources().fonts().pair(Name(b"F1"), r(5));
+    pg.finish();
+    pdf.type0_font(r(5))
+        .base_font(Name(b"AAAAAA+NotoSerifCJKsc-Regular"))
+        .encoding_predefined(Name(b"Identity-H"))
+        .descendant_font(r(6));
+    let system = SystemInfo {
+        registry: Str(b"Adobe"),
+        ordering: Str(b"Identity"),
+        supplement: 0,
+    };
+    pdf.cid_font(r(6))
+        .subtype(CidFontType::Type0)
+        .base_font(Name(b"AAAAAA+NotoSerifCJKsc-Regular"))
+        .system_info(system)
+        .font_descriptor(r(7))
+        .default_width(1000.0);
+    pdf.font_descriptor(r(7))
+        .name(Name(b"AAAAAA+NotoSerifCJKsc-Regular"))
+        .flags(FontFlags::SYMBOLIC | FontFlags::SERIF)
+        .bbox(Rect::new(0.0, -120.0, 1000.0, 880.0))
+        .italic_angle(0.0)
+        .ascent(880.0)
+        .descent(-120.0)
+        .cap_height(733.0)
+        .stem_v(80.0)
+        .font_file3(r(8));
+    pdf.stream(r(8), cff)
+        .pair(Name(b"Subtype"), Name(b"CIDFontType0C"));
+    pdf.stream(r(4), &k.finish());
+    pdf.finish()
+}
+
 fn bench(cr: &mut Criterion) {
     let c = certificate();
     let fonts = Fonts::default();
+    let size = render_certificate(&c, &fonts).unwrap().len();
+    eprintln!("certificate PDF: {size} bytes");
     let mut g = cr.benchmark_group("pdf");
     g.throughput(Throughput::Elements(1));
     g.bench_function("certificate", |b| {
         b.iter(|| render_certificate(std::hint::black_box(&c), &fonts).unwrap())
+    });
+    g.bench_function("bare_same_font", |b| {
+        b.iter(|| bare_same_font(std::hint::black_box(&c)))
     });
     g.bench_function("bare_pdf_writer_page", |b| {
         b.iter(|| bare_page(std::hint::black_box(&c)))

@@ -180,8 +180,96 @@ fn qr_code_of_a_certificate_is_version_12_or_less_at_level_m() {
     assert!(v <= 12, "version {v} for {} characters", c.qr_text.len());
     assert_eq!(
         qr_code(&c.qr_text).unwrap().error_correction_level(),
-        qrcode::EcLevel::M
+        crate::qr::QrCodeEcc::Medium
     );
+}
+
+/// Rasterises `code` (4 px a module, a 4-module quiet zone) and reads it back with an
+/// independent decoder.
+fn decode(code: &crate::qr::QrCode) -> String {
+    let n = code.size() as usize;
+    let px = (n + 8) * 4;
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(px, px, |x, y| {
+        let (mx, my) = ((x / 4) as i32 - 4, (y / 4) as i32 - 4);
+        if code.get_module(mx, my) {
+            0
+        } else {
+            255
+        }
+    });
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code found");
+    grids[0].decode().expect("QR code decodes").1
+}
+
+#[test]
+fn qr_code_reads_back_with_an_independent_decoder() {
+    let c = sample_certificate();
+    assert_eq!(decode(&qr_code(&c.qr_text).unwrap()), c.qr_text);
+    // Texts with digit runs shorter and longer than the numeric threshold, and none at all.
+    for t in [
+        "https://pj.zzrs.gov.cn/v/S000041000123264000001?s=12345678",
+        "https://pj.zzrs.gov.cn/v/S000041000123264000001?s=123456789012345678901234567890",
+        "12345678901234567890",
+        "证书查询",
+        "",
+    ] {
+        assert_eq!(decode(&qr_code(t).unwrap()), t, "{t}");
+    }
+}
+
+/// A PNG datastream around `idat` (the image stream of a PDF) for `w`×`h` RGB, 8 bits.
+fn png_around(w: u32, h: u32, idat: &[u8]) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", idat);
+    chunk(b"IEND", &[]);
+    out
+}
+
+#[test]
+fn png_photo_is_embedded_with_its_own_stream_and_png_predictors() {
+    let c = sample_certificate();
+    let pdf = render_certificate(&c, &Fonts::default()).unwrap();
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let image = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_stream().ok())
+        .find(|s| s.dict.get(b"Subtype").and_then(|n| n.as_name()).ok() == Some(b"Image"))
+        .expect("an image XObject");
+    let parms = image.dict.get(b"DecodeParms").unwrap().as_dict().unwrap();
+    assert_eq!(parms.get(b"Predictor").unwrap().as_i64().unwrap(), 15);
+    assert_eq!(parms.get(b"Colors").unwrap().as_i64().unwrap(), 3);
+    assert_eq!(parms.get(b"Columns").unwrap().as_i64().unwrap(), 250);
+    // The stream, read as a PNG's image data, gives the photo's pixels.
+    let again = Photo::from_bytes(&png_around(250, 350, &image.content)).unwrap();
+    assert_eq!(again.data(), c.photo.data());
+    // A PNG that PDF cannot read as it is (here with alpha) is flattened and deflated.
+    let mut rgba = vec![];
+    {
+        let mut enc = png::Encoder::new(&mut rgba, 2, 2);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header()
+            .unwrap()
+            .write_image_data(&[0, 0, 0, 0, 0, 0, 0, 255, 10, 20, 30, 128, 255, 255, 255, 255])
+            .unwrap();
+    }
+    let p = Photo::from_bytes(&rgba).unwrap();
+    assert_eq!(p.data(), &[255, 255, 255, 0, 0, 0, 132, 137, 142, 255, 255, 255]);
 }
 
 #[test]
