@@ -103,9 +103,9 @@ fn filing_items(
 
 /// 节假日安排未录入提醒 for the admin and the city, from 1 November (see
 /// `HolidayCalendar::missing_schedule_warning`).
-pub async fn calendar_warning(state: &AppState) -> Result<Option<WorkItem>, AppError> {
-    // A reminder, not a rule: the display calendar (a minute old at most) is enough.
-    let cal = state.display_calendar().await?;
+async fn calendar_warning(state: &AppState) -> Result<Option<WorkItem>, AppError> {
+    // Fresh, not the display cache: the reminder goes away as soon as the year is entered.
+    let cal = state.store.holiday_calendar().await?;
     Ok(cal
         .missing_schedule_warning(state.today())
         .map(|year| WorkItem {
@@ -176,6 +176,9 @@ fn unsupervised(side: &'static str) -> QueueSource {
 /// A work queue and the counts of the caller's jurisdiction (one statement holds both).
 pub struct Queue {
     pub items: Vec<WorkItem>,
+    /// (title, detail) of the missing-calendar reminder (admin and city), also the queue's
+    /// first item.
+    pub calendar_warning: Option<(String, String)>,
     /// Institutions and accounts in the caller's scope.
     pub institution_count: i64,
     pub account_count: i64,
@@ -274,8 +277,10 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Queue, AppErro
             });
         }
     }
+    let mut warning = None;
     if matches!(role, Role::Admin | Role::CityCenter | Role::CityDivision) {
         if let Some(item) = calendar_warning(state).await? {
+            warning = Some((item.title.clone(), item.detail.clone()));
             items.insert(0, item);
         }
     }
@@ -368,6 +373,7 @@ pub async fn for_account(state: &AppState, me: &Authed) -> Result<Queue, AppErro
     });
     Ok(Queue {
         items,
+        calendar_warning: warning,
         institution_count: rows.count(n_inst),
         account_count: rows.count(n_acc),
     })

@@ -1,7 +1,7 @@
 //! 工作台: what the dashboard shows a signed-in user — the work waiting for them (`queue`) and
 //! the counts of their jurisdiction.
 
-use domain::{Action, Role};
+use domain::Action;
 
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -25,22 +25,13 @@ pub async fn workbench(state: &AppState, me: &Authed) -> Result<Workbench, AppEr
     me.may(Action::OwnAccount)?;
     let queue::Queue {
         items: queue,
+        calendar_warning,
         institution_count,
         account_count,
     } = queue::for_account(state, me).await?;
     let district_name = match &me.account.district_code {
         Some(code) => Some(district_name(state, code).await?),
         None => None,
-    };
-    let calendar_warning = if matches!(
-        me.role(),
-        Role::Admin | Role::CityCenter | Role::CityDivision
-    ) {
-        queue::calendar_warning(state)
-            .await?
-            .map(|w| (w.title, w.detail))
-    } else {
-        None
     };
     Ok(Workbench {
         queue,
