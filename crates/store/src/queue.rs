@@ -203,7 +203,8 @@ impl Branch<'_> {
 const FIRST_SLOT: usize = 4;
 
 fn text(r: &AnyRow, slot: usize) -> Result<String> {
-    Ok(r.try_get::<Option<String>, _>(FIRST_SLOT + slot)?.unwrap_or_default())
+    Ok(r.try_get::<Option<String>, _>(FIRST_SLOT + slot)?
+        .unwrap_or_default())
 }
 
 fn text_opt(r: &AnyRow, slot: usize) -> Result<Option<String>> {
@@ -520,9 +521,7 @@ impl Store {
                     district_code: text_opt(r, 1)?,
                     due_on: text(r, 2)?,
                     hold: text_opt(r, 3)?,
-                    disposal_status: text_opt(r, 4)?
-                        .map(|s| parse_code(&s))
-                        .transpose()?,
+                    disposal_status: text_opt(r, 4)?.map(|s| parse_code(&s)).transpose()?,
                     disposal_first_side: text_opt(r, 5)?,
                 }),
                 QueueRows::Districts(v) => v.push(text_opt(r, 0)?),

@@ -161,7 +161,13 @@ async fn work_queue_returns_what_the_lists_return() {
                     let want: Vec<_> = want
                         .items
                         .iter()
-                        .map(|e| (e.institution_id, e.institution_name.clone(), e.submitted_at.clone()))
+                        .map(|e| {
+                            (
+                                e.institution_id,
+                                e.institution_name.clone(),
+                                e.submitted_at.clone(),
+                            )
+                        })
                         .collect();
                     let got: Vec<_> = got
                         .into_iter()
@@ -205,7 +211,15 @@ async fn work_queue_returns_what_the_lists_return() {
                         .collect();
                     let got: Vec<_> = got
                         .into_iter()
-                        .map(|r| (r.id, r.institution_name, r.filing_no, r.username, r.created_at))
+                        .map(|r| {
+                            (
+                                r.id,
+                                r.institution_name,
+                                r.filing_no,
+                                r.username,
+                                r.created_at,
+                            )
+                        })
                         .collect();
                     assert_eq!(got, want, "{what}");
                     compared += got.len();

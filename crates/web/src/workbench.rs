@@ -44,7 +44,12 @@ pub async fn workbench(state: &AppState, me: &Authed) -> Result<Workbench, AppEr
 
 /// A district's name: reference data, from the display cache when it holds the code.
 async fn district_name(state: &AppState, code: &str) -> Result<String, AppError> {
-    if let Some(d) = state.display_districts().await?.iter().find(|d| d.code == code) {
+    if let Some(d) = state
+        .display_districts()
+        .await?
+        .iter()
+        .find(|d| d.code == code)
+    {
         return Ok(d.name.clone());
     }
     Ok(state.store.division(code).await?.name)

@@ -71,8 +71,7 @@ impl Store {
         if let Some(id) = arg {
             q = q.bind(id);
         }
-        Ok(q
-            .fetch_all(&self.db.pool)
+        Ok(q.fetch_all(&self.db.pool)
             .await?
             .iter()
             .map(change_row)

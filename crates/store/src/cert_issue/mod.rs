@@ -179,7 +179,8 @@ pub(crate) fn change_kind_label(kind: ChangeKind) -> &'static str {
 
 /// Changes that wait for the other city role's key.
 pub(crate) const PROPOSED_CHANGES: &str = "x.status = 'proposed' AND x.id > 0";
-pub(crate) const CHANGE_FROM: &str = "cert_changes x JOIN certificates c ON c.id = x.certificate_id";
+pub(crate) const CHANGE_FROM: &str =
+    "cert_changes x JOIN certificates c ON c.id = x.certificate_id";
 
 const CHANGE_COLUMNS: &str = "x.id, x.certificate_id, c.cert_no, c.holder_name, x.kind, x.reason, x.corrections, x.status, x.proposed_by, x.proposed_role, x.proposed_at, x.confirmed_by, x.confirmed_role, x.confirmed_at, x.new_certificate_id, x.version";
 

@@ -307,7 +307,12 @@ fn retention_where(scope: &Scope, f: &RetentionFilter, today: NaiveDate) -> Wher
 }
 
 /// The conditions of the register (also a source of the work queue, `crate::queue`).
-pub(crate) fn retention_filter(w: &mut Where, scope: &Scope, f: &RetentionFilter, today: NaiveDate) {
+pub(crate) fn retention_filter(
+    w: &mut Where,
+    scope: &Scope,
+    f: &RetentionFilter,
+    today: NaiveDate,
+) {
     scope_filter(w, scope, "r.district_code");
     district_narrowing(w, scope, "r.district_code", f.district.as_deref());
     w.eq_text("r.class", f.class.as_deref());

@@ -272,7 +272,10 @@ pub async fn verify_qr(
             return Err(AppError::invalid("s", e.to_string()));
         }
     };
-    let live = state.store.public_certificate_by_no(&payload.number).await?;
+    let live = state
+        .store
+        .public_certificate_by_no(&payload.number)
+        .await?;
     state
         .metrics
         .count_cert_query("qr", if live.is_some() { "found" } else { "not_found" });

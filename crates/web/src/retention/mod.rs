@@ -454,7 +454,10 @@ pub async fn run(state: &AppState, dry_run: bool) -> Result<RunReport, AppError>
 /// 我的待办: due records waiting for a first key, disposals waiting for the caller's second key,
 /// and disposals both keys approved (held records wait for nothing).
 /// `due`: the records due today through the caller's scope (`QueueSource::DueRetention`).
-pub(crate) fn queue_items(me: &Authed, due: &[store::QueueRetention]) -> Vec<crate::queue::WorkItem> {
+pub(crate) fn queue_items(
+    me: &Authed,
+    due: &[store::QueueRetention],
+) -> Vec<crate::queue::WorkItem> {
     let (mut first, mut approved, mut out) = (0, 0, vec![]);
     for r in due.iter().filter(|r| r.hold.is_none()) {
         let Ok(side) = dr::key_side(&r.keeper(), me.role()) else {
