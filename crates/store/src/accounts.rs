@@ -167,7 +167,19 @@ pub struct UserFilter {
 }
 
 /// Restrict a query on `users` to what `scope` may see.
-fn scope_users(w: &mut Where, scope: &Scope) {
+/// The conditions of the account list (also a source of the city center's work queue).
+pub(crate) fn account_filter(w: &mut Where, scope: &Scope, f: &UserFilter) {
+    scope_users(w, scope);
+    w.search(&["username", "display_name", "employer"], f.q.as_deref());
+    w.eq_text("role", f.role.as_deref());
+    w.eq_text("district_code", f.district.as_deref());
+    if f.locked {
+        let p = w.arg(Arg::Text(now_text()));
+        w.raw(format!("locked_until > {p}"));
+    }
+}
+
+pub(crate) fn scope_users(w: &mut Where, scope: &Scope) {
     match scope {
         Scope::City => {}
         Scope::District(d) => {
@@ -270,14 +282,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Account>> {
         let mut w = Where::new();
-        scope_users(&mut w, scope);
-        w.search(&["username", "display_name", "employer"], f.q.as_deref());
-        w.eq_text("role", f.role.as_deref());
-        w.eq_text("district_code", f.district.as_deref());
-        if f.locked {
-            let p = w.arg(Arg::Text(now_text()));
-            w.raw(format!("locked_until > {p}"));
-        }
+        account_filter(&mut w, scope, f);
         w.fetch_page(
             &self.db,
             ACCOUNT_COLUMNS,

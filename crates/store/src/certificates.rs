@@ -138,29 +138,35 @@ pub struct PublicCertificate {
     pub superseded_by: Option<String>,
 }
 
-impl PublicCertificate {
-    pub fn from_certificate(c: &Certificate, superseded_by: Option<String>) -> PublicCertificate {
-        PublicCertificate {
-            cert_no: c.cert_no.clone(),
-            holder_name: c.holder_name.clone(),
-            id_type: c.id_type.clone(),
-            id_number_masked: c.id_masked.clone(),
-            occupation_code: c.occupation_code.clone(),
-            occupation_name: c.occupation_name.clone(),
-            work_type: c.work_type.clone(),
-            level: c.level,
-            level_name: domain::occupation::Level::from_u8(c.level as u8)
-                .map(|l| l.name().to_string())
-                .unwrap_or_default(),
-            institution_name: c.institution_name.clone(),
-            issued_on: c.issued_on.clone(),
-            status: c.state.clone(),
-            status_label: c.state_label().into(),
-            revoke_reason: c.revoke_reason.clone(),
-            revoked_at: c.revoked_at.clone(),
-            superseded_by,
-        }
-    }
+/// Only the columns the public sees (not the 30 of [`Certificate`], whose signature alone is a
+/// few hundred bytes), with the successor's number joined: the public query is one probe of the
+/// unique index and one row.
+const PUBLIC_COLUMNS: &str = "c.cert_no, c.holder_name, c.id_type, c.id_masked, c.occupation_code, c.occupation_name, c.work_type, c.level, c.institution_name, c.issued_on, c.state, c.revoke_reason, c.revoked_at, n.cert_no";
+const PUBLIC_FROM: &str = "certificates c LEFT JOIN certificates n ON n.id = c.superseded_by";
+
+fn public_row(r: &AnyRow) -> Result<PublicCertificate> {
+    let level: i64 = r.get(7);
+    let status: CertState = crate::sql::code(r, 10)?;
+    Ok(PublicCertificate {
+        cert_no: r.get(0),
+        holder_name: r.get(1),
+        id_type: r.get(2),
+        id_number_masked: r.get(3),
+        occupation_code: r.get(4),
+        occupation_name: r.get(5),
+        work_type: r.get(6),
+        level,
+        level_name: domain::occupation::Level::from_u8(level as u8)
+            .map(|l| l.name().to_string())
+            .unwrap_or_default(),
+        institution_name: r.get(8),
+        issued_on: r.get(9),
+        status_label: status.label().into(),
+        status,
+        revoke_reason: r.get(11),
+        revoked_at: r.get(12),
+        superseded_by: r.get(13),
+    })
 }
 
 /// Filters of the certificate list.
@@ -291,17 +297,6 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// A published certificate by number (the QR landing page checks the live state).
-    pub async fn certificate_by_no(&self, cert_no: &str) -> Result<Option<Certificate>> {
-        let row = sqlx::query(&format!(
-            "SELECT {CERT_COLUMNS} FROM certificates c WHERE c.cert_no = $1 AND c.published = 1"
-        ))
-        .bind(cert_no)
-        .fetch_optional(&self.db.pool)
-        .await?;
-        row.as_ref().map(cert_row).transpose()
-    }
-
     /// The number of a certificate by id (links between a correction and its original).
     pub async fn cert_no_of(&self, id: i64) -> Result<Option<String>> {
         Ok(
@@ -313,14 +308,6 @@ impl Store {
         )
     }
 
-    async fn to_public(&self, c: &Certificate) -> Result<PublicCertificate> {
-        let next = match c.superseded_by {
-            Some(id) => self.cert_no_of(id).await?,
-            None => None,
-        };
-        Ok(PublicCertificate::from_certificate(c, next))
-    }
-
     /// Public query by number and holder name (both must match, so numbers cannot be enumerated
     /// to harvest names).
     pub async fn find_certificate(
@@ -328,10 +315,29 @@ impl Store {
         cert_no: &str,
         holder_name: &str,
     ) -> Result<Option<PublicCertificate>> {
-        match self.certificate_by_no(cert_no).await? {
-            Some(c) if c.holder_name == holder_name => Ok(Some(self.to_public(&c).await?)),
-            _ => Ok(None),
-        }
+        let row = sqlx::query(&format!(
+            "SELECT {PUBLIC_COLUMNS} FROM {PUBLIC_FROM} WHERE c.cert_no = $1 AND c.holder_name = $2 AND c.published = 1"
+        ))
+        .bind(cert_no)
+        .bind(holder_name)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        row.as_ref().map(public_row).transpose()
+    }
+
+    /// What the public sees of a published certificate by number (the QR landing page, whose
+    /// signed payload names the holder), live.
+    pub async fn public_certificate_by_no(
+        &self,
+        cert_no: &str,
+    ) -> Result<Option<PublicCertificate>> {
+        let row = sqlx::query(&format!(
+            "SELECT {PUBLIC_COLUMNS} FROM {PUBLIC_FROM} WHERE c.cert_no = $1 AND c.published = 1"
+        ))
+        .bind(cert_no)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        row.as_ref().map(public_row).transpose()
     }
 
     /// Public query by holder name and full ID number (the national query's pair). The ID number
@@ -343,17 +349,13 @@ impl Store {
     ) -> Result<Vec<PublicCertificate>> {
         let hash = self.id_hash(id_number)?;
         let rows = sqlx::query(&format!(
-            "SELECT {CERT_COLUMNS} FROM certificates c WHERE c.id_hash = $1 AND c.holder_name = $2 AND c.published = 1 ORDER BY c.issued_on DESC, c.id DESC"
+            "SELECT {PUBLIC_COLUMNS} FROM {PUBLIC_FROM} WHERE c.id_hash = $1 AND c.holder_name = $2 AND c.published = 1 ORDER BY c.issued_on DESC, c.id DESC"
         ))
         .bind(&hash)
         .bind(holder_name)
         .fetch_all(&self.db.pool)
         .await?;
-        let mut out = vec![];
-        for r in &rows {
-            out.push(self.to_public(&cert_row(r)?).await?);
-        }
-        Ok(out)
+        rows.iter().map(public_row).collect()
     }
 
     /// Status-list indexes of certificates no longer valid (revoked or corrected), and the

@@ -69,7 +69,7 @@ pub struct InstitutionFilter {
 }
 
 const COLUMNS: &str = "i.id, i.name, i.credit_code, i.kind, i.district_code, d.name, i.legal_person, i.employees, i.capital_yuan, i.business_scope, i.reg_address, i.reg_district, i.biz_address, i.biz_district, i.contact_name, i.contact_phone, i.filing_status, i.filing_no, i.version, i.created_at, i.updated_at, i.site_code";
-const FROM: &str = "institutions i JOIN divisions d ON d.code = i.district_code";
+pub(crate) const FROM: &str = "institutions i JOIN divisions d ON d.code = i.district_code";
 
 fn from_row(r: &AnyRow) -> Result<Institution> {
     Ok(Institution {
@@ -116,6 +116,28 @@ fn bind_profile<'q>(q: AnyQuery<'q>, input: &'q InstitutionInput) -> AnyQuery<'q
         .bind(&input.biz_district)
         .bind(&input.contact_name)
         .bind(&input.contact_phone)
+}
+
+/// The conditions of the institution list (also a source of the work queue, `crate::queue`).
+pub(crate) fn institution_filter(w: &mut Where, scope: &Scope, f: &InstitutionFilter) {
+    scope_institutions(w, scope);
+    w.search(
+        &["i.name", "i.credit_code", "i.contact_name"],
+        f.q.as_deref(),
+    );
+    w.eq_text("i.district_code", f.district.as_deref());
+    w.eq_text("i.kind", f.kind.as_deref());
+    w.eq_text("i.filing_status", f.filing_status.as_deref());
+    if f.incomplete {
+        w.raw("(i.contact_phone = '' OR i.business_scope = '')");
+    }
+}
+
+/// The conditions of [`Store::count_institutions`].
+pub(crate) fn institution_count_filter(w: &mut Where, scope: &Scope, f: &InstitutionFilter) {
+    scope_institutions(w, scope);
+    w.eq_text("i.district_code", f.district.as_deref());
+    w.eq_text("i.filing_status", f.filing_status.as_deref());
 }
 
 /// Restrict a query on institutions (alias `i`) to what `scope` may see.
@@ -191,17 +213,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Institution>> {
         let mut w = Where::new();
-        scope_institutions(&mut w, scope);
-        w.search(
-            &["i.name", "i.credit_code", "i.contact_name"],
-            f.q.as_deref(),
-        );
-        w.eq_text("i.district_code", f.district.as_deref());
-        w.eq_text("i.kind", f.kind.as_deref());
-        w.eq_text("i.filing_status", f.filing_status.as_deref());
-        if f.incomplete {
-            w.raw("(i.contact_phone = '' OR i.business_scope = '')");
-        }
+        institution_filter(&mut w, scope, f);
         w.fetch_page(&self.db, COLUMNS, FROM, "i.id", page, from_row)
             .await
     }
@@ -209,9 +221,7 @@ impl Store {
     /// How many institutions `scope` sees that match `f` (for dashboards: no rows fetched).
     pub async fn count_institutions(&self, scope: &Scope, f: &InstitutionFilter) -> Result<i64> {
         let mut w = Where::new();
-        scope_institutions(&mut w, scope);
-        w.eq_text("i.district_code", f.district.as_deref());
-        w.eq_text("i.filing_status", f.filing_status.as_deref());
+        institution_count_filter(&mut w, scope, f);
         w.count(&self.db, FROM).await
     }
 

@@ -26,6 +26,7 @@ mod notifications;
 pub mod outbox;
 mod outreach;
 mod plans;
+mod queue;
 mod reference;
 pub mod retention;
 mod review;
@@ -75,6 +76,10 @@ pub use outreach::{
 };
 pub use plans::{
     Efiling, EfilingFilter, PaperReceipt, Plan, PlanEvent, PlanFilter, PlanInput, UploadedFile,
+};
+pub use queue::{
+    QueueCertChange, QueueEfiling, QueueException, QueueFiling, QueueInstitution, QueuePlan,
+    QueueRegistration, QueueRetention, QueueRows, QueueSource,
 };
 pub use reference::{CalendarDayRow, Division, Occupation, OccupationFilter, ReferenceFiles};
 pub use retention::{Disposal, Hold, PaperFilter, PaperRecord, RetentionFilter, RetentionRecord};

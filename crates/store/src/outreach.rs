@@ -363,7 +363,8 @@ impl std::fmt::Debug for NewRegistration {
 }
 
 const REG_COLUMNS: &str = "r.id, r.institution_id, i.name, r.district_code, r.user_id, u.username, r.credit_code, r.filing_no, r.contact_name, r.contact_phone, r.status, r.reason, r.decided_at, r.version, r.created_at";
-const REG_FROM: &str = "institution_registrations r JOIN institutions i ON i.id = r.institution_id JOIN users u ON u.id = r.user_id";
+pub(crate) const REG_ORDER: &str = "r.id DESC";
+pub(crate) const REG_FROM: &str = "institution_registrations r JOIN institutions i ON i.id = r.institution_id JOIN users u ON u.id = r.user_id";
 
 fn reg_row(r: &AnyRow) -> Result<Registration> {
     Ok(Registration {
@@ -383,6 +384,12 @@ fn reg_row(r: &AnyRow) -> Result<Registration> {
         version: r.get(13),
         created_at: r.get(14),
     })
+}
+
+/// The conditions of the registration list (also a source of the work queue).
+pub(crate) fn registration_filter(w: &mut Where, scope: &Scope, status: Option<&str>) {
+    scope_registrations(w, scope);
+    w.eq_text("r.status", status);
 }
 
 fn scope_registrations(w: &mut Where, scope: &Scope) {
@@ -533,9 +540,8 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Registration>> {
         let mut w = Where::new();
-        scope_registrations(&mut w, scope);
-        w.eq_text("r.status", status);
-        w.fetch_page(&self.db, REG_COLUMNS, REG_FROM, "r.id DESC", page, reg_row)
+        registration_filter(&mut w, scope, status);
+        w.fetch_page(&self.db, REG_COLUMNS, REG_FROM, REG_ORDER, page, reg_row)
             .await
     }
 

@@ -30,6 +30,11 @@ impl Where {
         format!("${}", self.args.len())
     }
 
+    /// How many arguments are bound so far (the next placeholder is one more).
+    pub fn arg_count(&self) -> usize {
+        self.args.len()
+    }
+
     pub fn raw(&mut self, clause: impl Into<String>) {
         self.clauses.push(clause.into());
     }
@@ -56,6 +61,14 @@ impl Where {
                 .collect();
             self.clauses.push(format!("({})", ors.join(" OR ")));
         }
+    }
+
+    /// The WHERE of the clauses added so far, which are then cleared while their arguments stay:
+    /// the SELECTs of one statement (a UNION) number their arguments in one list.
+    pub fn take_sql(&mut self) -> String {
+        let s = self.sql();
+        self.clauses.clear();
+        s
     }
 
     pub fn sql(&self) -> String {

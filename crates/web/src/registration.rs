@@ -563,23 +563,8 @@ async fn api_decide(
 }
 
 /// The district's work queue: registrations waiting for confirmation.
-pub(crate) async fn queue_items(
-    state: &AppState,
-    me: &Authed,
-) -> Result<Vec<crate::queue::WorkItem>, AppError> {
-    if me.role() != Role::District {
-        return Ok(vec![]);
-    }
-    let page = state
-        .store
-        .list_registrations(
-            &me.scope(),
-            Some("pending"),
-            PageRequest::new(Some(1), Some(100)),
-        )
-        .await?;
-    Ok(page
-        .items
+pub(crate) fn queue_items(pending: Vec<store::QueueRegistration>) -> Vec<crate::queue::WorkItem> {
+    pending
         .into_iter()
         .map(|r| crate::queue::WorkItem {
             title: format!("{} 注册评价机构账号待确认", r.institution_name),
@@ -591,5 +576,5 @@ pub(crate) async fn queue_items(
             since: Some(r.created_at),
             waited: None,
         })
-        .collect())
+        .collect()
 }

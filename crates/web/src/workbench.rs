@@ -1,8 +1,7 @@
 //! 工作台: what the dashboard shows a signed-in user — the work waiting for them (`queue`) and
 //! the counts of their jurisdiction.
 
-use domain::{Action, Role};
-use store::InstitutionFilter;
+use domain::Action;
 
 use crate::auth::Authed;
 use crate::error::AppError;
@@ -24,26 +23,15 @@ pub struct Workbench {
 /// 工作台: the caller's queue and the counts of their jurisdiction.
 pub async fn workbench(state: &AppState, me: &Authed) -> Result<Workbench, AppError> {
     me.may(Action::OwnAccount)?;
-    let scope = me.scope();
-    let queue = queue::for_account(state, me).await?;
-    let institution_count = state
-        .store
-        .count_institutions(&scope, &InstitutionFilter::default())
-        .await?;
-    let account_count = state.store.count_accounts_in(&scope).await?;
+    let queue::Queue {
+        items: queue,
+        calendar_warning,
+        institution_count,
+        account_count,
+    } = queue::for_account(state, me).await?;
     let district_name = match &me.account.district_code {
-        Some(code) => Some(state.store.division(code).await?.name),
+        Some(code) => Some(district_name(state, code).await?),
         None => None,
-    };
-    let calendar_warning = if matches!(
-        me.role(),
-        Role::Admin | Role::CityCenter | Role::CityDivision
-    ) {
-        queue::calendar_warning(state)
-            .await?
-            .map(|w| (w.title, w.detail))
-    } else {
-        None
     };
     Ok(Workbench {
         queue,
@@ -52,4 +40,17 @@ pub async fn workbench(state: &AppState, me: &Authed) -> Result<Workbench, AppEr
         district_name,
         calendar_warning,
     })
+}
+
+/// A district's name: reference data, from the display cache when it holds the code.
+async fn district_name(state: &AppState, code: &str) -> Result<String, AppError> {
+    if let Some(d) = state
+        .display_districts()
+        .await?
+        .iter()
+        .find(|d| d.code == code)
+    {
+        return Ok(d.name.clone());
+    }
+    Ok(state.store.division(code).await?.name)
 }

@@ -6,7 +6,8 @@ use sqlx::Row;
 
 use super::stage::{insert_certificate, reserve_status_indexes};
 use super::{
-    change_row, draft_row, CertChange, Compose, Sign, CHANGE_COLUMNS, DRAFT_COLUMNS, DRAFT_FROM,
+    change_row, draft_row, CertChange, Compose, Sign, CHANGE_COLUMNS, CHANGE_FROM, DRAFT_COLUMNS,
+    DRAFT_FROM, PROPOSED_CHANGES,
 };
 use crate::audit::{append, Actor, NewEvent};
 use crate::{now_text, Certificate, Result, Store, StoreError};
@@ -62,12 +63,15 @@ impl Store {
     /// Changes of one certificate, or every open one (`certificate_id` None).
     pub async fn cert_changes(&self, certificate_id: Option<i64>) -> Result<Vec<CertChange>> {
         let (cond, arg) = match certificate_id {
-            Some(id) => ("x.certificate_id = $1", id),
-            None => ("x.status = 'proposed' AND x.id > $1", 0),
+            Some(id) => ("x.certificate_id = $1", Some(id)),
+            None => (PROPOSED_CHANGES, None),
         };
-        Ok(sqlx::query(&format!("SELECT {CHANGE_COLUMNS} FROM cert_changes x JOIN certificates c ON c.id = x.certificate_id WHERE {cond} ORDER BY x.id"))
-            .bind(arg)
-            .fetch_all(&self.db.pool)
+        let sql = format!("SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM} WHERE {cond} ORDER BY x.id");
+        let mut q = sqlx::query(&sql);
+        if let Some(id) = arg {
+            q = q.bind(id);
+        }
+        Ok(q.fetch_all(&self.db.pool)
             .await?
             .iter()
             .map(change_row)

@@ -164,13 +164,23 @@ pub struct CertChange {
 
 impl CertChange {
     pub fn kind_label(&self) -> &'static str {
-        if self.kind == ChangeKind::Revoke {
-            "撤销"
-        } else {
-            "更正"
-        }
+        change_kind_label(self.kind)
     }
 }
+
+/// 撤销 or 更正, as the pages name a change.
+pub(crate) fn change_kind_label(kind: ChangeKind) -> &'static str {
+    if kind == ChangeKind::Revoke {
+        "撤销"
+    } else {
+        "更正"
+    }
+}
+
+/// Changes that wait for the other city role's key.
+pub(crate) const PROPOSED_CHANGES: &str = "x.status = 'proposed' AND x.id > 0";
+pub(crate) const CHANGE_FROM: &str =
+    "cert_changes x JOIN certificates c ON c.id = x.certificate_id";
 
 const CHANGE_COLUMNS: &str = "x.id, x.certificate_id, c.cert_no, c.holder_name, x.kind, x.reason, x.corrections, x.status, x.proposed_by, x.proposed_role, x.proposed_at, x.confirmed_by, x.confirmed_role, x.confirmed_at, x.new_certificate_id, x.version";
 

@@ -83,19 +83,13 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<ExceptionRow>> {
         let mut w = Where::new();
-        match scope {
-            Scope::City => {}
-            Scope::District(d) => w.eq_text("x.district_code", Some(d)),
-            Scope::Institution(i) => w.eq_int("x.institution_id", *i),
-            Scope::Assigned(_) => w.raw("1 = 0"),
-        }
-        w.eq_text("x.status", status);
+        exception_filter(&mut w, scope, status);
         let mut p = w
             .fetch_page(
                 &self.db,
                 EXC_COLUMNS,
                 EXC_FROM,
-                "x.id DESC",
+                EXC_ORDER,
                 page,
                 exc_from_row,
             )
@@ -285,7 +279,20 @@ impl ExceptionRow {
 }
 
 const EXC_COLUMNS: &str = "x.id, x.institution_id, i.name, x.district_code, x.rule, x.occupation_id, o.name, x.reason, x.status, x.raised_by, x.raised_at, x.center_by, x.division_by, x.decision_reason, x.version, x.expires_on, x.used_by_application, x.used_at";
-const EXC_FROM: &str = "filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id";
+pub(crate) const EXC_ORDER: &str = "x.id DESC";
+
+/// The conditions of the exception list (also a source of the city's work queue).
+pub(crate) fn exception_filter(w: &mut Where, scope: &Scope, status: Option<&str>) {
+    match scope {
+        Scope::City => {}
+        Scope::District(d) => w.eq_text("x.district_code", Some(d)),
+        Scope::Institution(i) => w.eq_int("x.institution_id", *i),
+        Scope::Assigned(_) => w.raw("1 = 0"),
+    }
+    w.eq_text("x.status", status);
+}
+
+pub(crate) const EXC_FROM: &str = "filing_exceptions x JOIN institutions i ON i.id = x.institution_id LEFT JOIN occupations o ON o.id = x.occupation_id";
 
 pub(super) fn exc_from_row(r: &AnyRow) -> Result<ExceptionRow> {
     Ok(ExceptionRow {

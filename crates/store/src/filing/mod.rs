@@ -105,9 +105,45 @@ impl FilingApp {
         self.state
     }
     pub fn publicity_end_date(&self) -> Option<NaiveDate> {
-        self.publicity_end
-            .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        publicity_end_date(self.publicity_end.as_deref())
+    }
+
+    /// The facts the workflow decides on.
+    pub fn workflow_state(&self) -> domain::filing::AppState {
+        workflow_state(
+            self.kind,
+            self.institution_kind,
+            self.state,
+            self.center_approved_by.is_some(),
+            self.division_approved_by.is_some(),
+            &self.commitment,
+            self.publicity_end.as_deref(),
+        )
+    }
+}
+
+fn publicity_end_date(end: Option<&str>) -> Option<NaiveDate> {
+    end.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+/// The workflow's facts from the columns of an application (the application page and the
+/// work queue's row, `crate::queue`, read them alike).
+pub(crate) fn workflow_state(
+    kind: FilingKind,
+    institution_kind: InstitutionKind,
+    state: FilingState,
+    center_approved: bool,
+    division_approved: bool,
+    commitment: &str,
+    publicity_end: Option<&str>,
+) -> domain::filing::AppState {
+    domain::filing::AppState {
+        flow: domain::filing::Flow::of(kind, institution_kind),
+        state,
+        center_approved,
+        division_approved,
+        has_commitment: !commitment.trim().is_empty(),
+        publicity_end: publicity_end_date(publicity_end),
     }
 }
 
@@ -176,7 +212,27 @@ pub struct TransitionInput {
 }
 
 const COLUMNS: &str = "a.id, a.kind, a.route, a.institution_id, i.name, i.kind, i.credit_code, a.district_code, d.name, a.state, a.state_since, a.note, a.shared_resources, a.commitment, a.waiver, a.waiver_by, a.waiver_reason, a.district_opinion, a.center_approved_by, a.center_approved_at, a.division_approved_by, a.division_approved_at, a.publicity_start, a.publicity_end, a.filing_no, a.filed_on, a.campaign_id, c.deadline, a.submitted_at, a.created_at, a.updated_at, a.version, a.review_mode, a.review_mode_reason, a.high_level_reason, a.panel_conclusion, a.panel_override_reason, a.publicity_calendar, a.increment_round";
-const FROM: &str = "filing_applications a JOIN institutions i ON i.id = a.institution_id JOIN divisions d ON d.code = a.district_code LEFT JOIN filing_campaigns c ON c.id = a.campaign_id";
+pub(crate) const FROM: &str = "filing_applications a JOIN institutions i ON i.id = a.institution_id JOIN divisions d ON d.code = a.district_code LEFT JOIN filing_campaigns c ON c.id = a.campaign_id";
+
+/// The columns of an item (`it`) with its occupation (`o`), read by [`item_row`].
+const ITEM_COLUMNS: &str = "o.id, o.code, o.name, o.kind, it.levels, it.new_occupation";
+/// How many columns `COLUMNS` has: where the item's columns start after them.
+const COLUMN_COUNT: usize = 39;
+
+/// The item whose columns start at `at`, if the row has one (a left join may have none).
+fn item_row(r: &AnyRow, at: usize) -> Result<Option<FilingItem>> {
+    let Some(occupation_id) = r.try_get::<Option<i64>, _>(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(FilingItem {
+        occupation_id,
+        code: r.try_get(at + 1)?,
+        name: r.try_get(at + 2)?,
+        kind: r.try_get(at + 3)?,
+        levels: r.try_get(at + 4)?,
+        new_occupation: r.try_get::<i64, _>(at + 5)? != 0,
+    }))
+}
 
 fn from_row(r: &AnyRow) -> Result<FilingApp> {
     Ok(FilingApp {
@@ -237,6 +293,25 @@ pub fn period_text(from: &str, until: &str, basis: CalendarBasis) -> String {
 
 /// Restrict a query on applications (alias `a`) to what `scope` may see. Drafts are the
 /// institution's own work: officers see an application once it is submitted.
+/// The conditions of the filing list (also a source of the work queue, `crate::queue`).
+pub(crate) fn filing_filter(w: &mut Where, scope: &Scope, f: &FilingFilter) {
+    scope_filings(w, scope);
+    w.search(&["i.name", "i.credit_code", "a.filing_no"], f.q.as_deref());
+    w.eq_text("a.district_code", f.district.as_deref());
+    w.eq_text("a.kind", f.kind.as_deref());
+    w.eq_text("a.state", f.state.as_deref());
+    if let Some(code) = f.occupation.as_deref().filter(|c| !c.trim().is_empty()) {
+        let p = w.arg(Arg::Text(code.trim().to_string()));
+        w.raw(format!("a.id IN (SELECT it.application_id FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE o.code = {p})"));
+    }
+    if let Some(c) = f.campaign {
+        w.eq_int("a.campaign_id", c);
+    }
+}
+
+/// The order of the filing list: oldest state first.
+pub(crate) const FILING_ORDER: &str = "a.state_since, a.id";
+
 pub(crate) fn scope_filings(w: &mut Where, scope: &Scope) {
     match scope {
         Scope::City => w.raw("a.state <> 'draft'"),
@@ -357,6 +432,44 @@ impl Store {
     }
 
     /// Items of a page of applications in one query (ids are integers, inlined safely).
+    /// One page of applications matching `w`, with their items, in one statement (a public
+    /// page then costs one round trip, not two): the page's ids and ranks in a CTE, the items
+    /// joined (one row per item), grouped back here in the page's order.
+    pub(crate) async fn page_with_items(
+        &self,
+        w: &Where,
+        order: &str,
+        page: PageRequest,
+    ) -> Result<Vec<FilingApp>> {
+        let n = w.arg_count();
+        let sql = format!(
+            "WITH pg AS (SELECT a.id AS pid, ROW_NUMBER() OVER (ORDER BY {order}) AS pos FROM {FROM}{} ORDER BY {order} LIMIT ${} OFFSET ${}) \
+             SELECT {COLUMNS}, {ITEM_COLUMNS} FROM {FROM} JOIN pg ON pg.pid = a.id \
+             LEFT JOIN filing_items it ON it.application_id = a.id LEFT JOIN occupations o ON o.id = it.occupation_id \
+             ORDER BY pg.pos, it.id",
+            w.sql(),
+            n + 1,
+            n + 2
+        );
+        let rows = w
+            .bind(sqlx::query(&sql))
+            .bind(page.per_page)
+            .bind(page.offset())
+            .fetch_all(&self.db.pool)
+            .await?;
+        let mut apps: Vec<FilingApp> = vec![];
+        for r in &rows {
+            let id: i64 = r.get(0);
+            if apps.last().is_none_or(|a| a.id != id) {
+                apps.push(from_row(r)?);
+            }
+            if let Some(item) = item_row(r, COLUMN_COUNT)? {
+                apps.last_mut().expect("pushed above").items.push(item);
+            }
+        }
+        Ok(apps)
+    }
+
     async fn load_items(&self, apps: &mut [FilingApp]) -> Result<()> {
         if apps.is_empty() {
             return Ok(());
@@ -367,21 +480,14 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         let rows = sqlx::query(&format!(
-            "SELECT it.application_id, o.id, o.code, o.name, o.kind, it.levels, it.new_occupation FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE it.application_id IN ({ids}) ORDER BY it.id"
+            "SELECT it.application_id, {ITEM_COLUMNS} FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE it.application_id IN ({ids}) ORDER BY it.id"
         ))
         .fetch_all(&self.db.pool)
         .await?;
         for r in &rows {
             let app_id: i64 = r.get(0);
             if let Some(a) = apps.iter_mut().find(|a| a.id == app_id) {
-                a.items.push(FilingItem {
-                    occupation_id: r.get(1),
-                    code: r.get(2),
-                    name: r.get(3),
-                    kind: r.get(4),
-                    levels: r.get(5),
-                    new_occupation: r.get::<i64, _>(6) != 0,
-                });
+                a.items.extend(item_row(r, 1)?);
             }
         }
         Ok(())
@@ -412,23 +518,12 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<FilingApp>> {
         let mut w = Where::new();
-        scope_filings(&mut w, scope);
-        w.search(&["i.name", "i.credit_code", "a.filing_no"], f.q.as_deref());
-        w.eq_text("a.district_code", f.district.as_deref());
-        w.eq_text("a.kind", f.kind.as_deref());
-        w.eq_text("a.state", f.state.as_deref());
-        if let Some(code) = f.occupation.as_deref().filter(|c| !c.trim().is_empty()) {
-            let p = w.arg(Arg::Text(code.trim().to_string()));
-            w.raw(format!("a.id IN (SELECT it.application_id FROM filing_items it JOIN occupations o ON o.id = it.occupation_id WHERE o.code = {p})"));
-        }
-        if let Some(c) = f.campaign {
-            w.eq_int("a.campaign_id", c);
-        }
+        filing_filter(&mut w, scope, f);
         let rows = w
             .page(
                 &self.db,
                 &format!("SELECT {COLUMNS} FROM {FROM}"),
-                "a.state_since, a.id",
+                FILING_ORDER,
                 page,
             )
             .await?;
@@ -601,4 +696,13 @@ pub(crate) async fn advance_state(
         return Err(StoreError::Conflict);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// `page_with_items` reads the item's columns right after `COLUMNS`.
+    #[test]
+    fn column_count_matches_the_columns() {
+        assert_eq!(super::COLUMNS.split(',').count(), super::COLUMN_COUNT);
+    }
 }

@@ -131,11 +131,7 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<FilingApp>> {
         let mut w = Where::new();
-        scope_filings(&mut w, scope);
-        let p = w.arg(Arg::Text(today.to_string()));
-        w.raw(format!(
-            "c.deadline < {p} AND a.state NOT IN ('filed', 'rejected', 'withdrawn')"
-        ));
+        overdue_filter(&mut w, scope, today);
         let rows = w
             .page(
                 &self.db,
@@ -176,17 +172,10 @@ impl Store {
         w.raw(&format!(
             "(a.state = 'publicity_paused' OR (a.state = 'publicity' AND a.publicity_end >= {t}))"
         ));
-        let rows = w
-            .page(
-                &self.db,
-                &format!("SELECT {COLUMNS} FROM {FROM}"),
-                "a.publicity_end, a.id",
-                page,
-            )
+        let items = self
+            .page_with_items(&w, "a.publicity_end, a.id", page)
             .await?;
-        let total = w.total_after(&self.db, FROM, page, rows.len()).await?;
-        let mut items: Vec<FilingApp> = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-        self.load_items(&mut items).await?;
+        let total = w.total_after(&self.db, FROM, page, items.len()).await?;
         Ok(Page {
             items,
             total,
@@ -268,4 +257,13 @@ pub struct IncrementRound {
     pub reason: String,
     pub opened_by: String,
     pub opened_at: String,
+}
+
+/// The conditions of [`Store::overdue_filings`] (also counted on the city's work queue).
+pub(crate) fn overdue_filter(w: &mut Where, scope: &Scope, today: NaiveDate) {
+    scope_filings(w, scope);
+    let p = w.arg(Arg::Text(today.to_string()));
+    w.raw(format!(
+        "c.deadline < {p} AND a.state NOT IN ('filed', 'rejected', 'withdrawn')"
+    ));
 }

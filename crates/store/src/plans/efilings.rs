@@ -34,6 +34,16 @@ pub struct UploadedFile {
 
 pub(super) const EFILING_COLUMNS: &str = "e.id, e.institution_id, i.name, e.district_code, e.status, e.note, e.file_name, e.file_type, e.file_size, e.file_sha256, e.submitted_at, e.reviewed_at, e.review_reason, e.version, e.document_id";
 
+pub(crate) const EFILING_FROM: &str = "efilings e JOIN institutions i ON i.id = e.institution_id";
+pub(crate) const EFILING_ORDER: &str = "e.submitted_at DESC, e.id";
+
+/// The conditions of the electronic filing list (also a source of the work queue).
+pub(crate) fn efiling_filter(w: &mut Where, scope: &Scope, f: &EfilingFilter) {
+    scope_by_owner(w, scope, "e.district_code", "e.institution_id");
+    w.search(&["i.name", "e.file_name"], f.q.as_deref());
+    w.eq_text("e.status", f.status.as_deref());
+}
+
 pub(super) fn efiling_row(r: &AnyRow) -> Result<Efiling> {
     Ok(Efiling {
         id: r.get(0),
@@ -95,15 +105,12 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Efiling>> {
         let mut w = Where::new();
-        scope_by_owner(&mut w, scope, "e.district_code", "e.institution_id");
-        w.search(&["i.name", "e.file_name"], f.q.as_deref());
-        w.eq_text("e.status", f.status.as_deref());
-        let from = "efilings e JOIN institutions i ON i.id = e.institution_id";
+        efiling_filter(&mut w, scope, f);
         w.fetch_page(
             &self.db,
             EFILING_COLUMNS,
-            from,
-            "e.submitted_at DESC, e.id",
+            EFILING_FROM,
+            EFILING_ORDER,
             page,
             efiling_row,
         )

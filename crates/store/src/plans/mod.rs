@@ -32,6 +32,32 @@ fn scope_by_owner(w: &mut Where, scope: &Scope, district_col: &str, inst_col: &s
     }
 }
 
+/// The conditions of the plan list (also a source of the work queue, `crate::queue`).
+pub(crate) fn plan_filter(w: &mut Where, scope: &Scope, f: &PlanFilter) {
+    scope_plans(w, scope);
+    w.search(
+        &["p.plan_no", "i.name", "o.name", "o.code", "p.venue"],
+        f.q.as_deref(),
+    );
+    w.eq_text("p.status", f.status.as_deref());
+    w.eq_text("p.district_code", f.district.as_deref());
+    w.eq_text("p.results_status", f.results_status.as_deref());
+    if let Some(day) = f.results_publicity_on {
+        let d = w.arg(Arg::Text(day.to_string()));
+        w.raw(format!("p.results_publicity_until >= {d}"));
+    }
+    if let Some(side) = f.without_supervisor {
+        let x = w.arg(Arg::Text(side.to_string()));
+        w.raw(format!("NOT EXISTS (SELECT 1 FROM supervision_assignments sa WHERE sa.plan_id = p.id AND sa.side = {x})"));
+    }
+    if f.certificates_waiting {
+        w.raw("p.results_status = 'submitted' AND NOT EXISTS (SELECT 1 FROM cert_batches cb WHERE cb.plan_id = p.id AND cb.status = 'done')");
+    }
+}
+
+/// The order of the plan list.
+pub(crate) const PLAN_ORDER: &str = "p.start_date DESC, p.id DESC";
+
 /// Restrict a query on plans (alias `p`): supervisors see only the plans they are assigned to.
 pub(crate) fn scope_plans(w: &mut Where, scope: &Scope) {
     match scope {
@@ -253,30 +279,12 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Plan>> {
         let mut w = Where::new();
-        scope_plans(&mut w, scope);
-        w.search(
-            &["p.plan_no", "i.name", "o.name", "o.code", "p.venue"],
-            f.q.as_deref(),
-        );
-        w.eq_text("p.status", f.status.as_deref());
-        w.eq_text("p.district_code", f.district.as_deref());
-        w.eq_text("p.results_status", f.results_status.as_deref());
-        if let Some(day) = f.results_publicity_on {
-            let d = w.arg(Arg::Text(day.to_string()));
-            w.raw(format!("p.results_publicity_until >= {d}"));
-        }
-        if let Some(side) = f.without_supervisor {
-            let x = w.arg(Arg::Text(side.to_string()));
-            w.raw(format!("NOT EXISTS (SELECT 1 FROM supervision_assignments sa WHERE sa.plan_id = p.id AND sa.side = {x})"));
-        }
-        if f.certificates_waiting {
-            w.raw("p.results_status = 'submitted' AND NOT EXISTS (SELECT 1 FROM cert_batches cb WHERE cb.plan_id = p.id AND cb.status = 'done')");
-        }
+        plan_filter(&mut w, scope, f);
         w.fetch_page(
             &self.db,
             PLAN_COLUMNS,
             PLAN_FROM,
-            "p.start_date DESC, p.id DESC",
+            PLAN_ORDER,
             page,
             plan_row,
         )

@@ -130,10 +130,19 @@ impl RetentionRecord {
     }
 }
 
-const RECORD_COLUMNS: &str = "r.id, r.class, r.subject_type, r.subject_id, r.title, r.district_code, d.name, r.institution_id, r.medium, r.closed_on, r.due_on, r.clause, r.state, r.disposed_at, r.registered_at, r.version, \
-    (SELECT h.reason FROM retention_holds h WHERE h.record_id = r.id AND h.lifted_at IS NULL ORDER BY h.id LIMIT 1), \
-    x.id, x.status, x.first_side";
-const RECORD_FROM: &str = "retention_records r LEFT JOIN divisions d ON d.code = r.district_code LEFT JOIN retention_disposals x ON x.record_id = r.id AND x.status IN ('proposed', 'approved')";
+/// The reason of a record's oldest active legal hold (alias `r`).
+macro_rules! active_hold_reason {
+    () => {
+        "(SELECT h.reason FROM retention_holds h WHERE h.record_id = r.id AND h.lifted_at IS NULL ORDER BY h.id LIMIT 1)"
+    };
+}
+pub(crate) const ACTIVE_HOLD_REASON: &str = active_hold_reason!();
+const RECORD_COLUMNS: &str = concat!(
+    "r.id, r.class, r.subject_type, r.subject_id, r.title, r.district_code, d.name, r.institution_id, r.medium, r.closed_on, r.due_on, r.clause, r.state, r.disposed_at, r.registered_at, r.version, ",
+    active_hold_reason!(),
+    ", x.id, x.status, x.first_side"
+);
+pub(crate) const RECORD_FROM: &str = "retention_records r LEFT JOIN divisions d ON d.code = r.district_code LEFT JOIN retention_disposals x ON x.record_id = r.id AND x.status IN ('proposed', 'approved')";
 
 fn record_row(r: &AnyRow) -> Result<RetentionRecord> {
     let class: String = r.get(1);
@@ -293,8 +302,19 @@ fn district_narrowing(w: &mut Where, scope: &Scope, col: &str, district: Option<
 
 fn retention_where(scope: &Scope, f: &RetentionFilter, today: NaiveDate) -> Where {
     let mut w = Where::new();
-    scope_filter(&mut w, scope, "r.district_code");
-    district_narrowing(&mut w, scope, "r.district_code", f.district.as_deref());
+    retention_filter(&mut w, scope, f, today);
+    w
+}
+
+/// The conditions of the register (also a source of the work queue, `crate::queue`).
+pub(crate) fn retention_filter(
+    w: &mut Where,
+    scope: &Scope,
+    f: &RetentionFilter,
+    today: NaiveDate,
+) {
+    scope_filter(w, scope, "r.district_code");
+    district_narrowing(w, scope, "r.district_code", f.district.as_deref());
     w.eq_text("r.class", f.class.as_deref());
     if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
         let p = w.arg(Arg::Text(like_pattern(q)));
@@ -326,7 +346,6 @@ fn retention_where(scope: &Scope, f: &RetentionFilter, today: NaiveDate) -> Wher
             w.raw(format!("r.state = 'kept' AND r.due_on <= {a}"));
         }
     }
-    w
 }
 
 impl Store {

@@ -272,16 +272,10 @@ pub async fn verify_qr(
             return Err(AppError::invalid("s", e.to_string()));
         }
     };
-    let live = match state.store.certificate_by_no(&payload.number).await? {
-        Some(c) => Some(PublicCertificate::from_certificate(
-            &c,
-            match c.superseded_by {
-                Some(id) => state.store.cert_no_of(id).await?,
-                None => None,
-            },
-        )),
-        None => None,
-    };
+    let live = state
+        .store
+        .public_certificate_by_no(&payload.number)
+        .await?;
     state
         .metrics
         .count_cert_query("qr", if live.is_some() { "found" } else { "not_found" });

@@ -457,14 +457,7 @@ pub async fn materials_checklist(
 }
 
 pub fn app_state(app: &FilingApp) -> filing::AppState {
-    filing::AppState {
-        flow: Flow::of(app.kind, app.institution_kind),
-        state: app.state(),
-        center_approved: app.center_approved_by.is_some(),
-        division_approved: app.division_approved_by.is_some(),
-        has_commitment: !app.commitment.trim().is_empty(),
-        publicity_end: app.publicity_end_date(),
-    }
+    app.workflow_state()
 }
 
 /// Gather the facts the checks of a command need.

@@ -453,22 +453,11 @@ pub async fn run(state: &AppState, dry_run: bool) -> Result<RunReport, AppError>
 
 /// 我的待办: due records waiting for a first key, disposals waiting for the caller's second key,
 /// and disposals both keys approved (held records wait for nothing).
-pub(crate) async fn queue_items(
-    state: &AppState,
+/// `due`: the records due today through the caller's scope (`QueueSource::DueRetention`).
+pub(crate) fn queue_items(
     me: &Authed,
-) -> Result<Vec<crate::queue::WorkItem>, AppError> {
-    if !me.can(Action::RetentionApproveDisposal) {
-        return Ok(vec![]);
-    }
-    let due = all(
-        state,
-        &me.scope(),
-        &RetentionFilter {
-            state: Some("due".into()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    due: &[store::QueueRetention],
+) -> Vec<crate::queue::WorkItem> {
     let (mut first, mut approved, mut out) = (0, 0, vec![]);
     for r in due.iter().filter(|r| r.hold.is_none()) {
         let Ok(side) = dr::key_side(&r.keeper(), me.role()) else {
@@ -517,5 +506,5 @@ pub(crate) async fn queue_items(
             waited: None,
         });
     }
-    Ok(out)
+    out
 }
