@@ -1,5 +1,5 @@
 //! 工作台 in one statement: the rows of every source of a work queue and the dashboard's counts
-//! as one `UNION ALL` (docs/decisions-pages.md D1). Each source keeps the conditions (the same
+//! as one `UNION ALL` (decision 132). Each source keeps the conditions (the same
 //! filter functions as its list, so the same jurisdiction), the order and the limit of the list
 //! the queue used to read, so the queue shows what it showed; a dashboard then costs one round
 //! trip to the database instead of one per source.
