@@ -14,6 +14,8 @@ need_tools() {
 start_server() {
   local dir=$1 port=$2
   shift 2
+  # Another server on the port would answer the health check and be measured instead.
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "port $port is in use"; exit 1; fi
   env SKILLEVAL_LOG=warn SKILLEVAL_PUBLIC_QUERY_LIMIT=1000000000 "$@" \
     "$bin" serve --demo --data-dir "$dir" ${DATABASE:+--database "$DATABASE"} --listen "127.0.0.1:$port" >"$dir/serve.log" 2>&1 &
   server_pid=$!

@@ -512,3 +512,107 @@ async fn retention_run_disposes_only_what_both_keys_approved() {
     let out = run(false);
     assert!(String::from_utf8_lossy(&out.stdout).contains("本次销毁 0 件"));
 }
+
+/// `bench-data` on a fresh database: a consistent set (every foreign key holds although the
+/// SQLite load does not check them, the counters follow the certificates, the audit chain
+/// verifies), the sample names real certificates, and SQLite is back in WAL mode afterwards.
+#[tokio::test]
+async fn bench_data_generates_a_consistent_set() {
+    use sqlx::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let url = store::testing::fresh_database_url(dir.path()).await;
+    let sample = dir.path().join("sample.tsv");
+    let out = skilleval(&[
+        "bench-data",
+        "--database",
+        &url,
+        "--certificates",
+        "3000",
+        "--demo",
+        "--revoked-per-10k",
+        "200",
+        "--today",
+        "2026-12-02",
+        "--sample",
+        sample.to_str().unwrap(),
+        "--sample-every",
+        "100",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = store::Store::open(&url, 2, store::PasswordParams::fast_for_tests())
+        .await
+        .unwrap();
+    let db = &store.db.pool;
+    let one = |sql: &'static str| async move {
+        sqlx::query(sql)
+            .fetch_one(db)
+            .await
+            .unwrap()
+            .get::<i64, _>(0)
+    };
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(" certificates=3000 "),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The generated plans (the demo data has certificates of its own).
+    assert_eq!(
+        one("SELECT COUNT(*) FROM certificates WHERE plan_id IN (SELECT id FROM plans WHERE venue LIKE '郑州市示范路%实训楼')").await,
+        3000
+    );
+    let revoked = one("SELECT COUNT(*) FROM certificates WHERE state = 'revoked'").await;
+    let changes =
+        one("SELECT COUNT(*) FROM cert_changes WHERE kind = 'revoke' AND status = 'applied'").await;
+    assert!(revoked > 0 && revoked == changes, "{revoked} {changes}");
+    // Every certificate has its batch item, and the counters are past every serial used.
+    assert_eq!(
+        one("SELECT COUNT(*) FROM certificates c WHERE c.batch_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cert_batch_items i WHERE i.batch_id = c.batch_id AND i.candidate_id = c.candidate_id)").await,
+        0
+    );
+    assert_eq!(
+        one("SELECT COUNT(*) FROM certificates c WHERE c.status_index > (SELECT last_index FROM cert_status_counter)").await,
+        0
+    );
+    if store.db.backend == store::Backend::Sqlite {
+        let broken = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(db)
+            .await
+            .unwrap();
+        assert!(
+            broken.is_empty(),
+            "{} rows break a foreign key",
+            broken.len()
+        );
+        let mode: String = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(db)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(mode, "wal");
+    }
+    let lines = std::fs::read_to_string(&sample).unwrap();
+    assert!(lines.lines().count() >= 25, "{lines}");
+    for line in lines.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let name: String = sqlx::query(
+            "SELECT holder_name FROM certificates WHERE cert_no = $1 AND published = 1",
+        )
+        .bind(f[0])
+        .fetch_one(db)
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(name, f[1]);
+        assert!(f[2].starts_with(&format!("/v/{}?s=", f[0])), "{}", f[2]);
+    }
+    let out = skilleval(&["audit", "verify", "--database", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -83,6 +83,15 @@ impl Db {
                         // certificates the upper index levels stay cached instead of being
                         // read from the OS on every lookup; 4 connections keep RSS small.
                         conn.execute("PRAGMA cache_size=-8192").await?;
+                    } else {
+                        // sqlx prepares every statement once per connection, and PostgreSQL
+                        // switches a prepared statement to a generic plan after five runs. A
+                        // generic plan made while a table was small stays while it grows: bulk
+                        // issuance at 100k certificates scanned all of `certificates` for every
+                        // plan (measured with auto_explain). Plan with the real values instead;
+                        // the platform's queries are short, so planning costs little.
+                        conn.execute("SET plan_cache_mode = force_custom_plan")
+                            .await?;
                     }
                     Ok(())
                 })

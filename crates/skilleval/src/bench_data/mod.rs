@@ -11,6 +11,7 @@
 //! their unique keys (certificate number, ids, status index), so those indexes only append; the
 //! two indexes on ID hashes (random keys) are dropped for the load and built again afterwards.
 
+mod bulk;
 mod layout;
 mod tables;
 mod units;
@@ -138,6 +139,58 @@ const RANDOM_INDEXES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The connection that loads, alone on the database. On SQLite the run is a bulk load into a
+/// benchmark database: no rollback journal, no fsync, the file locked for this connection, a
+/// 256 MiB page cache, foreign keys not checked (the rows are generated consistent; the tests
+/// run `foreign_key_check`). A crash leaves the file unusable: generate it again. SQLite can
+/// only leave WAL mode with no other connection open, so the pool's idle ones are closed first.
+async fn bulk_connection(store: &Store) -> anyhow::Result<sqlx::AnyConnection> {
+    let pool = &store.db.pool;
+    if store.db.backend == Backend::Postgres {
+        let mut conn = pool.acquire().await?.detach();
+        sqlx::raw_sql("SET synchronous_commit = off")
+            .execute(&mut conn)
+            .await?;
+        return Ok(conn);
+    }
+    while let Some(idle) = pool.try_acquire() {
+        idle.close().await?;
+    }
+    let mut conn = pool.acquire().await?.detach();
+    for p in [
+        "PRAGMA foreign_keys=OFF",
+        "PRAGMA journal_mode=OFF",
+        "PRAGMA locking_mode=EXCLUSIVE",
+        "PRAGMA synchronous=OFF",
+        "PRAGMA cache_size=-262144",
+        "PRAGMA temp_store=MEMORY",
+    ] {
+        sqlx::raw_sql(p).execute(&mut conn).await?;
+    }
+    let mode: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await?
+        .get(0);
+    anyhow::ensure!(
+        mode == "off",
+        "数据库 {mode} 模式未能关闭日志：请先停止使用该数据库的其他进程"
+    );
+    Ok(conn)
+}
+
+/// Back to the settings every connection of the platform uses (WAL, foreign keys), then close:
+/// the pool opens new connections.
+async fn end_bulk(mut conn: sqlx::AnyConnection, backend: Backend) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    if backend == Backend::Sqlite {
+        sqlx::raw_sql("PRAGMA locking_mode=NORMAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
+    Ok(())
+}
+
 /// Generate the dataset into `store` (migrated, reference data loaded).
 pub async fn generate(
     store: &Store,
@@ -147,21 +200,7 @@ pub async fn generate(
 ) -> anyhow::Result<Report> {
     let t0 = Instant::now();
     let backend = store.db.backend;
-    let mut conn = store.db.pool.acquire().await?;
-    if backend == Backend::Sqlite {
-        // A generator can start over after a crash: no fsync, a large cache.
-        for p in [
-            "PRAGMA synchronous=OFF",
-            "PRAGMA cache_size=-262144",
-            "PRAGMA temp_store=MEMORY",
-        ] {
-            sqlx::raw_sql(p).execute(&mut *conn).await?;
-        }
-    } else {
-        sqlx::raw_sql("SET synchronous_commit = off")
-            .execute(&mut *conn)
-            .await?;
-    }
+    let mut conn = bulk_connection(store).await?;
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let ex = layout::existing(&mut conn).await?;
     let layout::Layout {
@@ -237,26 +276,17 @@ pub async fn generate(
         }
     }
     tail.push_str("COMMIT;");
-    sqlx::raw_sql(&tail).execute(&mut *conn).await?;
+    sqlx::raw_sql(&tail).execute(&mut conn).await?;
     // Statistics for the planner, once the tables hold their rows (not before issuing: stale
     // statistics of a near-empty certificates table would make SQLite scan it later).
     match (backend, opts.issue) {
         // PostgreSQL re-plans after every (auto-)ANALYZE, so fresh statistics are safe.
-        (Backend::Postgres, _) => {
-            sqlx::raw_sql("ANALYZE").execute(&mut *conn).await?;
+        (Backend::Postgres, _) | (Backend::Sqlite, true) => {
+            sqlx::raw_sql("ANALYZE").execute(&mut conn).await?;
         }
-        (Backend::Sqlite, true) => {
-            sqlx::raw_sql("PRAGMA synchronous=NORMAL; ANALYZE")
-                .execute(&mut *conn)
-                .await?;
-        }
-        (Backend::Sqlite, false) => {
-            sqlx::raw_sql("PRAGMA synchronous=NORMAL")
-                .execute(&mut *conn)
-                .await?;
-        }
+        (Backend::Sqlite, false) => {}
     }
-    drop(conn);
+    end_bulk(conn, backend).await?;
     report.index_seconds = t_index.elapsed().as_secs_f64();
     let mut tx = store.db.write().await?;
     store::audit::append(

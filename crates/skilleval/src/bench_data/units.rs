@@ -1,7 +1,7 @@
 //! Candidates, certificates, batch items and revocations, plan by plan: signed on worker threads
-//! while the database inserts them in large transactions.
+//! while the database inserts them (multi-row statements with bound values, prepared once) in
+//! large transactions.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,7 +11,29 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use store::{IssueDraft, Store};
 
-use super::{at, day, q, sep, Inst, Occ, Options, PlanSpec, Report};
+use super::bulk::{chunks, Chunk, Statements, Table, V};
+use super::{at, day, Inst, Occ, Options, PlanSpec, Report};
+
+static CANDIDATES: Table = Table {
+    head: "INSERT INTO candidates (id, plan_id, institution_id, district_code, name, id_type, id_number, id_hash, id_masked, gender, education, source, phone, level, theory_score, skill_score, passed, scored_at, created_at, updated_at)",
+    row: "(?, ?, ?, ?, ?, '居民身份证', ?, ?, ?, ?, '高中', '社会人员', ?, ?, ?, ?, ?, ?, ?, ?)",
+    width: 17,
+};
+static CERTIFICATES: Table = Table {
+    head: "INSERT INTO certificates (id, cert_no, candidate_id, plan_id, batch_id, institution_id, institution_name, district_code, site_code, occupation_code, occupation_name, work_type, level, holder_name, id_type, id_hash, id_masked, issued_on, state, published, revoke_reason, revoked_at, status_index, signed_at, key_id, cose, created_at)",
+    row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '--', ?, ?, '居民身份证', ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+    width: 24,
+};
+static ITEMS: Table = Table {
+    head: "INSERT INTO cert_batch_items (batch_id, candidate_id)",
+    row: "(?, ?)",
+    width: 2,
+};
+static CHANGES: Table = Table {
+    head: "INSERT INTO cert_changes (certificate_id, kind, reason, status, proposed_by, proposed_role, proposed_at, confirmed_by, confirmed_role, confirmed_at)",
+    row: "(?, 'revoke', '考核舞弊，经查实撤销', 'applied', ?, 'city_center', ?, ?, 'city_division', ?)",
+    width: 5,
+};
 
 const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
@@ -29,13 +51,15 @@ const REGIONS: &[&str] = &[
     "410183", "410184", "410185",
 ];
 
-/// The rows of one plan, as VALUES tuples.
+/// The rows of one plan: the bound values of each table, row after row, then cut into
+/// statements (parents before children: PostgreSQL checks foreign keys per statement).
 #[derive(Default)]
 struct Unit {
-    candidates: String,
-    certificates: String,
-    items: String,
-    changes: String,
+    candidates: Vec<V>,
+    certificates: Vec<V>,
+    items: Vec<V>,
+    changes: Vec<V>,
+    chunks: Vec<Chunk>,
     certs: u64,
     revoked: u64,
     sample: Vec<String>,
@@ -104,7 +128,9 @@ pub(super) async fn load(
         )),
         None => None,
     };
-    let mut sql = String::from("BEGIN;");
+    let backend = store.db.backend;
+    let mut statements = Statements::default();
+    sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
     let mut in_tx = 0u64;
     let mut last_print = Instant::now();
     for k in 0..plans.len() {
@@ -112,19 +138,8 @@ pub(super) async fn load(
             .recv()
             .await
             .context("签名线程意外退出")??;
-        let _ = write!(sql, "INSERT INTO candidates (id, plan_id, institution_id, district_code, name, id_type, id_number, id_hash, id_masked, gender, education, source, phone, level, theory_score, skill_score, passed, scored_at, created_at, updated_at) VALUES {};", unit.candidates);
-        if !unit.items.is_empty() {
-            let _ = write!(
-                sql,
-                "INSERT INTO cert_batch_items (batch_id, candidate_id) VALUES {};",
-                unit.items
-            );
-        }
-        if !unit.certificates.is_empty() {
-            let _ = write!(sql, "INSERT INTO certificates (id, cert_no, candidate_id, plan_id, batch_id, institution_id, institution_name, district_code, site_code, occupation_code, occupation_name, work_type, level, holder_name, id_type, id_hash, id_masked, issued_on, state, published, revoke_reason, revoked_at, status_index, signed_at, key_id, cose, created_at) VALUES {};", unit.certificates);
-        }
-        if !unit.changes.is_empty() {
-            let _ = write!(sql, "INSERT INTO cert_changes (certificate_id, kind, reason, status, proposed_by, proposed_role, proposed_at, confirmed_by, confirmed_role, confirmed_at) VALUES {};", unit.changes);
+        for chunk in unit.chunks {
+            chunk.insert(&mut *conn, backend, &mut statements).await?;
         }
         report.candidates += plans[k].candidates as u64;
         report.certificates += unit.certs;
@@ -136,16 +151,12 @@ pub(super) async fn load(
                 writeln!(f, "{line}")?;
             }
         }
-        if sql.len() > 4 << 20 || k + 1 == plans.len() {
-            let commit = in_tx >= opts.per_tx || k + 1 == plans.len();
-            if commit {
-                sql.push_str("COMMIT;");
-                in_tx = 0;
-            }
-            sqlx::raw_sql(&sql).execute(&mut *conn).await?;
-            sql.clear();
-            if commit && k + 1 < plans.len() {
-                sql.push_str("BEGIN;");
+        let last = k + 1 == plans.len();
+        if in_tx >= opts.per_tx || last {
+            sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+            in_tx = 0;
+            if !last {
+                sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
             }
         }
         if last_print.elapsed().as_secs() >= 10 {
@@ -157,6 +168,9 @@ pub(super) async fn load(
                 report.certificates as f64 / t0.elapsed().as_secs_f64()
             );
         }
+    }
+    if plans.is_empty() {
+        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
     }
     for h in handles {
         let _ = h.join();
@@ -203,11 +217,20 @@ fn make_unit(
     let inst = &insts[p.inst];
     let occ = &occs[p.occ];
     let mut u = Unit::default();
-    let scored = at(p.issued_on - Duration::days(19), 9);
-    let created = at(p.issued_on - Duration::days(30), 2);
+    // Texts every row of the plan repeats.
+    let shared = |s: &str| V::from(s);
+    let scored = shared(&at(p.issued_on - Duration::days(19), 9));
+    let created = shared(&at(p.issued_on - Duration::days(30), 2));
     let issued = day(p.issued_on);
-    let issued_at = at(p.issued_on, 3);
-    let kid = hex::encode(key.kid());
+    let issued_v = shared(&issued);
+    let issued_at = shared(&at(p.issued_on, 3));
+    let kid = shared(&hex::encode(key.kid()));
+    let (inst_name, district, site) = (
+        shared(&inst.name),
+        shared(&inst.district),
+        shared(&inst.site_code),
+    );
+    let (occ_code, occ_name) = (shared(&occ.code), shared(&occ.name));
     let mut serial = p.first_serial;
     let mut cert_id = p.first_cert;
     let mut status = p.first_status;
@@ -240,22 +263,29 @@ fn make_unit(
         } else {
             (rng.gen_range(30..=59), rng.gen_range(40..=90))
         };
-        sep(&mut u.candidates);
-        let _ = write!(
-            u.candidates,
-            "({cand_id},{},{},'{}','{name}','居民身份证','{id}','{hash}','{masked}','{gender}','高中','社会人员','1390000{:04}',{},{theory},{skill},{},'{scored}','{created}','{scored}')",
-            p.id,
-            inst.id,
-            inst.district,
-            cand_id % 10_000,
-            p.level,
-            passed as i64,
-        );
+        u.candidates.extend([
+            V::I(cand_id),
+            V::I(p.id),
+            V::I(inst.id),
+            district.clone(),
+            V::from(name.as_str()),
+            V::from(id),
+            V::from(hash.as_str()),
+            V::from(masked.as_str()),
+            V::from(gender),
+            V::T(format!("1390000{:04}", cand_id % 10_000)),
+            V::I(p.level as i64),
+            V::I(theory),
+            V::I(skill),
+            V::I(passed as i64),
+            scored.clone(),
+            created.clone(),
+            scored.clone(),
+        ]);
         if !passed || !ctx.issue {
             continue;
         }
-        sep(&mut u.items);
-        let _ = write!(u.items, "({},{cand_id})", p.batch_id);
+        u.items.extend([V::I(p.batch_id), V::I(cand_id)]);
         let draft = IssueDraft {
             candidate_id: cand_id,
             plan_id: p.id,
@@ -282,50 +312,68 @@ fn make_unit(
         let signed = store::cert_sign::sign_draft(key, &draft, &no, status)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let revoked = ctx.revoked_per_10k > 0 && rng.gen_range(0..10_000) < ctx.revoked_per_10k;
-        sep(&mut u.certificates);
-        let _ = write!(
-            u.certificates,
-            "({cert_id},'{no}',{cand_id},{},{},{},",
-            p.id, p.batch_id, inst.id
-        );
-        q(&mut u.certificates, &inst.name);
-        let _ = write!(
-            u.certificates,
-            ",'{}','{}','{}','{}','--',{},'{name}','居民身份证','{hash}','{masked}','{issued}',",
-            inst.district, inst.site_code, occ.code, occ.name, p.level
-        );
-        if revoked {
+        let (state, reason, revoked_at) = if revoked {
             let when = at(p.issued_on + Duration::days(rng.gen_range(10..300)), 6);
-            let _ = write!(
-                u.certificates,
-                "'revoked',1,'考核舞弊，经查实撤销','{when}',"
-            );
-            sep(&mut u.changes);
-            let _ = write!(
-                u.changes,
-                "({cert_id},'revoke','考核舞弊，经查实撤销','applied','{}','city_center','{when}','{}','city_division','{when}')",
-                ctx.center, ctx.division
-            );
+            u.changes.extend([
+                V::I(cert_id),
+                V::from(ctx.center.as_str()),
+                V::from(when.as_str()),
+                V::from(ctx.division.as_str()),
+                V::from(when.as_str()),
+            ]);
             u.revoked += 1;
+            (
+                V::from("revoked"),
+                V::from("考核舞弊，经查实撤销"),
+                V::T(when),
+            )
         } else {
-            u.certificates.push_str("'valid',1,NULL,NULL,");
-        }
-        let _ = write!(
-            u.certificates,
-            "{status},{},'{kid}','{}','{issued_at}')",
-            signed.signed_at,
-            base64::engine::general_purpose::STANDARD.encode(&signed.cose)
-        );
+            (V::from("valid"), V::Null, V::Null)
+        };
         if ctx.sample_every > 0 && (cert_id as u64).is_multiple_of(ctx.sample_every) {
             u.sample.push(format!(
                 "{no}\t{name}\t{}",
                 certsign::qr_text("", &no, &signed.cose)
             ));
         }
+        u.certificates.extend([
+            V::I(cert_id),
+            V::T(no),
+            V::I(cand_id),
+            V::I(p.id),
+            V::I(p.batch_id),
+            V::I(inst.id),
+            inst_name.clone(),
+            district.clone(),
+            site.clone(),
+            occ_code.clone(),
+            occ_name.clone(),
+            V::I(p.level as i64),
+            V::T(name),
+            V::T(hash),
+            V::T(masked),
+            issued_v.clone(),
+            state,
+            reason,
+            revoked_at,
+            V::I(status),
+            V::I(signed.signed_at),
+            kid.clone(),
+            V::T(base64::engine::general_purpose::STANDARD.encode(&signed.cose)),
+            issued_at.clone(),
+        ]);
         u.certs += 1;
         serial += 1;
         cert_id += 1;
         status += 1;
+    }
+    for (table, values) in [
+        (&CANDIDATES, std::mem::take(&mut u.candidates)),
+        (&ITEMS, std::mem::take(&mut u.items)),
+        (&CERTIFICATES, std::mem::take(&mut u.certificates)),
+        (&CHANGES, std::mem::take(&mut u.changes)),
+    ] {
+        chunks(table, values, &mut u.chunks);
     }
     Ok(u)
 }
