@@ -478,6 +478,7 @@ impl<'b> Book<'b> {
             last: 0,
             values: vec![String::new(); spec.columns.len()],
             carry: None,
+            eof: false,
             declared_rows: dim.end.0.saturating_sub(dim.start.0) as usize,
             emitted: 0,
             max_rows: MAX_ROWS,
@@ -502,6 +503,8 @@ pub struct Rows<'w, 'b> {
     values: Vec<String>,
     /// A cell already read that belongs to the next row.
     carry: Option<(u32, u32, String)>,
+    /// The cell reader reached `</sheetData>` (it must not be called again).
+    eof: bool,
     declared_rows: usize,
     emitted: usize,
     max_rows: usize,
@@ -527,7 +530,10 @@ impl Rows<'_, '_> {
         if let Some(c) = self.carry.take() {
             return Ok(Some(c));
         }
-        let cells = &mut self.cells;
+        if self.eof {
+            return Ok(None);
+        }
+        let (cells, eof) = (&mut self.cells, &mut self.eof);
         catch_unwind(AssertUnwindSafe(|| loop {
             match cells.next_cell() {
                 Ok(Some(c)) if matches!(c.get_value(), DataRef::Empty) => continue,
@@ -537,7 +543,10 @@ impl Rows<'_, '_> {
                     push_cell_text(&mut text, c.get_value());
                     return Ok(Some((r, col, text)));
                 }
-                Ok(None) => return Ok(None),
+                Ok(None) => {
+                    *eof = true;
+                    return Ok(None);
+                }
                 Err(e) => return Err(sheet_error(e)),
             }
         }))
@@ -1065,7 +1074,7 @@ mod tests {
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for i in 0..src.len() {
             let mut f = src.by_index(i).unwrap();
-            let name = f.name().to_string();
+            let name = f.name().unwrap().to_string();
             let mut data = Vec::new();
             f.read_to_end(&mut data).unwrap();
             if name == "xl/worksheets/sheet1.xml" {
@@ -1087,23 +1096,24 @@ mod tests {
             .map(|_| vec![Cell::S("张三"), Cell::S("410105199001011234")])
             .collect();
         let good = filled(&rows);
+        // The sheet's XML ends in the middle of a cell after row 21.
         let bad = with_sheet_xml(&good, |x| {
-            x.replace(
-                "</sheetData>",
-                r#"<row r="30"><c r="A30" t="s"><v>not-an-index</v></c></row></sheetData>"#,
-            )
+            let end = x.find("</sheetData>").unwrap();
+            format!("{}<row r=\"30\"><c r=\"A30\"><v>1", &x[..end])
         });
         // The whole-sheet reader knew only the error.
         assert!(read_via_range(&s, &bad).is_err());
         let mut wb = open(&bad).unwrap();
         let got: Vec<Result<SheetRow, SheetError>> = wb.rows(&s).unwrap().collect();
-        assert_eq!(got.len(), 21);
-        assert!(got[..20].iter().all(Result::is_ok));
-        assert_eq!(got[19].as_ref().unwrap().row, 21);
+        // Rows 2 to 20, then the error (row 21 was still open when it came: it may be the
+        // broken one, so it is not handed out).
+        assert_eq!(got.len(), 20);
+        assert!(got[..19].iter().all(Result::is_ok));
+        assert_eq!(got[18].as_ref().unwrap().row, 20);
         assert!(
-            matches!(&got[20], Err(SheetError::Unreadable(m)) if m.contains("损坏")),
+            matches!(&got[19], Err(SheetError::Unreadable(m)) if m.contains("损坏")),
             "{:?}",
-            got[20]
+            got[19]
         );
         // Over the limit: refused at the first row too many, before the corrupt cell.
         let mut wb = open(&bad).unwrap();
