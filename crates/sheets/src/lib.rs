@@ -376,9 +376,9 @@ fn push_cell_text(out: &mut String, d: &DataRef<'_>) {
         }
         DataRef::Float(f) => out.push_str(&number_text(*f)),
         DataRef::Bool(b) => out.push_str(if *b { "是" } else { "否" }),
-        DataRef::DateTime(dt) if dt.is_datetime() => out.push_str(
-            &excel_date(dt.as_f64()).unwrap_or_else(|| number_text(dt.as_f64())),
-        ),
+        DataRef::DateTime(dt) if dt.is_datetime() => {
+            out.push_str(&excel_date(dt.as_f64()).unwrap_or_else(|| number_text(dt.as_f64())))
+        }
         DataRef::DateTime(dt) => out.push_str(&number_text(dt.as_f64())),
         DataRef::DateTimeIso(s) => {
             let s = s.trim();
@@ -461,9 +461,7 @@ impl<'b> Book<'b> {
             let xlsx = xlsx; // moved in: the reader borrows the workbook beyond the closure
             xlsx.worksheet_cells_reader(&name)
         };
-        let cells = match catch_unwind(AssertUnwindSafe(open_sheet))
-            .map_err(|_| corrupt())?
-        {
+        let cells = match catch_unwind(AssertUnwindSafe(open_sheet)).map_err(|_| corrupt())? {
             Ok(c) => c,
             // A chart sheet first: as calamine's range reader, nothing to read.
             Err(CalamineError::NotAWorksheet(_)) => return Err(empty_sheet()),
@@ -951,7 +949,8 @@ mod tests {
     /// The reader before streaming (calamine's whole-sheet `Range`), kept as the reference the
     /// streaming reader must match.
     fn read_via_range(spec: &SheetSpec, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
-        let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| SheetError::Unreadable(e.to_string()))?;
+        let mut wb =
+            Xlsx::new(Cursor::new(bytes)).map_err(|e| SheetError::Unreadable(e.to_string()))?;
         let range = wb
             .worksheet_range_at(0)
             .unwrap()
@@ -980,7 +979,11 @@ mod tests {
             if values.iter().all(String::is_empty) {
                 continue;
             }
-            out.push(SheetRow::new(start_row + 2 + i as u32, keys.clone(), &values));
+            out.push(SheetRow::new(
+                start_row + 2 + i as u32,
+                keys.clone(),
+                &values,
+            ));
         }
         Ok(out)
     }
@@ -989,7 +992,10 @@ mod tests {
     struct Lcg(u64);
     impl Lcg {
         fn next(&mut self, n: u64) -> u64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (self.0 >> 33) % n
         }
     }
@@ -1034,7 +1040,8 @@ mod tests {
                             ws.write_number(row, col, g.next(100_000) as f64).unwrap();
                         }
                         2 => {
-                            ws.write_number(row, col, g.next(10_000) as f64 / 8.0).unwrap();
+                            ws.write_number(row, col, g.next(10_000) as f64 / 8.0)
+                                .unwrap();
                         }
                         3 => {
                             let dt = rust_xlsxwriter::ExcelDateTime::from_ymd(
@@ -1117,8 +1124,7 @@ mod tests {
         );
         // Over the limit: refused at the first row too many, before the corrupt cell.
         let mut wb = open(&bad).unwrap();
-        let got: Vec<Result<SheetRow, SheetError>> =
-            wb.rows(&s).unwrap().max_rows(10).collect();
+        let got: Vec<Result<SheetRow, SheetError>> = wb.rows(&s).unwrap().max_rows(10).collect();
         assert_eq!(got.len(), 11);
         assert!(
             matches!(&got[10], Err(SheetError::TooLarge(m)) if m.contains("数据超过 10 行")),

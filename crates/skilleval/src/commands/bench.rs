@@ -279,7 +279,11 @@ async fn bench_import(store: Store, rows: u32) -> anyhow::Result<()> {
         Ok((n, _)) => println!(
             "imported={n} read_xlsx_s={read_s:.2} import_total_s={total:.2} peak_rss={}{}",
             peak_rss_kb(),
-            if reset { " (of the import)" } else { " (of the process)" }
+            if reset {
+                " (of the import)"
+            } else {
+                " (of the process)"
+            }
         ),
         Err(e) => anyhow::bail!("import failed: {} errors, first: {:?}", e.len(), e.first()),
     }
