@@ -10,10 +10,11 @@
 //!   [`SheetError`], never a panic.
 //! - [`write_report`]: a one-sheet workbook (per-row error reports, exports).
 
-use std::collections::BTreeMap;
 use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, DataRef, Reader, Xlsx, XlsxCellReader, XlsxError as CalamineError};
 use rust_xlsxwriter::{Color, Format, FormatAlign, Workbook, XlsxError};
 
 /// One column of a sheet.
@@ -63,16 +64,57 @@ pub struct SheetSpec {
 }
 
 /// A data row: its 1-based Excel row number and its values by column key (trimmed; "" when empty).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Compact: the values of a row share one string, and the keys are shared by every row of a
+/// read (a `BTreeMap` per row cost ≈ 1 KB for 8 columns; 100k rows held 100 MB).
+#[derive(Clone, PartialEq, Eq)]
 pub struct SheetRow {
     pub row: u32,
-    pub values: BTreeMap<&'static str, String>,
+    keys: Arc<[&'static str]>,
+    text: Box<str>,
+    /// End of each value in `text`, in the order of `keys`.
+    ends: Box<[u32]>,
 }
 
 impl SheetRow {
+    /// A row from its values in the order of `keys` (`values.len() == keys.len()`).
+    pub fn new<S: AsRef<str>>(row: u32, keys: Arc<[&'static str]>, values: &[S]) -> SheetRow {
+        assert_eq!(keys.len(), values.len(), "one value per key");
+        let mut text = String::with_capacity(values.iter().map(|v| v.as_ref().len()).sum());
+        let ends = values
+            .iter()
+            .map(|v| {
+                text.push_str(v.as_ref());
+                text.len() as u32
+            })
+            .collect();
+        SheetRow {
+            row,
+            keys,
+            text: text.into_boxed_str(),
+            ends,
+        }
+    }
+
     /// The value of a column ("" when empty or unknown).
     pub fn get(&self, key: &str) -> &str {
-        self.values.get(key).map(String::as_str).unwrap_or("")
+        match self.keys.iter().position(|k| *k == key) {
+            Some(i) => self.value_at(i),
+            None => "",
+        }
+    }
+
+    fn value_at(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// The values by column key, in the order of the spec's columns.
+    pub fn values(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, self.value_at(i)))
     }
 
     /// Labels of required columns left empty in this row.
@@ -82,6 +124,15 @@ impl SheetRow {
             .filter(|c| c.required && self.get(c.key).is_empty())
             .map(|c| c.label)
             .collect()
+    }
+}
+
+impl std::fmt::Debug for SheetRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SheetRow")
+            .field("row", &self.row)
+            .field("values", &self.values().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -297,30 +348,54 @@ fn number_text(f: f64) -> String {
 
 /// A cell as a trimmed string.
 pub fn cell_text(d: &Data) -> String {
+    let r = match d {
+        Data::Empty => DataRef::Empty,
+        Data::String(s) => DataRef::SharedString(s),
+        Data::Int(i) => DataRef::Int(*i),
+        Data::Float(f) => DataRef::Float(*f),
+        Data::Bool(b) => DataRef::Bool(*b),
+        Data::DateTime(dt) => DataRef::DateTime(*dt),
+        Data::DateTimeIso(s) => DataRef::DateTimeIso(s.clone()),
+        Data::DurationIso(s) => DataRef::DurationIso(s.clone()),
+        Data::Error(e) => DataRef::Error(e.clone()),
+    };
+    let mut out = String::new();
+    push_cell_text(&mut out, &r);
+    out
+}
+
+/// Append a cell as a trimmed string (numbers without ".0", dates as YYYY-MM-DD).
+fn push_cell_text(out: &mut String, d: &DataRef<'_>) {
+    use std::fmt::Write;
     match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => number_text(*f),
-        Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
-        Data::DateTime(dt) if dt.is_datetime() => {
-            excel_date(dt.as_f64()).unwrap_or_else(|| number_text(dt.as_f64()))
+        DataRef::Empty => {}
+        DataRef::String(s) => out.push_str(s.trim()),
+        DataRef::SharedString(s) => out.push_str(s.trim()),
+        DataRef::Int(i) => {
+            let _ = write!(out, "{i}");
         }
-        Data::DateTime(dt) => number_text(dt.as_f64()),
-        Data::DateTimeIso(s) => {
+        DataRef::Float(f) => out.push_str(&number_text(*f)),
+        DataRef::Bool(b) => out.push_str(if *b { "是" } else { "否" }),
+        DataRef::DateTime(dt) if dt.is_datetime() => {
+            out.push_str(&excel_date(dt.as_f64()).unwrap_or_else(|| number_text(dt.as_f64())))
+        }
+        DataRef::DateTime(dt) => out.push_str(&number_text(dt.as_f64())),
+        DataRef::DateTimeIso(s) => {
             let s = s.trim();
             match s.split_once('T') {
                 Some((d, t))
                     if t.trim_start_matches('0').trim_start_matches(':').is_empty()
                         || t.starts_with("00:00:00") =>
                 {
-                    d.to_string()
+                    out.push_str(d)
                 }
-                _ => s.to_string(),
+                _ => out.push_str(s),
             }
         }
-        Data::DurationIso(s) => s.trim().to_string(),
-        Data::Error(e) => format!("#{e}"),
+        DataRef::DurationIso(s) => out.push_str(s.trim()),
+        DataRef::Error(e) => {
+            let _ = write!(out, "#{e}");
+        }
     }
 }
 
@@ -334,49 +409,185 @@ fn header_key(s: &str) -> String {
         .collect()
 }
 
-/// Read the first sheet of `bytes` against `spec`.
-pub fn read(spec: &SheetSpec, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
+fn corrupt() -> SheetError {
+    SheetError::Unreadable("无法读取 Excel 文件，文件可能已损坏".into())
+}
+
+fn sheet_error(e: CalamineError) -> SheetError {
+    SheetError::Unreadable(format!(
+        "无法读取 Excel 文件的第一张工作表，文件可能已损坏（{e}）"
+    ))
+}
+
+fn empty_sheet() -> SheetError {
+    SheetError::Headers("表格为空：请使用下载的模板，在第一张工作表第 1 行保留表头".into())
+}
+
+/// An opened xlsx file (its container checked, shared strings and styles loaded); its first
+/// sheet is read row by row with [`Book::rows`].
+pub struct Book<'b> {
+    xlsx: Xlsx<Cursor<&'b [u8]>>,
+}
+
+/// Open `bytes` as an xlsx file. Corrupt files, non-xlsx content and zip bombs give a Chinese
+/// [`SheetError`], never a panic.
+pub fn open(bytes: &[u8]) -> Result<Book<'_>, SheetError> {
     check_container(bytes)?;
     // calamine is robust, but a malformed file must never take the server down.
-    let range = std::panic::catch_unwind(|| {
-        let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
+    let xlsx = catch_unwind(|| Xlsx::new(Cursor::new(bytes)))
+        .map_err(|_| corrupt())?
+        .map_err(|e| {
             SheetError::Unreadable(format!("无法读取 Excel 文件，文件可能已损坏（{e}）"))
         })?;
-        match wb.worksheet_range_at(0) {
-            Some(Ok(r)) => Ok(r),
-            Some(Err(e)) => Err(SheetError::Unreadable(format!(
-                "无法读取 Excel 文件的第一张工作表，文件可能已损坏（{e}）"
-            ))),
-            None => Err(SheetError::Unreadable("Excel 文件中没有工作表".into())),
-        }
-    })
-    .map_err(|_| SheetError::Unreadable("无法读取 Excel 文件，文件可能已损坏".into()))??;
+    Ok(Book { xlsx })
+}
 
-    let (start_row, _) = range.start().unwrap_or((0, 0));
-    let mut rows = range.rows();
-    let header_row: Vec<String> = match rows.next() {
-        Some(r) => r.iter().map(|c| header_key(&cell_text(c))).collect(),
-        None => {
-            return Err(SheetError::Headers(
-                "表格为空：请使用下载的模板，在第一张工作表第 1 行保留表头".into(),
-            ))
-        }
-    };
-    // Column index (within the range) of each spec column.
-    let mut index: Vec<(usize, &Column)> = Vec::new();
-    let mut missing = Vec::new();
-    for c in &spec.columns {
-        match header_row.iter().position(|h| *h == header_key(c.label)) {
-            Some(i) => index.push((i, c)),
-            None => missing.push(c.label),
-        }
+/// Read the first sheet of `bytes` against `spec`, all rows at once (small imports; large
+/// ones read [`Book::rows`] as they go).
+pub fn read(spec: &SheetSpec, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
+    open(bytes)?.rows(spec)?.collect()
+}
+
+impl<'b> Book<'b> {
+    /// The data rows of the first sheet, read as they are needed (calamine's cell reader: the
+    /// sheet is never held whole). The header row — the first row with a cell — is checked
+    /// here: missing or unknown columns are an error before any row is read.
+    pub fn rows(&mut self, spec: &SheetSpec) -> Result<Rows<'_, 'b>, SheetError> {
+        let Some(name) = self.xlsx.sheet_names().first().cloned() else {
+            return Err(SheetError::Unreadable("Excel 文件中没有工作表".into()));
+        };
+        let xlsx = &mut self.xlsx;
+        let open_sheet = move || {
+            let xlsx = xlsx; // moved in: the reader borrows the workbook beyond the closure
+            xlsx.worksheet_cells_reader(&name)
+        };
+        let cells = match catch_unwind(AssertUnwindSafe(open_sheet)).map_err(|_| corrupt())? {
+            Ok(c) => c,
+            // A chart sheet first: as calamine's range reader, nothing to read.
+            Err(CalamineError::NotAWorksheet(_)) => return Err(empty_sheet()),
+            Err(e) => return Err(sheet_error(e)),
+        };
+        let dim = cells.dimensions();
+        let mut rows = Rows {
+            cells,
+            keys: spec.columns.iter().map(|c| c.key).collect(),
+            slots: Vec::new(),
+            current: None,
+            last: 0,
+            values: vec![String::new(); spec.columns.len()],
+            carry: None,
+            eof: false,
+            declared_rows: dim.end.0.saturating_sub(dim.start.0) as usize,
+            emitted: 0,
+            max_rows: MAX_ROWS,
+            done: false,
+        };
+        rows.read_header(spec)?;
+        Ok(rows)
     }
-    let unknown: Vec<&String> = header_row
-        .iter()
-        .filter(|h| !h.is_empty())
-        .filter(|h| !spec.columns.iter().any(|c| header_key(c.label) == **h))
-        .collect();
-    if !missing.is_empty() || !unknown.is_empty() {
+}
+
+/// The data rows of a sheet, in order: an iterator of [`SheetRow`] or, once, the error that
+/// ends the read (a corrupt cell, more than [`MAX_ROWS`] rows).
+pub struct Rows<'w, 'b> {
+    cells: XlsxCellReader<'w, Cursor<&'b [u8]>>,
+    keys: Arc<[&'static str]>,
+    /// For each sheet column (0-based), the spec column it fills.
+    slots: Vec<Option<usize>>,
+    /// The sheet row being assembled (0-based) and its values by spec column.
+    current: Option<u32>,
+    /// The last sheet row seen (0-based): rows come in order.
+    last: u32,
+    values: Vec<String>,
+    /// A cell already read that belongs to the next row.
+    carry: Option<(u32, u32, String)>,
+    /// The cell reader reached `</sheetData>` (it must not be called again).
+    eof: bool,
+    declared_rows: usize,
+    emitted: usize,
+    max_rows: usize,
+    done: bool,
+}
+
+impl Rows<'_, '_> {
+    /// The number of data rows the sheet declares (its `dimension`, which writers may omit or
+    /// overstate): an estimate for progress, never a limit.
+    pub fn declared_rows(&self) -> usize {
+        self.declared_rows
+    }
+
+    /// Refuse more than `max` data rows (default [`MAX_ROWS`]): the read stops at the first
+    /// row over the limit, without reading the rest of the sheet.
+    pub fn max_rows(mut self, max: usize) -> Self {
+        self.max_rows = max;
+        self
+    }
+
+    /// The next non-empty cell as (row, column, text), in the sheet's order.
+    fn next_cell(&mut self) -> Result<Option<(u32, u32, String)>, SheetError> {
+        if let Some(c) = self.carry.take() {
+            return Ok(Some(c));
+        }
+        if self.eof {
+            return Ok(None);
+        }
+        let (cells, eof) = (&mut self.cells, &mut self.eof);
+        catch_unwind(AssertUnwindSafe(|| loop {
+            match cells.next_cell() {
+                Ok(Some(c)) if matches!(c.get_value(), DataRef::Empty) => continue,
+                Ok(Some(c)) => {
+                    let (r, col) = c.get_position();
+                    let mut text = String::new();
+                    push_cell_text(&mut text, c.get_value());
+                    return Ok(Some((r, col, text)));
+                }
+                Ok(None) => {
+                    *eof = true;
+                    return Ok(None);
+                }
+                Err(e) => return Err(sheet_error(e)),
+            }
+        }))
+        .map_err(|_| corrupt())?
+    }
+
+    /// The header row: the row of the first cell, matched by label against `spec`.
+    fn read_header(&mut self, spec: &SheetSpec) -> Result<(), SheetError> {
+        let Some(first) = self.next_cell()? else {
+            return Err(empty_sheet());
+        };
+        let header_row = first.0;
+        self.last = header_row;
+        let mut header: Vec<String> = Vec::new();
+        let mut cell = Some(first);
+        while let Some((r, c, text)) = cell {
+            if r != header_row {
+                self.carry = Some((r, c, text));
+                break;
+            }
+            let c = c as usize;
+            if c >= header.len() {
+                header.resize(c + 1, String::new());
+            }
+            header[c] = header_key(&text);
+            cell = self.next_cell()?;
+        }
+        let mut missing = Vec::new();
+        self.slots = vec![None; header.len()];
+        for (slot, c) in spec.columns.iter().enumerate() {
+            match header.iter().position(|h| *h == header_key(c.label)) {
+                Some(i) => self.slots[i] = Some(slot),
+                None => missing.push(c.label),
+            }
+        }
+        let unknown: Vec<&String> = header
+            .iter()
+            .filter(|h| !h.is_empty())
+            .filter(|h| !spec.columns.iter().any(|c| header_key(c.label) == **h))
+            .collect();
+        if missing.is_empty() && unknown.is_empty() {
+            return Ok(());
+        }
         let mut parts = Vec::new();
         if !missing.is_empty() {
             parts.push(format!(
@@ -398,32 +609,75 @@ pub fn read(spec: &SheetSpec, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError>
                     .join("、")
             ));
         }
-        return Err(SheetError::Headers(format!(
+        Err(SheetError::Headers(format!(
             "表头不正确：{}（请使用下载的模板，不要修改表头）",
             parts.join("；")
-        )));
+        )))
     }
-    let mut out = Vec::new();
-    for (i, r) in rows.enumerate() {
-        let values: BTreeMap<&'static str, String> = index
+
+    /// The row assembled so far, if any of its columns has a value (empty rows are skipped).
+    fn take_row(&mut self) -> Option<SheetRow> {
+        let r = self.current.take()?;
+        let row = self
+            .values
             .iter()
-            .map(|(ci, c)| (c.key, r.get(*ci).map(cell_text).unwrap_or_default()))
-            .collect();
-        if values.values().all(String::is_empty) {
-            continue;
-        }
-        if out.len() >= MAX_ROWS {
-            return Err(SheetError::TooLarge(format!(
-                "数据超过 {MAX_ROWS} 行，请拆分后分批导入"
-            )));
-        }
-        out.push(SheetRow {
-            // Excel rows are 1-based; the header is at start_row.
-            row: start_row + 2 + i as u32,
-            values,
-        });
+            .any(|v| !v.is_empty())
+            // Excel rows are 1-based.
+            .then(|| SheetRow::new(r + 1, self.keys.clone(), &self.values));
+        self.values.iter_mut().for_each(String::clear);
+        row
     }
-    Ok(out)
+
+    fn next_row(&mut self) -> Result<Option<SheetRow>, SheetError> {
+        loop {
+            let Some((r, c, text)) = self.next_cell()? else {
+                return Ok(self.take_row());
+            };
+            if r < self.last {
+                return Err(SheetError::Unreadable(
+                    "Excel 文件结构异常（工作表的行顺序错乱），请在 Excel 中打开后重新保存".into(),
+                ));
+            }
+            self.last = r;
+            if self.current != Some(r) {
+                if let Some(row) = self.take_row() {
+                    self.carry = Some((r, c, text));
+                    return Ok(Some(row));
+                }
+                self.current = Some(r);
+            }
+            if let Some(Some(slot)) = self.slots.get(c as usize) {
+                self.values[*slot] = text;
+            }
+        }
+    }
+}
+
+impl Iterator for Rows<'_, '_> {
+    type Item = Result<SheetRow, SheetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = match self.next_row() {
+            Ok(Some(_)) if self.emitted >= self.max_rows => Err(SheetError::TooLarge(format!(
+                "数据超过 {} 行，请拆分后分批导入",
+                self.max_rows
+            ))),
+            Ok(Some(row)) => {
+                self.emitted += 1;
+                Ok(row)
+            }
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(e) => Err(e),
+        };
+        self.done = item.is_err();
+        Some(item)
+    }
 }
 
 /// A one-sheet workbook: a bold header row and the rows as text (error reports, exports).
@@ -690,6 +944,205 @@ mod tests {
             .map(|r| r.iter().map(cell_text).collect())
             .collect();
         assert_eq!(rows[1], vec!["3", "身份证件号码校验位错误"]);
+    }
+
+    /// The reader before streaming (calamine's whole-sheet `Range`), kept as the reference the
+    /// streaming reader must match.
+    fn read_via_range(spec: &SheetSpec, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
+        let mut wb =
+            Xlsx::new(Cursor::new(bytes)).map_err(|e| SheetError::Unreadable(e.to_string()))?;
+        let range = wb
+            .worksheet_range_at(0)
+            .unwrap()
+            .map_err(|e| SheetError::Unreadable(e.to_string()))?;
+        let (start_row, _) = range.start().unwrap_or((0, 0));
+        let mut rows = range.rows();
+        let header: Vec<String> = match rows.next() {
+            Some(r) => r.iter().map(|c| header_key(&cell_text(c))).collect(),
+            None => return Err(empty_sheet()),
+        };
+        let index: Vec<Option<usize>> = spec
+            .columns
+            .iter()
+            .map(|c| header.iter().position(|h| *h == header_key(c.label)))
+            .collect();
+        if index.iter().any(Option::is_none) {
+            return Err(SheetError::Headers("missing".into()));
+        }
+        let keys: Arc<[&'static str]> = spec.columns.iter().map(|c| c.key).collect();
+        let mut out = Vec::new();
+        for (i, r) in rows.enumerate() {
+            let values: Vec<String> = index
+                .iter()
+                .map(|ci| r.get(ci.unwrap()).map(cell_text).unwrap_or_default())
+                .collect();
+            if values.iter().all(String::is_empty) {
+                continue;
+            }
+            out.push(SheetRow::new(
+                start_row + 2 + i as u32,
+                keys.clone(),
+                &values,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// A small deterministic generator (no rand in this crate).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    /// Workbooks with the header away from A1, blank rows and cells, numbers, dates, booleans,
+    /// padded strings, columns without a header and columns in another order: the streaming
+    /// reader gives exactly what the whole-sheet reader gave.
+    #[test]
+    fn streaming_reads_as_the_range_reader_did() {
+        let s = spec();
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+        let mut g = Lcg(20261203);
+        for case in 0..40 {
+            let mut wb = Workbook::new();
+            let ws = wb.add_worksheet();
+            let (r0, c0) = (g.next(4) as u32, g.next(3) as u16);
+            // Columns in a shuffled order, one header with a required marker, one column
+            // without a header (ignored) beyond the last.
+            let mut order: Vec<usize> = (0..s.columns.len()).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, g.next(i as u64 + 1) as usize);
+            }
+            for (pos, &ci) in order.iter().enumerate() {
+                let label = if case % 3 == 0 && ci == 0 {
+                    format!("*{}", s.columns[ci].label)
+                } else {
+                    s.columns[ci].label.to_string()
+                };
+                ws.write_string(r0, c0 + pos as u16, label).unwrap();
+            }
+            let extra = c0 + order.len() as u16;
+            for r in 1..=g.next(60) as u32 {
+                if g.next(7) == 0 {
+                    continue; // a blank row
+                }
+                let row = r0 + r;
+                for pos in 0..=order.len() as u16 {
+                    let col = c0 + pos;
+                    match g.next(8) {
+                        0 => {}
+                        1 => {
+                            ws.write_number(row, col, g.next(100_000) as f64).unwrap();
+                        }
+                        2 => {
+                            ws.write_number(row, col, g.next(10_000) as f64 / 8.0)
+                                .unwrap();
+                        }
+                        3 => {
+                            let dt = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                                2000 + g.next(30) as u16,
+                                1 + g.next(12) as u8,
+                                1 + g.next(28) as u8,
+                            )
+                            .unwrap();
+                            ws.write_datetime_with_format(row, col, &dt, &date).unwrap();
+                        }
+                        4 => {
+                            ws.write_boolean(row, col, g.next(2) == 1).unwrap();
+                        }
+                        5 => {
+                            ws.write_string(row, col, "  ").unwrap();
+                        }
+                        _ => {
+                            ws.write_string(row, col, format!(" 值{} ", g.next(1000)))
+                                .unwrap();
+                        }
+                    }
+                }
+                if g.next(5) == 0 {
+                    ws.write_string(row, extra + 2, "无表头").unwrap();
+                }
+            }
+            let bytes = wb.save_to_buffer().unwrap();
+            let want = read_via_range(&s, &bytes).unwrap();
+            assert_eq!(read(&s, &bytes).unwrap(), want, "case {case}");
+        }
+    }
+
+    /// Replace the first sheet's XML of a workbook (rust_xlsxwriter writes `sheet1.xml`).
+    fn with_sheet_xml(bytes: &[u8], edit: impl Fn(&str) -> String) -> Vec<u8> {
+        use std::io::{Read, Write};
+        let mut src = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..src.len() {
+            let mut f = src.by_index(i).unwrap();
+            let name = f.name().unwrap().to_string();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            if name == "xl/worksheets/sheet1.xml" {
+                data = edit(std::str::from_utf8(&data).unwrap()).into_bytes();
+            }
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            out.write_all(&data).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    /// Rows are handed out as they are read: the rows before a corrupt cell come first, then
+    /// the error; and a read over its row limit stops there, never reaching the corrupt cell.
+    #[test]
+    fn rows_are_read_as_they_go() {
+        let s = spec();
+        let rows: Vec<Vec<Cell>> = (0..20)
+            .map(|_| vec![Cell::S("张三"), Cell::S("410105199001011234")])
+            .collect();
+        let good = filled(&rows);
+        // The sheet's XML ends in the middle of a cell after row 21.
+        let bad = with_sheet_xml(&good, |x| {
+            let end = x.find("</sheetData>").unwrap();
+            format!("{}<row r=\"30\"><c r=\"A30\"><v>1", &x[..end])
+        });
+        // The whole-sheet reader knew only the error.
+        assert!(read_via_range(&s, &bad).is_err());
+        let mut wb = open(&bad).unwrap();
+        let got: Vec<Result<SheetRow, SheetError>> = wb.rows(&s).unwrap().collect();
+        // Rows 2 to 20, then the error (row 21 was still open when it came: it may be the
+        // broken one, so it is not handed out).
+        assert_eq!(got.len(), 20);
+        assert!(got[..19].iter().all(Result::is_ok));
+        assert_eq!(got[18].as_ref().unwrap().row, 20);
+        assert!(
+            matches!(&got[19], Err(SheetError::Unreadable(m)) if m.contains("损坏")),
+            "{:?}",
+            got[19]
+        );
+        // Over the limit: refused at the first row too many, before the corrupt cell.
+        let mut wb = open(&bad).unwrap();
+        let got: Vec<Result<SheetRow, SheetError>> = wb.rows(&s).unwrap().max_rows(10).collect();
+        assert_eq!(got.len(), 11);
+        assert!(
+            matches!(&got[10], Err(SheetError::TooLarge(m)) if m.contains("数据超过 10 行")),
+            "{:?}",
+            got[10]
+        );
+        // Rows out of order are refused, not silently reordered.
+        let shuffled = with_sheet_xml(&good, |x| {
+            x.replace(
+                "</sheetData>",
+                r#"<row r="5"><c r="A5" t="inlineStr"><is><t>李四</t></is></c></row></sheetData>"#,
+            )
+        });
+        let e = read(&s, &shuffled).unwrap_err();
+        assert!(e.to_string().contains("行顺序"), "{e}");
+        // The declared size is only an estimate, read from the sheet's dimension.
+        let mut wb = open(&good).unwrap();
+        assert_eq!(wb.rows(&s).unwrap().declared_rows(), 20);
     }
 
     #[test]

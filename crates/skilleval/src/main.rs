@@ -197,6 +197,13 @@ enum BenchCommand {
         db: settings::DbArgs,
         #[arg(long, default_value_t = 100_000)]
         rows: u32,
+        /// Only write the generated workbook (of level LEVEL) to this file and exit: the
+        /// benchmark generates in a child process, so that the peak RSS it reports is the
+        /// import's.
+        #[arg(long, hide = true, requires = "level")]
+        write_workbook: Option<std::path::PathBuf>,
+        #[arg(long, hide = true)]
+        level: Option<String>,
     },
 }
 
@@ -261,7 +268,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => commands::retention::run(config, db, dry_run).await,
         Command::Migrate(db) => commands::database::migrate(config, db).await,
         Command::Bench {
-            command: BenchCommand::ImportCandidates { db, rows },
+            command:
+                BenchCommand::ImportCandidates {
+                    rows,
+                    write_workbook: Some(path),
+                    level,
+                    ..
+                },
+        } => commands::bench::write_candidates(&path, rows, level.as_deref().unwrap_or("4")),
+        Command::Bench {
+            command: BenchCommand::ImportCandidates { db, rows, .. },
         } => commands::bench::import_candidates(config, db, rows).await,
         Command::BenchData(a) => commands::bench::data(config, a).await,
         Command::Bench {

@@ -53,8 +53,8 @@ pub use db::{redact_url, Backend, Db, WriteTx};
 pub use documents::{Document, DocumentVersions, NewDocument, PERSONAL_OWNER_TYPES};
 pub use error::StoreError;
 pub use evaluation::{
-    Assignment, Candidate, Letter, NewCandidate, PublicResult, Relation, Report, ScoreUpdate,
-    Signature,
+    Assignment, Candidate, CandidateImport, Letter, NewCandidate, PublicResult, Relation, Report,
+    ScoreUpdate, Signature,
 };
 pub use experts::{DrawMember, DrawRow, Expert, ExpertFilter, NewExpert};
 pub use filed::FiledOccupation;

@@ -183,3 +183,41 @@ pub(crate) fn parse_code<T: domain::Code>(s: &str) -> Result<T> {
         crate::StoreError::Other(format!("数据库中的{}“{s}”不在允许的取值之内", T::WHAT))
     })
 }
+
+/// Bind placeholders for statements built at run time (multi-row INSERTs, `IN` lists), numbered
+/// from 1. SQLite gets plain `?`, bound by position: for a `$n` it looks the name up in a list
+/// per bind, which makes a statement with thousands of parameters quadratic (measured: a
+/// 500-row INSERT of candidates was 4× slower than ten 50-row ones). A statement uses one
+/// `Params` only: SQLite does not mix `?` with `$n`.
+pub(crate) struct Params {
+    backend: crate::Backend,
+    n: usize,
+}
+
+impl Params {
+    pub(crate) fn new(backend: crate::Backend) -> Params {
+        Params { backend, n: 0 }
+    }
+
+    /// Append the next placeholder.
+    pub(crate) fn push(&mut self, sql: &mut String) {
+        self.n += 1;
+        match self.backend {
+            crate::Backend::Sqlite => sql.push('?'),
+            crate::Backend::Postgres => {
+                use std::fmt::Write;
+                let _ = write!(sql, "${}", self.n);
+            }
+        }
+    }
+
+    /// Append `count` placeholders separated by commas.
+    pub(crate) fn list(&mut self, sql: &mut String, count: usize) {
+        for i in 0..count {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            self.push(sql);
+        }
+    }
+}

@@ -50,6 +50,126 @@ pub async fn read_sheet(spec: &SheetSpec, bytes: Vec<u8>) -> Result<Vec<SheetRow
     })
 }
 
+/// The rows of an uploaded workbook, read on a blocking thread and handed over in chunks as
+/// they are read: the sheet is never held whole, and reading overlaps with what the caller
+/// does with the rows (validate, insert). A file or header error comes at once, from
+/// [`stream_sheet`]; an error further down (a corrupt cell, too many rows) ends the stream.
+pub struct RowStream {
+    /// Rows read ahead ([`RowStream::read_ahead`]), handed out first.
+    ahead: std::collections::VecDeque<Vec<SheetRow>>,
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<SheetRow>, SheetError>>,
+    declared_rows: usize,
+    ended: bool,
+}
+
+/// Rows per chunk of a [`RowStream`].
+pub const CHUNK_ROWS: usize = 1_000;
+
+/// Open `bytes` against `spec` (at most `max_rows` data rows) and stream its rows. Dropping
+/// the stream stops the reader.
+pub async fn stream_sheet(
+    spec: &SheetSpec,
+    bytes: impl Into<axum::body::Bytes>,
+    max_rows: usize,
+) -> Result<RowStream, SheetError> {
+    let spec = spec.clone();
+    let bytes = bytes.into();
+    let (head_tx, head_rx) = tokio::sync::oneshot::channel();
+    // Two chunks in flight: the reader stays ahead without piling rows up.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tokio::task::spawn_blocking(move || {
+        let mut wb = match sheets::open(&bytes) {
+            Ok(wb) => wb,
+            Err(e) => {
+                let _ = head_tx.send(Err(e));
+                return;
+            }
+        };
+        let rows = match wb.rows(&spec) {
+            Ok(rows) => rows.max_rows(max_rows),
+            Err(e) => {
+                let _ = head_tx.send(Err(e));
+                return;
+            }
+        };
+        if head_tx.send(Ok(rows.declared_rows())).is_err() {
+            return;
+        }
+        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        for row in rows {
+            match row {
+                Ok(row) => chunk.push(row),
+                Err(e) => {
+                    // The rows before the error first: they are reported on as usual.
+                    if !chunk.is_empty() && tx.blocking_send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+            if chunk.len() == CHUNK_ROWS {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+                if tx.blocking_send(Ok(full)).is_err() {
+                    return; // the import stopped listening
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(Ok(chunk));
+        }
+    });
+    let declared_rows = head_rx
+        .await
+        .map_err(|_| SheetError::Unreadable("无法读取 Excel 文件，文件可能已损坏".into()))??;
+    Ok(RowStream {
+        ahead: Default::default(),
+        rx,
+        declared_rows,
+        ended: false,
+    })
+}
+
+impl RowStream {
+    /// The number of data rows the sheet declares: an estimate for progress bars.
+    pub fn declared_rows(&self) -> usize {
+        self.declared_rows
+    }
+
+    /// The next chunk of rows, `None` at the end.
+    pub async fn next_chunk(&mut self) -> Option<Result<Vec<SheetRow>, SheetError>> {
+        if let Some(c) = self.ahead.pop_front() {
+            return Some(Ok(c));
+        }
+        if self.ended {
+            return None;
+        }
+        let next = self.rx.recv().await;
+        self.ended = !matches!(next, Some(Ok(_)));
+        next
+    }
+
+    /// Read ahead until `rows` rows are held or the sheet ends; they are still handed out by
+    /// [`RowStream::next_chunk`]. Returns the rows held and whether the sheet ended.
+    pub async fn read_ahead(&mut self, rows: usize) -> Result<(usize, bool), SheetError> {
+        let mut held: usize = self.ahead.iter().map(Vec::len).sum();
+        while held < rows && !self.ended {
+            match self.rx.recv().await {
+                Some(Ok(chunk)) => {
+                    held += chunk.len();
+                    self.ahead.push_back(chunk);
+                }
+                Some(Err(e)) => {
+                    self.ended = true;
+                    return Err(e);
+                }
+                None => self.ended = true,
+            }
+        }
+        Ok((held, self.ended))
+    }
+}
+
 /// One problem in a row: the column label ("" for the whole row) and a Chinese message.
 pub type CellError = (String, String);
 

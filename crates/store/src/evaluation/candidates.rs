@@ -8,8 +8,8 @@ use sqlx::Row;
 
 use crate::audit::{append, Actor, NewEvent};
 use crate::plans::UploadedFile;
-use crate::sql::Where;
-use crate::{now_text, Page, PageRequest, Result, Store, StoreError};
+use crate::sql::{Params, Where};
+use crate::{now_text, Page, PageRequest, Result, Store, StoreError, WriteTx};
 
 /// A validated candidate, ready to store.
 #[derive(Debug, Clone)]
@@ -132,6 +132,54 @@ impl Store {
             .collect())
     }
 
+    /// Of `hashes` (one import chunk), those already in the plan, and (hash, level) of those
+    /// holding a valid certificate of the plan's occupation: one query each, whatever the size
+    /// of the plan or of the register.
+    pub async fn known_hashes(
+        &self,
+        plan: &crate::Plan,
+        hashes: &[String],
+    ) -> Result<(
+        std::collections::HashSet<String>,
+        std::collections::HashSet<(String, i64)>,
+    )> {
+        let mut in_plan = std::collections::HashSet::new();
+        let mut certified = std::collections::HashSet::new();
+        // Within PostgreSQL's and SQLite's parameter limits.
+        for part in hashes.chunks(2_000) {
+            let mut p = Params::new(self.db.backend);
+            let mut sql = String::from("SELECT id_hash FROM candidates WHERE plan_id = ");
+            p.push(&mut sql);
+            sql.push_str(" AND id_hash IN (");
+            p.list(&mut sql, part.len());
+            sql.push(')');
+            let mut q = sqlx::query(&sql).bind(plan.id);
+            for h in part {
+                q = q.bind(h.as_str());
+            }
+            in_plan.extend(q.fetch_all(&self.db.pool).await?.iter().map(|r| r.get(0)));
+
+            let mut p = Params::new(self.db.backend);
+            let mut sql =
+                String::from("SELECT id_hash, level FROM certificates WHERE occupation_code = ");
+            p.push(&mut sql);
+            sql.push_str(" AND state = 'valid' AND id_hash IN (");
+            p.list(&mut sql, part.len());
+            sql.push(')');
+            let mut q = sqlx::query(&sql).bind(plan.occupation_code.as_str());
+            for h in part {
+                q = q.bind(h.as_str());
+            }
+            certified.extend(
+                q.fetch_all(&self.db.pool)
+                    .await?
+                    .iter()
+                    .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))),
+            );
+        }
+        Ok((in_plan, certified))
+    }
+
     /// Insert candidates into a plan: all or nothing, in one transaction, one audit event.
     /// `flags[i]` is the duplicate flag of `list[i]` (empty: none). A candidate already in the
     /// plan makes the whole insert fail with its row number.
@@ -158,73 +206,28 @@ impl Store {
         source: &str,
         done: Option<&crate::JobDone>,
     ) -> Result<usize> {
-        let now = now_text();
-        let mut tx = self.db.write().await?;
-        // Multi-row INSERTs: fewer round trips. SQLite resolves `$n` names per statement, so its
-        // statements stay small (100k candidates, release: 23.6 s with 500-row statements, 5.5 s with 50).
-        let chunk_rows: usize = match tx.backend {
-            crate::Backend::Sqlite => 50,
-            crate::Backend::Postgres => 500,
-        };
-        for (ci, chunk) in list.chunks(chunk_rows).enumerate() {
-            let mut sql = String::from("INSERT INTO candidates (plan_id, institution_id, district_code, name, id_type, id_number, id_hash, id_masked, gender, education, source, phone, level, dup_flag, created_at, updated_at) VALUES ");
-            let mut n = 0;
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                for j in 0..16 {
-                    if j > 0 {
-                        sql.push_str(", ");
-                    }
-                    n += 1;
-                    sql.push_str(&format!("${n}"));
-                }
-                sql.push(')');
-            }
-            let mut q = sqlx::query(&sql);
-            for (i, c) in chunk.iter().enumerate() {
-                let flag = flags.get(ci * chunk_rows + i).cloned().unwrap_or_default();
-                q = q
-                    .bind(plan.id)
-                    .bind(plan.institution_id)
-                    .bind(plan.district_code.clone())
-                    .bind(c.name.clone())
-                    .bind(c.id_type.clone())
-                    .bind(c.id_number.clone())
-                    .bind(self.id_hash(&c.id_number)?)
-                    .bind(c.id_masked.clone())
-                    .bind(c.gender.clone())
-                    .bind(c.education.clone())
-                    .bind(c.source.clone())
-                    .bind(c.phone.clone())
-                    .bind(c.level)
-                    .bind(flag)
-                    .bind(now.clone())
-                    .bind(now.clone());
-            }
-            q.execute(tx.conn())
-                .await
-                .map_err(|e| StoreError::unique(e, "同一考生在本计划中重复报名（证件号码重复）"))?;
-        }
-        append(
-            &mut tx,
-            actor,
-            NewEvent {
-                action: "candidate.add",
-                object_type: "plan",
-                object_id: plan.id.to_string(),
-                summary: serde_json::json!({ "count": list.len(), "source": source, "flagged": flags.iter().filter(|f| !f.is_empty()).count() }),
-            },
-        )
-        .await?;
-        if let Some(d) = done {
-            crate::jobs::finish_job_in(&mut tx, d.job_id, true, &d.message, Some(&d.result))
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(list.len())
+        let hashes = list
+            .iter()
+            .map(|c| self.id_hash(&c.id_number))
+            .collect::<Result<Vec<_>>>()?;
+        let mut import = self.begin_candidate_import(plan).await?;
+        import.insert(list, &hashes, flags).await?;
+        import.commit(actor, source, done).await
+    }
+
+    /// Start inserting candidates into a plan chunk by chunk (imports of up to 200,000 rows
+    /// that are read as they go): one write transaction, so nothing is visible before
+    /// [`CandidateImport::commit`] and dropping the import rolls everything back.
+    pub async fn begin_candidate_import(&self, plan: &crate::Plan) -> Result<CandidateImport> {
+        Ok(CandidateImport {
+            tx: self.db.write().await?,
+            plan_id: plan.id,
+            institution_id: plan.institution_id,
+            district_code: plan.district_code.clone(),
+            now: now_text(),
+            count: 0,
+            flagged: 0,
+        })
     }
 
     pub async fn list_candidates(
@@ -490,5 +493,108 @@ impl Store {
                 passed: r.get::<Option<i64>, _>(6).unwrap_or(0) != 0,
             })
             .collect())
+    }
+}
+
+/// Candidates being inserted into a plan in one transaction (see
+/// [`Store::begin_candidate_import`]).
+pub struct CandidateImport {
+    tx: WriteTx,
+    plan_id: i64,
+    institution_id: i64,
+    district_code: String,
+    now: String,
+    count: usize,
+    flagged: usize,
+}
+
+impl CandidateImport {
+    /// Insert validated candidates: `hashes[i]` is the ID hash ([`Store::id_hash`]) and
+    /// `flags[i]` the duplicate flag (empty: none) of `list[i]`. A candidate already in the
+    /// plan fails the whole import.
+    pub async fn insert(
+        &mut self,
+        list: &[NewCandidate],
+        hashes: &[String],
+        flags: &[String],
+    ) -> Result<()> {
+        const COLUMNS: usize = 16;
+        // Multi-row INSERTs: fewer round trips, one prepared statement per size.
+        let chunk_rows: usize = 500;
+        for (ci, chunk) in list.chunks(chunk_rows).enumerate() {
+            let mut sql = String::from("INSERT INTO candidates (plan_id, institution_id, district_code, name, id_type, id_number, id_hash, id_masked, gender, education, source, phone, level, dup_flag, created_at, updated_at) VALUES ");
+            let mut p = Params::new(self.tx.backend);
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                p.list(&mut sql, COLUMNS);
+                sql.push(')');
+            }
+            let mut q = sqlx::query(&sql);
+            for (i, c) in chunk.iter().enumerate() {
+                let at = ci * chunk_rows + i;
+                let flag = flags.get(at).map(String::as_str).unwrap_or_default();
+                let hash = hashes.get(at).ok_or_else(|| {
+                    StoreError::Other("candidate import: an ID hash per candidate".into())
+                })?;
+                self.flagged += usize::from(!flag.is_empty());
+                q = q
+                    .bind(self.plan_id)
+                    .bind(self.institution_id)
+                    .bind(self.district_code.as_str())
+                    .bind(c.name.as_str())
+                    .bind(c.id_type.as_str())
+                    .bind(c.id_number.as_str())
+                    .bind(hash.as_str())
+                    .bind(c.id_masked.as_str())
+                    .bind(c.gender.as_str())
+                    .bind(c.education.as_str())
+                    .bind(c.source.as_str())
+                    .bind(c.phone.as_str())
+                    .bind(c.level)
+                    .bind(flag)
+                    .bind(self.now.as_str())
+                    .bind(self.now.as_str());
+            }
+            q.execute(self.tx.conn())
+                .await
+                .map_err(|e| StoreError::unique(e, "同一考生在本计划中重复报名（证件号码重复）"))?;
+        }
+        self.count += list.len();
+        Ok(())
+    }
+
+    /// Candidates inserted so far.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Commit: one audit event for the whole import and, for a background job, its end
+    /// (succeeded, `done`) in the same transaction. Returns the number of candidates.
+    pub async fn commit(
+        mut self,
+        actor: &Actor,
+        source: &str,
+        done: Option<&crate::JobDone>,
+    ) -> Result<usize> {
+        append(
+            &mut self.tx,
+            actor,
+            NewEvent {
+                action: "candidate.add",
+                object_type: "plan",
+                object_id: self.plan_id.to_string(),
+                summary: serde_json::json!({ "count": self.count, "source": source, "flagged": self.flagged }),
+            },
+        )
+        .await?;
+        if let Some(d) = done {
+            crate::jobs::finish_job_in(&mut self.tx, d.job_id, true, &d.message, Some(&d.result))
+                .await?;
+        }
+        self.tx.commit().await?;
+        Ok(self.count)
     }
 }

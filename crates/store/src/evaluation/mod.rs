@@ -4,5 +4,5 @@
 mod candidates;
 mod supervision;
 
-pub use candidates::{Candidate, NewCandidate, PublicResult, ScoreUpdate};
+pub use candidates::{Candidate, CandidateImport, NewCandidate, PublicResult, ScoreUpdate};
 pub use supervision::{Assignment, Letter, Relation, Report, Signature};

@@ -388,7 +388,7 @@ async fn import_candidates(
     body: Bytes,
 ) -> Result<Response, AppError> {
     Ok(
-        match ev::start_candidate_import(&state, &me, id, &body).await? {
+        match ev::start_candidate_import(&state, &me, id, body).await? {
             ImportStart::Done { imported, flagged } => {
                 Json(json!({ "state": "done", "imported": imported, "flagged": flagged }))
                     .into_response()

@@ -273,102 +273,183 @@ pub async fn candidate_photo(
 pub const BACKGROUND_ROWS: usize = 2_000;
 pub const MAX_IMPORT_ROWS: usize = 200_000;
 
-/// Validate every row, then insert all in one transaction — or nothing, with a per-row report.
+/// One row's verdict before the per-chunk database checks.
+type Checked = Result<(NewCandidate, String), RowError>;
+
+/// The first 128 bits of an ID hash (hex): the key of the in-file duplicate check, 16 bytes a
+/// row instead of a 64-character string (a collision among 200,000 rows: ≈ 2⁻⁹³).
+fn hash_key(h: &str) -> u128 {
+    h.get(..32)
+        .and_then(|p| u128::from_str_radix(p, 16).ok())
+        .unwrap_or_default()
+}
+
+/// Import the rows of a workbook chunk by chunk as they are read: validate, check duplicates
+/// (in the file, in the plan, certificates already held: one query per chunk), insert. All or
+/// nothing: the rows go into one transaction, opened at the first valid chunk and committed at
+/// the end; the first error rolls it back and the rest of the file is only checked, for a
+/// per-row report (at most 1,000 errors).
 pub async fn run_candidate_import(
     state: &AppState,
     actor: &store::Actor,
     p: &Plan,
-    rows: Vec<sheets::SheetRow>,
+    mut rows: crate::imports::RowStream,
     progress: Option<&crate::jobs::Progress>,
 ) -> Result<(usize, usize), Vec<RowError>> {
     let levels = p.levels();
-    let mut errors = vec![];
-    let mut list = Vec::with_capacity(rows.len());
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let existing = state
-        .store
-        .plan_candidate_hashes(p.id)
-        .await
-        .map_err(|e| vec![internal_row(e)])?;
-    let lv: Vec<i64> = levels.iter().map(|l| l.number() as i64).collect();
-    let certified = state
-        .store
-        .certified_hashes(&p.occupation_code, &lv)
-        .await
-        .map_err(|e| vec![internal_row(e)])?;
-    let mut flags = Vec::with_capacity(rows.len());
-    let total = rows.len();
-    for (i, r) in rows.iter().enumerate() {
-        let row = r.row as usize;
-        match validate_candidate(&CandidateForm::from_row(r), &levels) {
-            Ok(c) => {
-                let h = state
-                    .store
-                    .id_hash(&c.id_number)
-                    .map_err(|e| vec![internal_row(e)])?;
-                if let Some(first) = seen.get(&h) {
-                    errors.push(RowError {
-                        row,
-                        field: "证件号码".into(),
-                        message: format!("与第{first}行为同一考生（同一人在本计划中重复）"),
-                    });
-                } else if existing.contains(&h) {
-                    errors.push(RowError {
-                        row,
-                        field: "证件号码".into(),
-                        message: "该考生已在本计划中".into(),
-                    });
-                } else {
-                    seen.insert(h.clone(), row);
-                    flags.push(if certified.contains(&(h, c.level)) {
-                        "已持有同职业同等级证书".to_string()
-                    } else {
-                        String::new()
-                    });
-                    list.push(c);
-                }
-            }
-            Err(e) => errors.push(RowError {
-                row,
-                field: field_label(e.field).into(),
-                message: e.message,
-            }),
-        }
-        if let Some(p) = progress {
-            if i % 1000 == 0 {
-                p.set(i as i64, total as i64 * 2, "正在校验").await;
-            }
-        }
-        if errors.len() >= 1000 {
-            errors.push(RowError {
+    let store = &state.store;
+    let mut errors: Vec<RowError> = vec![];
+    // Rows of the file seen so far, by ID hash: the row number of the first occurrence.
+    let mut seen: HashMap<u128, usize> = HashMap::new();
+    let mut import: Option<store::CandidateImport> = None;
+    let (mut done, mut flagged) = (0usize, 0usize);
+    // Where the time goes (logged at debug): waiting for the reader, checking rows, the
+    // duplicate queries, the inserts.
+    let mut times = [std::time::Duration::ZERO; 4];
+    let mut t = std::time::Instant::now();
+    let mut lap = |i: usize, times: &mut [std::time::Duration; 4]| {
+        times[i] += t.elapsed();
+        t = std::time::Instant::now();
+    };
+    'chunks: while let Some(chunk) = rows.next_chunk().await {
+        lap(0, &mut times);
+        let chunk = chunk.map_err(|e| {
+            vec![RowError {
                 row: 0,
                 field: String::new(),
-                message: "错误超过1000处，已停止检查，请修正后重新导入".into(),
-            });
-            break;
+                message: e.to_string(),
+            }]
+        })?;
+        done += chunk.len();
+        let checked: Vec<(usize, Checked)> = chunk
+            .iter()
+            .map(|r| {
+                let row = r.row as usize;
+                let v = match validate_candidate(&CandidateForm::from_row(r), &levels) {
+                    Ok(c) => match store.id_hash(&c.id_number) {
+                        Ok(h) => Ok((c, h)),
+                        Err(e) => return Err(internal_row(e)),
+                    },
+                    Err(e) => Err(RowError {
+                        row,
+                        field: field_label(e.field).into(),
+                        message: e.message,
+                    }),
+                };
+                Ok((row, v))
+            })
+            .collect::<Result<_, RowError>>()
+            .map_err(|e| vec![e])?;
+        drop(chunk);
+        lap(1, &mut times);
+        let hashes: Vec<String> = checked
+            .iter()
+            .filter_map(|(_, v)| v.as_ref().ok().map(|(_, h)| h.clone()))
+            .collect();
+        let (in_plan, certified) = store
+            .known_hashes(p, &hashes)
+            .await
+            .map_err(|e| vec![internal_row(e)])?;
+        lap(2, &mut times);
+        let mut list = Vec::with_capacity(hashes.len());
+        let mut hashes = Vec::with_capacity(hashes.len());
+        let mut flags = Vec::with_capacity(hashes.len());
+        for (row, v) in checked {
+            match v {
+                Ok((c, h)) => {
+                    let key = hash_key(&h);
+                    if let Some(first) = seen.get(&key) {
+                        errors.push(RowError {
+                            row,
+                            field: "证件号码".into(),
+                            message: format!("与第{first}行为同一考生（同一人在本计划中重复）"),
+                        });
+                    } else if in_plan.contains(&h) {
+                        errors.push(RowError {
+                            row,
+                            field: "证件号码".into(),
+                            message: "该考生已在本计划中".into(),
+                        });
+                    } else {
+                        seen.insert(key, row);
+                        flags.push(if certified.contains(&(h.clone(), c.level)) {
+                            "已持有同职业同等级证书".to_string()
+                        } else {
+                            String::new()
+                        });
+                        list.push(c);
+                        hashes.push(h);
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+            if errors.len() >= 1000 {
+                errors.push(RowError {
+                    row: 0,
+                    field: String::new(),
+                    message: "错误超过1000处，已停止检查，请修正后重新导入".into(),
+                });
+                break 'chunks;
+            }
+        }
+        if errors.is_empty() {
+            if import.is_none() {
+                let tx = store.begin_candidate_import(p).await;
+                import = Some(tx.map_err(|e| vec![internal_row(e)])?);
+            }
+            if let Some(tx) = import.as_mut() {
+                tx.insert(&list, &hashes, &flags)
+                    .await
+                    .map_err(|e| vec![internal_row(e)])?;
+            }
+            flagged += flags.iter().filter(|f| !f.is_empty()).count();
+            lap(3, &mut times);
+        } else {
+            // Nothing of this file will be kept: give the database back at once.
+            import = None;
+        }
+        if let Some(pr) = progress {
+            let msg = if errors.is_empty() {
+                "正在导入"
+            } else {
+                "发现错误，正在检查其余各行"
+            };
+            pr.set(done as i64, rows.declared_rows().max(done) as i64, msg)
+                .await;
         }
     }
+    tracing::debug!(
+        plan = p.id,
+        rows = done,
+        errors = errors.len(),
+        wait_s = times[0].as_secs_f64(),
+        check_s = times[1].as_secs_f64(),
+        query_s = times[2].as_secs_f64(),
+        insert_s = times[3].as_secs_f64(),
+        "candidate import"
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
-    if let Some(p) = progress {
-        p.set(total as i64, total as i64 * 2, "校验通过，正在保存")
-            .await;
-    }
-    let flagged = flags.iter().filter(|f| !f.is_empty()).count();
+    let Some(import) = import else {
+        return Err(vec![RowError {
+            row: 0,
+            field: String::new(),
+            message: "模板中没有考生数据".into(),
+        }]);
+    };
     // A job ends in the import's own transaction: a crash after the commit never leaves the
     // rows imported under a job that looks interrupted.
     let done = progress.map(|pr| {
-        let o = import_outcome(p.id, list.len(), flagged);
+        let o = import_outcome(p.id, import.count(), flagged);
         store::JobDone {
             job_id: pr.job_id(),
             message: o.message,
             result: serde_json::Value::Object(o.result),
         }
     });
-    let n = state
-        .store
-        .add_candidates_for_job(actor, p, &list, &flags, "xlsx", done.as_ref())
+    let n = import
+        .commit(actor, "xlsx", done.as_ref())
         .await
         .map_err(|e| vec![internal_row(e)])?;
     Ok((n, flagged))
@@ -429,21 +510,20 @@ pub async fn start_candidate_import(
     state: &AppState,
     me: &Authed,
     plan_id: i64,
-    bytes: &[u8],
+    bytes: axum::body::Bytes,
 ) -> Result<ImportStart, AppError> {
     let p = plan_for_evaluation(state, me, plan_id).await?;
-    let rows = sheets::read(&candidate_spec(), bytes)
-        .map_err(|e| AppError::invalid("file", e.to_string()))?;
-    if rows.is_empty() {
+    let invalid = |e: sheets::SheetError| AppError::invalid("file", e.to_string());
+    let mut rows = crate::imports::stream_sheet(&candidate_spec(), bytes, MAX_IMPORT_ROWS)
+        .await
+        .map_err(invalid)?;
+    // The first rows decide: a file that ends within BACKGROUND_ROWS is imported at once, a
+    // longer one by a background job that reads on from there.
+    let (held, ended) = rows.read_ahead(BACKGROUND_ROWS).await.map_err(invalid)?;
+    if held == 0 {
         return Err(AppError::invalid("file", "模板中没有考生数据"));
     }
-    if rows.len() > MAX_IMPORT_ROWS {
-        return Err(AppError::invalid(
-            "file",
-            format!("一次最多导入{MAX_IMPORT_ROWS}名考生，请分批导入"),
-        ));
-    }
-    if rows.len() < BACKGROUND_ROWS {
+    if ended && held < BACKGROUND_ROWS {
         return Ok(
             match run_candidate_import(state, &me.actor(), &p, rows, None).await {
                 Ok((imported, flagged)) => ImportStart::Done { imported, flagged },
@@ -453,7 +533,6 @@ pub async fn start_candidate_import(
     }
     let st = state.clone();
     let actor = me.actor();
-    let total = rows.len() as i64;
     let job = crate::jobs::spawn_job(
         &state.store,
         &me.actor(),
@@ -461,10 +540,7 @@ pub async fn start_candidate_import(
         Some(p.institution_id),
         move |progress| async move {
             match run_candidate_import(&st, &actor, &p, rows, Some(&progress)).await {
-                Ok((n, f)) => {
-                    progress.set(total * 2, total * 2, "已完成").await;
-                    Ok(import_outcome(p.id, n, f))
-                }
+                Ok((n, f)) => Ok(import_outcome(p.id, n, f)),
                 Err(errors) => {
                     let mut out = crate::jobs::JobOutcome::new(format!(
                         "发现{}处错误，全部数据未导入",

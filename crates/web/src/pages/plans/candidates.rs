@@ -207,7 +207,7 @@ pub(super) async fn import(
         error,
         rows,
     };
-    match ev::start_candidate_import(&state, &me, id, &file.bytes).await {
+    match ev::start_candidate_import(&state, &me, id, file.bytes.into()).await {
         Ok(ImportStart::Done { .. }) => {
             Ok(Redirect::to(&format!("/plans/{id}/candidates?msg=imported")).into_response())
         }
