@@ -169,6 +169,7 @@ impl Photo {
         self.height as f32 / self.width as f32
     }
 
+    #[cfg(test)]
     pub(crate) fn data(&self) -> &[u8] {
         &self.data
     }
