@@ -27,7 +27,7 @@ dir=$(mktemp -d /tmp/skilleval-soak-run.XXXXXX)
 cp -a "$base/." "$dir/"
 port=${PORT:-18380}
 start_server "$dir" "$port"
-cleanup() { stop_server; rm -rf "$dir"; }
+cleanup() { stop_server; cp "$dir/serve.log" "$base/last-serve.log" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 echo "server pid $server_pid on port $port, RSS at start $(rss_kb) kB; $(nproc) cores; data: demo + $n certificates (SQLite)"
 status=0

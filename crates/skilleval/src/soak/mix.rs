@@ -130,6 +130,8 @@ pub struct Accounts {
     pub center: String,
     pub institution: String,
     pub password: String,
+    /// Draft plans the institution keeps saving (made at the start when it has fewer).
+    pub drafts: usize,
 }
 
 impl Workload {
@@ -226,8 +228,8 @@ impl Workload {
         // Drafts of the institution: its own, else one made now through the API.
         let inst = w.institution;
         let mut drafts = w.ids(inst, "/api/v1/plans?status=draft&per_page=20").await?;
-        if drafts.is_empty() {
-            drafts.push(w.create_draft(inst).await?);
+        while drafts.len() < accounts.drafts {
+            drafts.push(w.create_draft(inst, drafts.len() as i64).await?);
         }
         for id in drafts {
             let p = w.get_json(inst, &format!("/api/v1/plans/{id}")).await?;
@@ -380,7 +382,7 @@ impl Workload {
                 .await
             }
             Op::OutreachUpdate => {
-                let mut e = self.outreach[n(self.outreach.len())].lock().await;
+                let mut e = free_one(&self.outreach, n(self.outreach.len())).await;
                 let status = if e.flip { "interested" } else { "informed" };
                 let label = "POST /enterprises/{id}/outreach";
                 let r = self
@@ -410,7 +412,7 @@ impl Workload {
                 r
             }
             Op::PlanDraftSave => {
-                let mut d = self.drafts[n(self.drafts.len())].lock().await;
+                let mut d = free_one(&self.drafts, n(self.drafts.len())).await;
                 // Two venues in turn: every save changes the plan, the data does not grow.
                 let venue = if d.saves % 2 == 0 {
                     format!("{}（第二考场）", d.venue)
@@ -549,8 +551,9 @@ impl Workload {
             .unwrap_or_default())
     }
 
-    /// A draft plan for the institution, for an occupation it has filed, starting in 60 days.
-    async fn create_draft(&self, session: usize) -> anyhow::Result<i64> {
+    /// A draft plan for the institution, for an occupation it has filed, starting in 60 days
+    /// (plus `k` weeks, so that drafts differ).
+    async fn create_draft(&self, session: usize, k: i64) -> anyhow::Result<i64> {
         let me = self.get_json(session, "/api/v1/me").await?;
         let inst = me["institution_id"]
             .as_i64()
@@ -574,7 +577,7 @@ impl Workload {
             .and_then(|l| l.split(',').next())
             .unwrap_or("4")
             .to_string();
-        let start = chrono::Utc::now().date_naive() + chrono::Duration::days(60);
+        let start = chrono::Utc::now().date_naive() + chrono::Duration::days(60 + 7 * k);
         let body = serde_json::json!({
             "occupation_id": occupation_id.to_string(),
             "levels": level,
@@ -603,6 +606,17 @@ impl Workload {
             .or_else(|| v["plan"]["id"].as_i64())
             .context("plan id")
     }
+}
+
+/// The first record from `start` on that nobody is editing (a person edits a record in one tab
+/// at a time); when all are busy, wait for the one at `start`.
+async fn free_one<T>(records: &[Mutex<T>], start: usize) -> tokio::sync::MutexGuard<'_, T> {
+    for i in 0..records.len() {
+        if let Ok(g) = records[(start + i) % records.len()].try_lock() {
+            return g;
+        }
+    }
+    records[start].lock().await
 }
 
 async fn outcome(r: reqwest::Result<reqwest::Response>, expected: StatusCode) -> Outcome {

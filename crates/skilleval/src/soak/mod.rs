@@ -57,6 +57,9 @@ pub struct Args {
     center: String,
     #[arg(long, default_value = "inst-1")]
     institution: String,
+    /// Draft plans the institution saves in turn (made at the start when it has fewer).
+    #[arg(long, default_value_t = 8)]
+    drafts: usize,
     #[arg(long, default_value = store::demo::DEMO_PASSWORD)]
     password: String,
     #[arg(long, default_value_t = 2026)]
@@ -70,6 +73,7 @@ pub async fn run(a: Args) -> anyhow::Result<std::process::ExitCode> {
         center: a.center.clone(),
         institution: a.institution.clone(),
         password: a.password.clone(),
+        drafts: a.drafts,
     };
     let w = Arc::new(Workload::prepare(&a.url, samples, &accounts).await?);
     println!("soak of {}: {}", a.url, w.describe());
@@ -105,6 +109,7 @@ pub async fn run(a: Args) -> anyhow::Result<std::process::ExitCode> {
     );
     let rss = Arc::new(Mutex::new(Vec::<(f64, u64)>::new()));
     let rss_before = a.pid.and_then(read_rss_kb);
+    println!("CPU pressure before: {}", cpu_pressure());
     let (rec, secs) = open_loop(
         &w,
         rate,
@@ -229,19 +234,36 @@ async fn open_loop(
     let rec = Arc::new(Mutex::new(Recorder::default()));
     let in_flight = Arc::new(AtomicUsize::new(0));
     let t0 = tokio::time::Instant::now();
-    let sampler = pid.map(|pid| {
-        let rss = rss.clone();
+    // Every 10 s: the server's RSS, and a progress line (so that a stall shows when it happened,
+    // with the machine's load at that moment).
+    let sampler = {
+        let (rss, rec, in_flight) = (rss.clone(), rec.clone(), in_flight.clone());
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval_at(t0 + Duration::from_secs(10), Duration::from_secs(10));
+            let mut tick =
+                tokio::time::interval_at(t0 + Duration::from_secs(10), Duration::from_secs(10));
             loop {
                 let at = tick.tick().await;
-                if let Some(kb) = read_rss_kb(pid) {
-                    let t = (at - t0).as_secs_f64();
+                let t = (at - t0).as_secs_f64();
+                let kb = pid.and_then(read_rss_kb);
+                if let Some(kb) = kb {
                     rss.lock().expect("rss").push((t, kb));
                 }
+                let (done, errors) = {
+                    let r = rec.lock().expect("recorder");
+                    r.minutes
+                        .iter()
+                        .fold((0, 0), |(d, e), b| (d + b.requests(), e + b.errors))
+                };
+                eprintln!(
+                    "  {t:>4.0} s: answered {done}, errors {errors}, in flight {}, RSS {} MB, load {}, CPU pressure {}",
+                    in_flight.load(Ordering::Relaxed),
+                    kb.map_or("—".into(), |kb| format!("{:.1}", kb as f64 / 1024.0)),
+                    crate::commands::bench::load_avg(),
+                    cpu_pressure()
+                );
             }
         })
-    });
+    };
     let weights = mix::weights();
     let total = weights.iter().sum();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -280,9 +302,7 @@ async fn open_loop(
         tokio::time::sleep_until(t0 + stats::send_offset(sent, rate)).await;
     }
     while tasks.join_next().await.is_some() {}
-    if let Some(s) = sampler {
-        s.abort();
-    }
+    sampler.abort();
     let secs = t0.elapsed().as_secs_f64();
     let rec = std::mem::take(&mut *rec.lock().expect("recorder"));
     (rec, secs.min(dur.as_secs_f64()).max(1.0))
@@ -316,6 +336,17 @@ fn print_errors(rec: &Recorder) {
         };
         println!("  {route}: {what} ×{n}");
     }
+}
+
+/// The share of the last 10 s in which some task waited for a CPU (/proc/pressure/cpu).
+fn cpu_pressure() -> String {
+    std::fs::read_to_string("/proc/pressure/cpu")
+        .ok()
+        .and_then(|t| {
+            let avg = t.lines().next()?.split_whitespace().nth(1)?.strip_prefix("avg10=")?;
+            Some(format!("{avg} %"))
+        })
+        .unwrap_or_else(|| "—".into())
 }
 
 fn read_rss_kb(pid: u32) -> Option<u64> {
