@@ -26,7 +26,8 @@ fi
 dir=$(mktemp -d /tmp/skilleval-soak-run.XXXXXX)
 cp -a "$base/." "$dir/"
 port=${PORT:-18380}
-start_server "$dir" "$port"
+# SERVER_ENV: extra environment of the server, e.g. SERVER_ENV="MALLOC_ARENA_MAX=2".
+start_server "$dir" "$port" ${SERVER_ENV:-}
 cleanup() { stop_server; cp "$dir/serve.log" "$base/last-serve.log" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 echo "server pid $server_pid on port $port, RSS at start $(rss_kb) kB; $(nproc) cores; data: demo + $n certificates (SQLite)"

@@ -173,18 +173,16 @@ impl Workload {
 
         for &s in &w.districts.clone() {
             for id in w.ids(s, "/api/v1/plans?per_page=100").await? {
-                w.details.push((s, format!("/plans/{id}"), "GET /plans/{id}"));
+                w.details
+                    .push((s, format!("/plans/{id}"), "GET /plans/{id}"));
             }
             for id in w.ids(s, "/api/v1/filings?per_page=100").await? {
                 w.details
                     .push((s, format!("/filings/{id}"), "GET /filings/{id}"));
             }
             for id in w.ids(s, "/api/v1/institutions?per_page=100").await? {
-                w.details.push((
-                    s,
-                    format!("/institutions/{id}"),
-                    "GET /institutions/{id}",
-                ));
+                w.details
+                    .push((s, format!("/institutions/{id}"), "GET /institutions/{id}"));
             }
         }
         for id in w.ids(w.center, "/api/v1/certificates?per_page=100").await? {
@@ -227,7 +225,9 @@ impl Workload {
 
         // Drafts of the institution: its own, else one made now through the API.
         let inst = w.institution;
-        let mut drafts = w.ids(inst, "/api/v1/plans?status=draft&per_page=20").await?;
+        let mut drafts = w
+            .ids(inst, "/api/v1/plans?status=draft&per_page=20")
+            .await?;
         while drafts.len() < accounts.drafts {
             drafts.push(w.create_draft(inst, drafts.len() as i64).await?);
         }
@@ -323,7 +323,11 @@ impl Workload {
             }
             Op::Dashboard => {
                 // District officers mostly; now and then the institution.
-                let s = if m % 6 == 0 { self.institution } else { district };
+                let s = if m % 6 == 0 {
+                    self.institution
+                } else {
+                    district
+                };
                 let url = format!("{}/dashboard", self.base);
                 self.get(Some(s), url, "GET /dashboard").await
             }
@@ -389,7 +393,10 @@ impl Workload {
                     .post_form(
                         self.guidance_session,
                         &format!("/enterprises/{}/outreach", e.id),
-                        &[("outreach", status.into()), ("version", e.version.to_string())],
+                        &[
+                            ("outreach", status.into()),
+                            ("version", e.version.to_string()),
+                        ],
                         label,
                     )
                     .await;
@@ -500,7 +507,10 @@ impl Workload {
             .post(format!("{}{}", self.base, path))
             .headers(self.headers(Some(session), true))
             .form(form);
-        (label, outcome(req.send().await, StatusCode::SEE_OTHER).await)
+        (
+            label,
+            outcome(req.send().await, StatusCode::SEE_OTHER).await,
+        )
     }
 
     async fn login(&mut self, username: &str, password: &str) -> anyhow::Result<usize> {

@@ -69,7 +69,11 @@ pub struct Args {
 pub async fn run(a: Args) -> anyhow::Result<std::process::ExitCode> {
     let samples = mix::read_samples(&a.sample)?;
     let accounts = Accounts {
-        districts: a.districts.split(',').map(|s| s.trim().to_string()).collect(),
+        districts: a
+            .districts
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .collect(),
         center: a.center.clone(),
         institution: a.institution.clone(),
         password: a.password.clone(),
@@ -87,7 +91,8 @@ pub async fn run(a: Args) -> anyhow::Result<std::process::ExitCode> {
     let rate = match a.rate {
         Some(r) => r,
         None if a.peak_seconds > 0 => {
-            let (rec, secs) = closed_loop(&w, a.clients, Duration::from_secs(a.peak_seconds), a.seed).await;
+            let (rec, secs) =
+                closed_loop(&w, a.clients, Duration::from_secs(a.peak_seconds), a.seed).await;
             let all = stats::figures(&rec.total());
             let peak = all.requests as f64 / secs;
             println!(
@@ -165,11 +170,21 @@ pub async fn run(a: Args) -> anyhow::Result<std::process::ExitCode> {
             to / 1024.0,
             pct
         ),
-        None => println!("RSS change: not measured (no --pid, or fewer than {} minutes)", a.minutes.max(2)),
+        None => println!(
+            "RSS change: not measured (no --pid, or fewer than {} minutes)",
+            a.minutes.max(2)
+        ),
     }
     println!("load average after: {}", crate::commands::bench::load_avg());
     let ok = all.errors == 0 && change.is_none_or(|(_, _, pct)| pct.abs() <= 10.0);
-    println!("verdict: {}", if ok { "PASS (0 errors, RSS within ±10 %)" } else { "FAIL" });
+    println!(
+        "verdict: {}",
+        if ok {
+            "PASS (0 errors, RSS within ±10 %)"
+        } else {
+            "FAIL"
+        }
+    );
     Ok(if ok {
         std::process::ExitCode::SUCCESS
     } else {
@@ -281,9 +296,12 @@ async fn open_loop(
             let (op, pick) = draw(&mut rng, &weights, total);
             sent += 1;
             if in_flight.load(Ordering::Relaxed) >= max_in_flight {
-                rec.lock()
-                    .expect("recorder")
-                    .record(minute, "(not sent: too many in flight)", 0, Outcome::Overload);
+                rec.lock().expect("recorder").record(
+                    minute,
+                    "(not sent: too many in flight)",
+                    0,
+                    Outcome::Overload,
+                );
                 continue;
             }
             in_flight.fetch_add(1, Ordering::Relaxed);
@@ -343,7 +361,12 @@ fn cpu_pressure() -> String {
     std::fs::read_to_string("/proc/pressure/cpu")
         .ok()
         .and_then(|t| {
-            let avg = t.lines().next()?.split_whitespace().nth(1)?.strip_prefix("avg10=")?;
+            let avg = t
+                .lines()
+                .next()?
+                .split_whitespace()
+                .nth(1)?
+                .strip_prefix("avg10=")?;
             Some(format!("{avg} %"))
         })
         .unwrap_or_else(|| "—".into())
