@@ -5,6 +5,7 @@ mod bench_issue;
 mod cert;
 mod commands;
 mod settings;
+mod soak;
 
 use std::process::ExitCode;
 
@@ -190,6 +191,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 900)]
         seed: u32,
     },
+    /// Soak (issue 11 §6): against a running server with demo data and a certificate sample,
+    /// measure the peak rate of a mix of public queries, logged-in pages and writes
+    /// (closed-loop), then run the mix open-loop at a fraction of it for N minutes, sampling the
+    /// server's RSS; prints per-minute figures and errors by route. Exits 2 on any error or an
+    /// RSS change beyond ±10 % between minute 2 and the last.
+    Soak(soak::Args),
     /// Generate an xlsx of N candidates, import it into a confirmed demo plan (all or nothing,
     /// one transaction) and print wall time and peak RSS. Use an EMPTY database.
     ImportCandidates {
@@ -279,6 +286,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             command: BenchCommand::ImportCandidates { db, rows, .. },
         } => commands::bench::import_candidates(config, db, rows).await,
+        Command::Bench {
+            command: BenchCommand::Soak(a),
+        } => soak::run(a).await,
         Command::BenchData(a) => commands::bench::data(config, a).await,
         Command::Bench {
             command:
