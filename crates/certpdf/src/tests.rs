@@ -265,11 +265,16 @@ fn png_photo_is_embedded_with_its_own_stream_and_png_predictors() {
         enc.set_depth(png::BitDepth::Eight);
         enc.write_header()
             .unwrap()
-            .write_image_data(&[0, 0, 0, 0, 0, 0, 0, 255, 10, 20, 30, 128, 255, 255, 255, 255])
+            .write_image_data(&[
+                0, 0, 0, 0, 0, 0, 0, 255, 10, 20, 30, 128, 255, 255, 255, 255,
+            ])
             .unwrap();
     }
     let p = Photo::from_bytes(&rgba).unwrap();
-    assert_eq!(p.data(), &[255, 255, 255, 0, 0, 0, 132, 137, 142, 255, 255, 255]);
+    assert_eq!(
+        p.data(),
+        &[255, 255, 255, 0, 0, 0, 132, 137, 142, 255, 255, 255]
+    );
 }
 
 #[test]
